@@ -1,0 +1,47 @@
+# make run  - install everything, start the lab PBX and all services
+# make test - install everything, run the whole test suite (what CI runs)
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages: the lab PBX (debootstrap), real SIP calls (sip-tester),
+# prompt and caller audio (sox, espeak-ng), sound devices (libportaudio2,
+# alsa-utils) and the browser the UI tests drive (chromium).
+APT_PACKAGES := debootstrap sip-tester sox espeak-ng libportaudio2 alsa-utils chromium
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench deps system-deps translations clean
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "missing Debian packages:$$missing -- install them as root (apt-get install$$missing)"; \
+	    [ "$$CI" != "true" ] || exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+translations: $(STAMP)
+	@$(BIN)/pybabel compile -q -d web/translations 2>/dev/null || $(BIN)/pybabel compile -d web/translations
+
+deps: system-deps $(STAMP) translations
+
+run: deps
+	$(BIN)/callcenter run
+
+test: deps
+	$(BIN)/python -m pytest
+
+bench: deps
+	@set -e; for f in bench/*.py; do [ -e "$$f" ] || continue; echo "== $$f"; $(BIN)/python $$f --quick; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,1 @@
+"""FastAGI IVR: caller lookup, menus, ticket status, callbacks, surveys."""

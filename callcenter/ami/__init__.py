@@ -1,0 +1,1 @@
+"""AMI bridge: Asterisk events become call records, live state and named events."""

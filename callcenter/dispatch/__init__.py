@@ -1,0 +1,1 @@
+"""Dispatcher: assignment, SLA timers, scheduled callbacks and surveys."""

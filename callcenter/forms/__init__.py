@@ -1,0 +1,1 @@
+"""Declarative intake forms: one per call category, versioned."""

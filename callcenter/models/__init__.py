@@ -1,0 +1,27 @@
+"""Typed SQLAlchemy 2.0 models, one module per step of the call's story."""
+from .audit import AuditLog
+from .base import Base, utcnow
+from .calls import Call, CallLeg, CallStatus, Direction, Disposition, LegKind, Party, Recording
+from .customers import Customer, CustomerPhone, VipTier
+from .followups import Callback, CallbackSource, CallbackStatus, Survey, SurveyChannel, SurveyStatus
+from .people import AgentProfile, AgentQueue, AgentSkill, Queue, Role, Skill, Team, User
+from .tickets import (
+    FormDefinition,
+    FormSubmission,
+    Priority,
+    SubmissionStatus,
+    Ticket,
+    TicketChange,
+    TicketNote,
+    TicketStatus,
+)
+from .transcripts import Transcript, TranscriptStatus
+
+__all__ = [
+    "AgentProfile", "AgentQueue", "AgentSkill", "AuditLog", "Base", "Call", "CallLeg",
+    "CallStatus", "Callback", "CallbackSource", "CallbackStatus", "Customer", "CustomerPhone",
+    "Direction", "Disposition", "FormDefinition", "FormSubmission", "LegKind", "Party",
+    "Priority", "Queue", "Recording", "Role", "Skill", "SubmissionStatus", "Survey",
+    "SurveyChannel", "SurveyStatus", "Team", "Ticket", "TicketChange", "TicketNote",
+    "TicketStatus", "Transcript", "TranscriptStatus", "User", "VipTier", "utcnow",
+]

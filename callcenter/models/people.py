@@ -1,0 +1,133 @@
+"""Who works here: users and their roles, teams, queues, skills, agent profiles."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Optional
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, created_at, intpk, str20, str80, str200, str_enum, updated_at
+
+
+class Role(str, enum.Enum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    QA = "qa"
+    ADMIN = "admin"
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[intpk]
+    name: Mapped[str80] = mapped_column(unique=True)
+    supervisor_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("users.id", use_alter=True, ondelete="SET NULL")
+    )
+    created_at: Mapped[created_at]
+
+
+class User(Base):
+    """A person who signs in. Agents also have an AgentProfile."""
+
+    __tablename__ = "users"
+
+    id: Mapped[intpk]
+    username: Mapped[str80] = mapped_column(unique=True)
+    display_name: Mapped[str200] = mapped_column(default="")
+    email: Mapped[Optional[str200]]
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    # A first or reset password must be changed at the next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    # Only a hash of an API token is kept; the token is shown once.
+    api_token_hash: Mapped[Optional[str]] = mapped_column(String(128), unique=True)
+    language: Mapped[Optional[str20]]
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[Optional[dt.datetime]]
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+
+    team: Mapped[Optional[Team]] = relationship(foreign_keys=[team_id])
+    agent: Mapped[Optional["AgentProfile"]] = relationship(back_populates="user")
+
+    # The Flask-Login protocol (is_active is the column above).
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class Skill(Base):
+    __tablename__ = "skills"
+
+    id: Mapped[intpk]
+    name: Mapped[str80] = mapped_column(unique=True)
+    description: Mapped[str200] = mapped_column(default="")
+
+
+class Queue(Base):
+    """An Asterisk queue, named exactly as in queues.conf."""
+
+    __tablename__ = "queues"
+
+    id: Mapped[intpk]
+    name: Mapped[str80] = mapped_column(unique=True)
+    display_name: Mapped[str200] = mapped_column(default="")
+    language: Mapped[Optional[str20]]
+    skill_id: Mapped[Optional[int]] = mapped_column(ForeignKey("skills.id", ondelete="SET NULL"))
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    # Service level: share of calls answered within this many seconds.
+    service_level_seconds: Mapped[int] = mapped_column(default=20)
+    created_at: Mapped[created_at]
+
+
+class AgentProfile(Base):
+    """What the dispatcher and screen pop need to know about an agent."""
+
+    __tablename__ = "agent_profiles"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    # The Asterisk interface whose ringing pops this agent's screen.
+    sip_interface: Mapped[Optional[str80]] = mapped_column(unique=True)
+    extension: Mapped[Optional[str20]]
+    languages: Mapped[list[str]] = mapped_column(default=list)
+    # Open tickets this agent can carry before the dispatcher looks elsewhere.
+    capacity: Mapped[int] = mapped_column(default=20)
+    # 1 = junior ... 5 = senior; VIP and urgent work goes to senior agents first.
+    seniority: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+
+    user: Mapped[User] = relationship(back_populates="agent")
+    skills: Mapped[list["AgentSkill"]] = relationship(cascade="all, delete-orphan")
+    queues: Mapped[list["AgentQueue"]] = relationship(cascade="all, delete-orphan")
+
+
+class AgentSkill(Base):
+    __tablename__ = "agent_skills"
+
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agent_profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, default=1)
+
+    skill: Mapped[Skill] = relationship()
+
+
+class AgentQueue(Base):
+    __tablename__ = "agent_queues"
+    __table_args__ = (UniqueConstraint("agent_id", "queue_id"),)
+
+    id: Mapped[intpk]
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agent_profiles.id", ondelete="CASCADE"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"))
+    penalty: Mapped[int] = mapped_column(default=0)
+
+    queue: Mapped[Queue] = relationship()

@@ -1,0 +1,149 @@
+"""Tickets: what the agent promised the caller, and every change made to it."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any, Optional
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, created_at, intpk, str20, str40, str80, str200, str_enum, updated_at
+
+
+class Priority(str, enum.Enum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class TicketStatus(str, enum.Enum):
+    NEW = "new"
+    OPEN = "open"
+    # Waiting on the customer: the SLA clock is paused.
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_status_priority", "status", "priority"),
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),
+    )
+
+    id: Mapped[intpk]
+    # Digits only with a check digit, so a caller can key it on the phone.
+    number: Mapped[Optional[str20]] = mapped_column(unique=True)
+    subject: Mapped[str200] = mapped_column(default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str80] = mapped_column(default="general")
+    priority: Mapped[Priority] = mapped_column(str_enum(Priority), default=Priority.NORMAL)
+    status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus), default=TicketStatus.NEW)
+    source: Mapped[str20] = mapped_column(default="phone")
+    customer_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    # The call the ticket was opened from; a call opens at most one ticket.
+    origin_call_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("calls.id", ondelete="SET NULL"), unique=True
+    )
+    queue_id: Mapped[Optional[int]] = mapped_column(ForeignKey("queues.id", ondelete="SET NULL"))
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    needed_skill_id: Mapped[Optional[int]] = mapped_column(ForeignKey("skills.id", ondelete="SET NULL"))
+    language: Mapped[Optional[str20]]
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    first_response_due_at: Mapped[Optional[dt.datetime]]
+    resolution_due_at: Mapped[Optional[dt.datetime]]
+    first_responded_at: Mapped[Optional[dt.datetime]]
+    resolved_at: Mapped[Optional[dt.datetime]]
+    closed_at: Mapped[Optional[dt.datetime]]
+    # SLA clock pause while waiting on the customer.
+    sla_paused_at: Mapped[Optional[dt.datetime]]
+    sla_paused_seconds: Mapped[float] = mapped_column(default=0.0)
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+
+    changes: Mapped[list["TicketChange"]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="TicketChange.id"
+    )
+    notes: Mapped[list["TicketNote"]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="TicketNote.id"
+    )
+
+
+class TicketChange(Base):
+    """One row per field change (django-helpdesk style): the ticket's history."""
+
+    __tablename__ = "ticket_changes"
+
+    id: Mapped[intpk]
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    # Null when the system (dispatcher, SLA timer) made the change.
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    field: Mapped[str40]
+    old_value: Mapped[Optional[str]] = mapped_column(Text)
+    new_value: Mapped[Optional[str]] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[created_at]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="changes")
+
+
+class TicketNote(Base):
+    __tablename__ = "ticket_notes"
+
+    id: Mapped[intpk]
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="notes")
+
+
+class FormDefinition(Base):
+    """A versioned intake form; old tickets keep the version they were filed with."""
+
+    __tablename__ = "form_definitions"
+    __table_args__ = (UniqueConstraint("slug", "version"),)
+
+    id: Mapped[intpk]
+    slug: Mapped[str80]
+    version: Mapped[int] = mapped_column(default=1)
+    title: Mapped[str200]
+    category: Mapped[str80]
+    schema: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[created_at]
+
+
+class SubmissionStatus(str, enum.Enum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class FormSubmission(Base):
+    __tablename__ = "form_submissions"
+
+    id: Mapped[intpk]
+    form_id: Mapped[int] = mapped_column(ForeignKey("form_definitions.id", ondelete="RESTRICT"))
+    call_id: Mapped[Optional[int]] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"), index=True)
+    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[SubmissionStatus] = mapped_column(
+        str_enum(SubmissionStatus), default=SubmissionStatus.DRAFT
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    wrapup_code: Mapped[Optional[str40]]
+    # Submitting twice with the same key creates one ticket.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    submitted_at: Mapped[Optional[dt.datetime]]
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]

@@ -1,0 +1,1 @@
+"""Offline transcription with Vosk: speaker-separated, word-timed transcripts."""

@@ -1,0 +1,69 @@
+"""The one place that builds services and hands them their dependencies.
+
+No module opens a connection at import time; everything it needs arrives
+through the ``Container`` built here (wazo-call-logd's controller.py).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from .config import Settings
+from .db import make_engine, make_session_factory
+from .services import IdleService, Service
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = ("web", "ami", "agi", "dispatcher", "transcriber")
+
+
+@dataclass
+class Container:
+    settings: Settings
+    _extras: dict[str, object] = field(default_factory=dict)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database)
+
+    @cached_property
+    def session_factory(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine)
+
+    # -- services ----------------------------------------------------------
+    def web(self) -> Service:
+        from web import create_app
+        from web.server import WSGIService
+
+        app = create_app(container=self)
+        return WSGIService(app, self.settings.web.host, self.settings.web.port, self.settings.web.threads)
+
+    def ami(self) -> Service:
+        return IdleService("ami", "AMI bridge not built yet (issue: AMI bridge); no calls are recorded")
+
+    def agi(self) -> Service:
+        return IdleService("agi", "FastAGI IVR not built yet (issue: IVR); the dialplan routes to the default queue")
+
+    def dispatcher(self) -> Service:
+        return IdleService("dispatcher", "dispatcher not built yet (issue: dispatcher)")
+
+    def transcriber(self) -> Service:
+        return IdleService("transcriber", "transcription worker not built yet (issue: transcription)")
+
+    def services(self, names: tuple[str, ...] = SERVICE_NAMES) -> list[Service]:
+        unknown = set(names) - set(SERVICE_NAMES)
+        if unknown:
+            raise ValueError(f"unknown service(s): {', '.join(sorted(unknown))}")
+        return [getattr(self, name)() for name in names]
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def build(settings: Settings) -> Container:
+    return Container(settings)

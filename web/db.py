@@ -1,0 +1,11 @@
+"""One database session per request, closed at teardown."""
+from __future__ import annotations
+
+from flask import current_app, g
+from sqlalchemy.orm import Session
+
+
+def get_db() -> Session:
+    if "db" not in g:
+        g.db = current_app.extensions["container"].session_factory()
+    return g.db

@@ -1,0 +1,39 @@
+"""Serve the Flask app with waitress as a runner-managed service."""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from waitress.server import create_server
+
+from callcenter.services import Service
+
+
+class WSGIService(Service):
+    name = "web"
+
+    def __init__(self, app: Any, host: str, port: int, threads: int = 16) -> None:
+        self.app = app
+        self.host, self.port, self.threads = host, port, threads
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._server = create_server(self.app, host=self.host, port=self.port, threads=self.threads)
+        self.port = self._server.effective_port
+        self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server.task_dispatcher.shutdown()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
