@@ -12,6 +12,7 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .bus import Bus, make_bus
 from .config import Settings
 from .db import make_engine, make_session_factory
 from .services import IdleService, Service
@@ -33,6 +34,12 @@ class Container:
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
         return make_session_factory(self.engine)
+
+    @cached_property
+    def bus(self) -> Bus:
+        bus = make_bus(self.engine.url.render_as_string(hide_password=False))
+        bus.start()
+        return bus
 
     # -- services ----------------------------------------------------------
     def web(self) -> Service:
@@ -61,6 +68,8 @@ class Container:
         return [getattr(self, name)() for name in names]
 
     def close(self) -> None:
+        if "bus" in self.__dict__:
+            self.bus.stop()
         if "engine" in self.__dict__:
             self.engine.dispose()
 
