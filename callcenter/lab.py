@@ -9,6 +9,7 @@ the capabilities it needs to read its own files).
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import shutil
@@ -102,6 +103,14 @@ class LabPBX:
                 "debootstrap) to install Asterisk into " f"{self.dir}. " + HOW_TO_USE_YOUR_OWN)
         if self.dir.exists():
             raise LabUnavailable(f"{self.dir} exists but is not a finished lab; remove it.")
+        self.dir.parent.mkdir(parents=True, exist_ok=True)
+        # One provisioner at a time: a second `pbx up` must not wipe a running bootstrap.
+        with open(self.dir.with_name(self.dir.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not self.is_provisioned():
+                self._provision_locked(progress)
+
+    def _provision_locked(self, progress: Callable[[str], None]) -> None:
         if not self._bootstrap_finished(self.partial):
             self._remove_partial()
             progress(f"Installing Asterisk (Debian sid) into {self.partial}; this takes a minute...")
@@ -194,6 +203,9 @@ class LabPBX:
 
     def up(self, progress: Callable[[str], None] = print) -> None:
         """Provision if needed, deploy config, then start or reload Asterisk."""
+        if os.geteuid() != 0:
+            raise LabUnavailable("The lab PBX runs Asterisk in a chroot, which needs root. "
+                                 + HOW_TO_USE_YOUR_OWN)
         self.provision(progress)
         self.refresh_config()
         self.make_prompts(progress)
@@ -209,7 +221,7 @@ class LabPBX:
 
     def _reload(self) -> None:
         """Load modules newly listed in modules.conf, then reload every config."""
-        loaded = self.rx("module show")
+        loaded = {line.split()[0] for line in self.rx("module show").splitlines() if line.strip()}
         for line in (CONF_SOURCE / "modules.conf").read_text().splitlines():
             key, _, value = line.partition("=>")
             name = value.split(";")[0].strip()

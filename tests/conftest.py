@@ -17,10 +17,7 @@ from callcenter import migrate
 from callcenter.config import Settings
 from callcenter.db import make_engine, make_session_factory
 from callcenter.wiring import Container
-try:  # TEMP
-    from tests.support.lab_fixtures import lab_pbx  # noqa: F401
-except ModuleNotFoundError:  # TEMP
-    pass
+from tests.support.lab_fixtures import lab_pbx  # noqa: F401
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("CALLCENTER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")

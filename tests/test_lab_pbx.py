@@ -16,7 +16,7 @@ from panoramisk import Manager
 
 from callcenter.config import read_lab_secret
 from callcenter.lab import LabPBX
-from tests.support.sipp import Agent, Caller, require_tool
+from tests.support.sipp import Agent, Caller, customer, require_tool
 
 pytestmark = pytest.mark.pbx
 
@@ -213,3 +213,78 @@ def test_unknown_number_hears_apology_then_reaches_queue(lab_pbx: LabPBX, tmp_pa
     assert any(e.get("UserEvent") == "CCFail" for e in events)
     playback_at = apps.index(("Playback", "callcenter/sorry-error"))
     assert any(app == "Queue" for app, _ in apps[playback_at:]), "apology first, then the queue"
+
+
+def test_pressing_9_in_queue_leaves_it_for_a_callback(lab_pbx: LabPBX, tmp_path: Path,
+                                                      no_agi_server):
+    """RFC 4733 DTMF from SIPp reaches the queue's exit context; with the
+    callback AGI down the caller hears the apology and is queued again."""
+    require_tool("sipp")
+    caller = Caller(tmp_path, "100", text=CALLER_TEXT, dtmf=[(3000, "9")], hangup_after_ms=6000)
+
+    async def pause(manager: Manager, paused: bool) -> None:
+        for member in ("PJSIP/agent1001", "PJSIP/agent1002"):
+            reply = await asyncio.wait_for(manager.send_action(
+                {"Action": "QueuePause", "Queue": "support", "Interface": member,
+                 "Paused": "true" if paused else "false", "Reason": "test"}), 5)
+            assert reply.success, reply
+
+    async def main():
+        events: list[dict] = []
+        manager = await _ami(lab_pbx, read_lab_secret(lab_pbx.settings.lab_secret_file), events)
+        try:
+            await pause(manager, True)  # nobody answers: the caller waits
+            result = await asyncio.to_thread(caller.run, 60)
+            await asyncio.sleep(1.0)
+        finally:
+            await pause(manager, False)
+            manager.close()
+        return result, events
+
+    result, events = asyncio.run(main())
+    assert result.ok, str(result)
+    channel = next(e["Channel"] for e in events if e.get("Event") == "QueueCallerJoin")
+    mine = [e for e in events if e.get("Channel") == channel]
+    assert any(e.get("Event") == "DTMFEnd" and e.get("Digit") == "9" for e in mine)
+    assert any(e.get("Event") == "Newexten" and e.get("Context") == "cc-queue-exit" for e in mine)
+    apps = [e.get("AppData", "") for e in mine if e.get("Event") == "Newexten"]
+    assert "agi://127.0.0.1:4573/callback" in apps
+    assert "callcenter/sorry-error" in apps
+    queue_events = [e["Event"] for e in mine if e["Event"] in ("QueueCallerJoin", "QueueCallerLeave")]
+    assert queue_events[:3] == ["QueueCallerJoin", "QueueCallerLeave", "QueueCallerJoin"], \
+        "left the queue on 9, then queued again after the apology"
+
+
+def test_callback_originate_dials_only_the_filtered_number(lab_pbx: LabPBX, tmp_path: Path):
+    """AMI Originate into cc-callback: the agent answers first, then the
+    customer is dialled; junk in CC_CALLBACK_NUMBER never reaches Dial."""
+    require_tool("sipp")
+    agent = Agent(tmp_path, 1003, talk_ms=4000, text=AGENT_TEXT)
+    phone = customer(tmp_path)
+
+    async def main():
+        events: list[dict] = []
+        manager = await _ami(lab_pbx, read_lab_secret(lab_pbx.settings.lab_secret_file), events)
+        try:
+            with agent, phone:
+                reply = await asyncio.wait_for(manager.send_action({
+                    "Action": "Originate", "Channel": "PJSIP/agent1003", "Context": "cc-callback",
+                    "Exten": "s", "Priority": "1", "Async": "true", "Timeout": "20000",
+                    "CallerID": "Callback <15551230002>",
+                    "Variable": "CC_CALLBACK_NUMBER=+1 (555) 123-0002&Local/x@default"}), 15)
+                # Async Originate answers with a Response and an OriginateResponse.
+                replies = reply if isinstance(reply, list) else [reply]
+                assert all(r.success for r in replies), replies
+                results = await asyncio.gather(asyncio.to_thread(agent.wait, 40),
+                                               asyncio.to_thread(phone.wait, 40))
+            await asyncio.sleep(0.5)
+        finally:
+            manager.close()
+        return results, events
+
+    (agent_result, customer_result), events = asyncio.run(main())
+    assert agent_result.ok, str(agent_result)
+    assert customer_result.ok, str(customer_result)
+    dials = [e.get("DialString") for e in events
+             if e.get("Event") == "DialBegin" and e.get("Channel", "").startswith("PJSIP/agent1003")]
+    assert dials == ["+15551230002@customer"]

@@ -1,11 +1,18 @@
 """The shared lab PBX fixture: one real Asterisk for the whole test session.
 
 It is started (or reloaded) once and left running afterwards, so the next
-run only pays for a config reload.  Import it from tests/conftest.py.
+run only pays for a config reload.  The fixture holds an exclusive lock for
+the rest of the pytest session: the lab (its ports 5038/5060/4573 and the
+SIPp ports) is one machine-wide resource, so concurrent test runs queue up
+instead of disturbing each other.  Import it from tests/conftest.py.
 """
 from __future__ import annotations
 
+import fcntl
 import os
+import sys
+import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -13,13 +20,31 @@ from callcenter.config import load_settings
 from callcenter.lab import LabPBX, LabUnavailable
 
 
-@pytest.fixture(scope="session")
-def lab_pbx() -> LabPBX:
-    lab = LabPBX(load_settings())
+def _exclusive(path: str):  # type: ignore[no-untyped-def]
+    handle = open(path, "w")  # noqa: SIM115 - held for the whole session
     try:
-        lab.up(progress=lambda message: None)
-    except LabUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the lab PBX is required in CI: {exc}")
-        pytest.skip(f"lab PBX unavailable: {exc}")
-    return lab
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"\nwaiting for the lab PBX lock {path} (another test run holds it)...",
+              file=sys.stderr)
+        started = time.monotonic()
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        print(f"got the lab PBX lock after {time.monotonic() - started:.0f}s", file=sys.stderr)
+    return handle
+
+
+@pytest.fixture(scope="session")
+def lab_pbx() -> Iterator[LabPBX]:
+    lab = LabPBX(load_settings())
+    lab.dir.parent.mkdir(parents=True, exist_ok=True)
+    lock = _exclusive(str(lab.dir.with_name(lab.dir.name + ".session.lock")))
+    try:
+        try:
+            lab.up(progress=lambda message: None)
+        except LabUnavailable as exc:
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"the lab PBX is required in CI: {exc}")
+            pytest.skip(f"lab PBX unavailable: {exc}")
+        yield lab
+    finally:
+        lock.close()

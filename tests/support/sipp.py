@@ -142,17 +142,19 @@ class Caller(_Sipp):
 
 class Agent(_Sipp):
     """A lab agent's phone (agent1001..agent1004 on UDP port 5091..5094) that
-    answers one call, talks for `talk_ms`, then hangs up.  Use as a context
+    answers one call and talks; it hangs up after `talk_ms`, or with
+    ``hangs_up=False`` waits for the other side to.  Use as a context
     manager; leaving it stops SIPp if no call came."""
 
     def __init__(self, workdir: Path, number: int = 1001, *, talk_ms: int = 3000,
                  text: str = "Thank you for calling support, my name is Alice. How can I help you?",
-                 voice: str = "en-us", port: int | None = None):
-        super().__init__(workdir, f"agent{number}")
+                 voice: str = "en-us", port: int | None = None, hangs_up: bool = True):
         self.number = number
         self.port = port or 5090 + number - 1000
+        super().__init__(workdir, f"uas{self.port}")
         make_speech_wav(text, self.workdir / "agent.wav", voice)
-        self.args = ["-sf", str(SCENARIOS / "agent.xml"), "-i", "127.0.0.1", "-p", str(self.port),
+        scenario = "agent.xml" if hangs_up else "agent-wait.xml"
+        self.args = ["-sf", str(SCENARIOS / scenario), "-i", "127.0.0.1", "-p", str(self.port),
                      "-mi", "127.0.0.1", "-mp", str(16000 + 10 * (self.port - 5070)),
                      "-m", "1", "-d", str(int(talk_ms)), "-timeout", "120s"]
 
@@ -167,3 +169,11 @@ class Agent(_Sipp):
     def answered(self) -> bool:
         """True once this agent's call completed (SIPp exits 0 after -m 1)."""
         return self.proc is not None and self.proc.poll() == 0
+
+
+def customer(workdir: Path, **kwargs) -> Agent:
+    """The customer's phone for callbacks and surveys (endpoint customer,
+    127.0.0.1:5099); by default it waits for the PBX to hang up."""
+    kwargs.setdefault("hangs_up", False)
+    kwargs.setdefault("text", "Hello? Yes, thank you for calling me back.")
+    return Agent(workdir, 0, port=5099, **kwargs)
