@@ -80,6 +80,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         database={"url": db_url},
         lab={"enabled": False},
         web={"secret_key": "test-secret-key", "port": 0},
+        recordings={"dir": tmp_path / "recordings"},
     )
 
 
@@ -112,6 +113,14 @@ def app(container: Container):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(app):  # type: ignore[no-untyped-def]
     return app.test_client()
+
+
+@pytest.fixture
+def shop(container):  # type: ignore[no-untyped-def]
+    """A small call centre: team, queues, agents, calls, recordings, tickets."""
+    from tests import deskdata
+
+    return deskdata.build(container.session_factory, container.settings.recordings_dir())
 
 
 @pytest.fixture

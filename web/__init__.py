@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from flask import Flask, g, request, session
@@ -42,6 +43,20 @@ def select_locale() -> str:
     return request.accept_languages.best_match(langs) or current_app.config["DEFAULT_LANGUAGE"]
 
 
+def _load_forms(container: Any) -> None:
+    """Make sure the shipped intake forms exist as versions (idempotent)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from callcenter.db import transaction
+    from callcenter.forms import catalog
+
+    try:
+        with transaction(container.session_factory) as session:
+            catalog.sync_files(session)
+    except IntegrityError:
+        pass  # another web process stored the same version a moment earlier
+
+
 def create_app(container: Any = None, test_config: dict[str, Any] | None = None) -> Flask:
     from callcenter.config import load_settings
     from callcenter.wiring import build
@@ -71,21 +86,54 @@ def create_app(container: Any = None, test_config: dict[str, Any] | None = None)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
-    from . import auth, main
+    from . import admin, api, auth, desk, main, recordings, review, tickets
+    from .admin import routes as _admin_routes  # noqa: F401  (each registers its views)
+    from .api import routes as _api_routes  # noqa: F401
     from .auth import access as _access  # noqa: F401  (user loader)
-    from .auth import routes as _auth_routes  # noqa: F401  (registers views)
+    from .auth import routes as _auth_routes  # noqa: F401
+    from .desk import routes as _desk_routes  # noqa: F401
     from .main import routes as _main_routes  # noqa: F401
+    from .recordings import routes as _recording_routes  # noqa: F401
+    from .review import routes as _review_routes  # noqa: F401
+    from .tickets import routes as _ticket_routes  # noqa: F401
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(main.bp)
+    for blueprint in (auth.bp, main.bp, desk.bp, tickets.bp, review.bp, recordings.bp, admin.bp, api.bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api.bp)  # the API authenticates with bearer tokens, not cookies
+
+    from .pops import PopHub
+
+    hub = PopHub(container.bus, container.session_factory)
+    hub.start()
+    app.extensions["pops"] = hub
+    _load_forms(container)
 
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
         from flask_babel import get_locale
 
-        from .labels import ROLES
+        from . import labels
 
-        return {"get_locale": get_locale, "role_label": lambda r: ROLES.get(r, r)}
+        return {
+            "get_locale": get_locale,
+            "role_label": lambda r: labels.ROLES.get(r, r),
+            "status_label": lambda s: labels.STATUSES.get(s, s),
+            "priority_label": lambda p: labels.PRIORITIES.get(p, p),
+            "timeline_label": lambda t: labels.TIMELINE.get(t, t),
+            "disposition_label": lambda d: labels.DISPOSITIONS.get(d, d or "—"),
+        }
+
+    zone = ZoneInfo(settings.timezone)
+
+    @app.template_filter("localtime")
+    def _localtime(value: Any) -> str:
+        return "—" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    @app.template_filter("phone")
+    def _phone(value: Any) -> str:
+        from callcenter.phone import display
+
+        return "—" if not value else display(value)
 
     @app.teardown_appcontext
     def _close_db(_exc: BaseException | None) -> None:

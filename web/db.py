@@ -9,3 +9,10 @@ def get_db() -> Session:
     if "db" not in g:
         g.db = current_app.extensions["container"].session_factory()
     return g.db
+
+
+def release_db() -> None:
+    """End this request's session early (long-lived responses such as streams)."""
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()

@@ -1,0 +1,133 @@
+"""From a ringing call to a ticket: pre-fill, drafts as the agent types, one submit.
+
+A draft is keyed by (call, agent), so a closed tab loses nothing and a
+reopened pop resumes it.  Submitting is idempotent: the same key returns the
+ticket it already made, and a call opens at most one ticket
+(``Ticket.origin_call_id`` is unique), even when two agents race.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import tickets
+from ..models import (
+    Call, Customer, FormDefinition, FormSubmission, Priority, SubmissionStatus, Ticket, User, utcnow,
+)
+from ..phone import display
+from .catalog import spec_of
+from .schema import FormSpec
+from .validate import clean
+
+
+def draft_key(call_id: int, agent_id: int) -> str:
+    return f"call{call_id}-agent{agent_id}"
+
+
+def prefill(spec: FormSpec, call: Call | None, customer: Customer | None) -> dict[str, Any]:
+    """Values the form starts with, from the call and the IVR choices."""
+    ivr = (call.ivr or {}) if call else {}
+    sources = {
+        "caller.number": call.caller_number if call else None,
+        "caller.name": call.caller_name if call else None,
+        "customer.name": customer.name if customer else None,
+        "customer.email": customer.email if customer else None,
+        "call.did": call.did if call else None,
+        "call.queue": call.queue_name if call else None,
+        "ivr.category": ivr.get("category"),
+        "ivr.path": " > ".join(map(str, ivr.get("path", []))) if ivr.get("path") else None,
+    }
+    return {f.name: sources[f.prefill] for f in spec.fields if f.prefill and sources.get(f.prefill)}
+
+
+def _submission(session: Session, key: str, form: FormDefinition, call: Call, agent: User,
+                lock: bool) -> FormSubmission:
+    query = select(FormSubmission).where(FormSubmission.idempotency_key == key)
+    if lock:
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        row = FormSubmission(idempotency_key=key, form_id=form.id, call_id=call.id, agent_id=agent.id)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def save_draft(session: Session, form: FormDefinition, call: Call, agent: User,
+               data: dict[str, Any], region: str = "US") -> FormSubmission:
+    row = _submission(session, draft_key(call.id, agent.id), form, call, agent, lock=False)
+    if row.status is SubmissionStatus.DRAFT:
+        row.form_id = form.id
+        row.data = clean(spec_of(form), data, region=region, partial=True)
+    return row
+
+
+@dataclass
+class Submitted:
+    ticket: Ticket
+    created: bool
+
+
+def submit(session: Session, form: FormDefinition, call: Call, agent: User, data: dict[str, Any],
+           *, wrapup_code: str | None = None, attach_to: Ticket | None = None,
+           region: str = "US") -> Submitted:
+    """Validate, then create (or attach to) the ticket. Raises FormErrors on bad answers."""
+    spec = spec_of(form)
+    row = _submission(session, draft_key(call.id, agent.id), form, call, agent, lock=True)
+    if row.status is SubmissionStatus.SUBMITTED and row.ticket_id:
+        return Submitted(session.get(Ticket, row.ticket_id), created=False)
+    answers = clean(spec, data, region=region)
+    codes = {c.value for c in spec.wrapup_codes}
+    if wrapup_code and wrapup_code not in codes:
+        from .validate import FormErrors
+
+        raise FormErrors({"wrapup_code": "not one of the offered wrap-up codes"})
+    if attach_to is not None:
+        tickets.attach_call(session, attach_to, call, actor=agent)
+        tickets.add_note(session, attach_to, _summary(spec, answers), author=agent)
+        ticket, created = attach_to, False
+    elif call.ticket_id is not None:
+        ticket, created = session.get(Ticket, call.ticket_id), False
+    else:
+        try:
+            with session.begin_nested():
+                ticket = tickets.create(
+                    session, actor=agent, call=call, category=spec.category,
+                    subject=str(answers.get(spec.subject_field, ""))[:200] or spec.title,
+                    description=str(answers.get(spec.description_field or "", "")),
+                    priority=_priority(answers.get(spec.priority_field or "")),
+                    assignee_id=agent.id, reason=f"intake form {spec.slug} v{form.version}")
+            created = True
+        except IntegrityError:
+            # Another agent's submit for the same call won: use its ticket.
+            session.refresh(call)
+            ticket, created = session.scalar(select(Ticket).where(Ticket.origin_call_id == call.id)), False
+    row.form_id = form.id
+    row.data = answers
+    row.status = SubmissionStatus.SUBMITTED
+    row.ticket_id = ticket.id
+    row.wrapup_code = wrapup_code
+    row.submitted_at = utcnow()
+    return Submitted(ticket, created)
+
+
+def _priority(value: Any) -> Priority:
+    try:
+        return Priority(value)
+    except ValueError:
+        return Priority.NORMAL
+
+
+def _summary(spec: FormSpec, answers: dict[str, Any]) -> str:
+    lines = [f"Follow-up call — {spec.title}"]
+    for f in spec.fields:
+        if f.name in answers:
+            value = answers[f.name]
+            if f.type == "phone":
+                value = display(value)
+            lines.append(f"{f.label}: {value}")
+    return "\n".join(lines)

@@ -1,0 +1,87 @@
+"""A small call centre for desk and API tests: a team, queues, agents, a call, a recording."""
+from __future__ import annotations
+
+import datetime as dt
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+from callcenter import accounts, tickets
+from callcenter.db import transaction
+from callcenter.models import (
+    AgentQueue, Call, CallStatus, Customer, CustomerPhone, Disposition, Party, Queue, Recording, Team, User,
+    VipTier,
+)
+
+PASSWORD = "correct-horse-1"
+T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+
+
+@dataclass
+class Shop:
+    users: dict[str, int]
+    tokens: dict[str, str]
+    call_id: int  # answered by ann, in ann's queue, with a recording
+    other_call_id: int  # answered by bob, in sales
+    recording_id: int
+    other_recording_id: int
+    ticket_number: str  # support ticket assigned to ann
+    other_ticket_number: str  # sales ticket assigned to bob
+    customer_id: int
+
+
+def write_wav(path: Path, seconds: float = 1.0) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x00\x01" * int(8000 * seconds))
+
+
+def build(session_factory, recordings_dir: Path) -> Shop:  # type: ignore[no-untyped-def]
+    users, tokens = {}, {}
+    with transaction(session_factory) as s:
+        for name, role, iface in (("ann", "agent", "PJSIP/agent1001"), ("bob", "agent", "PJSIP/agent1002"),
+                                  ("sue", "supervisor", None), ("quinn", "qa", None), ("ada", "admin", None),
+                                  ("sam", "supervisor", None)):
+            user, _ = accounts.create_user(s, name, role, PASSWORD, sip_interface=iface)
+            tokens[name] = accounts.issue_api_token(user)
+            users[name] = user.id
+        team = Team(name="Support team", supervisor_id=users["sue"])
+        s.add(team)
+        s.flush()
+        for name in ("ann", "sue"):
+            s.get(User, users[name]).team_id = team.id
+        support = Queue(name="support", team_id=team.id)
+        sales = Queue(name="sales")
+        s.add_all([support, sales])
+        s.flush()
+        ann, bob = s.get(User, users["ann"]), s.get(User, users["bob"])
+        s.add(AgentQueue(agent_id=ann.agent.id, queue_id=support.id))
+        s.add(AgentQueue(agent_id=bob.agent.id, queue_id=sales.id))
+        customer = Customer(name="王芳", language="zh", vip_tier=VipTier.GOLD,
+                            phones=[CustomerPhone(number="+8613800138000")])
+        s.add(customer)
+        s.flush()
+        call = Call(pbx="lab", linkedid="1700000000.1", caller_number="+8613800138000", caller_name="WANG",
+                    customer_id=customer.id, queue_name="support", queue_id=support.id, agent_id=ann.id,
+                    started_at=T0, answered_at=T0 + dt.timedelta(seconds=20), ended_at=T0 + dt.timedelta(minutes=3),
+                    status=CallStatus.COMPLETE, disposition=Disposition.ANSWERED, ivr={"category": "support"})
+        other = Call(pbx="lab", linkedid="1700000000.9", caller_number="+12025550143", queue_name="sales",
+                     queue_id=sales.id, agent_id=bob.id, started_at=T0, status=CallStatus.COMPLETE,
+                     disposition=Disposition.ANSWERED)
+        s.add_all([call, other])
+        s.flush()
+        rec = Recording(call_id=call.id, party=Party.MIXED, path="1700000000.1-1700000000.2.wav")
+        other_rec = Recording(call_id=other.id, party=Party.MIXED, path="1700000000.9-1700000000.10.wav")
+        s.add_all([rec, other_rec])
+        t1 = tickets.create(s, actor=ann, subject="Router down", category="support", queue_id=support.id,
+                            assignee_id=ann.id, customer_id=customer.id)
+        t2 = tickets.create(s, actor=bob, subject="New contract", category="sales", queue_id=sales.id,
+                            assignee_id=bob.id)
+        s.flush()
+        shop = Shop(users, tokens, call.id, other.id, rec.id, other_rec.id, t1.number, t2.number, customer.id)
+    write_wav(recordings_dir / "1700000000.1-1700000000.2.wav", 2.0)
+    write_wav(recordings_dir / "1700000000.9-1700000000.10.wav", 1.0)
+    return shop

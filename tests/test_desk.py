@@ -1,0 +1,198 @@
+"""Screen pop over server-sent events, the intake form, drafts and one ticket per call."""
+from __future__ import annotations
+
+import json
+import queue
+import threading
+
+from sqlalchemy import func, select
+
+from callcenter.models import AuditLog, FormSubmission, Ticket
+
+from .deskdata import PASSWORD
+from .webtools import csrf_token, sign_in
+
+
+class Stream:
+    """An agent's open desk: signs in and reads server-sent events on its own thread.
+
+    (Each stream runs in its own thread, as in the web server: Flask's
+    request contexts are per thread.)
+    """
+
+    def __init__(self, app, name: str) -> None:  # type: ignore[no-untyped-def]
+        self.events: queue.Queue = queue.Queue()
+        self.ready = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(app, name), daemon=True)
+        self.thread.start()
+        assert self.ready.wait(20), "desk stream did not open"
+
+    def _run(self, app, name: str) -> None:  # type: ignore[no-untyped-def]
+        client = app.test_client()
+        sign_in(client, name, PASSWORD)
+        response = client.get("/desk/events")
+        chunks = iter(response.response)
+        assert next(chunks).startswith(b"retry:")
+        self.ready.set()
+        for chunk in chunks:
+            text = chunk.decode() if isinstance(chunk, bytes) else chunk
+            if text.startswith("event:"):
+                head, data = text.strip().split("\n", 1)
+                self.events.put((head.split(":", 1)[1].strip(), json.loads(data.split(":", 1)[1])))
+            if self.stop.is_set():
+                break
+        response.close()
+
+    def next_event(self, timeout: float = 10) -> tuple[str, dict]:
+        return self.events.get(timeout=timeout)
+
+    def close(self) -> None:
+        self.stop.set()
+
+
+def _ring(container, iface: str, linkedid: str, **extra) -> None:  # type: ignore[no-untyped-def]
+    container.bus.publish("call_ringing_agent", {"pbx": "lab", "linkedid": linkedid, "interface": iface,
+                                                 "caller_number": "+8613800138000", "queue": "support",
+                                                 "ivr": {"category": "support", "path": ["1"]},
+                                                 "wait_seconds": 12.5, **extra})
+
+
+def _desk(app, name: str) -> Stream:  # type: ignore[no-untyped-def]
+    return Stream(app, name)
+
+
+def test_ring_pops_the_form_on_the_right_agents_desk(app, container, shop) -> None:  # type: ignore[no-untyped-def]
+    stream = _desk(app, "ann")
+    try:
+        _ring(container, "PJSIP/agent1001", "1700000000.1")
+        kind, pop = stream.next_event()
+        assert kind == "pop"
+        assert pop["call_id"] == shop.call_id and pop["customer"]["name"] == "王芳"
+        assert pop["customer"]["vip_tier"] == "gold" and pop["ivr"]["category"] == "support"
+        assert [t["number"] for t in pop["open_tickets"]] == [shop.ticket_number]
+        assert pop["wait_seconds"] == 12.5 and pop["caller_number"].startswith("+86")
+    finally:
+        stream.close()
+
+
+def test_ring_answered_elsewhere_withdraws_and_pops_queue(app, container, shop) -> None:  # type: ignore[no-untyped-def]
+    stream = _desk(app, "ann")
+    try:
+        _ring(container, "PJSIP/agent1001", "1700000000.50", caller_number="+12025550100")
+        _ring(container, "PJSIP/agent1001", "1700000000.60", caller_number="+12025550101")
+        assert [stream.next_event()[0] for _ in range(2)] == ["pop", "pop"]
+        container.bus.publish("call_answered", {"pbx": "lab", "linkedid": "1700000000.50",
+                                                "interface": "PJSIP/agent1002"})
+        kind, data = stream.next_event()
+        assert (kind, data["key"], data["reason"]) == ("withdraw", "lab:1700000000.50", "answered_elsewhere")
+        container.bus.publish("call_ended", {"pbx": "lab", "linkedid": "1700000000.60"})
+        assert stream.next_event() == ("ended", {"key": "lab:1700000000.60"})
+    finally:
+        stream.close()
+
+
+def test_other_agents_do_not_get_the_pop(app, container, shop) -> None:  # type: ignore[no-untyped-def]
+    bob = _desk(app, "bob")
+    ann = _desk(app, "ann")
+    try:
+        _ring(container, "PJSIP/agent1001", "1700000000.70")
+        _ring(container, "PJSIP/agent1002", "1700000000.71")
+        assert ann.next_event()[1]["key"] == "lab:1700000000.70"
+        assert bob.next_event()[1]["key"] == "lab:1700000000.71"
+    finally:
+        ann.close()
+        bob.close()
+
+
+def test_form_is_prefilled_drafts_survive_and_submit_twice_makes_one_ticket(client, shop, session_factory) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, "ann", PASSWORD)
+    html = client.get(f"/desk/calls/{shop.call_id}/form").get_data(as_text=True)
+    assert 'value="+8613800138000"' in html and "Technical support" in html
+    token = csrf_token(client, "/desk/")
+    headers = {"X-CSRFToken": token}
+    draft = {"_form": "support", "subject": "No internet since 8am", "product": "broadband"}
+    assert client.post(f"/desk/calls/{shop.call_id}/draft", json=draft, headers=headers).status_code == 200
+    # The tab was closed: the draft comes back.
+    assert "No internet since 8am" in client.get(f"/desk/calls/{shop.call_id}/form").get_data(as_text=True)
+    bad = client.post(f"/desk/calls/{shop.call_id}/submit", json={**draft, "priority": "cosmic"}, headers=headers)
+    assert bad.status_code == 422
+    assert set(bad.get_json()["errors"]) == {"priority", "description"}
+    full = {**draft, "description": "Modem lights red", "priority": "high", "wrapup_code": "follow_up"}
+    first = client.post(f"/desk/calls/{shop.call_id}/submit", json=full, headers=headers)
+    second = client.post(f"/desk/calls/{shop.call_id}/submit", json=full, headers=headers)
+    assert first.status_code == second.status_code == 200
+    assert first.get_json()["created"] and not second.get_json()["created"]
+    number = first.get_json()["ticket_number"]
+    assert second.get_json()["ticket_number"] == number
+    with session_factory() as s:
+        ticket = s.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket.origin_call_id == shop.call_id and ticket.priority.value == "high"
+        assert ticket.customer_id == shop.customer_id and ticket.subject == "No internet since 8am"
+        assert s.scalar(select(func.count()).select_from(Ticket).where(Ticket.origin_call_id == shop.call_id)) == 1
+        sub = s.scalar(select(FormSubmission).where(FormSubmission.ticket_id == ticket.id))
+        assert sub.data["product"] == "broadband" and sub.wrapup_code == "follow_up"
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "ticket_created")).object_id == number
+    page = client.get(f"/tickets/{number}").get_data(as_text=True)
+    assert "Modem lights red" in page and "broadband" in page
+
+
+def test_follow_up_call_attaches_to_open_ticket(client, shop, session_factory) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, "ann", PASSWORD)
+    headers = {"X-CSRFToken": csrf_token(client, "/desk/")}
+    with session_factory() as s:
+        ticket_id = s.scalar(select(Ticket.id).where(Ticket.number == shop.ticket_number))
+    resp = client.post(f"/desk/calls/{shop.call_id}/submit", headers=headers, json={
+        "_form": "general", "subject": "Still down", "priority": "normal", "attach_to": str(ticket_id)})
+    assert resp.status_code == 200 and resp.get_json()["ticket_number"] == shop.ticket_number
+    assert not resp.get_json()["created"]
+    page = client.get(f"/tickets/{shop.ticket_number}").get_data(as_text=True)
+    assert "Follow-up call" in page and "follow-up call attached" in page
+
+
+def test_bad_input_changes_nothing(client, shop, session_factory) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, "ann", PASSWORD)
+    headers = {"X-CSRFToken": csrf_token(client, "/desk/")}
+    url = f"/desk/calls/{shop.call_id}/submit"
+    cases = [
+        {"_form": "support", "subject": "x" * 201, "product": "tv", "description": "d", "priority": "low"},
+        {"_form": "support", "subject": "a\r\nb", "product": "tv", "description": "d", "priority": "low"},
+        {"_form": "support", "subject": "ok", "product": ["tv", "mobile"], "description": "d", "priority": "low"},
+        {"_form": "support", "subject": "ok", "product": "tv", "description": "\x00", "priority": "low"},
+        {"_form": "support", "subject": "ok", "product": "tv", "description": "d", "priority": "low",
+         "outage_since": "yesterday"},
+    ]
+    for case in cases:
+        assert client.post(url, json=case, headers=headers).status_code == 422, case
+    assert client.post(url, data="not json", headers={**headers, "Content-Type": "application/json"}).status_code == 400
+    assert client.post(url, json={"_form": "../../etc"}, headers=headers).status_code == 404
+    # No CSRF token: refused.
+    assert client.post(url, json=cases[0]).status_code == 400
+    # Another agent's call (bob's, in sales): refused and audited.
+    other = client.post(f"/desk/calls/{shop.other_call_id}/submit", json=cases[0], headers=headers)
+    assert other.status_code == 403
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 2
+        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.outcome == "denied")) == 1
+
+
+def test_unknown_caller_can_become_a_customer(client, shop, session_factory, container) -> None:  # type: ignore[no-untyped-def]
+    from callcenter.calls import ensure_call
+    from callcenter.db import transaction
+    from callcenter.models import Call, User
+
+    with transaction(session_factory) as s:
+        call = ensure_call(s, "lab", "1700000001.1", caller_number="+12025550188", queue_name="support",
+                           agent_id=shop.users["ann"])
+        call_id = call.id
+    sign_in(client, "ann", PASSWORD)
+    assert "Unknown caller" in client.get(f"/desk/calls/{call_id}/form").get_data(as_text=True)
+    headers = {"X-CSRFToken": csrf_token(client, "/desk/")}
+    bad = client.post(f"/desk/calls/{call_id}/customer", json={"name": "", "language": "xx"}, headers=headers)
+    assert bad.status_code == 422 and set(bad.get_json()["errors"]) == {"name", "language"}
+    ok = client.post(f"/desk/calls/{call_id}/customer", json={"name": "Li Lei", "language": "zh"}, headers=headers)
+    assert ok.status_code == 201
+    with session_factory() as s:
+        assert s.get(Call, call_id).customer_id == ok.get_json()["customer_id"]
+    dup = client.post(f"/desk/calls/{call_id}/customer", json={"name": "Again", "language": "en"}, headers=headers)
+    assert dup.status_code == 422 and "number" in dup.get_json()["errors"]

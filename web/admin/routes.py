@@ -1,0 +1,100 @@
+"""Administration: intake forms (versioned), users and API tokens, the audit log."""
+from __future__ import annotations
+
+import tomli_w
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from callcenter import accounts, audit
+from callcenter.forms import catalog
+from callcenter.models import AuditLog, Role, User
+
+from ..auth.access import roles_required
+from ..db import get_db
+from . import bp
+
+
+@bp.route("/forms")
+@roles_required(Role.ADMIN)
+def forms():  # type: ignore[no-untyped-def]
+    return render_template("admin/forms.html", forms=catalog.active_forms(get_db()))
+
+
+@bp.route("/forms/<slug>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_form(slug: str):  # type: ignore[no-untyped-def]
+    db = get_db()
+    current = catalog.latest(db, slug)
+    if current is None:
+        abort(404)
+    text = request.form.get("definition", "")
+    error = None
+    if request.method == "POST":
+        try:
+            spec = catalog.parse(text)
+            if spec.slug != slug:
+                raise catalog.FormDefinitionError("the slug cannot change; create a new form file instead")
+            row = catalog.save_version(db, spec, actor=db.get(User, current_user.id))
+            audit.record(db, "form_changed", actor=current_user, object_type="form", object_id=slug,
+                         ip=request.remote_addr, version=row.version)
+            db.commit()
+            flash(_("Saved as version %(v)s.", v=row.version), "success")
+            return redirect(url_for("admin.edit_form", slug=slug), 303)
+        except catalog.FormDefinitionError as exc:
+            error = str(exc)
+    else:
+        text = tomli_w.dumps(current.schema)
+    return render_template("admin/form_edit.html", form=current, text=text, error=error), (400 if error else 200)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def users():  # type: ignore[no-untyped-def]
+    db = get_db()
+    created = None
+    if request.method == "POST":
+        try:
+            user, password = accounts.create_user(
+                db, request.form.get("username", ""), request.form.get("role", ""),
+                display_name=request.form.get("display_name", "")[:200],
+                sip_interface=request.form.get("sip_interface") or None)
+            audit.record(db, "user_created", actor=current_user, object_type="user", object_id=user.id,
+                         ip=request.remote_addr, role=user.role.value)
+            db.commit()
+            created = (user.username, password)
+        except (accounts.AccountError, ValueError) as exc:
+            db.rollback()
+            flash(str(exc), "error")
+    rows = db.scalars(select(User).order_by(User.username)).all()
+    return render_template("admin/users.html", users=rows, roles=list(Role), created=created)
+
+
+@bp.route("/users/<int:user_id>/token", methods=["POST"])
+@roles_required(Role.ADMIN)
+def issue_token(user_id: int):  # type: ignore[no-untyped-def]
+    db = get_db()
+    user = db.get(User, user_id)
+    if user is None:
+        abort(404)
+    token = accounts.issue_api_token(user)
+    audit.record(db, "api_token_issued", actor=current_user, object_type="user", object_id=user.id,
+                 ip=request.remote_addr)
+    db.commit()
+    return render_template("admin/token.html", user=user, token=token)
+
+
+@bp.route("/audit")
+@roles_required(Role.ADMIN)
+def audit_log():  # type: ignore[no-untyped-def]
+    db = get_db()
+    query = select(AuditLog).order_by(AuditLog.id.desc())
+    action = request.args.get("action", "").strip()[:80]
+    if action:
+        query = query.where(AuditLog.action == action)
+    actor = request.args.get("actor", "").strip()[:80]
+    if actor:
+        query = query.where(AuditLog.actor_name == actor)
+    rows = db.scalars(query.limit(500)).all()
+    return render_template("admin/audit.html", rows=rows, action=action, actor=actor)

@@ -1,0 +1,195 @@
+"""Screen pop: the bridge's ring events, routed to the ringing agent's open desk.
+
+The hub subscribes to the bus once per web process (one subscription
+table), builds each pop once (caller, customer, history, IVR choices) and
+pushes it to every desk stream the agent has open.  A ring answered by
+someone else, or a call that ends, withdraws the pop.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from callcenter import tickets
+from callcenter.bus import Bus, Event
+from callcenter.calls import ensure_call, find_call
+from callcenter.models import AgentProfile, Call, Customer
+from callcenter.phone import display
+
+log = logging.getLogger(__name__)
+STREAM_BACKLOG = 100
+# How many recent pops per agent keep their form reachable after the ring.
+RECENT_POPS = 50
+
+
+class PopHub:
+    def __init__(self, bus: Bus, session_factory: sessionmaker[Session]) -> None:
+        self.bus = bus
+        self.session_factory = session_factory
+        self._lock = threading.Lock()
+        self._streams: dict[int, set[queue.Queue[dict[str, Any]]]] = {}
+        # call key -> users currently shown a pop for it
+        self._shown: dict[str, set[int]] = {}
+        self._unsubscribe: list[Any] = []
+        # user -> recent call keys popped to them (the form stays theirs to fill)
+        self._recent: dict[int, OrderedDict[str, None]] = {}
+
+    SUBSCRIPTIONS = {
+        "call_ringing_agent": "on_ringing",
+        "call_answered": "on_answered",
+        "call_ended": "on_ended",
+        "call_ring_stopped": "on_ring_stopped",
+    }
+
+    def start(self) -> None:
+        if not self._unsubscribe:
+            for name, method in self.SUBSCRIPTIONS.items():
+                self._unsubscribe.append(self.bus.subscribe(name, getattr(self, method)))
+
+    def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+
+    # -- desk streams ------------------------------------------------------
+    def connect(self, user_id: int) -> queue.Queue[dict[str, Any]]:
+        q: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=STREAM_BACKLOG)
+        with self._lock:
+            self._streams.setdefault(user_id, set()).add(q)
+        return q
+
+    def disconnect(self, user_id: int, q: queue.Queue[dict[str, Any]]) -> None:
+        with self._lock:
+            streams = self._streams.get(user_id, set())
+            streams.discard(q)
+            if not streams:
+                self._streams.pop(user_id, None)
+
+    def connected(self, user_id: int) -> bool:
+        with self._lock:
+            return bool(self._streams.get(user_id))
+
+    def was_shown(self, user_id: int, pbx: str, linkedid: str) -> bool:
+        with self._lock:
+            return f"{pbx}:{linkedid}" in self._recent.get(user_id, {})
+
+    def _remember(self, user_id: int, key: str) -> None:
+        with self._lock:
+            recent = self._recent.setdefault(user_id, OrderedDict())
+            recent[key] = None
+            recent.move_to_end(key)
+            while len(recent) > RECENT_POPS:
+                recent.popitem(last=False)
+
+    def _push(self, user_id: int, message: dict[str, Any]) -> None:
+        with self._lock:
+            targets = list(self._streams.get(user_id, ()))
+        for q in targets:
+            try:
+                q.put_nowait(message)
+            except queue.Full:  # a stalled browser must not block the others
+                log.warning("desk stream of user %s is full; dropping %s", user_id, message["type"])
+
+    # -- event handlers (bus dispatch thread) ------------------------------
+    @staticmethod
+    def _key(p: dict[str, Any]) -> str:
+        return f"{p.get('pbx', '')}:{p.get('linkedid', '')}"
+
+    def _agent_user(self, session: Session, p: dict[str, Any]) -> int | None:
+        if isinstance(p.get("agent_user_id"), int):
+            return p["agent_user_id"]
+        interface = p.get("interface")
+        if not interface:
+            return None
+        return session.scalar(select(AgentProfile.user_id).where(AgentProfile.sip_interface == interface))
+
+    def on_ringing(self, ev: Event) -> None:
+        p = ev.payload
+        with self.session_factory() as session:
+            user_id = self._agent_user(session, p)
+            if user_id is None or not self.connected(user_id):
+                return
+            pop = self._build_pop(session, p)
+            session.commit()
+        pop["event_at"] = ev.at
+        pop["pushed_at"] = time.time()
+        with self._lock:
+            self._shown.setdefault(pop["key"], set()).add(user_id)
+        self._remember(user_id, pop["key"])
+        self._push(user_id, {"type": "pop", "data": pop})
+
+    def _withdraw(self, key: str, keep: int | None, reason: str) -> None:
+        with self._lock:
+            users = self._shown.pop(key, set())
+            if keep is not None and keep in users:
+                self._shown[key] = {keep}
+        for user_id in users:
+            if user_id != keep:
+                self._push(user_id, {"type": "withdraw", "data": {"key": key, "reason": reason}})
+
+    def on_answered(self, ev: Event) -> None:
+        with self.session_factory() as session:
+            answered_by = self._agent_user(session, ev.payload)
+        self._withdraw(self._key(ev.payload), answered_by, "answered_elsewhere")
+        if answered_by is not None:
+            self._push(answered_by, {"type": "answered", "data": {"key": self._key(ev.payload)}})
+
+    def on_ring_stopped(self, ev: Event) -> None:
+        """The ring moved on (no answer): only that agent's pop goes."""
+        with self.session_factory() as session:
+            user_id = self._agent_user(session, ev.payload)
+        key = self._key(ev.payload)
+        if user_id is None:
+            return
+        with self._lock:
+            shown = self._shown.get(key, set())
+            was_shown = user_id in shown
+            shown.discard(user_id)
+        if was_shown:
+            self._push(user_id, {"type": "withdraw", "data": {"key": key, "reason": "ring_stopped"}})
+
+    def on_ended(self, ev: Event) -> None:
+        key = self._key(ev.payload)
+        with self._lock:
+            users = self._shown.pop(key, set())
+        for user_id in users:
+            self._push(user_id, {"type": "ended", "data": {"key": key}})
+
+    # -- building a pop ----------------------------------------------------
+    def _build_pop(self, session: Session, p: dict[str, Any]) -> dict[str, Any]:
+        pbx, linkedid = str(p.get("pbx", "")), str(p.get("linkedid", ""))
+        call = find_call(session, pbx, linkedid) or ensure_call(
+            session, pbx, linkedid, caller_number=p.get("caller_number"),
+            caller_name=p.get("caller_name"), queue_name=p.get("queue"))
+        customer = session.get(Customer, call.customer_id) if call.customer_id else None
+        number = call.caller_number or p.get("caller_number")
+        history: list[dict[str, Any]] = []
+        open_tickets: list[dict[str, Any]] = []
+        if customer is not None:
+            previous = session.scalars(select(Call).where(Call.customer_id == customer.id, Call.id != call.id)
+                                       .order_by(Call.started_at.desc()).limit(5))
+            history = [{"id": c.id, "at": c.started_at.isoformat(), "queue": c.queue_name,
+                        "disposition": c.disposition.value if c.disposition else None} for c in previous]
+            open_tickets = [{"id": t.id, "number": t.number, "subject": t.subject, "status": t.status.value}
+                            for t in tickets.open_tickets_for_customer(session, customer.id, 5)]
+        return {
+            "key": self._key(p),
+            "call_id": call.id,
+            "caller_number": display(number) if number else None,
+            "caller_name": call.caller_name or p.get("caller_name"),
+            "customer": None if customer is None else {
+                "id": customer.id, "name": customer.name, "vip_tier": customer.vip_tier.value,
+                "language": customer.language, "company": customer.company},
+            "history": history,
+            "open_tickets": open_tickets,
+            "ivr": p.get("ivr") or call.ivr or {},
+            "queue": p.get("queue") or call.queue_name,
+            "wait_seconds": p.get("wait_seconds"),
+        }

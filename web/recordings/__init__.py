@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("recordings", __name__, url_prefix="/recordings")
