@@ -11,6 +11,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .models import AgentProfile, Role, User
 
 MIN_PASSWORD = 10
+# werkzeug's scrypt default; tests swap in a cheap method to stay fast.
+PASSWORD_METHOD = "scrypt"
 
 
 class AccountError(ValueError):
@@ -54,7 +56,7 @@ def create_user(
         username=name,
         role=Role(role),
         display_name=display_name or name,
-        password_hash=generate_password_hash(validate_password(password)),
+        password_hash=generate_password_hash(validate_password(password), method=PASSWORD_METHOD),
         must_change_password=must_change_password,
     )
     session.add(user)
@@ -65,7 +67,7 @@ def create_user(
 
 
 def set_password(user: User, password: str) -> None:
-    user.password_hash = generate_password_hash(validate_password(password))
+    user.password_hash = generate_password_hash(validate_password(password), method=PASSWORD_METHOD)
     user.must_change_password = False
 
 

@@ -39,6 +39,12 @@ def _pg_admin():  # type: ignore[no-untyped-def]
                            connect_timeout=3)
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scrypt is deliberately slow; tests create many users."""
+    monkeypatch.setattr("callcenter.accounts.PASSWORD_METHOD", "pbkdf2:sha256:1000")
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     """A throwaway PostgreSQL database for this test session."""

@@ -77,6 +77,13 @@ def sync_files(session: Session, directory: Path = DEFINITIONS) -> list[FormDefi
     return rows
 
 
+def to_toml(definition: FormDefinition) -> str:
+    """The definition as editable TOML (TOML has no null: unset values are left out)."""
+    import tomli_w
+
+    return tomli_w.dumps(spec_of(definition).model_dump(mode="json", exclude_none=True))
+
+
 def spec_of(definition: FormDefinition) -> FormSpec:
     return FormSpec.model_validate(definition.schema)
 

@@ -1,7 +1,6 @@
 """Administration: intake forms (versioned), users and API tokens, the audit log."""
 from __future__ import annotations
 
-import tomli_w
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -45,7 +44,7 @@ def edit_form(slug: str):  # type: ignore[no-untyped-def]
         except catalog.FormDefinitionError as exc:
             error = str(exc)
     else:
-        text = tomli_w.dumps(current.schema)
+        text = catalog.to_toml(current)
     return render_template("admin/form_edit.html", form=current, text=text, error=error), (400 if error else 200)
 
 

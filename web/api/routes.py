@@ -1,6 +1,7 @@
 """REST API v1: calls, tickets, customers, callbacks and surveys for CRMs."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import g, jsonify, request
@@ -32,6 +33,14 @@ def _page(query: Any, dump: Any) -> Any:
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     items = [dump(row) for row in db.scalars(query.limit(limit).offset(offset))]
     return jsonify(items=items, total=total, limit=limit, offset=offset)
+
+
+def _refused(kind: str, ident: object) -> None:
+    """Someone asked for a record outside their scope: answer 404, but remember it."""
+    db = get_db()
+    audit.record(db, "access_denied", actor=g.api_user, object_type=kind, object_id=ident,
+                 ip=request.remote_addr, outcome="denied", via="api")
+    db.commit()
 
 
 def _region() -> str:
@@ -83,6 +92,7 @@ def list_calls():  # type: ignore[no-untyped-def]
 def get_call(call_id: int):  # type: ignore[no-untyped-def]
     db = get_db()
     if not visibility.can_see_call(db, g.api_user, call_id):
+        _refused("call", call_id)
         raise ApiError(404, "not_found", "no such call")
     return jsonify(call_out(db.get(Call, call_id)))
 
@@ -100,6 +110,8 @@ def _ticket(number: str) -> Ticket:
     db = get_db()
     ticket = db.scalar(select(Ticket).where(Ticket.number == number)) if number.isdigit() else None
     if ticket is None or not visibility.can_see_ticket(db, g.api_user, ticket.id):
+        if ticket is not None:
+            _refused("ticket", number)
         raise ApiError(404, "not_found", "no such ticket")
     return ticket
 
@@ -220,7 +232,8 @@ def create_callback():  # type: ignore[no-untyped-def]
         raise ApiError(422, "invalid", "not a phone number", {"number": "not a phone number"}) from None
     if data.ticket_id is not None and not visibility.can_see_ticket(db, g.api_user, data.ticket_id):
         raise ApiError(422, "invalid", "unknown ticket", {"ticket_id": "no such ticket"})
-    cb = Callback(number=number, source=CallbackSource.API, due_at=data.due_at, ticket_id=data.ticket_id,
+    cb = Callback(number=number, source=CallbackSource.API, due_at=data.due_at.astimezone(dt.timezone.utc),
+                  ticket_id=data.ticket_id,
                   customer_id=data.customer_id, requested_by_id=g.api_user.id)
     db.add(cb)
     db.flush()
