@@ -72,6 +72,16 @@ class PopHub:
             if not streams:
                 self._streams.pop(user_id, None)
 
+    def close_streams(self) -> None:
+        """Ask every open desk stream to finish (server shutdown)."""
+        with self._lock:
+            targets = [q for streams in self._streams.values() for q in streams]
+        for q in targets:
+            try:
+                q.put_nowait({"type": "close", "data": {}})
+            except queue.Full:
+                pass
+
     def connected(self, user_id: int) -> bool:
         with self._lock:
             return bool(self._streams.get(user_id))

@@ -25,6 +25,9 @@ class WSGIService(Service):
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        hub = getattr(self.app, "extensions", {}).get("pops")
+        if hub is not None:
+            hub.close_streams()  # open desk streams end now instead of at their next keepalive
         if self._server is not None:
             self._server.close()
             self._server.task_dispatcher.shutdown()

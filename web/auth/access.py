@@ -5,7 +5,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, request
+from flask import abort, current_app, request
 from flask_login import current_user, login_required
 
 from callcenter import audit
@@ -17,9 +17,19 @@ from ..db import get_db
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
+    """Load the signed-in user in a short session of its own.
+
+    Views open the request's session only when they need it, so a page that
+    reads little holds no database lock (SQLite) while it renders.
+    """
     if not user_id.isdigit():
         return None
-    user = get_db().get(User, int(user_id))
+    factory = current_app.extensions["container"].session_factory
+    with factory() as session:
+        user = session.get(User, int(user_id))
+        if user is not None:
+            _ = user.agent  # loaded now: the desk reads it after the session is gone
+            session.expunge_all()
     return user if user is not None and user.is_active else None
 
 

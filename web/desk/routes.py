@@ -54,6 +54,8 @@ def events():  # type: ignore[no-untyped-def]
                 except queue.Empty:
                     yield ": keepalive\n\n"
                     continue
+                if msg["type"] == "close":
+                    return
                 yield f"event: {msg['type']}\ndata: {json.dumps(msg['data'], default=str)}\n\n"
         finally:
             hub.disconnect(user_id, stream)

@@ -1,0 +1,278 @@
+"""Screen-pop latency: bridge event -> pop message on the agent's open desk stream.
+
+200 agents keep their desk open (real server-sent-event streams through the
+real web server); ring events are published on the real bus at 10/s; the
+time from the event to the pop arriving at that agent's stream is measured,
+on the in-process bus and on PostgreSQL LISTEN/NOTIFY.  Baseline in the same
+run: the bare bus (publish -> a subscriber's callback), so the ratio shows
+what the pop itself costs.  Then intake-form submits at 50 requests/s.
+
+    .venv/bin/python bench/screen_pop.py [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import json
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rich.console import Console  # noqa: E402
+from rich.progress import Progress  # noqa: E402
+from rich.table import Table  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+
+from callcenter import accounts, migrate  # noqa: E402
+from callcenter.calls import ensure_call  # noqa: E402
+from callcenter.config import Settings  # noqa: E402
+from callcenter.db import transaction  # noqa: E402
+from callcenter.models import AgentProfile, Role, User  # noqa: E402
+from callcenter.wiring import Container  # noqa: E402
+from web import create_app  # noqa: E402
+from web.server import WSGIService  # noqa: E402
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+PASSWORD = "bench-password-1"
+console = Console(stderr=True)
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def seed(container: Container, agents: int) -> None:
+    accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+    from werkzeug.security import generate_password_hash
+
+    digest = generate_password_hash(PASSWORD, method=accounts.PASSWORD_METHOD)
+    with transaction(container.session_factory) as s:
+        s.execute(insert(User), [{"username": f"agent{i}", "role": Role.AGENT, "password_hash": digest,
+                                  "display_name": f"Agent {i}"} for i in range(agents)])
+        ids = dict(s.execute(User.__table__.select().with_only_columns(User.username, User.id)).all())
+        s.execute(insert(AgentProfile), [{"user_id": ids[f"agent{i}"], "sip_interface": f"PJSIP/bench{i}",
+                                          "languages": ["en"]} for i in range(agents)])
+
+
+def login(port: int, username: str) -> str:
+    """Sign in over HTTP; returns the session cookie."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/auth/login")
+    resp = conn.getresponse()
+    cookie = resp.getheader("Set-Cookie", "").split(";")[0]
+    token = CSRF.search(resp.read().decode()).group(1)
+    body = f"csrf_token={token}&username={username}&password={PASSWORD}"
+    conn.request("POST", "/auth/login", body=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    assert resp.status == 302, f"sign-in failed for {username}: {resp.status}"
+    return resp.getheader("Set-Cookie", "").split(";")[0]
+
+
+async def read_stream(port: int, cookie: str, user: str, latencies: list[float], ready: asyncio.Event,
+                      opened: list[int], total: int, stop: asyncio.Event) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET /desk/events HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n"
+                 .encode())
+    await writer.drain()
+    opened.append(1)
+    if len(opened) == total:
+        ready.set()
+    event = None
+    while not stop.is_set():
+        try:
+            line = await asyncio.wait_for(reader.readline(), 0.5)
+        except asyncio.TimeoutError:
+            continue
+        if not line:
+            break
+        text = line.decode(errors="replace").strip()
+        if text.startswith("event:"):
+            event = text.split(":", 1)[1].strip()
+        elif text.startswith("data:") and event == "pop":
+            data = json.loads(text.split(":", 1)[1])
+            latencies.append(time.time() - data["event_at"])
+    writer.close()
+
+
+def run_pop(container: Container, port: int, agents: int, rate: float, seconds: float) -> dict[str, float]:
+    cookies = []
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("signing in agents", total=agents)
+        with ThreadPoolExecutor(16) as pool:
+            for cookie in pool.map(lambda i: login(port, f"agent{i}"), range(agents)):
+                cookies.append(cookie)
+                progress.advance(task)
+    latencies: list[float] = []
+    bus_latencies: list[float] = []
+    # Baseline: a bare bus of the same kind, whose only subscriber notes the arrival time.
+    from callcenter.bus import make_bus
+
+    bare = make_bus(container.engine.url.render_as_string(hide_password=False))
+    if hasattr(bare, "channel"):
+        bare.channel = "callcenter_bench_baseline"
+    bare.start()
+    bare.subscribe("call_ringing_agent", lambda ev: bus_latencies.append(time.time() - ev.at))
+
+    async def main() -> None:
+        ready, stop = asyncio.Event(), asyncio.Event()
+        opened: list[int] = []
+        readers = [asyncio.create_task(read_stream(port, c, f"agent{i}", latencies, ready, opened, agents, stop))
+                   for i, c in enumerate(cookies)]
+        await asyncio.wait_for(ready.wait(), 60)
+        await asyncio.sleep(1.0)  # every stream is registered with the hub
+        count = int(rate * seconds)
+        start = time.perf_counter()
+        for n in range(count):
+            target = start + n / rate
+            await asyncio.sleep(max(0.0, target - time.perf_counter()))
+            agent = n % agents
+            payload = {"pbx": "bench", "linkedid": f"{uuid.uuid4().hex[:10]}.{n}",
+                       "interface": f"PJSIP/bench{agent}", "caller_number": "+12025550143",
+                       "queue": "support", "ivr": {"category": "support"}, "wait_seconds": 3.0}
+            container.bus.publish("call_ringing_agent", payload)
+            bare.publish("call_ringing_agent", payload)
+        deadline = time.monotonic() + 10
+        while len(latencies) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        stop.set()
+        await asyncio.gather(*readers, return_exceptions=True)
+
+    asyncio.run(main())
+    bare.stop()
+    ms = [x * 1000 for x in latencies]
+    bus_ms = [x * 1000 for x in bus_latencies]
+    return {"events": int(rate * seconds), "received": len(ms), "p50_ms": pct(ms, 50), "p99_ms": pct(ms, 99),
+            "max_ms": max(ms) if ms else float("nan"), "bus_p50_ms": pct(bus_ms, 50), "bus_p99_ms": pct(bus_ms, 99)}
+
+
+def run_submits(container: Container, port: int, rate: float, seconds: float) -> dict[str, float]:
+    """Agents submit intake forms at ``rate`` per second; latency of each POST."""
+    count = int(rate * seconds)
+    users = 50
+    with transaction(container.session_factory) as s:
+        calls = [ensure_call(s, "bench", f"submit.{n}", queue_name="support",
+                             agent_id=s.scalar(User.__table__.select().with_only_columns(User.id)
+                                               .where(User.username == f"agent{n % users}"))).id
+                 for n in range(count)]
+    sessions = []
+    for i in range(users):
+        cookie = login(port, f"agent{i}")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", "/desk/", headers={"Cookie": cookie})
+        resp = conn.getresponse()
+        token = CSRF.search(resp.read().decode()).group(1) if resp.status == 200 else ""
+        sessions.append((cookie, token))
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+
+    def submit(n: int) -> None:
+        nonlocal errors
+        cookie, token = sessions[n % users]
+        body = json.dumps({"_form": "general", "subject": f"Bench ticket {n}", "priority": "normal",
+                           "description": "from the benchmark"})
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        started = time.perf_counter()
+        conn.request("POST", f"/desk/calls/{calls[n]}/submit", body=body, headers={
+            "Cookie": cookie, "X-CSRFToken": token, "Content-Type": "application/json"})
+        resp = conn.getresponse()
+        resp.read()
+        elapsed = time.perf_counter() - started
+        conn.close()
+        with lock:
+            latencies.append(elapsed * 1000)
+            if resp.status != 200:
+                errors += 1
+
+    with ThreadPoolExecutor(64) as pool:
+        start = time.perf_counter()
+        futures = []
+        for n in range(count):
+            time.sleep(max(0.0, start + n / rate - time.perf_counter()))
+            futures.append(pool.submit(submit, n))
+        for f in futures:
+            f.result()
+    return {"requests": count, "errors": errors, "p50_ms": pct(latencies, 50), "p99_ms": pct(latencies, 99)}
+
+
+def one_backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> dict[str, dict[str, float]]:
+    settings = Settings(instance_dir=tmp / name, database={"url": url, "pool_size": 40}, lab={"enabled": False},
+                        web={"secret_key": "bench", "port": 0, "threads": args.agents + 64})
+    container = Container(settings)
+    migrate.upgrade(container.engine)
+    seed(container, args.agents)
+    service = WSGIService(create_app(container=container), "127.0.0.1", 0, settings.web.threads)
+    service.start()
+    try:
+        console.print(f"[bold]{name}[/]: {args.agents} desk streams, ring events at {args.rate}/s")
+        pop = run_pop(container, service.port, args.agents, args.rate, args.seconds)
+        console.print(f"[bold]{name}[/]: intake submits at {args.submit_rate}/s")
+        submits = run_submits(container, service.port, args.submit_rate, args.submit_seconds)
+    finally:
+        service.stop()
+        container.close()
+    return {"pop": pop, "submit": submits}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer agents and a shorter run")
+    args = parser.parse_args()
+    args.agents = 50 if args.quick else 200
+    args.rate, args.seconds = 10.0, (5.0 if args.quick else 30.0)
+    args.submit_rate, args.submit_seconds = 50.0, (2.0 if args.quick else 10.0)
+    results = {}
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        results["in_process"] = one_backend("in_process", f"sqlite:///{tmp / 'bench.db'}", args, tmp)
+        import psycopg
+
+        dbname = f"cc_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{dbname}"')
+        try:
+            results["postgres"] = one_backend("postgres", PG_ADMIN.rsplit("/", 1)[0] + f"/{dbname}", args, tmp)
+        finally:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    table = Table(title=f"Screen pop: {args.agents} agents, ring events at {args.rate:.0f}/s; submits at "
+                        f"{args.submit_rate:.0f}/s")
+    for col in ("bus", "pops sent/received", "bus p99 ms (baseline)", "pop p50 ms", "pop p99 ms",
+                "pop/bus p99", "submit p50 ms", "submit p99 ms", "submit errors"):
+        table.add_column(col)
+    summary: dict[str, object] = {"agents": args.agents, "ring_rate": args.rate, "submit_rate": args.submit_rate}
+    for name, r in results.items():
+        pop, sub = r["pop"], r["submit"]
+        ratio = pop["p99_ms"] / pop["bus_p99_ms"] if pop["bus_p99_ms"] else float("nan")
+        table.add_row(name, f"{pop['events']}/{pop['received']}", f"{pop['bus_p99_ms']:.1f}",
+                      f"{pop['p50_ms']:.1f}", f"{pop['p99_ms']:.1f}", f"{ratio:.1f}",
+                      f"{sub['p50_ms']:.1f}", f"{sub['p99_ms']:.1f}", str(sub["errors"]))
+        summary[name] = {"pop_p50_ms": round(pop["p50_ms"], 2), "pop_p99_ms": round(pop["p99_ms"], 2),
+                         "bus_p99_ms": round(pop["bus_p99_ms"], 2), "pop_over_bus_p99": round(ratio, 2),
+                         "pops_sent": pop["events"], "pops_received": pop["received"],
+                         "submit_p50_ms": round(sub["p50_ms"], 2), "submit_p99_ms": round(sub["p99_ms"], 2),
+                         "submit_errors": sub["errors"]}
+    summary["goal_pop_p99_under_300ms"] = all(
+        summary[n]["pop_p99_ms"] < 300 for n in results)  # type: ignore[index]
+    Console().print(table)
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
