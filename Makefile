@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages: the lab PBX (debootstrap), real SIP calls (sip-tester),
 # prompt and caller audio (sox, espeak-ng), sound devices (libportaudio2,
-# alsa-utils) and the browser the UI tests drive (chromium).
-APT_PACKAGES := debootstrap sip-tester sox espeak-ng libportaudio2 alsa-utils chromium
+# alsa-utils), the browser the UI tests drive (chromium) and a CJK font so
+# its screenshots show Chinese (fonts-wqy-microhei).
+APT_PACKAGES := debootstrap sip-tester sox espeak-ng libportaudio2 alsa-utils chromium fonts-wqy-microhei
 STAMP := $(VENV)/.installed
 
 .PHONY: run test bench deps system-deps translations clean

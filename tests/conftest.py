@@ -17,6 +17,7 @@ from callcenter import migrate
 from callcenter.config import Settings
 from callcenter.db import make_engine, make_session_factory
 from callcenter.wiring import Container
+from tests.support.browser import browser, live_container, live_server  # noqa: F401
 from tests.support.lab_fixtures import lab_pbx  # noqa: F401
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

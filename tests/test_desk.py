@@ -134,7 +134,7 @@ def test_form_is_prefilled_drafts_survive_and_submit_twice_makes_one_ticket(clie
         assert sub.data["product"] == "broadband" and sub.wrapup_code == "follow_up"
         assert s.scalar(select(AuditLog).where(AuditLog.action == "ticket_created")).object_id == number
     page = client.get(f"/tickets/{number}").get_data(as_text=True)
-    assert "Modem lights red" in page and "broadband" in page
+    assert "Modem lights red" in page and "Broadband" in page  # the label, not the stored code
 
 
 def test_follow_up_call_attaches_to_open_ticket(client, shop, session_factory) -> None:  # type: ignore[no-untyped-def]

@@ -121,6 +121,9 @@ def create_app(container: Any = None, test_config: dict[str, Any] | None = None)
             "priority_label": lambda p: labels.PRIORITIES.get(p, p),
             "timeline_label": lambda t: labels.TIMELINE.get(t, t),
             "disposition_label": lambda d: labels.DISPOSITIONS.get(d, d or "—"),
+            "answer": labels.answer,
+            "answer_choice": labels.choice,
+            "change_value": labels.change_value,
         }
 
     zone = ZoneInfo(settings.timezone)

@@ -1,4 +1,7 @@
 """Display names for stored codes (translatable; the database keeps the code)."""
+from typing import Any
+
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 ROLES = {"agent": _l("Agent"), "supervisor": _l("Supervisor"), "qa": _l("QA reviewer"), "admin": _l("Administrator")}
@@ -11,3 +14,35 @@ DISPOSITIONS = {"answered": _l("Answered"), "abandoned_queue": _l("Abandoned in 
                 "abandoned_ivr": _l("Abandoned in IVR"), "callback_requested": _l("Callback requested"),
                 "voicemail": _l("Voicemail"), "no_answer": _l("No answer"), "busy": _l("Busy"),
                 "failed": _l("Failed")}
+
+
+def _zh() -> bool:
+    return str(get_locale()) == "zh"
+
+
+def choice(choices: list[Any], value: str) -> str:
+    for c in choices:
+        if c.value == value:
+            return c.label_zh if _zh() and c.label_zh else c.label
+    return value
+
+
+def answer(field: Any, value: Any) -> str:
+    """A stored form answer as the reader should see it (labels, not codes)."""
+    from callcenter.phone import display
+
+    if field.type in ("choice", "multichoice"):
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(choice(field.choices, v) for v in values)
+    if field.type == "phone":
+        return display(value)
+    if field.type == "checkbox":
+        return "✓" if value else "—"
+    return str(value)
+
+
+def change_value(field: str, value: str | None) -> str:
+    if value is None:
+        return "—"
+    table = {"status": STATUSES, "priority": PRIORITIES}.get(field)
+    return str(table.get(value, value)) if table else value

@@ -127,7 +127,7 @@ def detail(number: str):  # type: ignore[no-untyped-def]
         assignable = db.scalars(select(User).where(User.role.in_((Role.AGENT, Role.SUPERVISOR)),
                                                    User.is_active).order_by(User.username)).all()
     return render_template("tickets/detail.html", ticket=ticket, calls=calls, timeline=_timeline(list(calls)),
-                           submissions=[(s, catalog.spec_of(d)) for s, d in submissions], users=users,
+                           submissions=[(s, catalog.spec_of(d), d) for s, d in submissions], users=users,
                            customer=customer, can_edit=can_edit, recordings=hearable,
                            sla=tickets.sla_state(ticket), statuses=list(TicketStatus),
                            priorities=list(Priority), assignable=assignable)

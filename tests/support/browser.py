@@ -1,0 +1,80 @@
+"""Real-browser fixtures: the web app on a real server, Debian's Chromium via Playwright."""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from callcenter import migrate
+from callcenter.config import Settings
+from callcenter.wiring import Container
+
+CHROMIUM = "/usr/bin/chromium"
+# Flags from ENVIRONMENT.md: no sandbox as root, no background network on a closed machine.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
+
+
+def _require_browser() -> None:
+    ok = shutil.which("chromium") is not None or os.path.exists(CHROMIUM)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        ok = False
+    if not ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium and Playwright are required in CI")
+        pytest.skip("Chromium/Playwright not available")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def live_container(tmp_path: Path) -> Iterator[Container]:
+    settings = Settings(instance_dir=tmp_path / "instance", database={"url": f"sqlite:///{tmp_path / 'ui.db'}"},
+                        lab={"enabled": False}, web={"secret_key": "ui-test", "port": 0},
+                        recordings={"dir": tmp_path / "recordings"})
+    container = Container(settings)
+    migrate.upgrade(container.engine)
+    yield container
+    container.close()
+
+
+@pytest.fixture
+def live_server(live_container: Container) -> Iterator[str]:
+    """The whole web app served by waitress on a free port; yields its base URL."""
+    from web import create_app
+    from web.server import WSGIService
+
+    service = WSGIService(create_app(container=live_container), "127.0.0.1", 0, 32)
+    service.start()
+    yield service.url
+    service.stop()
+
+
+def screenshot(page: object, name: str) -> Path:
+    """Keep a picture of what the user saw as a test artifact."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    return path
+
+
+def sign_in(page: object, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/auth/login")  # type: ignore[attr-defined]
+    page.fill("#username", username)  # type: ignore[attr-defined]
+    page.fill("#password", password)  # type: ignore[attr-defined]
+    page.click("#submit")  # type: ignore[attr-defined]
