@@ -113,8 +113,9 @@ class PopHub:
         return f"{p.get('pbx', '')}:{p.get('linkedid', '')}"
 
     def _agent_user(self, session: Session, p: dict[str, Any]) -> int | None:
-        if isinstance(p.get("agent_user_id"), int):
-            return p["agent_user_id"]
+        for key in ("agent_id", "agent_user_id"):  # the bridge's writer adds agent_id
+            if isinstance(p.get(key), int):
+                return p[key]
         interface = p.get("interface")
         if not interface:
             return None
