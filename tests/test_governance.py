@@ -1,0 +1,100 @@
+"""Retention and erasure remove exactly what they should; running them twice changes nothing."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from callcenter import governance
+from callcenter.config import RetentionSettings
+from callcenter.db import transaction
+from callcenter.models import (
+    AuditLog, Call, Callback, CallbackSource, CallbackStatus, Customer, CustomerPhone, Disposition, Party,
+    Queue, Recording, Ticket, Transcript,
+)
+
+from .deskdata import write_wav
+
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
+DAY = dt.timedelta(days=1)
+
+
+def _call(s, n, queue, age_days, customer=None, number=None):  # type: ignore[no-untyped-def]
+    c = Call(pbx="lab", linkedid=f"g.{n}", queue_name=queue, started_at=NOW - age_days * DAY,
+             disposition=Disposition.ANSWERED, talk_seconds=60, caller_number=number, caller_name="X",
+             customer_id=customer)
+    s.add(c)
+    s.flush()
+    s.add(Recording(call_id=c.id, party=Party.MIXED, path=f"g{n}.wav"))
+    s.add(Transcript(call_id=c.id, text=f"words of call {n}"))
+    return c
+
+
+def test_retention_per_queue(session_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "rec"
+    with transaction(session_factory) as s:
+        s.add_all([Queue(name="support"), Queue(name="billing")])
+        _call(s, 1, "support", 40)   # recording and transcript older than 30 days: go
+        _call(s, 2, "support", 10)   # young: stays
+        _call(s, 3, "billing", 40)   # billing keeps recordings a year, the call record 60 days
+        _call(s, 4, "billing", 400)  # older than a year: recording goes, and the call record too
+        _call(s, 5, None, 40)        # no queue: the default policy
+    for n in range(1, 6):
+        write_wav(root / f"g{n}.wav", 0.1)
+    settings = RetentionSettings.model_validate({
+        "default": {"recordings_days": 30, "transcripts_days": 30},
+        "queues": {"billing": {"recordings_days": 365, "transcripts_days": 365, "calls_days": 60}}})
+    with transaction(session_factory) as s:
+        first = governance.purge(s, settings, root, now=NOW)
+    assert (first.recordings, first.files, first.transcripts, first.calls) == (3, 3, 3, 1)
+    assert sorted(p.name for p in root.iterdir()) == ["g2.wav", "g3.wav"]
+    with session_factory() as s:
+        assert sorted(s.scalars(select(Call.linkedid))) == ["g.1", "g.2", "g.3", "g.5"]
+        assert sorted(s.scalars(select(Transcript.text))) == ["words of call 2", "words of call 3"]
+        kept = {r.path: r.purged_at for r in s.scalars(select(Recording))}
+        assert kept["g2.wav"] is None and kept["g3.wav"] is None and kept["g1.wav"] is not None
+    with transaction(session_factory) as s:
+        second = governance.purge(s, settings, root, now=NOW)
+    assert not second.any()
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "retention_purge")) == 1
+
+
+def test_erasure_of_one_customer(session_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "rec"
+    with transaction(session_factory) as s:
+        wang = Customer(name="王芳", email="wang@example.cn", phones=[CustomerPhone(number="+8613800138000")])
+        other = Customer(name="Li Lei", phones=[CustomerPhone(number="+8613900139000")])
+        s.add_all([wang, other])
+        s.flush()
+        c1 = _call(s, 1, "support", 5, wang.id, "+8613800138000")
+        _call(s, 2, "support", 5, None, "+8613800138000")  # same number, before she was a customer
+        _call(s, 3, "support", 5, other.id, "+8613900139000")
+        s.add(Ticket(subject="Her address is ...", description="lives at ...", customer_id=wang.id,
+                     origin_call_id=c1.id, number="1"))
+        s.add(Callback(number="+8613800138000", source=CallbackSource.IVR, customer_id=wang.id, due_at=NOW))
+        wang_id = wang.id
+    for n in (1, 2, 3):
+        write_wav(root / f"g{n}.wav", 0.1)
+    with transaction(session_factory) as s:
+        removed = governance.erase_customer(s, wang_id, root, actor=None, reason="GDPR request #17")
+    assert (removed.recordings, removed.transcripts, removed.calls) == (2, 2, 2)
+    assert [p.name for p in root.iterdir()] == ["g3.wav"]
+    with session_factory() as s:
+        wang = s.get(Customer, wang_id)
+        assert wang.name == "[erased]" and wang.email is None and wang.erased_at is not None
+        assert s.scalar(select(func.count()).select_from(CustomerPhone)) == 1  # Li Lei's
+        calls = {c.linkedid: c for c in s.scalars(select(Call))}
+        assert calls["g.1"].caller_number is None and calls["g.2"].caller_name is None
+        assert calls["g.1"].talk_seconds == 60 and calls["g.1"].disposition is Disposition.ANSWERED  # stats stay
+        assert calls["g.3"].caller_number == "+8613900139000"
+        assert s.scalar(select(Ticket.description)) == "[erased]"
+        cb = s.scalar(select(Callback))
+        assert cb.status is CallbackStatus.CANCELLED and cb.number == "[erased]"
+        assert [t.text for t in s.scalars(select(Transcript))] == ["words of call 3"]
+    with transaction(session_factory) as s:
+        again = governance.erase_customer(s, wang_id, root, actor=None, reason="again")
+    assert not again.any()
+    with session_factory() as s:
+        rows = s.scalars(select(AuditLog).where(AuditLog.action == "customer_erased")).all()
+        assert len(rows) == 1 and rows[0].detail["reason"] == "GDPR request #17"
