@@ -10,6 +10,11 @@ BIN := $(VENV)/bin
 APT_PACKAGES := debootstrap sip-tester sox espeak-ng libportaudio2 alsa-utils chromium fonts-wqy-microhei
 STAMP := $(VENV)/.installed
 
+# Charts for the wallboard and reports: Apache ECharts, served from our own
+# static folder (no CDN), fetched once from the npm registry.
+ECHARTS_VERSION := 6.1.0
+ECHARTS := web/static/vendor/echarts.min.js
+
 .PHONY: run test bench deps system-deps translations clean
 
 system-deps:
@@ -33,7 +38,14 @@ $(STAMP): pyproject.toml
 translations: $(STAMP)
 	@$(BIN)/pybabel compile -q -d web/translations 2>/dev/null || $(BIN)/pybabel compile -d web/translations
 
-deps: system-deps $(STAMP) translations
+$(ECHARTS):
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq npm >/dev/null; }
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null && \
+	  tar -xzf echarts-$(ECHARTS_VERSION).tgz package/dist/echarts.min.js package/LICENSE && \
+	  mkdir -p $(CURDIR)/web/static/vendor && cp package/dist/echarts.min.js $(CURDIR)/$(ECHARTS) && \
+	  cp package/LICENSE $(CURDIR)/web/static/vendor/ECHARTS-LICENSE && rm -rf $$tmp
+
+deps: system-deps $(STAMP) translations $(ECHARTS)
 
 run: deps
 	$(BIN)/callcenter run

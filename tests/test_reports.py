@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+
 from callcenter import reports, tickets
 from callcenter.db import transaction
 from callcenter.models import (
     Call, Callback, CallbackSource, CallbackStatus, Disposition, Queue, Survey, SurveyChannel, SurveyStatus,
-    User,
+    Ticket, User,
 )
 from callcenter.topics import cluster
 
@@ -100,3 +102,27 @@ def test_topics_group_similar_issues() -> None:
     groups = sorted(sorted(t.examples) for t in topics)
     assert groups == [[1, 2, 7], [3, 4], [5, 6]]
     assert "internet" in topics[0].terms
+
+
+def test_reports_page_and_csv(client, session_factory) -> None:  # type: ignore[no-untyped-def]
+    from .webtools import sign_in
+
+    _seed(session_factory)
+    make_user(session_factory, "boss", "supervisor")
+    with transaction(session_factory) as s:
+        s.scalar(select(User).where(User.username == "agent_b")).display_name = '=HYPERLINK("http://evil")'
+    sign_in(client, "agent_a")
+    assert client.get("/reports/").status_code == 403
+    client.post("/auth/logout", data={"csrf_token": ""})
+    client2 = client.application.test_client()
+    sign_in(client2, "boss")
+    page = client2.get("/reports/?from=2026-11-23&to=2026-11-23")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "20.0 %" in html and "50.0 %" in html  # abandonment, service level
+    csv_text = client2.get("/reports/export/csat_agent.csv?from=2026-11-23&to=2026-11-23").get_data(as_text=True)
+    assert csv_text.splitlines()[0] == "group,surveys,mean_score,satisfied_share"
+    assert "agent_a,2,4.0,0.5" in csv_text
+    assert "'=HYPERLINK" in csv_text  # a spreadsheet never sees a live formula
+    topics = client2.get("/reports/export/topics.csv?from=2026-11-23&to=2026-11-23").get_data(as_text=True)
+    assert topics.splitlines()[0] == "topic,tickets,examples" and len(topics.splitlines()) >= 3
+    assert client2.get("/reports/export/nope.csv").status_code == 404

@@ -86,7 +86,7 @@ def create_app(container: Any = None, test_config: dict[str, Any] | None = None)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
-    from . import admin, api, auth, desk, main, recordings, review, tickets
+    from . import admin, api, auth, desk, main, recordings, reports, review, tickets
     from .admin import routes as _admin_routes  # noqa: F401  (each registers its views)
     from .api import routes as _api_routes  # noqa: F401
     from .auth import access as _access  # noqa: F401  (user loader)
@@ -94,10 +94,12 @@ def create_app(container: Any = None, test_config: dict[str, Any] | None = None)
     from .desk import routes as _desk_routes  # noqa: F401
     from .main import routes as _main_routes  # noqa: F401
     from .recordings import routes as _recording_routes  # noqa: F401
+    from .reports import routes as _report_routes  # noqa: F401
     from .review import routes as _review_routes  # noqa: F401
     from .tickets import routes as _ticket_routes  # noqa: F401
 
-    for blueprint in (auth.bp, main.bp, desk.bp, tickets.bp, review.bp, recordings.bp, admin.bp, api.bp):
+    for blueprint in (auth.bp, main.bp, desk.bp, tickets.bp, review.bp, reports.bp, recordings.bp, admin.bp,
+                      api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # the API authenticates with bearer tokens, not cookies
 

@@ -1,0 +1,29 @@
+// Charts for the reports page (Apache ECharts, served locally).
+(function () {
+  "use strict";
+  var holder = document.getElementById("report-data");
+  if (!holder || !window.echarts) return;
+  var data = JSON.parse(holder.dataset.report), days = JSON.parse(holder.dataset.days);
+  var volume = document.getElementById("chart-volume");
+  if (volume) {
+    var cells = [], max = 1;
+    data.volume.forEach(function (row, d) { row.forEach(function (n, h) { cells.push([h, d, n]); if (n > max) max = n; }); });
+    echarts.init(volume).setOption({
+      tooltip: { position: "top" }, grid: { top: 10, left: 50, right: 10, bottom: 60 },
+      xAxis: { type: "category", data: Array.from({ length: 24 }, function (_, h) { return h + "h"; }) },
+      yAxis: { type: "category", data: days },
+      visualMap: { min: 0, max: max, calculable: true, orient: "horizontal", left: "center", bottom: 0 },
+      series: [{ type: "heatmap", data: cells, name: holder.dataset.tCalls }]
+    });
+  }
+  document.querySelectorAll(".chart[data-key]").forEach(function (el) {
+    var rows = data[el.dataset.key];
+    echarts.init(el).setOption({
+      grid: { left: 100, right: 20, top: 10, bottom: 30 }, tooltip: {},
+      xAxis: { type: "value", min: 0, max: 5 },
+      yAxis: { type: "category", data: rows.map(function (r) { return r.key; }) },
+      series: [{ type: "bar", name: holder.dataset.tMean, data: rows.map(function (r) { return r.mean; }),
+                 itemStyle: { color: "#2256c7" } }]
+    });
+  });
+})();
