@@ -86,7 +86,7 @@ def create_app(container: Any = None, test_config: dict[str, Any] | None = None)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
-    from . import admin, api, auth, desk, main, recordings, reports, review, tickets
+    from . import admin, api, auth, desk, main, recordings, reports, review, tickets, wallboard
     from .admin import routes as _admin_routes  # noqa: F401  (each registers its views)
     from .api import routes as _api_routes  # noqa: F401
     from .auth import access as _access  # noqa: F401  (user loader)
@@ -97,9 +97,10 @@ def create_app(container: Any = None, test_config: dict[str, Any] | None = None)
     from .reports import routes as _report_routes  # noqa: F401
     from .review import routes as _review_routes  # noqa: F401
     from .tickets import routes as _ticket_routes  # noqa: F401
+    from .wallboard import routes as _wallboard_routes  # noqa: F401
 
-    for blueprint in (auth.bp, main.bp, desk.bp, tickets.bp, review.bp, reports.bp, recordings.bp, admin.bp,
-                      api.bp):
+    for blueprint in (auth.bp, main.bp, desk.bp, tickets.bp, review.bp, reports.bp, wallboard.bp, recordings.bp,
+                      admin.bp, api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # the API authenticates with bearer tokens, not cookies
 
@@ -108,6 +109,9 @@ def create_app(container: Any = None, test_config: dict[str, Any] | None = None)
     hub = PopHub(container.bus, container.session_factory)
     hub.start()
     app.extensions["pops"] = hub
+    from .wallboard.state import Wallboard
+
+    app.extensions["wallboard"] = Wallboard(container.bus, container.session_factory, settings.timezone)
     _load_forms(container)
 
     @app.context_processor

@@ -40,6 +40,7 @@ class PopHub:
         self._unsubscribe: list[Any] = []
         # user -> recent call keys popped to them (the form stays theirs to fill)
         self._recent: dict[int, OrderedDict[str, None]] = {}
+        self.closing = False  # set at shutdown: every stream ends
 
     SUBSCRIPTIONS = {
         "call_ringing_agent": "on_ringing",
@@ -74,6 +75,7 @@ class PopHub:
 
     def close_streams(self) -> None:
         """Ask every open desk stream to finish (server shutdown)."""
+        self.closing = True
         with self._lock:
             targets = [q for streams in self._streams.values() for q in streams]
         for q in targets:

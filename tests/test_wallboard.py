@@ -1,0 +1,60 @@
+"""The live wallboard: waiting callers, agent states and SLA risk, pushed to a real browser."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from callcenter import tickets
+from callcenter.calls import ensure_call
+from callcenter.db import transaction
+from callcenter.models import Callback, CallbackSource, Disposition, Queue, utcnow
+
+from .deskdata import PASSWORD, build
+from .support.browser import screenshot, sign_in
+
+
+def test_snapshot_counts(container, shop) -> None:  # type: ignore[no-untyped-def]
+    board = container and __import__("web.wallboard.state", fromlist=["Wallboard"]).Wallboard(
+        container.bus, container.session_factory)
+    now = utcnow()
+    with transaction(container.session_factory) as s:
+        ensure_call(s, "lab", "w.1", queue_name="support", queued_at=now - dt.timedelta(seconds=90))
+        ensure_call(s, "lab", "w.2", queue_name="support", queued_at=now - dt.timedelta(seconds=10))
+        ensure_call(s, "lab", "w.3", queue_name="support", started_at=now, disposition=Disposition.ABANDONED_QUEUE,
+                    status="complete")
+        t = tickets.create(s, subject="late one")
+        t.first_response_due_at = now - dt.timedelta(minutes=5)
+        s.add(Callback(number="+12025550143", source=CallbackSource.IVR, due_at=now - dt.timedelta(minutes=1)))
+    container.bus.publish("agent_state_changed", {"pbx": "lab", "interface": "PJSIP/agent1001", "state": "on_call"})
+    import time
+
+    deadline = time.time() + 5
+    while time.time() < deadline and not board._agents:
+        time.sleep(0.05)
+    snap = board.snapshot()
+    support = next(q for q in snap["queues"] if q["name"] == "support")
+    assert support["waiting"] == 2 and support["abandoned"] == 1
+    assert abs(snap["at"] - support["oldest_at"] - 90) < 5
+    ann = next(a for a in snap["agents"] if a["name"] == "ann")
+    assert ann["state"] == "on_call"
+    assert [x["subject"] for x in snap["sla"]] == ["late one"] and snap["sla"][0]["state"] == "breached"
+    assert snap["callbacks_overdue"] == 1
+
+
+@pytest.mark.browser
+def test_wallboard_in_chromium(browser, live_server, live_container) -> None:  # type: ignore[no-untyped-def]
+    build(live_container.session_factory, live_container.settings.recordings_dir())
+    with transaction(live_container.session_factory) as s:
+        ensure_call(s, "lab", "w.9", queue_name="support", queued_at=utcnow() - dt.timedelta(seconds=75))
+    page = browser.new_page(viewport={"width": 1600, "height": 900})
+    sign_in(page, live_server, "sue", PASSWORD)
+    page.goto(f"{live_server}/wallboard/")
+    page.wait_for_selector(".wb-queue.busy", timeout=10000)
+    live_container.bus.publish("agent_state_changed", {"pbx": "lab", "interface": "PJSIP/agent1001",
+                                                       "state": "ringing"})
+    page.wait_for_selector("tr.state-ringing", timeout=10000)
+    busy = page.inner_text(".wb-queue.busy")
+    assert "SUPPORT" in busy.upper() and "1:1" in busy  # one waiting, 1:15+ longest wait
+    screenshot(page, "wallboard")
+    page.close()

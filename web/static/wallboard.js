@@ -1,0 +1,53 @@
+// Wallboard: snapshots pushed by the server; waiting times tick locally every second.
+(function () {
+  "use strict";
+  var root = document.getElementById("wallboard");
+  if (!root) return;
+  var t = root.dataset, states = JSON.parse(t.states), last = null;
+  function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
+  function mmss(s) { s = Math.max(0, Math.round(s)); return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0"); }
+  function pct(v) { return v == null ? "–" : Math.round(v * 100) + "%"; }
+
+  function render() {
+    if (!last) return;
+    var now = Date.now() / 1000;
+    document.getElementById("wb-clock").textContent = new Date().toLocaleTimeString();
+    var qs = document.getElementById("wb-queues"); qs.innerHTML = "";
+    last.queues.forEach(function (q) {
+      var card = el("div", "wb-queue" + (q.waiting > 0 ? " busy" : ""));
+      card.appendChild(el("h2", null, q.name));
+      var big = el("div", "wb-pair");
+      var w = el("div"); w.appendChild(el("div", "wb-num", String(q.waiting))); w.appendChild(el("div", null, t.tWaiting)); big.appendChild(w);
+      var l = el("div"); l.appendChild(el("div", "wb-num" + (q.oldest_at && now - q.oldest_at > 60 ? " bad" : ""), q.oldest_at ? mmss(now - q.oldest_at) : "–"));
+      l.appendChild(el("div", null, t.tLongest)); big.appendChild(l);
+      card.appendChild(big);
+      var small = el("div", "wb-pair small");
+      [[pct(q.service_level), t.tSl], [String(q.abandoned), t.tAbandoned], [String(q.answered), t.tAnswered]].forEach(function (p) {
+        var d = el("div"); d.appendChild(el("div", "wb-mid", p[0])); d.appendChild(el("div", null, p[1])); small.appendChild(d);
+      });
+      card.appendChild(small);
+      qs.appendChild(card);
+    });
+    var ag = document.getElementById("wb-agents"); ag.innerHTML = "";
+    last.agents.forEach(function (a) {
+      var tr = el("tr", "state-" + a.state);
+      tr.appendChild(el("td", "wb-name", a.name));
+      tr.appendChild(el("td", null, (states[a.state] || a.state) + (a.since ? " · " + mmss(now - a.since) : "")));
+      tr.appendChild(el("td", null, a.calls + " " + t.tCalls));
+      tr.appendChild(el("td", null, a.tickets + " " + t.tTickets));
+      ag.appendChild(tr);
+    });
+    document.getElementById("wb-cb-due").textContent = last.callbacks_due;
+    var od = document.getElementById("wb-cb-overdue");
+    od.textContent = last.callbacks_overdue; od.className = "wb-num" + (last.callbacks_overdue ? " bad" : "");
+    var sla = document.getElementById("wb-sla"); sla.innerHTML = "";
+    if (!last.sla.length) sla.appendChild(el("li", "muted", t.tNone));
+    last.sla.forEach(function (s) { sla.appendChild(el("li", "sla-" + s.state, s.number + " · " + s.subject)); });
+  }
+
+  var source = new EventSource(t.events);
+  source.onopen = function () { var b = document.getElementById("wb-link"); b.className = "badge on"; b.textContent = "●"; };
+  source.onerror = function () { var b = document.getElementById("wb-link"); b.className = "badge off"; b.textContent = "○"; };
+  source.addEventListener("snapshot", function (e) { last = JSON.parse(e.data); render(); });
+  setInterval(render, 1000);
+})();

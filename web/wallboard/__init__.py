@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("wallboard", __name__, url_prefix="/wallboard")

@@ -1,0 +1,104 @@
+"""What the wallboard shows: live agent states from the bridge's events, the rest from the database.
+
+Waiting callers come from the call rows the bridge writes as calls start
+(so a web process that starts late, or runs on another machine, still sees
+them); agent states come from ``agent_state_changed`` events.  One snapshot
+is built at most every ``TTL`` seconds and shared by every open wallboard.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from callcenter import tickets
+from callcenter.bus import Bus, Event
+from callcenter.models import (
+    AgentProfile, Call, CallStatus, Callback, CallbackStatus, Disposition, Queue, Ticket, User, utcnow,
+)
+
+TTL = 2.0
+
+
+class Wallboard:
+    SUBSCRIPTIONS = {"agent_state_changed": "on_agent_state"}
+
+    def __init__(self, bus: Bus, session_factory: sessionmaker[Session], timezone: str = "UTC") -> None:
+        self.session_factory = session_factory
+        self.zone = ZoneInfo(timezone)
+        self._agents: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._cache: tuple[float, dict[str, Any]] | None = None
+        for name, method in self.SUBSCRIPTIONS.items():
+            bus.subscribe(name, getattr(self, method))
+
+    def on_agent_state(self, ev: Event) -> None:
+        p = ev.payload
+        with self._lock:
+            previous = self._agents.get(p.get("interface", ""))
+            since = previous["since"] if previous and previous["state"] == p.get("state") else ev.at
+            self._agents[p.get("interface", "")] = {"state": p.get("state"), "since": since}
+
+    def snapshot(self) -> dict[str, Any]:
+        now = time.time()
+        with self._lock:
+            if self._cache and now - self._cache[0] < TTL:
+                return self._cache[1]
+        with self.session_factory() as session:
+            data = self._build(session)
+        with self._lock:
+            self._cache = (now, data)
+        return data
+
+    def _today(self) -> dt.datetime:
+        local = dt.datetime.now(self.zone)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.timezone.utc)
+
+    def _build(self, s: Session) -> dict[str, Any]:
+        today, now = self._today(), utcnow()
+        waiting = dict(s.execute(select(Call.queue_name, func.count()).where(
+            Call.status == CallStatus.ACTIVE, Call.queued_at.is_not(None), Call.answered_at.is_(None),
+            Call.ended_at.is_(None)).group_by(Call.queue_name)).all())
+        oldest = dict(s.execute(select(Call.queue_name, func.min(Call.queued_at)).where(
+            Call.status == CallStatus.ACTIVE, Call.queued_at.is_not(None), Call.answered_at.is_(None),
+            Call.ended_at.is_(None)).group_by(Call.queue_name)).all())
+        queues = []
+        for q in s.scalars(select(Queue).order_by(Queue.name)):
+            rows = dict(s.execute(select(Call.disposition, func.count()).where(
+                Call.queue_name == q.name, Call.started_at >= today).group_by(Call.disposition)).all())
+            within = s.scalar(select(func.count()).select_from(Call).where(
+                Call.queue_name == q.name, Call.started_at >= today, Call.disposition == Disposition.ANSWERED,
+                Call.wait_seconds <= q.service_level_seconds)) or 0
+            answered, abandoned = rows.get(Disposition.ANSWERED, 0), rows.get(Disposition.ABANDONED_QUEUE, 0)
+            queues.append({"name": q.display_name or q.name, "waiting": waiting.get(q.name, 0),
+                           "oldest_at": oldest[q.name].timestamp() if oldest.get(q.name) else None,
+                           "answered": answered, "abandoned": abandoned,
+                           "service_level": round(within / (answered + abandoned), 3) if answered + abandoned else None})
+        calls_today = dict(s.execute(select(Call.agent_id, func.count()).where(
+            Call.started_at >= today, Call.agent_id.is_not(None)).group_by(Call.agent_id)).all())
+        tickets_today = dict(s.execute(select(Ticket.created_by_id, func.count()).where(
+            Ticket.created_at >= today).group_by(Ticket.created_by_id)).all())
+        with self._lock:
+            live = dict(self._agents)
+        agents = []
+        for user, iface in s.execute(select(User, AgentProfile.sip_interface).join(
+                AgentProfile, AgentProfile.user_id == User.id).where(User.is_active).order_by(User.username)):
+            state = live.get(iface or "", {"state": "unknown", "since": None})
+            agents.append({"name": user.display_name or user.username, "state": state["state"],
+                           "since": state["since"], "calls": calls_today.get(user.id, 0),
+                           "tickets": tickets_today.get(user.id, 0)})
+        at_risk = s.scalars(select(Ticket).where(
+            tickets.sla_clause("breached") | tickets.sla_clause("near")).limit(12)).all()
+        pending = select(func.count()).select_from(Callback).where(Callback.status == CallbackStatus.PENDING)
+        return {
+            "at": now.timestamp(), "queues": queues, "agents": agents,
+            "sla": [{"number": t.number, "subject": t.subject, "state": tickets.sla_state(t, now)} for t in at_risk],
+            "callbacks_due": s.scalar(pending.where(Callback.due_at <= now + dt.timedelta(minutes=15),
+                                                    Callback.due_at >= now)) or 0,
+            "callbacks_overdue": s.scalar(pending.where(Callback.due_at < now)) or 0,
+        }
