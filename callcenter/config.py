@@ -76,6 +76,63 @@ class AGISettings(BaseModel):
     port: int = 4573
     max_sessions: int = 256
     header_timeout: float = 5.0
+    # A command Asterisk has not answered by then (a dead peer) ends the session.
+    command_timeout: float = 300.0
+    # Used when the dialplan does not set CC_PBX.
+    default_pbx: str = "lab"
+    # Write every session (header, commands, answers) here, for fixtures/debugging.
+    capture_dir: Path | None = None
+
+
+class IVROption(BaseModel):
+    """What one menu digit does: a [cc-route] path and, for queues, where to."""
+
+    path: str = "queue"  # queue | ticket_status | callback
+    category: str = ""
+    queue: str = ""
+    skill: str = ""
+
+    @field_validator("path", "category", "queue", "skill")
+    @classmethod
+    def _plain(cls, v: str) -> str:
+        if v and not v.replace("_", "").replace("-", "").isalnum():
+            raise ValueError("menu values must be letters, digits, '-' or '_'")
+        return v
+
+
+def _default_menu() -> dict[str, IVROption]:
+    return {
+        "1": IVROption(category="support", queue="support", skill="support"),
+        "2": IVROption(category="sales", queue="sales", skill="sales"),
+        "3": IVROption(category="billing", queue="billing", skill="billing"),
+        "4": IVROption(path="ticket_status"),
+        "9": IVROption(path="callback"),
+    }
+
+
+class IVRSettings(BaseModel):
+    """The caller's menu and what the IVR promises (FastAGI handlers)."""
+
+    menu: dict[str, IVROption] = Field(default_factory=_default_menu)
+    retries: int = 3
+    # Seconds to wait for a key after a prompt.
+    digit_timeout: float = 5.0
+    # Where a caller who never presses a key goes.
+    default_queue: str = "support"
+    # The menu's callback key (path "callback") must match [cc-queue-exit] in the dialplan.
+    callback_delay_seconds: int = 120
+    # Queue() priority by VIP tier: a higher QUEUE_PRIO is answered first.
+    vip_priority: dict[str, int] = Field(
+        default_factory=lambda: {"platinum": 10, "gold": 5, "silver": 2}
+    )
+    languages: list[str] = ["en", "zh"]
+    # Ask callers in the menu whether they will rate the call afterwards.
+    survey_offer: bool = True
+    # After the score, offer to record a spoken comment (seconds, 0 = never).
+    survey_comment_seconds: int = 0
+    # Where Asterisk writes recordings (the PBX's view of [recordings] dir).
+    pbx_recordings_dir: str = "/var/spool/asterisk/monitor"
+    fail_context: str = "cc-fail"
 
 
 class WebSettings(BaseModel):
@@ -88,6 +145,28 @@ class WebSettings(BaseModel):
     default_language: str = "en"
 
 
+class AMISettings(BaseModel):
+    """How the AMI bridge keeps its links to the PBXs and closes calls."""
+
+    connect_timeout: float = 10.0
+    # Seconds to wait for any action's reply (Login, Originate, status lists).
+    action_timeout: float = 10.0
+    # A Ping every keepalive_interval s; no reply within keepalive_timeout s
+    # closes the link (half-open links are noticed within their sum).
+    keepalive_interval: float = 10.0
+    keepalive_timeout: float = 10.0
+    # Reconnect after base, 2*base, 4*base ... seconds (with jitter), at most cap.
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    # At start, calls still "active" in the database older than this many hours
+    # (on any PBX) are closed as interrupted.
+    stale_call_hours: float = 12.0
+    # How long to wait after a call for MixMonitor to close its files.
+    recording_wait: float = 10.0
+    # Calls written per database transaction at most.
+    writer_batch: int = 200
+
+
 class RecordingSettings(BaseModel):
     # Empty means: the lab PBX's /var/spool/asterisk/monitor when the lab runs.
     dir: Path | None = None
@@ -96,6 +175,172 @@ class RecordingSettings(BaseModel):
 class PhoneSettings(BaseModel):
     # Region for numbers dialled without a country code (ISO 3166 code).
     default_region: str = "US"
+
+
+class TranscribeSettings(BaseModel):
+    """Offline transcription with Vosk: which model for which call, and the workers."""
+
+    # Where model folders are looked for by name (empty: <instance_dir>/models).
+    models_dir: Path | None = None
+    # Language -> model folder; a language without an entry is looked up in models_dir.
+    models: dict[str, str] = Field(default_factory=dict)
+    # Per-DID and per-queue model folders, used before the caller's language.
+    did_models: dict[str, str] = Field(default_factory=dict)
+    queue_models: dict[str, str] = Field(default_factory=dict)
+    # Used when the call has no language.
+    default_language: str = "en"
+    # Worker processes per transcriber service; each loads its model(s) once.
+    workers: int = Field(default=2, ge=1, le=64)
+    # Seconds between queue polls (the fallback when a recording_ready event was missed).
+    poll_interval: float = 5.0
+    # Transient failures (file not there or not complete yet) are retried this often...
+    max_attempts: int = Field(default=4, ge=1)
+    # ...after this many seconds, doubled each time.
+    retry_delay: float = 30.0
+    # A job still "running" after this long is taken to be lost (worker died) and requeued.
+    job_timeout: float = 3600.0
+    # Recordings larger or longer than this are refused with a clear error.
+    max_file_mb: float = 500.0
+    max_hours: float = 6.0
+    # Order of a stereo recording's channels (MixMonitor's D option: read, then write).
+    stereo_channels: list[str] = Field(default_factory=lambda: ["caller", "agent"])
+    # Redact Luhn-valid card numbers (13-19 digits, spoken or not).
+    redact_cards: bool = True
+    # Name -> regular expression, matched on the transcript with number words as digits.
+    redact_patterns: dict[str, str] = Field(default_factory=dict)
+    # Seconds of audio silenced around each redacted span in the QA copy.
+    redact_padding: float = 0.25
+    # Where the redacted QA copies of recordings go (empty: <instance_dir>/qa-audio).
+    qa_audio_dir: Path | None = None
+
+
+class AssignmentRules(BaseModel):
+    """How the dispatcher picks an agent for a ticket (each rule can be tuned)."""
+
+    # A ticket's language must be one of the agent's languages.
+    require_language: bool = True
+    # Skills (name -> minimum level) a ticket of a category needs, on top of
+    # the ticket's own needed skill and its queue's skill.
+    category_skills: dict[str, dict[str, int]] = {}
+    # Open tickets count toward an agent's load with these weights.
+    priority_weights: dict[str, float] = {"low": 0.5, "normal": 1.0, "high": 2.0, "urgent": 3.0}
+    # Extra load for an agent on a call right now (from the AMI bridge).
+    on_call_load: float = 2.0
+    # Each skill level above the needed one is worth this much load.
+    skill_level_bonus: float = 0.25
+    # VIP tiers and priorities that go to senior agents first.
+    senior_tiers: list[str] = ["gold", "platinum"]
+    senior_priorities: list[str] = ["urgent"]
+    # Seniority (1..5) that counts as senior.
+    senior_min_seniority: int = 4
+    # After this many urgent tickets in a row an agent gets no urgent ones ...
+    urgent_streak_limit: int = 3
+    # ... for this many minutes after the last one.
+    urgent_pause_minutes: int = 30
+    # Team that gets tickets nobody matches; then the supervisor (empty: none).
+    fallback_team: str = ""
+    # Reassign a ticket nobody accepted or touched after this many minutes (0: never).
+    accept_timeout_minutes: int = 15
+
+
+class SLASettings(BaseModel):
+    """Promises per priority (and category), counted in business time."""
+
+    # Minutes to first response and to resolution, per priority.
+    first_response_minutes: dict[str, int] = {"low": 480, "normal": 240, "high": 60, "urgent": 15}
+    resolution_minutes: dict[str, int] = {"low": 4320, "normal": 1440, "high": 480, "urgent": 240}
+    # "category:priority" (or "category:*") -> [first response, resolution] minutes.
+    overrides: dict[str, list[int]] = {}
+    # Opening hours per weekday in settings.timezone; "" = closed.
+    business_hours: dict[str, str] = {
+        "mon": "09:00-18:00", "tue": "09:00-18:00", "wed": "09:00-18:00",
+        "thu": "09:00-18:00", "fri": "09:00-18:00", "sat": "", "sun": "",
+    }
+    holidays: list[str] = []
+    # Priorities whose clock runs around the clock, not in business hours.
+    around_the_clock: list[str] = ["urgent"]
+    # Warn when this share of the allowed time has passed.
+    warn_at_fraction: float = 0.8
+    # Escalation steps at a breach, in order: notify, raise_priority, reassign, supervisor.
+    escalation: list[str] = ["notify", "raise_priority", "reassign", "supervisor"]
+    # Minutes between one escalation step and the next while still breached.
+    escalation_interval_minutes: int = 30
+
+
+class CallbackSettings(BaseModel):
+    # "agent_first": ring a reserved agent, then the customer;
+    # "customer_queue": ring the customer, then put them first in the queue.
+    mode: str = "agent_first"
+    queue: str = "support"
+    queue_priority: int = 10
+    max_attempts: int = 3
+    # Seconds to wait before each retry (the last value repeats).
+    retry_delays: list[int] = [300, 900, 1800]
+    agent_ring_seconds: int = 30
+    customer_ring_seconds: int = 45
+    # Local time window in which customers may be called.
+    calling_hours: str = "09:00-20:00"
+    # Promise: call back within this many minutes of the due time.
+    sla_minutes: int = 60
+    # Offer a callback automatically for calls abandoned in the queue.
+    auto_for_abandoned: bool = True
+    abandoned_delay_minutes: int = 5
+    # No free agent: look again after this many seconds (not an attempt).
+    no_agent_retry_seconds: int = 60
+    # A callback left DIALING this long (restart, lost AMI link) is closed as failed.
+    dialing_timeout_seconds: int = 300
+
+
+class SurveySettings(BaseModel):
+    # Call the customer after the ticket is resolved.
+    outbound: bool = True
+    delay_minutes: int = 60
+    # No survey calls in this local window (wraps past midnight).
+    quiet_hours: str = "20:00-09:00"
+    ring_seconds: int = 30
+    # A survey not placed within this many hours of resolution is dropped.
+    expire_hours: int = 72
+
+
+class SchedulerSettings(BaseModel):
+    # Re-read the database for work without a job this often (seconds).
+    reconcile_seconds: float = 15.0
+    # A standby tries to become the active dispatcher this often (seconds).
+    leader_poll_seconds: float = 1.0
+    # Threads that run due jobs (a callback holds one while it rings).
+    workers: int = 8
+
+
+class DispatchSettings(BaseModel):
+    """The dispatcher: assignment, SLA timers, callbacks and surveys."""
+
+    # "ami": place calls through the PBX named below ("" = the first PBX).
+    dialer: str = "ami"
+    pbx: str = ""
+    # PJSIP endpoint that reaches customers: PJSIP/<E.164 number>@<endpoint>.
+    outbound_endpoint: str = "customer"
+    assignment: AssignmentRules = Field(default_factory=AssignmentRules)
+    sla: SLASettings = Field(default_factory=SLASettings)
+    callbacks: CallbackSettings = Field(default_factory=CallbackSettings)
+    surveys: SurveySettings = Field(default_factory=SurveySettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+
+
+class RetentionPolicy(BaseModel):
+    """How many days to keep each kind of data (0 = keep for ever)."""
+
+    recordings_days: int = Field(default=0, ge=0)
+    transcripts_days: int = Field(default=0, ge=0)
+    calls_days: int = Field(default=0, ge=0)
+
+
+class RetentionSettings(BaseModel):
+    """Data governance: a default policy and per-queue overrides (by queue name)."""
+
+    default: RetentionPolicy = Field(default_factory=RetentionPolicy)
+    queues: dict[str, RetentionPolicy] = Field(default_factory=dict)
+    # Local time (HH:MM) the daily purge runs.
+    purge_at: str = "03:30"
 
 
 class Settings(BaseSettings):
@@ -115,9 +360,14 @@ class Settings(BaseSettings):
     # Extra Asterisk servers; when the lab is enabled it is added as "lab".
     pbx: list[PBXSettings] = Field(default_factory=list)
     agi: AGISettings = Field(default_factory=AGISettings)
+    ivr: IVRSettings = Field(default_factory=IVRSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     recordings: RecordingSettings = Field(default_factory=RecordingSettings)
+    ami: AMISettings = Field(default_factory=AMISettings)
     phone: PhoneSettings = Field(default_factory=PhoneSettings)
+    transcribe: TranscribeSettings = Field(default_factory=TranscribeSettings)
+    dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -31,8 +31,11 @@ def _require_browser() -> None:
         pytest.skip("Chromium/Playwright not available")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """One Chromium per test module: Playwright's sync API runs an event loop
+    on the main thread while it is open, which would break asyncio.run() in
+    later tests, so it is closed when the module's tests are done."""
     _require_browser()
     from playwright.sync_api import sync_playwright
 
