@@ -99,6 +99,25 @@ for _name in SERVICE_NAMES:
     main.add_command(_single(_name))
 
 
+def _add_dispatch_group() -> None:
+    from .dispatch.cli import dispatch
+
+    main.add_command(dispatch)
+
+
+_add_dispatch_group()
+
+
+def _add_transcribe_commands() -> None:
+    from .transcribe.cli import qa, transcribe
+
+    main.add_command(transcribe)
+    main.add_command(qa)
+
+
+_add_transcribe_commands()
+
+
 @main.group()
 def db() -> None:
     """Database schema."""
@@ -173,6 +192,23 @@ def pbx_status(container: Container) -> None:
 
     for key, value in LabPBX(container.settings).status().items():
         click.echo(f"{key:>12}: {value}")
+
+
+@main.command("calls")
+@click.option("--live", is_flag=True, help="Follow active calls, queues and agents (Ctrl-C to stop).")
+@click.option("--limit", default=20, show_default=True, help="How many recent calls to list.")
+@click.option("--seconds", type=float, default=None, hidden=True)
+@click.pass_obj
+def calls(container: Container, live: bool, limit: int, seconds: float | None) -> None:
+    """Recent call records, or with --live what is happening on every PBX now."""
+    from rich.console import Console
+
+    from .ami.view import recent_table, show_live
+
+    if live:
+        show_live(container, seconds)
+    else:
+        Console().print(recent_table(container, limit))
 
 
 @main.command("config")

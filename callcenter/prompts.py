@@ -38,6 +38,14 @@ PROMPTS: dict[str, dict[str, str]] = {
             "We are sorry, something went wrong. Please hold while we connect you to an agent."
         ),
         "all-agents-busy": "All our agents are busy. Please stay on the line, or press 9 for a call back.",
+        "ticket-number-invalid": "That number is not valid.",
+        "ticket-status-more": "To speak to an agent, press 0. Otherwise, you may hang up.",
+        "callback-enter-number": (
+            "Please enter the number we should call you back on, including the area code."
+        ),
+        "number-invalid": "That is not a valid phone number.",
+        "survey-offer": "To rate our service after your call, press 1 now.",
+        "survey-comment": "To leave a short comment after the tone, press 1.",
     },
     "zh": {
         "welcome": "感谢您的来电。本次通话可能会被录音以保证服务质量。",
@@ -54,5 +62,11 @@ PROMPTS: dict[str, dict[str, str]] = {
         "survey-thanks": "感谢您的反馈，再见。",
         "sorry-error": "抱歉，系统出现问题。请稍候，我们正在为您转接客服人员。",
         "all-agents-busy": "所有客服人员都在忙。请不要挂机，或按9预约回电。",
+        "ticket-number-invalid": "这个号码无效。",
+        "ticket-status-more": "如需人工服务请按0，否则您可以挂机。",
+        "callback-enter-number": "请输入回电号码，包括区号。",
+        "number-invalid": "这不是有效的电话号码。",
+        "survey-offer": "如愿意在通话结束后为我们的服务打分，请现在按1。",
+        "survey-comment": "如需在提示音后留言，请按1。",
     },
 }

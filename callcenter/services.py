@@ -56,19 +56,6 @@ class ThreadService(Service):
         return self._thread is not None and self._thread.is_alive()
 
 
-class IdleService(ThreadService):
-    """Placeholder for a service a later issue fills in; says so and waits."""
-
-    def __init__(self, name: str, note: str) -> None:
-        super().__init__()
-        self.name = name
-        self.note = note
-
-    def run(self, stop: threading.Event) -> None:
-        log.warning("%s: %s", self.name, self.note)
-        stop.wait()
-
-
 def run_forever(services: Sequence[Service], stop: threading.Event | None = None) -> int:
     """Start every service, wait for SIGTERM/SIGINT or a failure, stop in reverse.
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .bus import Bus, make_bus
 from .config import Settings
 from .db import make_engine, make_session_factory
-from .services import IdleService, Service
+from .services import Service
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +50,27 @@ class Container:
         return WSGIService(app, self.settings.web.host, self.settings.web.port, self.settings.web.threads)
 
     def ami(self) -> Service:
-        return IdleService("ami", "AMI bridge not built yet (issue: AMI bridge); no calls are recorded")
+        from .ami.bridge import AMIService
+
+        # One instance per container: other services reach the PBXs through it.
+        if "ami" not in self._extras:
+            self._extras["ami"] = AMIService(self.settings, self.session_factory, self.bus)
+        return self._extras["ami"]  # type: ignore[return-value]
 
     def agi(self) -> Service:
-        return IdleService("agi", "FastAGI IVR not built yet (issue: IVR); the dialplan routes to the default queue")
+        from .agi.service import AGIService
+
+        return AGIService(self.settings, self.session_factory)
 
     def dispatcher(self) -> Service:
-        return IdleService("dispatcher", "dispatcher not built yet (issue: dispatcher)")
+        from .dispatch.service import DispatcherService
+
+        return DispatcherService(self.settings, self.engine, self.session_factory, self.bus)
 
     def transcriber(self) -> Service:
-        return IdleService("transcriber", "transcription worker not built yet (issue: transcription)")
+        from .transcribe.worker import TranscriberService
+
+        return TranscriberService(self.settings, self.session_factory, self.bus)
 
     def services(self, names: tuple[str, ...] = SERVICE_NAMES) -> list[Service]:
         unknown = set(names) - set(SERVICE_NAMES)

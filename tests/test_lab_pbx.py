@@ -30,6 +30,9 @@ def no_agi_server():
     """Hold the FastAGI port closed so the dialplan's AGI calls fail fast,
     exactly as when our AGI server is down."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Connections our AGI server closed earlier in this run sit in TIME_WAIT
+    # on 4573; SO_REUSEADDR ignores them but still refuses a live listener.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(("127.0.0.1", 4573))
     except OSError:

@@ -106,7 +106,7 @@ def create_app(container: Any = None, test_config: dict[str, Any] | None = None)
 
     from .pops import PopHub
 
-    hub = PopHub(container.bus, container.session_factory)
+    hub = PopHub(container.bus, container.session_factory, settings.phone.default_region)
     hub.start()
     app.extensions["pops"] = hub
     from .wallboard.state import Wallboard

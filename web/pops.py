@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter import tickets
 from callcenter.bus import Bus, Event
 from callcenter.calls import ensure_call, find_call
-from callcenter.models import AgentProfile, Call, Customer
-from callcenter.phone import display
+from callcenter.models import AgentProfile, Call, Customer, CustomerPhone
+from callcenter.phone import display, try_e164
 
 log = logging.getLogger(__name__)
 STREAM_BACKLOG = 100
@@ -30,8 +30,9 @@ RECENT_POPS = 50
 
 
 class PopHub:
-    def __init__(self, bus: Bus, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, bus: Bus, session_factory: sessionmaker[Session], region: str = "US") -> None:
         self.bus = bus
+        self.region = region
         self.session_factory = session_factory
         self._lock = threading.Lock()
         self._streams: dict[int, set[queue.Queue[dict[str, Any]]]] = {}
@@ -181,8 +182,11 @@ class PopHub:
         call = find_call(session, pbx, linkedid) or ensure_call(
             session, pbx, linkedid, caller_number=p.get("caller_number"),
             caller_name=p.get("caller_name"), queue_name=p.get("queue"))
+        number = call.caller_number or try_e164(p.get("caller_number"), self.region)
         customer = session.get(Customer, call.customer_id) if call.customer_id else None
-        number = call.caller_number or p.get("caller_number")
+        if customer is None and number:
+            # The bridge links the customer in its next batch; the pop must not wait for it.
+            customer = session.scalar(select(Customer).join(CustomerPhone).where(CustomerPhone.number == number))
         history: list[dict[str, Any]] = []
         open_tickets: list[dict[str, Any]] = []
         if customer is not None:

@@ -3,6 +3,7 @@ from .audit import AuditLog
 from .base import Base, utcnow
 from .calls import Call, CallLeg, CallStatus, Direction, Disposition, LegKind, Party, Recording
 from .customers import Customer, CustomerPhone, VipTier
+from .dispatch import CallbackAttempt, JobRun, SchedulerJob
 from .followups import Callback, CallbackSource, CallbackStatus, Survey, SurveyChannel, SurveyStatus
 from .people import AgentProfile, AgentQueue, AgentSkill, Queue, Role, Skill, Team, User
 from .tickets import (
@@ -18,6 +19,7 @@ from .tickets import (
 from .transcripts import Transcript, TranscriptStatus
 
 __all__ = [
+    "CallbackAttempt", "JobRun", "SchedulerJob",
     "AgentProfile", "AgentQueue", "AgentSkill", "AuditLog", "Base", "Call", "CallLeg",
     "CallStatus", "Callback", "CallbackSource", "CallbackStatus", "Customer", "CustomerPhone",
     "Direction", "Disposition", "FormDefinition", "FormSubmission", "LegKind", "Party",

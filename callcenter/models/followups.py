@@ -60,6 +60,8 @@ class Callback(Base):
 
 class SurveyStatus(str, enum.Enum):
     PENDING = "pending"
+    # The dispatcher has placed the outbound survey call (set once, before dialling).
+    DIALING = "dialing"
     COMPLETED = "completed"
     DECLINED = "declined"
     NO_ANSWER = "no_answer"

@@ -5,7 +5,7 @@ import datetime as dt
 import enum
 from typing import Any, Optional
 
-from sqlalchemy import ForeignKey, Index, Integer, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, created_at, intpk, str20, str200, str_enum, updated_at
@@ -35,6 +35,13 @@ class Transcript(Base):
     turns: Mapped[list[Any]] = mapped_column(default=list)
     text: Mapped[str] = mapped_column(Text, default="")
     redacted: Mapped[bool] = mapped_column(default=False)
+    # What was cut out, for the QA page: [{"start","end","kind": "card"|pattern|"muted","speaker"}].
+    redactions: Mapped[Optional[list[Any]]] = mapped_column(default=list)
+    # The QA copy of the audio (redacted spans silenced), relative to [transcribe] qa_audio_dir.
+    qa_audio: Mapped[Optional[str]] = mapped_column(String(400))
+    duration_seconds: Mapped[Optional[float]]
+    # A retried job is not claimed again before this (backoff for files not ready yet).
+    not_before: Mapped[Optional[dt.datetime]]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[Optional[str]] = mapped_column(Text)
     worker: Mapped[Optional[str200]]

@@ -135,8 +135,12 @@ class Caller(_Sipp):
         if hangup_after_ms is not None:
             self.args += ["-d", str(int(hangup_after_ms))]
 
-    def run(self, timeout: float = 90) -> SippResult:
+    def start(self) -> None:
+        """Dial without waiting (the test does something while the call is up)."""
         self._start(self.args)
+
+    def run(self, timeout: float = 90) -> SippResult:
+        self.start()
         return self.wait(timeout)
 
 

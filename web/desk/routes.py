@@ -86,7 +86,9 @@ def _form_for(call: Call, slug: str | None) -> Any:
         if form is None or not form.is_active:
             abort(404)
         return form
-    form = catalog.form_for_category(db, (call.ivr or {}).get("category") or call.queue_name)
+    # The pop knows the queue the moment the phone rings; the call row may catch up later.
+    hint = request.args.get("category", "")[:80] or None
+    form = catalog.form_for_category(db, (call.ivr or {}).get("category") or call.queue_name or hint)
     if form is None:
         abort(404)
     return form

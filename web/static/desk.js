@@ -53,11 +53,12 @@
     (p.open_tickets || []).forEach(function (x) { li(tk, x.number + " · " + x.subject + " (" + x.status + ")"); });
     var hs = el("pop-history"); hs.innerHTML = "";
     (p.history || []).forEach(function (x) { li(hs, x.at.slice(0, 16).replace("T", " ") + " · " + (x.queue || "") + " · " + (x.disposition || "")); });
-    loadForm(p.call_id, null);
+    loadForm(p.call_id, null, (p.ivr && p.ivr.category) || p.queue);
   }
 
-  function loadForm(callId, slug) {
-    var url = t.formUrl.replace("/0/", "/" + callId + "/") + (slug ? "?form=" + encodeURIComponent(slug) : "");
+  function loadForm(callId, slug, category) {
+    var url = t.formUrl.replace("/0/", "/" + callId + "/") + (slug ? "?form=" + encodeURIComponent(slug)
+      : (category ? "?category=" + encodeURIComponent(category) : ""));
     fetch(url, { credentials: "same-origin" }).then(function (r) {
       if (!r.ok) throw new Error(r.status);
       return r.text();

@@ -1,0 +1,18 @@
+"""The IVR's handlers, one module each, registered by the name the dialplan
+uses in ``AGI(agi://host:4573/NAME)``.  Imported explicitly, never discovered."""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..request import Request
+from . import callback, lookup, menu, survey, ticket_status
+
+Handler = Callable[[Request], None]
+
+HANDLERS: dict[str, Handler] = {
+    "lookup": lookup.handle,
+    "menu": menu.handle,
+    "ticket_status": ticket_status.handle,
+    "callback": callback.handle,
+    "survey": survey.handle,
+}

@@ -1,0 +1,82 @@
+"""lookup: who is calling?  Caller ID -> E.164 -> customer; language, VIP
+tier, queue priority and open-ticket count go onto the channel.
+
+Only reads happen while the caller waits; the call's row (with the
+untrusted caller ID stored inert) is written once the AGI has returned.
+``ensure_call`` makes it harmless that the AMI bridge or the menu may have
+created the row first.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.orm import Session
+
+from ...calls import ensure_call
+from ...models import Customer, CustomerPhone, Ticket, TicketStatus, VipTier
+from ...phone import try_e164
+from .. import safe
+from .. import variables as var
+from ..request import Request
+
+OPEN = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
+
+
+def handle(req: Request) -> None:
+    raw_number = req.agi.read(var.CALLER_NUMBER, 80)
+    raw_name = req.agi.read(var.CALLER_NAME, 80)
+    did = req.agi.read(var.DID, 40)
+    number = try_e164(raw_number, req.settings.phone.default_region)
+    with req.transaction():
+        customer = find_customer(req.db, number)
+    open_tickets = customer.open_tickets if customer else 0
+    customer_id = customer.id if customer else None
+    language = _language(req, customer.language if customer else "")
+    tier = VipTier(customer.vip_tier) if customer else VipTier.NONE
+    req.later.append(lambda: store_call(req, raw_number, raw_name, did, number, customer_id, language))
+    req.agi.set(var.CUSTOMER_ID, customer_id or "")
+    req.agi.set(var.VIP, tier.value)
+    req.agi.set(var.QUEUE_PRIO, req.ivr.vip_priority.get(tier.value, 0))
+    req.agi.set(var.OPEN_TICKETS, open_tickets)
+    req.agi.set(var.LANG, language)
+    req.agi.set(var.CHANNEL_LANGUAGE, language)
+
+
+def store_call(req: Request, raw_number: str, raw_name: str, did: str, number: str | None,
+               customer_id: int | None, language: str) -> None:
+    """The call's row with what lookup learnt; the menu or the AMI bridge may
+    have created it already, so fill what they left empty."""
+    facts = {"caller_number": number, "caller_raw": safe.inert(raw_number, 80),
+             "caller_name": safe.inert(raw_name, 80), "did": safe.inert(did, 40),
+             "customer_id": customer_id, "language": language}
+    with req.transaction():
+        call = ensure_call(req.db, req.pbx, req.linkedid, **facts)
+        for key, value in facts.items():
+            if value is not None and getattr(call, key) is None:
+                setattr(call, key, value)
+        if customer_id is not None:
+            call.customer_id = customer_id
+        call.language = language
+
+
+def find_customer(db: Session, number: str | None) -> Row[Any] | None:
+    """(id, language, vip_tier, open_tickets) of the customer owning this
+    E.164 number, in one statement: the caller is waiting."""
+    if number is None:
+        return None
+    open_tickets = (
+        select(func.count()).select_from(Ticket)
+        .where(Ticket.customer_id == Customer.id, Ticket.status.in_(OPEN))
+        .scalar_subquery()
+    )
+    return db.execute(
+        select(Customer.id, Customer.language, Customer.vip_tier, open_tickets.label("open_tickets"))
+        .join(CustomerPhone, CustomerPhone.customer_id == Customer.id)
+        .where(CustomerPhone.number == number, Customer.erased_at.is_(None))
+    ).first()
+
+
+def _language(req: Request, preferred: str) -> str:
+    lang = (preferred or "").lower()
+    return lang if lang in req.ivr.languages else req.ivr.languages[0]

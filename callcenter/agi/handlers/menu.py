@@ -1,0 +1,68 @@
+"""menu: welcome, then one DTMF choice -> path, category, queue and skill.
+
+The choices come from ``[ivr.menu]``; a wrong key is answered with Asterisk's
+own "invalid option" and the menu repeats up to ``retries`` times.  A caller
+who never chooses still reaches a human: the default queue.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from ...config import IVROption
+from ...models import Queue
+from .. import variables as var
+from ..request import Request
+
+INVALID = "pm-invalid-option"  # Asterisk core sound
+
+
+def handle(req: Request) -> None:
+    digits = choose(req)
+    option = req.ivr.menu.get(digits[-1]) if digits else None
+    if option is None:
+        option = IVROption(queue=req.ivr.default_queue, category="general")
+    queue = (option.queue or req.ivr.default_queue) if option.path == "queue" else ""
+    optin = option.path == "queue" and req.ivr.survey_offer and _agrees_to_survey(req)
+    choice: dict[str, Any] = {
+        "path": option.path, "keys": digits, "category": option.category,
+        "queue": queue, "skill": option.skill, "survey_optin": optin,
+        "timed_out": not digits,
+    }
+    req.agi.set(var.IVR_PATH, option.path)
+    if queue:
+        req.agi.set(var.QUEUE, queue)
+    req.agi.set(var.CATEGORY, option.category)
+    req.agi.set(var.SKILL, option.skill)
+    req.agi.set(var.SURVEY_OPTIN, "1" if optin else "0")
+    req.later.append(lambda: store_choice(req, choice, queue))
+
+
+def store_choice(req: Request, choice: dict[str, Any], queue: str) -> None:
+    with req.transaction():
+        call = req.call()
+        call.ivr = {**(call.ivr or {}), **choice}
+        if queue:
+            call.queue_name = queue
+            call.queue_id = req.db.scalar(select(Queue.id).where(Queue.name == queue))
+
+
+def choose(req: Request) -> list[str]:
+    """The keys pressed, the valid one last; [] when the caller never chose."""
+    keys = "".join(sorted(req.ivr.menu))
+    pressed: list[str] = []
+    digit = req.agi.play(req.prompt("welcome"), keys)
+    for _ in range(max(1, req.ivr.retries)):
+        digit = digit or req.agi.ask(req.prompt("menu"), req.timeout_ms(), 1)
+        if digit:
+            pressed.append(digit)
+            if digit in req.ivr.menu:
+                return pressed
+            req.agi.play(INVALID)
+        digit = ""
+    return []
+
+
+def _agrees_to_survey(req: Request) -> bool:
+    return req.agi.ask(req.prompt("survey-offer"), req.timeout_ms(), 1) == "1"

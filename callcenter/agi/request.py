@@ -1,0 +1,100 @@
+"""What a handler gets for one AGI request, and how it gives up.
+
+Each request has its own database ``Session``; handlers keep transactions
+short (``with req.transaction():``) because a caller may take seconds to press a
+key and SQLite has one writer.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy.orm import Session
+
+from ..calls import ensure_call, find_call
+from ..config import IVRSettings, Settings
+from ..models import Call
+from . import safe
+from . import variables as var
+from .channel import Channel
+
+_LINKEDID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+_PBX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+# On SQLite every transaction is BEGIN IMMEDIATE (callcenter.db), reads too,
+# so it has one writer at a time.  Threads of this process take turns here,
+# in order, instead of in SQLite's busy handler, whose growing sleeps (up to
+# 100 ms each) gave 0.5-1 s waits when 200 calls used the database at once.
+_SQLITE_TURN = threading.Lock()
+
+
+class DialplanBreak(Exception):
+    """A handler cannot go on: the server sends the caller to the fail context."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = safe.slug(reason)
+
+
+@dataclass
+class Request:
+    name: str
+    agi: Channel
+    settings: Settings
+    db: Session
+    pbx: str = ""
+    linkedid: str = ""
+    args: list[str] = field(default_factory=list)
+    # Writes the caller need not wait for: run by DeferredWrites once the
+    # session is over (even if the caller hung up), in a session of their own.
+    later: list[Callable[[], None]] = field(default_factory=list)
+
+    def identify(self) -> None:
+        """Which PBX and which call: read before any transaction is opened."""
+        name = self.agi.read(var.PBX, 40)
+        self.pbx = name if _PBX.match(name) else self.settings.agi.default_pbx
+        linkedid = self.agi.read(var.LINKEDID, 40) or self.env.get("agi_uniqueid", "")
+        if not _LINKEDID.match(linkedid):
+            raise DialplanBreak("no-linkedid")
+        self.linkedid = linkedid
+
+    @property
+    def ivr(self) -> IVRSettings:
+        return self.settings.ivr
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.agi.env
+
+    @cached_property
+    def language(self) -> str:
+        """The prompt set chosen by lookup (CC_LANG), else the first configured."""
+        lang = self.agi.read(var.LANG, 20).strip().lower()
+        return lang if lang in self.ivr.languages else self.ivr.languages[0]
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One short unit of work (commit on success), never held across a prompt."""
+        sqlite = self.db.get_bind().dialect.name == "sqlite"
+        with _SQLITE_TURN if sqlite else contextlib.nullcontext(), self.db.begin():
+            yield self.db
+
+    def call(self, **values: object) -> Call:
+        """This call's row (created if the AMI bridge has not yet), in req.db.
+
+        ``values`` apply only when the row is new, as with ``ensure_call``;
+        the plain select first is the common, cheaper case after lookup.
+        """
+        found = find_call(self.db, self.pbx, self.linkedid)
+        return found or ensure_call(self.db, self.pbx, self.linkedid, **values)
+
+    def timeout_ms(self) -> int:
+        return int(self.ivr.digit_timeout * 1000)
+
+    @staticmethod
+    def prompt(name: str) -> str:
+        """Our prompts live in sounds/<lang>/callcenter/; Asterisk picks <lang>."""
+        return f"callcenter/{name}"

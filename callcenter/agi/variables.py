@@ -1,0 +1,41 @@
+"""Every channel variable the IVR reads or sets, named once (wazo-agid's
+dialplan_variables.py).  asterisk-conf/extensions.conf uses the same names."""
+from __future__ import annotations
+
+# -- read: set by Asterisk or by the dialplan before the AGI runs ------------
+PBX = "CC_PBX"  # [globals] name of this Asterisk, stored on every Call
+LINKEDID = "CHANNEL(linkedid)"  # one Call row per linkedid
+CALLER_NUMBER = "CALLERID(num)"  # untrusted
+CALLER_NAME = "CALLERID(name)"  # untrusted
+DID = "CC_DID"  # the number the caller dialled
+AGENT_INTERFACE = "MEMBERINTERFACE"  # Queue() sets it (setinterfacevar): who answered
+SURVEY_ID = "CC_SURVEY_ID"  # an outbound survey call placed for this Survey row
+
+# -- set by lookup --------------------------------------------------------------
+CUSTOMER_ID = "CC_CUSTOMER_ID"
+VIP = "CC_VIP"  # none / silver / gold / platinum
+QUEUE_PRIO = "QUEUE_PRIO"  # Asterisk's Queue() reads it: higher waits less
+OPEN_TICKETS = "CC_OPEN_TICKETS"
+LANG = "CC_LANG"  # "en" / "zh": picks the prompt set
+CHANNEL_LANGUAGE = "CHANNEL(language)"
+# Not set by the IVR: the row is written after the AGI returns, so the
+# caller never waits on it. Find the call by (CC_PBX, linkedid) instead.
+CALL_ID = "CC_CALL_ID"
+
+# -- set by menu --------------------------------------------------------------------
+IVR_PATH = "CC_IVR_PATH"  # an extension of [cc-route]: queue, ticket_status, callback, hangup
+QUEUE = "CC_QUEUE"
+CATEGORY = "CC_CATEGORY"
+SKILL = "CC_SKILL"
+SURVEY_OPTIN = "CC_SURVEY_OPTIN"  # "1" when the caller agreed to rate the call
+
+# -- set by ticket_status ------------------------------------------------------------
+TICKET_NUMBER = "CC_TICKET_NUMBER"
+TICKET_STATUS = "CC_TICKET_STATUS"  # a TicketStatus value, or "unknown"
+
+# -- set by callback ------------------------------------------------------------------
+CALLBACK_NUMBER = "CC_CALLBACK_NUMBER"
+CALLBACK_ID = "CC_CALLBACK_ID"
+
+# -- set when a handler gives up ------------------------------------------------------
+FAIL_REASON = "CC_FAIL_REASON"

@@ -1,0 +1,265 @@
+"""The one thread that writes call rows and publishes the bridge's events.
+
+The event loop only queues work here, so a slow database never stalls
+AMI reading (Asterisk drops a client that does not read for 100 ms).  Jobs
+run in order, many per transaction; events are published with the
+transaction's session, so they leave only once the rows they name exist.
+A batch that fails because the database is away is retried with backoff
+until it succeeds; a job that fails on its own data is set aside in a
+dead-letter file (JSON lines) instead of blocking every call behind it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import itertools
+import json
+import logging
+import queue
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..bus import Bus
+from ..calls import find_call
+from ..config import AMISettings
+from ..db import transaction
+from ..models import utcnow
+from .record import CallSnapshot
+from .recordings import inspect
+from .rows import Directory, add_recordings, close_orphans, save_calls
+
+log = logging.getLogger(__name__)
+_STOP = ("stop",)
+_DB_AWAY = (sa_exc.OperationalError, sa_exc.InterfaceError)
+Key = tuple[str, str]
+
+
+def _coalesce(batch: list[tuple]) -> tuple[list[CallSnapshot], list[tuple]]:
+    """Under load a batch holds several snapshots of one call: the accumulator only
+    adds facts, so the last one says everything and is the only one written.
+    Saves go first (as one set), so every event of the batch finds its call's row."""
+    last: dict[Key, CallSnapshot] = {}
+    for job in batch:
+        if job[0] == "save":
+            last[(job[1].pbx, job[1].linkedid)] = job[1]
+    return list(last.values()), [job for job in batch if job[0] != "save"]
+
+
+class Writer:
+    def __init__(self, session_factory: sessionmaker[Session], bus: Bus, recordings_dir: Path,
+                 cfg: AMISettings | None = None, dead_letter: Path | None = None) -> None:
+        self.factory, self.bus = session_factory, bus
+        self.recordings_dir = Path(recordings_dir)
+        self.cfg = cfg or AMISettings()
+        self.dead_letter = dead_letter
+        self.directory = Directory()
+        self.records_written = 0
+        self._queue: queue.Queue[tuple] = queue.Queue()
+        self._delayed: list[tuple[float, int, tuple]] = []
+        self._seq = itertools.count()
+        self._ids: OrderedDict[Key, int] = OrderedDict()
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    # -- called from any thread (the event loop) -------------------------------
+    def save(self, snapshot: CallSnapshot) -> None:
+        self._queue.put(("save", snapshot))
+
+    def publish(self, name: str, payload: dict[str, Any]) -> None:
+        self._queue.put(("publish", name, payload))
+
+    def close_orphans(self, pbx: str | None, live: set[str], before: dt.datetime) -> None:
+        self._queue.put(("orphans", pbx, frozenset(live), before))
+
+    def sweep_stale(self, hours: float) -> None:
+        self.close_orphans(None, set(), utcnow() - dt.timedelta(hours=hours))
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until every queued job (not the delayed recording checks) is done."""
+        done = threading.Event()
+        self._queue.put(("mark", done.set))
+        return done.wait(timeout)
+
+    def pending_recordings(self) -> int:
+        return len(self._delayed)
+
+    # -- lifecycle ---------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._run, name="ami-writer", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join(timeout)
+            self._stopping.set()
+            self._thread = None
+
+    # -- the thread ----------------------------------------------------------------
+    def _next(self) -> tuple:
+        while True:
+            wait = None
+            if self._delayed:
+                due, _, job = self._delayed[0]
+                if due <= time.monotonic():
+                    heapq.heappop(self._delayed)
+                    return job
+                wait = due - time.monotonic()
+            try:
+                return self._queue.get(timeout=wait)
+            except queue.Empty:
+                continue
+
+    def _run(self) -> None:
+        while True:
+            job = self._next()
+            batch = [job]
+            while len(batch) < self.cfg.writer_batch and job is not _STOP:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                batch.append(job)
+            stop = any(j is _STOP for j in batch)
+            self._commit([j for j in batch if j is not _STOP])
+            if stop:
+                # Recordings still being closed: store what is there now, lose nothing.
+                late = [heapq.heappop(self._delayed)[2] for _ in range(len(self._delayed))]
+                self._commit([(*job[:-1], 0.0) for job in late])
+                return
+
+    def _commit(self, batch: list[tuple]) -> None:
+        if not batch:
+            return
+        delay = 0.5
+        while True:
+            after: list[Callable[[], None]] = []
+            try:
+                with transaction(self.factory) as session:
+                    pending: dict[Key, int] = {}
+                    saves, others = _coalesce(batch)
+                    if saves:
+                        self._save(session, pending, after, saves)
+                    for job in others:
+                        getattr(self, "_do_" + job[0])(session, pending, after, *job[1:])
+                break
+            except _DB_AWAY as exc:
+                if self._stopping.is_set():
+                    self._set_aside(batch, exc)
+                    return
+                log.warning("AMI writer: database unavailable (%s); retrying in %.1f s", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 30.0)
+            except Exception as exc:  # one job's data is bad: find it, keep the rest
+                if len(batch) == 1:
+                    self._set_aside(batch, exc)
+                    return
+                for job in batch:
+                    self._commit([job])
+                return
+        for action in after:
+            action()
+
+    def _set_aside(self, batch: list[tuple], exc: Exception) -> None:
+        log.error("AMI writer: %d job(s) could not be stored (%s); kept in %s", len(batch), exc,
+                  self.dead_letter)
+        if self.dead_letter is not None:
+            self.dead_letter.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.dead_letter, "a", encoding="utf-8") as fh:
+                for job in batch:
+                    fh.write(json.dumps({"job": job[0], "data": job[1:], "error": str(exc)},
+                                        default=lambda o: getattr(o, "__dict__", str(o))) + "\n")
+
+    # -- jobs ------------------------------------------------------------------------
+    def _remember(self, ids: dict[Key, int]) -> None:
+        """Ids of committed rows, so events need no lookup (the most recent 100k)."""
+        for key, call_id in ids.items():
+            self._ids[key] = call_id
+            self._ids.move_to_end(key)
+        while len(self._ids) > 100_000:
+            self._ids.popitem(last=False)
+
+    def _call_id(self, session: Session, pending: dict[Key, int], key: Key) -> int | None:
+        found = pending.get(key) or self._ids.get(key)
+        if found is None:
+            call = find_call(session, *key)
+            found = call.id if call is not None else None
+        return found
+
+    def _do_mark(self, session: Session, pending: dict, after: list, done: Callable[[], None]) -> None:
+        after.append(done)
+
+    def _save(self, session: Session, pending: dict[Key, int], after: list,
+              snaps: list[CallSnapshot]) -> None:
+        saved = save_calls(session, snaps, self.directory)
+        for snap, row in saved:
+            key = (snap.pbx, snap.linkedid)
+            pending[key] = row["id"]
+            if snap.final:
+                self._finished(session, after, key, row, snap)
+        after.append(lambda: self._remember(pending))
+
+    def _finished(self, session: Session, after: list, key: Key, row: dict[str, Any],
+                  snap: CallSnapshot) -> None:
+        self.bus.publish("call_record_written", {
+            "call_id": row["id"], "pbx": key[0], "linkedid": key[1],
+            "disposition": row["disposition"].value if row["disposition"] else None,
+            "status": row["status"].value}, session=session)
+        after.append(self._count_record)
+        if snap.recordings:
+            deadline = time.monotonic() + self.cfg.recording_wait
+            files = [f.__dict__ for f in snap.recordings]
+            job = ("recordings", key, row["id"], files, deadline)
+            after.append(lambda: self._queue.put(job))
+
+    def _count_record(self) -> None:
+        self.records_written += 1
+
+    def _do_publish(self, session: Session, pending: dict[Key, int], after: list,
+                    name: str, payload: dict[str, Any]) -> None:
+        payload = dict(payload)
+        if "linkedid" in payload:
+            payload["call_id"] = self._call_id(session, pending, (payload["pbx"], payload["linkedid"]))
+        if "interface" in payload:
+            payload["agent_id"] = self.directory.agent_id(session, payload["interface"])
+        self.bus.publish(name, payload, session=session)
+
+    def _do_orphans(self, session: Session, pending: dict, after: list, pbx: str | None,
+                    live: frozenset[str], before: dt.datetime) -> None:
+        for call in close_orphans(session, pbx, set(live), before):
+            log.warning("%s/%s: end missed; closed as interrupted", call.pbx, call.linkedid)
+            payload = {"call_id": call.id, "pbx": call.pbx, "linkedid": call.linkedid,
+                       "disposition": call.disposition.value, "status": call.status.value}
+            self.bus.publish("call_ended", payload, session=session)
+            self.bus.publish("call_record_written", payload, session=session)
+
+    def _do_recordings(self, session: Session, pending: dict, after: list, key: Key, call_id: int,
+                       files: list[dict[str, Any]], deadline: float) -> None:
+        infos = {f["name"]: inspect(self.recordings_dir / f["name"]) for f in files}
+        if not all(i is not None and i.closed for i in infos.values()) and time.monotonic() < deadline:
+            job = ("recordings", key, call_id, files, deadline)
+            after.append(lambda: heapq.heappush(self._delayed, (time.monotonic() + 0.5, next(self._seq), job)))
+            return
+        rows = []
+        for f in files:
+            info = infos[f["name"]]
+            if info is None:
+                log.warning("%s/%s: recording %s is missing", *key, f["name"])
+                continue
+            rows.append({"path": f["name"], "party": f["party"], "leg_uniqueid": f["leg_uniqueid"],
+                         "started_at": f["started_at"], "ended_at": f["ended_at"],
+                         "muted_spans": f["muted_spans"], "duration_seconds": info.duration,
+                         "size_bytes": info.size})
+        ids = add_recordings(session, call_id, rows)
+        if ids:
+            self.bus.publish("recording_ready", {"call_id": call_id, "pbx": key[0], "linkedid": key[1],
+                                                 "recording_ids": ids}, session=session)

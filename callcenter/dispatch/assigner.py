@@ -1,0 +1,112 @@
+"""Putting decisions on tickets: automatic assignment, timeouts, supervisors' reassignment.
+
+Every assignment is a TicketChange of ``assignee_id`` whose reason is the
+engine's explanation, so the ticket's history says who got it and why.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from .. import tickets
+from ..bus import Bus
+from ..config import AssignmentRules
+from ..models import Role, Ticket, TicketChange, TicketNote, User
+from .assignment import Decision, Engine, Snapshot
+from .load import OPEN, LiveAgents, build_snapshot, needs_for
+
+
+class AssignmentError(ValueError):
+    pass
+
+
+@dataclass
+class Assigner:
+    rules: AssignmentRules
+    live: LiveAgents | None = None
+    bus: Bus | None = None
+
+    def __post_init__(self) -> None:
+        self.engine = Engine(self.rules)
+
+    def assign(self, session: Session, ticket_id: int, now: dt.datetime, *,
+               exclude: frozenset[int] = frozenset(), why: str = "",
+               snapshot: Snapshot | None = None) -> Decision | None:
+        """Pick and record an agent; None when the ticket is gone or closed."""
+        ticket = session.get(Ticket, ticket_id, with_for_update=True)
+        if ticket is None or ticket.status not in OPEN:
+            return None
+        snap = snapshot or build_snapshot(session, self.rules, self.live, now)
+        needs = needs_for(session, ticket, self.rules, exclude)
+        decision = self.engine.decide(snap, needs, now)
+        if decision.agent_id is not None and decision.agent_id != ticket.assignee_id:
+            self.engine.release(snap, ticket.assignee_id, needs.priority)
+            reason = f"{why}: {decision.explanation}" if why else decision.explanation
+            tickets.change(session, ticket, reason=f"dispatcher ({decision.route}): {reason}"[:2000],
+                           assignee_id=decision.agent_id)
+            self.engine.commit(snap, needs, decision, now)
+            if self.bus is not None:
+                self.bus.publish("ticket_assigned", {"ticket_id": ticket.id, "agent_id": decision.agent_id,
+                                                     "route": decision.route}, session=session)
+        elif decision.agent_id is None:
+            tickets.add_note(session, ticket, f"Dispatcher: {decision.explanation}", author=None)
+        return decision
+
+    # -- timeouts ----------------------------------------------------------------
+    def last_assignment(self, session: Session, ticket: Ticket) -> TicketChange | None:
+        return session.scalar(select(TicketChange).where(
+            TicketChange.ticket_id == ticket.id, TicketChange.field == "assignee_id")
+            .order_by(TicketChange.id.desc()).limit(1))
+
+    def touched(self, session: Session, ticket: Ticket, since: dt.datetime) -> bool:
+        """Did the assignee accept or work on the ticket after it was given to them?"""
+        if ticket.first_responded_at is not None and ticket.first_responded_at >= since:
+            return True
+        who = ticket.assignee_id
+        changed = session.scalar(select(exists().where(
+            TicketChange.ticket_id == ticket.id, TicketChange.actor_id == who,
+            TicketChange.created_at >= since)))
+        noted = session.scalar(select(exists().where(
+            TicketNote.ticket_id == ticket.id, TicketNote.author_id == who, TicketNote.created_at >= since)))
+        return bool(changed or noted)
+
+    def check_acceptance(self, session: Session, ticket_id: int,
+                         now: dt.datetime) -> tuple[Decision | None, dt.datetime | None]:
+        """Reassign an untouched ticket after the timeout; else when to look again."""
+        timeout = dt.timedelta(minutes=self.rules.accept_timeout_minutes)
+        ticket = session.get(Ticket, ticket_id)
+        if not timeout or ticket is None or ticket.status not in OPEN or ticket.assignee_id is None:
+            return None, None
+        given = self.last_assignment(session, ticket)
+        if given is None or self.touched(session, ticket, given.created_at):
+            return None, None
+        if now < given.created_at + timeout:
+            return None, given.created_at + timeout
+        minutes = self.rules.accept_timeout_minutes
+        decision = self.assign(session, ticket_id, now, exclude=frozenset({ticket.assignee_id}),
+                               why=f"not accepted within {minutes} min")
+        return decision, None
+
+    # -- people ----------------------------------------------------------------------
+    def reassign_by(self, session: Session, ticket_id: int, agent_id: int, actor: User,
+                    reason: str) -> None:
+        """A supervisor moves a ticket; the reason is required and recorded."""
+        if actor.role not in (Role.SUPERVISOR, Role.ADMIN):
+            raise AssignmentError("only supervisors and admins reassign tickets")
+        reason = reason.strip()
+        if not reason:
+            raise AssignmentError("a reassignment needs a reason")
+        ticket = session.get(Ticket, ticket_id, with_for_update=True)
+        agent = session.get(User, agent_id)
+        if ticket is None:
+            raise AssignmentError(f"no ticket {ticket_id}")
+        if agent is None or not agent.is_active:
+            raise AssignmentError(f"no active user {agent_id}")
+        tickets.change(session, ticket, actor=actor, reason=f"reassigned by {actor.username}: {reason}"[:2000],
+                       assignee_id=agent.id)
+        if self.bus is not None:
+            self.bus.publish("ticket_assigned", {"ticket_id": ticket.id, "agent_id": agent.id,
+                                                 "route": "manual"}, session=session)

@@ -1,0 +1,163 @@
+"""The dispatcher service: stand by, win the lock, run the scheduler, step down.
+
+Every dispatcher process subscribes to the bus, but only the one holding
+the lock (``leader.py``) has a scheduler, a dialer and an installed
+``Runtime``; the others poll for the lock and take over within
+``leader_poll_seconds`` of the active one dying.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..bus import Bus, Event
+from ..config import Settings
+from ..models import utcnow
+from ..services import ThreadService
+from . import jobs, leader
+from . import scheduler as sched
+from .assigner import Assigner
+from .calendar import DailyWindow
+from .dialer import Dialer
+from .escalation import Escalator
+from .load import LiveAgents
+from .placing import CallbackPlacer
+from .sla import SLA
+from .surveys import SurveyPlacer
+
+log = logging.getLogger(__name__)
+# Our own events, which must not make us review the ticket again.
+OWN_EVENTS = {"ticket_assigned"}
+
+
+def make_dialer(settings: Settings) -> Dialer | None:
+    """``ami`` (the default), or ``package.module:factory`` called with the settings.
+
+    None when no PBX is configured: assignment and SLA still run, calls wait.
+    """
+    choice = settings.dispatch.dialer
+    if choice == "ami":
+        from .ami_dialer import for_settings
+
+        if not settings.pbxes():
+            log.error("dispatcher: no PBX configured; callbacks and surveys wait until one is")
+            return None
+        return for_settings(settings.pbxes(), settings.dispatch.pbx, settings.ami)
+    module, _, attr = choice.partition(":")
+    if not attr:
+        raise ValueError(f"dispatch.dialer = {choice!r}: use 'ami' or 'package.module:factory'")
+    return getattr(importlib.import_module(module), attr)(settings)
+
+
+def build_runtime(settings: Settings, engine: Engine, factory: sessionmaker[Session], scheduler: object,
+                  dialer: Dialer | None, live: LiveAgents | None, bus: Bus | None,
+                  clock: Callable[[], dt.datetime] = utcnow) -> jobs.Runtime:
+    d, tz = settings.dispatch, settings.timezone
+    pbx = next((p for p in settings.pbxes() if p.name == d.pbx), None) if d.pbx else \
+        next(iter(settings.pbxes()), None)
+    assigner = Assigner(d.assignment, live, bus)
+    escalator = Escalator(SLA(d.sla, tz), list(d.sla.escalation),
+                          dt.timedelta(minutes=d.sla.escalation_interval_minutes), assigner, bus)
+    callbacks = CallbackPlacer(d.callbacks, assigner.engine, dialer, DailyWindow(d.callbacks.calling_hours, tz),
+                               pbx.callback_context if pbx else "cc-callback", d.outbound_endpoint, live, bus)
+    surveys = SurveyPlacer(d.surveys, dialer, DailyWindow(d.surveys.quiet_hours, tz, inverted=True),
+                           pbx.survey_context if pbx else "cc-survey-outbound", d.outbound_endpoint)
+    return jobs.Runtime(engine=engine, factory=factory, scheduler=scheduler,  # type: ignore[arg-type]
+                        assigner=assigner, escalator=escalator, callbacks=callbacks, surveys=surveys,
+                        region=settings.phone.default_region, settings_callbacks=d.callbacks,
+                        settings_surveys=d.surveys, clock=clock)
+
+
+class DispatcherService(ThreadService):
+    name = "dispatcher"
+
+    def __init__(self, settings: Settings, engine: Engine, factory: sessionmaker[Session],
+                 bus: Bus | None = None,
+                 dialer_factory: Callable[[Settings], Dialer | None] = make_dialer) -> None:
+        super().__init__()
+        self.settings, self.engine, self.factory, self.bus = settings, engine, factory, bus
+        self.dialer_factory = dialer_factory
+        self.live = LiveAgents()
+        self.active = threading.Event()
+        self.runtime: jobs.Runtime | None = None
+        self.subscriptions: dict[str, Callable[[Event], None]] = {
+            "callback_requested": self.on_callback_requested,
+            "ticket_*": self.on_ticket,
+            "call_record_written": self.on_call_record_written,
+        }
+
+    # -- events (acted on only while active) -------------------------------------------------
+    def on_callback_requested(self, ev: Event) -> None:
+        cid = ev.payload.get("callback_id")
+        if self.runtime is not None and isinstance(cid, int):
+            self.runtime.at(f"callback:{cid}", jobs.run_callback, utcnow(), cid)
+
+    def on_ticket(self, ev: Event) -> None:
+        tid = ev.payload.get("ticket_id")
+        if self.runtime is not None and isinstance(tid, int) and ev.name not in OWN_EVENTS:
+            self.runtime.at(f"ticket:{tid}", jobs.review_ticket, utcnow(), tid)
+
+    def on_call_record_written(self, ev: Event) -> None:
+        """The bridge stored a finished call; one abandoned in the queue may get a callback."""
+        call_id = ev.payload.get("call_id")
+        if self.runtime is not None and isinstance(call_id, int) \
+                and ev.payload.get("disposition") == "abandoned_queue":
+            self.runtime.at(f"abandoned:{call_id}", jobs.abandoned_call, utcnow(), call_id)
+
+    # -- the loop ------------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        # APScheduler logs every job run at INFO: thousands of lines an hour.
+        for name in ("apscheduler.executors.default", "apscheduler.scheduler"):
+            logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger(name).level))
+        lock = leader.for_engine(self.engine)
+        unsubscribe = []
+        if self.bus is not None:
+            unsubscribe = self.live.subscribe(self.bus) + [
+                self.bus.subscribe(p, h) for p, h in self.subscriptions.items()]
+        log.info("dispatcher: standing by for %s", lock.describe())
+        try:
+            while not stop.is_set():
+                if lock.try_acquire():
+                    try:
+                        self._lead(stop, lock)
+                    finally:
+                        lock.release()
+                stop.wait(self.settings.dispatch.scheduler.leader_poll_seconds)
+        finally:
+            for undo in unsubscribe:
+                undo()
+
+    def _lead(self, stop: threading.Event, lock: leader.Leadership) -> None:
+        cfg = self.settings.dispatch.scheduler
+        dialer = self.dialer_factory(self.settings)
+        scheduler = sched.build(self.engine, cfg)
+        runtime = build_runtime(self.settings, self.engine, self.factory, scheduler, dialer, self.live, self.bus)
+        jobs.install(runtime)
+        lost = False
+        try:
+            scheduler.start()
+            sched.every(scheduler, "reconcile", jobs.reconcile, cfg.reconcile_seconds)
+            self.runtime = runtime
+            self.active.set()
+            log.info("dispatcher: ACTIVE (%s)", lock.describe())
+            while not stop.wait(cfg.leader_poll_seconds):
+                if not lock.still_held():
+                    log.error("dispatcher: lost the lock; stepping down at once")
+                    lost = True
+                    break
+        finally:
+            self.active.clear()
+            self.runtime = None
+            # Lost the lock: another dispatcher may already run; stop without waiting.
+            if scheduler.running:
+                scheduler.shutdown(wait=not lost)
+            jobs.install(None)
+            if dialer is not None:
+                dialer.close()
+            log.info("dispatcher: standing by")

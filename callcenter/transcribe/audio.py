@@ -1,0 +1,193 @@
+"""Reading recordings: check them first, then stream blocks at the model's rate.
+
+Recordings are untrusted input: a file may be missing, empty, still being
+written, cut short, not audio at all or absurdly large.  Each case raises its
+own ``AudioError`` whose message says what is wrong and whose ``retry`` says
+whether waiting could help (a file still being written) or not (garbage).
+libsndfile (``soundfile``) reads the containers MixMonitor writes (WAV in
+PCM, mu-law, a-law or GSM); the raw formats (``.ulaw``, ``.alaw``, ``.sln``)
+are described by their extension.  ``soxr`` does the resampling.
+"""
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+MIN_RATE, MAX_RATE = 8000, 192000
+# Asterisk's raw formats: extension -> (libsndfile subtype, sample rate).
+RAW_FORMATS = {
+    ".ulaw": ("ULAW", 8000), ".ul": ("ULAW", 8000), ".pcm": ("ULAW", 8000),
+    ".alaw": ("ALAW", 8000), ".al": ("ALAW", 8000),
+    ".sln": ("PCM_16", 8000), ".raw": ("PCM_16", 8000), ".sln16": ("PCM_16", 16000),
+    ".sln32": ("PCM_16", 32000), ".sln48": ("PCM_16", 48000),
+}
+
+
+class AudioError(Exception):
+    """A recording we cannot transcribe; ``retry`` says whether waiting may help."""
+
+    retry = False
+
+
+class AudioMissing(AudioError):
+    retry = True  # the file may not have been moved into place yet
+
+
+class AudioIncomplete(AudioError):
+    retry = True  # still being written, or copied only in part
+
+
+class AudioEmpty(AudioError):
+    pass
+
+
+class AudioCorrupt(AudioError):
+    pass
+
+
+class AudioUnsupported(AudioError):
+    pass
+
+
+class AudioTooLarge(AudioError):
+    pass
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 500 * 2**20
+    max_seconds: float = 6 * 3600.0
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    path: Path
+    rate: int
+    channels: int
+    frames: int
+    subtype: str
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.rate
+
+
+def probe(path: Path, limits: Limits = Limits()) -> AudioInfo:
+    """Everything we need to know before decoding, or a clear ``AudioError``."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise AudioMissing(f"recording not found: {path}") from None
+    except OSError as exc:
+        raise AudioMissing(f"recording unreadable: {path} ({exc.strerror})") from None
+    if not path.is_file():
+        raise AudioCorrupt(f"not a regular file: {path}")
+    if size == 0:
+        raise AudioEmpty(f"recording is empty (0 bytes): {path}")
+    if size > limits.max_bytes:
+        raise AudioTooLarge(f"recording is {size / 2**20:.0f} MB, over the "
+                            f"{limits.max_bytes / 2**20:.0f} MB limit: {path}")
+    info = _info(path)
+    if info.rate < MIN_RATE or info.rate > MAX_RATE:
+        raise AudioUnsupported(f"sample rate {info.rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz: {path}")
+    if info.channels > 2:
+        raise AudioUnsupported(f"{info.channels} channels; expected mono or stereo: {path}")
+    if info.frames == 0:
+        raise AudioEmpty(f"recording holds no audio (header only): {path}")
+    if info.duration > limits.max_seconds:
+        raise AudioTooLarge(f"recording lasts {info.duration / 3600:.1f} h, over the "
+                            f"{limits.max_seconds / 3600:.1f} h limit: {path}")
+    return info
+
+
+def _info(path: Path) -> AudioInfo:
+    raw = RAW_FORMATS.get(path.suffix.lower())
+    try:
+        if raw:
+            with _open(path, raw) as f:
+                return AudioInfo(path, f.samplerate, f.channels, f.frames, raw[0])
+        _check_wav_sizes(path)
+        i = sf.info(str(path))
+    except sf.LibsndfileError as exc:
+        raise AudioCorrupt(f"not a readable audio file ({exc.error_string}): {path}") from None
+    return AudioInfo(path, int(i.samplerate), int(i.channels), int(i.frames), i.subtype)
+
+
+def _open(path: Path, raw: tuple[str, int] | None) -> sf.SoundFile:
+    if raw:
+        return sf.SoundFile(str(path), format="RAW", subtype=raw[0], samplerate=raw[1], channels=1)
+    return sf.SoundFile(str(path))
+
+
+def _check_wav_sizes(path: Path) -> None:
+    """Compare a WAV's declared data size with the bytes really there.
+
+    libsndfile trusts the header: a file Asterisk is still writing (sizes not
+    yet filled in) reads as empty, and a file cut short reads as shorter, both
+    silently.  Either way the recording is not complete yet.
+    """
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return  # not RIFF/WAVE: libsndfile decides
+        size = path.stat().st_size
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                raise AudioIncomplete(f"WAV has no data chunk (cut short?): {path}")
+            cid, length = struct.unpack("<4sI", chunk)
+            if cid == b"data":
+                actual = size - f.tell()
+                if length > actual + 1:
+                    raise AudioIncomplete(
+                        f"recording is truncated: header promises {length} bytes of audio, "
+                        f"the file holds {actual}: {path}")
+                if length == 0 and actual > 0:
+                    raise AudioIncomplete(f"WAV header not finalised (still being written?): {path}")
+                return
+            f.seek(length + (length & 1), 1)
+
+
+def blocks(info: AudioInfo, rate: int, seconds: float = 10.0) -> Iterator[np.ndarray]:
+    """The recording as int16 blocks of shape (frames, channels) at ``rate``."""
+    raw = RAW_FORMATS.get(info.path.suffix.lower())
+    step = max(1, int(info.rate * seconds))
+    resampler = None
+    if info.rate != rate:
+        resampler = soxr.ResampleStream(info.rate, rate, info.channels, dtype="int16", quality="HQ")
+    try:
+        with _open(info.path, raw) as f:
+            while True:
+                block = f.read(step, dtype="int16", always_2d=True)
+                last = len(block) < step
+                if resampler is not None:
+                    block = resampler.resample_chunk(block, last=last)
+                if len(block):
+                    yield block
+                if last:
+                    return
+    except sf.LibsndfileError as exc:
+        raise AudioCorrupt(f"audio data unreadable ({exc.error_string}): {info.path}") from None
+
+
+def read(info: AudioInfo, rate: int | None = None) -> np.ndarray:
+    """The whole recording (frames, channels) as int16, optionally resampled."""
+    parts = list(blocks(info, rate or info.rate, seconds=60.0))
+    if not parts:
+        return np.zeros((0, info.channels), dtype=np.int16)
+    return np.concatenate(parts)
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+    """16-bit PCM WAV, written beside the target and renamed so readers never see half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    sf.write(str(tmp), samples, rate, subtype="PCM_16", format="WAV")
+    tmp.replace(path)
