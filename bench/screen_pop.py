@@ -110,7 +110,8 @@ async def read_stream(port: int, cookie: str, user: str, latencies: list[float],
     writer.close()
 
 
-def run_pop(container: Container, port: int, agents: int, rate: float, seconds: float) -> dict[str, float]:
+def run_pop(container: Container, port: int, agents: int, rate: float, seconds: float,
+            hub: object) -> dict[str, float]:
     cookies = []
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("signing in agents", total=agents)
@@ -118,6 +119,9 @@ def run_pop(container: Container, port: int, agents: int, rate: float, seconds: 
             for cookie in pool.map(lambda i: login(port, f"agent{i}"), range(agents)):
                 cookies.append(cookie)
                 progress.advance(task)
+    with container.session_factory() as s:
+        user_ids = list(s.scalars(User.__table__.select().with_only_columns(User.id)
+                                  .where(User.username.like("agent%"))))
     latencies: list[float] = []
     bus_latencies: list[float] = []
     # Baseline: a bare bus of the same kind, whose only subscriber notes the arrival time.
@@ -135,7 +139,9 @@ def run_pop(container: Container, port: int, agents: int, rate: float, seconds: 
         readers = [asyncio.create_task(read_stream(port, c, f"agent{i}", latencies, ready, opened, agents, stop))
                    for i, c in enumerate(cookies)]
         await asyncio.wait_for(ready.wait(), 60)
-        await asyncio.sleep(1.0)  # every stream is registered with the hub
+        deadline = time.monotonic() + 60  # every desk stream is registered with the hub
+        while sum(hub.connected(uid) for uid in user_ids) < agents and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
         count = int(rate * seconds)
         start = time.perf_counter()
         for n in range(count):
@@ -221,7 +227,8 @@ def one_backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> dic
     service.start()
     try:
         console.print(f"[bold]{name}[/]: {args.agents} desk streams, ring events at {args.rate}/s")
-        pop = run_pop(container, service.port, args.agents, args.rate, args.seconds)
+        pop = run_pop(container, service.port, args.agents, args.rate, args.seconds,
+                      service.app.extensions["pops"])
         console.print(f"[bold]{name}[/]: intake submits at {args.submit_rate}/s")
         submits = run_submits(container, service.port, args.submit_rate, args.submit_seconds)
     finally:
