@@ -140,7 +140,10 @@ class WebSettings(BaseModel):
     port: int = 5000
     secret_key: SecretStr = SecretStr("")
     session_cookie_secure: bool = False
-    threads: int = 64
+    # Each open desk or wallboard stream holds a thread: size for your agents + 32.
+    threads: int = 256
+    # Connections accepted at once (waitress defaults to 100, too few for a floor).
+    connection_limit: int = 1024
     languages: list[str] = ["en", "zh"]
     default_language: str = "en"
 

@@ -47,7 +47,8 @@ class Container:
         from web.server import WSGIService
 
         app = create_app(container=self)
-        return WSGIService(app, self.settings.web.host, self.settings.web.port, self.settings.web.threads)
+        web = self.settings.web
+        return WSGIService(app, web.host, web.port, web.threads, web.connection_limit)
 
     def ami(self) -> Service:
         from .ami.bridge import AMIService

@@ -12,14 +12,17 @@ from callcenter.services import Service
 class WSGIService(Service):
     name = "web"
 
-    def __init__(self, app: Any, host: str, port: int, threads: int = 16) -> None:
+    def __init__(self, app: Any, host: str, port: int, threads: int = 16,
+                 connection_limit: int = 1024) -> None:
         self.app = app
         self.host, self.port, self.threads = host, port, threads
+        self.connection_limit = max(connection_limit, threads + 16)
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._server = create_server(self.app, host=self.host, port=self.port, threads=self.threads)
+        self._server = create_server(self.app, host=self.host, port=self.port, threads=self.threads,
+                                     connection_limit=self.connection_limit)
         self.port = self._server.effective_port
         self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
         self._thread.start()

@@ -28,7 +28,7 @@ def _login_key() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"], key_func=_login_key)
-@limiter.limit("200 per minute", methods=["POST"])
+@limiter.limit("1000 per minute", methods=["POST"])
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
