@@ -222,6 +222,7 @@ def main() -> None:
     # sets how fast calls arrive, ~N / (3 * think) per second.
     think = 1.0 if args.quick else 2.0
     calls = {1: 10, 50: 1, 200: 1} if args.quick else {1: 50, 50: 2, 200: 2}
+    rounds = 1 if args.quick else 3
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(instance_dir=tmp, database={"url": f"sqlite:///{tmp}/bench.db"},
                             lab={"enabled": False}, agi={"max_sessions": 256})
@@ -237,30 +238,45 @@ def main() -> None:
         loads = [(f"N={n}", dict(n=n, calls=c, think=think if n > 1 else 0.0, stagger=2 * think,
                                  customers=customers)) for n, c in calls.items()]
         loads.append(("N=200 burst", dict(n=200, calls=1, think=0.0, stagger=0.0, customers=customers)))
+        # The headline load runs in rounds, bare and ours back to back, and the
+        # overhead is the median of the rounds' differences: a burst of noise
+        # from another process on a shared machine then spoils one round, not
+        # the figure.
+        overheads: list[float] = []
         for label, load in loads:
-            for name, server in (("bare pyst2", bare), ("callcenter", ours)):
-                sampler = Sampler(ours)
-                sampler.start()
-                r = run_peers(server.server_address[1], **load)
-                sampler.done.set()
-                if name == "callcenter" and label == "N=200":
-                    memory_kb = sampler.per_session_kb()
-                wait_idle(ours)
-                rows.append((name, label, len(r["first"]), r["refused"], ms(r["first"], 50),
-                             ms(r["first"], 99), ms(r["gaps"], 50), ms(r["gaps"], 99)))
-                figures[(name, label)] = r
+            for _ in range(rounds if label == "N=200" else 1):
+                p99 = {}
+                for name, server in (("bare pyst2", bare), ("callcenter", ours)):
+                    sampler = Sampler(ours)
+                    sampler.start()
+                    r = run_peers(server.server_address[1], **load)
+                    sampler.done.set()
+                    if name == "callcenter" and label == "N=200":
+                        memory_kb = max(memory_kb, sampler.per_session_kb())
+                    wait_idle(ours)
+                    p99[name] = ms(r["gaps"], 99)
+                    pooled = figures.setdefault((name, label), {"first": [], "gaps": [], "refused": 0})
+                    for key in ("first", "gaps"):
+                        pooled[key].extend(r[key])
+                    pooled["refused"] += r["refused"]
+                if label == "N=200":
+                    overheads.append(p99["callcenter"] - p99["bare pyst2"])
+        for (name, label), r in figures.items():
+            rows.append((name, label, len(r["first"]), r["refused"], ms(r["first"], 50),
+                         ms(r["first"], 99), ms(r["gaps"], 50), ms(r["gaps"], 99)))
         print(f"\n{'server':<12} {'load':<12} {'sessions':>8} {'refused':>7} {'first p50':>10} "
               f"{'first p99':>10} {'cmd p50':>9} {'cmd p99':>9}   (ms)")
         for name, label, count, refused, f50, f99, c50, c99 in rows:
             print(f"{name:<12} {label:<12} {count:>8} {refused:>7} {f50:>10.2f} {f99:>10.2f} "
                   f"{c50:>9.2f} {c99:>9.2f}")
-        ours200, bare200 = figures[("callcenter", "N=200")], figures[("bare pyst2", "N=200")]
-        overhead = ms(ours200["gaps"], 99) - ms(bare200["gaps"], 99)
+        ours200 = figures[("callcenter", "N=200")]
+        overhead = float(np.median(overheads))
         print(f"\nN=200 (prompts {think} s): connect->first command p99 {ms(ours200['first'], 99):.2f} ms "
-              f"(goal < 20), our overhead per command p99 {overhead:.2f} ms (goal < 5), "
+              f"(goal < 20), our overhead per command p99 {overhead:.2f} ms (goal < 5; median of "
+              f"{len(overheads)} rounds: {', '.join(f'{o:.2f}' for o in overheads)}), "
               f"memory per session {memory_kb:.0f} kB (goal < 1024)")
-        summary: dict[str, float] = {"customers": customers, "prompt_seconds": think,
-                                     "commands_per_call": sum(len(c) for c in commands.values())}
+        summary: dict[str, object] = {"customers": customers, "prompt_seconds": think,
+                                      "commands_per_call": sum(len(c) for c in commands.values())}
         for (name, label), r in figures.items():
             key = ("bare_" if name == "bare pyst2" else "") + label.lower().replace("=", "").replace(" ", "_")
             for part, title in (("first", "first"), ("gaps", "cmd")):
@@ -268,6 +284,7 @@ def main() -> None:
                 summary[f"{key}_{title}_p99_ms"] = round(ms(r[part], 99), 3)
             summary[f"{key}_refused"] = r["refused"]
         summary["n200_overhead_cmd_p99_ms"] = round(overhead, 3)
+        summary["n200_overhead_rounds_ms"] = [round(o, 3) for o in overheads]
         summary["memory_per_session_kb"] = round(memory_kb, 1)
         ours.shutdown()
         ours.server_close()  # finishes the writes still queued

@@ -118,6 +118,16 @@ def _add_transcribe_commands() -> None:
 _add_transcribe_commands()
 
 
+def _add_governance_commands() -> None:
+    from .governance_cli import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_add_governance_commands()
+
+
 @main.group()
 def db() -> None:
     """Database schema."""

@@ -346,6 +346,35 @@ class RetentionSettings(BaseModel):
     purge_at: str = "03:30"
 
 
+class SummarySettings(BaseModel):
+    """The daily summary e-mailed to supervisors (sent by the active dispatcher)."""
+
+    enabled: bool = False
+    # Local time (HH:MM, in ``timezone``) the previous day's summary is sent.
+    send_at: str = "07:00"
+    # Empty: the centre's timezone (settings.timezone).
+    timezone: str = ""
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    smtp_timeout: float = 30.0
+    sender: str = "callcenter@localhost"
+    # Empty: every active supervisor with an e-mail address, each in their language.
+    recipients: list[str] = Field(default_factory=list)
+    # Language of the summary sent to the addresses above (en or zh).
+    language: str = "en"
+
+    @field_validator("send_at")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        hour, _, minute = v.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError("send_at must be HH:MM")
+        return v
+
+
 class Settings(BaseSettings):
     """Everything configurable, in one place."""
 
@@ -371,6 +400,7 @@ class Settings(BaseSettings):
     transcribe: TranscribeSettings = Field(default_factory=TranscribeSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    summary: SummarySettings = Field(default_factory=SummarySettings)
 
     @classmethod
     def settings_customise_sources(

@@ -55,7 +55,9 @@ def _sqlite_pragmas(engine: Engine, busy_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read that says so (execution option sqlite_read) takes no write
+        # lock: WAL serves it beside the writer, so it never waits for one.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("sqlite_read") else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -146,6 +146,8 @@ def callbacks_kept(session: Session, f: ReportFilter) -> dict[str, Any]:
     promise = func.coalesce(Callback.sla_due_at, Callback.due_at)
     due = select(func.count()).select_from(Callback).where(Callback.due_at >= f.start, Callback.due_at < f.end,
                                                            Callback.status != CallbackStatus.CANCELLED)
+    if f.queue_ids:
+        due = due.where(Callback.queue_id.in_(f.queue_ids))
     kept = due.where(Callback.status == CallbackStatus.REACHED, Callback.completed_at <= promise)
     total, on_time = session.scalar(due) or 0, session.scalar(kept) or 0
     return {"due": total, "kept": on_time, "kept_rate": _ratio(on_time, total)}

@@ -19,7 +19,7 @@ from .services import Service
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAMES = ("web", "ami", "agi", "dispatcher", "transcriber")
+SERVICE_NAMES = ("web", "ami", "agi", "dispatcher", "transcriber", "tagger")
 
 
 @dataclass
@@ -72,6 +72,11 @@ class Container:
         from .transcribe.worker import TranscriberService
 
         return TranscriberService(self.settings, self.session_factory, self.bus)
+
+    def tagger(self) -> Service:
+        from .transcribe.keywords import KeywordTagger
+
+        return KeywordTagger(self.session_factory, self.bus)
 
     def services(self, names: tuple[str, ...] = SERVICE_NAMES) -> list[Service]:
         unknown = set(names) - set(SERVICE_NAMES)

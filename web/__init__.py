@@ -86,8 +86,10 @@ def create_app(container: Any = None, test_config: dict[str, Any] | None = None)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
-    from . import admin, api, auth, desk, main, recordings, reports, review, tickets, wallboard
+    from . import admin, api, auth, desk, main, qa, recordings, reports, review, tickets, wallboard
     from .admin import routes as _admin_routes  # noqa: F401  (each registers its views)
+    from .admin import governance as _admin_governance  # noqa: F401  (erasure, retention)
+    from .reports import daily as _report_daily  # noqa: F401
     from .api import routes as _api_routes  # noqa: F401
     from .auth import access as _access  # noqa: F401  (user loader)
     from .auth import routes as _auth_routes  # noqa: F401
@@ -98,9 +100,11 @@ def create_app(container: Any = None, test_config: dict[str, Any] | None = None)
     from .review import routes as _review_routes  # noqa: F401
     from .tickets import routes as _ticket_routes  # noqa: F401
     from .wallboard import routes as _wallboard_routes  # noqa: F401
+    from .qa import routes as _qa_routes  # noqa: F401  (+ its API in web/api/qa.py)
+    from .api import qa as _qa_api  # noqa: F401
 
     for blueprint in (auth.bp, main.bp, desk.bp, tickets.bp, review.bp, reports.bp, wallboard.bp, recordings.bp,
-                      admin.bp, api.bp):
+                      admin.bp, api.bp, qa.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # the API authenticates with bearer tokens, not cookies
 

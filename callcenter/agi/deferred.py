@@ -3,27 +3,40 @@
 lookup and menu only read while the caller listens; storing what they learnt
 happens here, on a few threads of its own (one on SQLite, which has one
 writer anyway), so neither the caller nor a session slot waits on the
-database.  ``close`` finishes every queued write: nothing is dropped on stop.
+database.  Whatever is queued when a writer is free goes into one
+transaction (a savepoint per call, so one bad write spoils nothing else):
+at 200 calls in the IVR that is a handful of commits a second instead of
+hundreds, and less time holding the GIL the callers' threads need.  A
+failed commit (database restarting) is retried; ``close`` finishes every
+queued write, so nothing is dropped on stop.
 """
 from __future__ import annotations
 
 import logging
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .request import Request
+from .request import Request, sqlite_turn
 
 log = logging.getLogger(__name__)
+BATCH = 64
+RETRIES = 5
 
 
 class DeferredWrites:
     def __init__(self, session_factory: sessionmaker[Session], threads: int) -> None:
         self.session_factory = session_factory
-        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="agi-write")
+        self._queue: queue.Queue[Request | None] = queue.Queue()
         self._lock = threading.Lock()
         self._pending = 0
+        self._threads = [threading.Thread(target=self._loop, name=f"agi-write-{i}", daemon=True)
+                         for i in range(threads)]
+        for thread in self._threads:
+            thread.start()
 
     @property
     def pending(self) -> int:
@@ -34,20 +47,56 @@ class DeferredWrites:
             return
         with self._lock:
             self._pending += 1
-        self._executor.submit(self._run, request)
+        self._queue.put(request)
 
-    def _run(self, request: Request) -> None:
-        try:
-            with self.session_factory() as db:
-                request.db = db  # the request's own session closed with its connection
-                for work in request.later:
-                    try:
-                        work()
-                    except Exception:
-                        log.exception("%s: storing what the caller did failed", request.name)
-        finally:
-            with self._lock:
-                self._pending -= 1
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                self._queue.put(None)  # the stop marker is for every writer
+                return
+            batch = [first]
+            while len(batch) < BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # the stop marker is for every writer
+                    break
+                batch.append(more)
+            try:
+                self._write(batch)
+            finally:
+                with self._lock:
+                    self._pending -= len(batch)
+
+    def _write(self, batch: list[Request]) -> None:
+        for attempt in range(RETRIES):
+            try:
+                with self.session_factory() as db, sqlite_turn(db), db.begin():
+                    for request in batch:
+                        self._one(db, request)
+                return
+            except DBAPIError as exc:
+                log.warning("storing %d IVR results failed (attempt %d): %s", len(batch), attempt + 1, exc)
+                time.sleep(min(5.0, 0.2 * 2 ** attempt))
+        log.error("gave up storing %d IVR results; the AMI bridge still records these calls", len(batch))
+
+    @staticmethod
+    def _one(db: Session, request: Request) -> None:
+        for work in request.later:
+            try:
+                with db.begin_nested():
+                    work(db)
+            except DBAPIError as exc:
+                if exc.connection_invalidated:
+                    raise  # the database went away: retry the whole batch
+                log.exception("%s: storing what the caller did failed", request.name)
+            except Exception:
+                log.exception("%s: storing what the caller did failed", request.name)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
+        self._queue.put(None)
+        for thread in self._threads:
+            thread.join()

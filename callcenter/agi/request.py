@@ -31,6 +31,11 @@ _PBX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _SQLITE_TURN = threading.Lock()
 
 
+def sqlite_turn(db: Session) -> contextlib.AbstractContextManager[object]:
+    """This process's turn to write, on SQLite; nothing to wait for elsewhere."""
+    return _SQLITE_TURN if db.get_bind().dialect.name == "sqlite" else contextlib.nullcontext()
+
+
 class DialplanBreak(Exception):
     """A handler cannot go on: the server sends the caller to the fail context."""
 
@@ -49,8 +54,8 @@ class Request:
     linkedid: str = ""
     args: list[str] = field(default_factory=list)
     # Writes the caller need not wait for: run by DeferredWrites once the
-    # session is over (even if the caller hung up), in a session of their own.
-    later: list[Callable[[], None]] = field(default_factory=list)
+    # session is over (even if the caller hung up), given a session of theirs.
+    later: list[Callable[[Session], None]] = field(default_factory=list)
 
     def identify(self) -> None:
         """Which PBX and which call: read before any transaction is opened."""
@@ -78,8 +83,15 @@ class Request:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:
         """One short unit of work (commit on success), never held across a prompt."""
-        sqlite = self.db.get_bind().dialect.name == "sqlite"
-        with _SQLITE_TURN if sqlite else contextlib.nullcontext(), self.db.begin():
+        with sqlite_turn(self.db), self.db.begin():
+            yield self.db
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read while the caller waits: no turn to take, and on SQLite a
+        plain BEGIN, so a batch of deferred writes never delays it."""
+        with self.db.begin():
+            self.db.connection(execution_options={"sqlite_read": True})
             yield self.db
 
     def call(self, **values: object) -> Call:

@@ -17,7 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..config import CallbackSettings, SurveySettings
+from ..config import CallbackSettings, Settings, SurveySettings
 from ..db import transaction
 from ..models import Ticket, TicketStatus, utcnow
 from . import scheduler as sched
@@ -44,6 +44,8 @@ class Runtime:
     settings_surveys: SurveySettings
     clock: Callable[[], dt.datetime] = field(default=utcnow)
     last_reconcile: dt.datetime | None = None
+    # All settings, for the daily jobs (dispatch/daily.py).
+    settings: Settings | None = None
 
     def at(self, job_id: str, func: Callable[..., None], when: dt.datetime | None, *args: int) -> None:
         if when is not None:

@@ -20,7 +20,7 @@ from ..bus import Bus, Event
 from ..config import Settings
 from ..models import utcnow
 from ..services import ThreadService
-from . import jobs, leader
+from . import daily, jobs, leader
 from . import scheduler as sched
 from .assigner import Assigner
 from .calendar import DailyWindow
@@ -71,7 +71,7 @@ def build_runtime(settings: Settings, engine: Engine, factory: sessionmaker[Sess
     return jobs.Runtime(engine=engine, factory=factory, scheduler=scheduler,  # type: ignore[arg-type]
                         assigner=assigner, escalator=escalator, callbacks=callbacks, surveys=surveys,
                         region=settings.phone.default_region, settings_callbacks=d.callbacks,
-                        settings_surveys=d.surveys, clock=clock)
+                        settings_surveys=d.surveys, clock=clock, settings=settings)
 
 
 class DispatcherService(ThreadService):
@@ -143,6 +143,7 @@ class DispatcherService(ThreadService):
         try:
             scheduler.start()
             sched.every(scheduler, "reconcile", jobs.reconcile, cfg.reconcile_seconds)
+            daily.plan(runtime)  # retention purge and daily summary
             self.runtime = runtime
             self.active.set()
             log.info("dispatcher: ACTIVE (%s)", lock.describe())

@@ -16,10 +16,11 @@ from .tickets import (
     TicketNote,
     TicketStatus,
 )
+from .qa import CallTag, KeywordRule, QAReview, Scorecard
 from .transcripts import Transcript, TranscriptStatus
 
 __all__ = [
-    "CallbackAttempt", "JobRun", "SchedulerJob",
+    "CallbackAttempt", "JobRun", "SchedulerJob", "CallTag", "KeywordRule", "QAReview", "Scorecard",
     "AgentProfile", "AgentQueue", "AgentSkill", "AuditLog", "Base", "Call", "CallLeg",
     "CallStatus", "Callback", "CallbackSource", "CallbackStatus", "Customer", "CustomerPhone",
     "Direction", "Disposition", "FormDefinition", "FormSubmission", "LegKind", "Party",

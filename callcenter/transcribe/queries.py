@@ -7,10 +7,11 @@ and every term must appear (case-insensitive).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from ..models import Call, Transcript
@@ -57,8 +58,12 @@ def _like(term: str) -> str:
 
 def search(session: Session, query: str, limit: int = 50, offset: int = 0,
            since: dt.datetime | None = None, until: dt.datetime | None = None,
-           agent_id: int | None = None) -> list[Hit]:
-    """Finished transcripts containing every term, newest call first."""
+           agent_id: int | None = None, queue: str | None = None,
+           where: Sequence[ColumnElement[bool]] = ()) -> list[Hit]:
+    """Finished transcripts containing every term, newest call first.
+
+    ``where`` narrows further (the web passes the user's visibility clause and tag filter).
+    """
     terms = _terms(query)
     if not terms:
         return []
@@ -72,6 +77,9 @@ def search(session: Session, query: str, limit: int = 50, offset: int = 0,
         q = q.where(Call.started_at < until)
     if agent_id is not None:
         q = q.where(Call.agent_id == agent_id)
+    if queue:
+        q = q.where(Call.queue_name == queue)
+    q = q.where(*where)
     q = q.order_by(Call.started_at.desc(), Call.id.desc()).limit(min(limit, 500)).offset(offset)
     return [_hit(t, c, terms) for t, c in session.execute(q).all()]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import abort, current_app, request, send_file
+from flask import Response, abort, current_app, request, send_file
 from flask_login import current_user
 
 from callcenter import audit, visibility
@@ -43,12 +43,21 @@ def stream(recording_id: int):  # type: ignore[no-untyped-def]
     path = recording_file(recording)
     if path is None:
         abort(410, "the recording file is no longer available")
-    range_header = request.headers.get("Range", "")
-    if not range_header or range_header.replace(" ", "").startswith("bytes=0-"):
+    if starts_a_listen():
         audit.record(db, "recording_played", actor=current_user, object_type="recording",
                      object_id=recording_id, ip=request.remote_addr, call_id=recording.call_id)
         db.commit()
-    response = send_file(path, mimetype="audio/wav", conditional=True, max_age=0,
-                         download_name=f"recording-{recording_id}.wav")
+    return audio_response(path, f"recording-{recording_id}.wav")
+
+
+def starts_a_listen() -> bool:
+    """A request from the start of the file, not a seek inside a listen: audit this one."""
+    range_header = request.headers.get("Range", "")
+    return not range_header or range_header.replace(" ", "").startswith("bytes=0-")
+
+
+def audio_response(path: Path, name: str) -> Response:
+    """The WAV with HTTP range support (the player seeks), never cached."""
+    response = send_file(path, mimetype="audio/wav", conditional=True, max_age=0, download_name=name)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -8,12 +8,13 @@ created the row first.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from ...calls import ensure_call
+from ...calls import merge_call
 from ...models import Customer, CustomerPhone, Ticket, TicketStatus, VipTier
 from ...phone import try_e164
 from .. import safe
@@ -28,13 +29,15 @@ def handle(req: Request) -> None:
     raw_name = req.agi.read(var.CALLER_NAME, 80)
     did = req.agi.read(var.DID, 40)
     number = try_e164(raw_number, req.settings.phone.default_region)
-    with req.transaction():
+    with req.reading():
         customer = find_customer(req.db, number)
     open_tickets = customer.open_tickets if customer else 0
     customer_id = customer.id if customer else None
     language = _language(req, customer.language if customer else "")
     tier = VipTier(customer.vip_tier) if customer else VipTier.NONE
-    req.later.append(lambda: store_call(req, raw_number, raw_name, did, number, customer_id, language))
+    req.later.append(functools.partial(store_call, pbx=req.pbx, linkedid=req.linkedid, raw_number=raw_number,
+                                       raw_name=raw_name, did=did, number=number, customer_id=customer_id,
+                                       language=language))
     req.agi.set(var.CUSTOMER_ID, customer_id or "")
     req.agi.set(var.VIP, tier.value)
     req.agi.set(var.QUEUE_PRIO, req.ivr.vip_priority.get(tier.value, 0))
@@ -43,21 +46,16 @@ def handle(req: Request) -> None:
     req.agi.set(var.CHANNEL_LANGUAGE, language)
 
 
-def store_call(req: Request, raw_number: str, raw_name: str, did: str, number: str | None,
-               customer_id: int | None, language: str) -> None:
+def store_call(db: Session, *, pbx: str, linkedid: str, raw_number: str, raw_name: str, did: str,
+               number: str | None, customer_id: int | None, language: str) -> None:
     """The call's row with what lookup learnt; the menu or the AMI bridge may
     have created it already, so fill what they left empty."""
-    facts = {"caller_number": number, "caller_raw": safe.inert(raw_number, 80),
-             "caller_name": safe.inert(raw_name, 80), "did": safe.inert(did, 40),
-             "customer_id": customer_id, "language": language}
-    with req.transaction():
-        call = ensure_call(req.db, req.pbx, req.linkedid, **facts)
-        for key, value in facts.items():
-            if value is not None and getattr(call, key) is None:
-                setattr(call, key, value)
-        if customer_id is not None:
-            call.customer_id = customer_id
-        call.language = language
+    fill = {"caller_number": number, "caller_raw": safe.inert(raw_number, 80),
+            "caller_name": safe.inert(raw_name, 80), "did": safe.inert(did, 40), "customer_id": customer_id}
+    overwrite: dict[str, object] = {"language": language}
+    if customer_id is not None:
+        overwrite["customer_id"] = fill.pop("customer_id")
+    merge_call(db, pbx, linkedid, fill=fill, overwrite=overwrite)
 
 
 def find_customer(db: Session, number: str | None) -> Row[Any] | None:

@@ -6,10 +6,13 @@ who never chooses still reaches a human: the default queue.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from ...calls import merge_call
 from ...config import IVROption
 from ...models import Queue
 from .. import variables as var
@@ -36,16 +39,15 @@ def handle(req: Request) -> None:
     req.agi.set(var.CATEGORY, option.category)
     req.agi.set(var.SKILL, option.skill)
     req.agi.set(var.SURVEY_OPTIN, "1" if optin else "0")
-    req.later.append(lambda: store_choice(req, choice, queue))
+    req.later.append(functools.partial(store_choice, pbx=req.pbx, linkedid=req.linkedid, choice=choice,
+                                       queue=queue))
 
 
-def store_choice(req: Request, choice: dict[str, Any], queue: str) -> None:
-    with req.transaction():
-        call = req.call()
-        call.ivr = {**(call.ivr or {}), **choice}
-        if queue:
-            call.queue_name = queue
-            call.queue_id = req.db.scalar(select(Queue.id).where(Queue.name == queue))
+def store_choice(db: Session, *, pbx: str, linkedid: str, choice: dict[str, Any], queue: str) -> None:
+    overwrite: dict[str, Any] = {}
+    if queue:
+        overwrite = {"queue_name": queue, "queue_id": db.scalar(select(Queue.id).where(Queue.name == queue))}
+    merge_call(db, pbx, linkedid, ivr=choice, overwrite=overwrite)
 
 
 def choose(req: Request) -> list[str]:

@@ -6,9 +6,12 @@ the status only, never the subject, notes or owner.
 """
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import select
 
 from ... import ticket_numbers
+from ...calls import merge_call
 from ...models import Ticket, TicketStatus
 from .. import variables as var
 from ..request import Request
@@ -27,10 +30,10 @@ STATUS_PROMPTS = {
 def handle(req: Request) -> None:
     number = ask_number(req)
     if number is not None:
-        with req.transaction():
+        with req.reading():
             status = req.db.scalar(select(Ticket.status).where(Ticket.number == number))
-            call = req.call()
-            call.ivr = {**(call.ivr or {}), "ticket_status": status.value if status else "unknown"}
+        req.later.append(functools.partial(merge_call, pbx=req.pbx, linkedid=req.linkedid,
+                                           ivr={"ticket_status": status.value if status else "unknown"}))
         req.agi.set(var.TICKET_NUMBER, number)
         req.agi.set(var.TICKET_STATUS, status.value if status else "unknown")
         req.agi.play(req.prompt(STATUS_PROMPTS.get(status, "ticket-status-unknown")))
