@@ -7,6 +7,7 @@ import functools
 import threading
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from callcenter.agi.deferred import DeferredWrites
@@ -79,3 +80,20 @@ def test_merge_fills_what_others_left_empty_and_merges_the_ivr_choices(container
     assert first.did == "100" and first.language == "en"
     assert first.ivr == {"lang": "zh", "category": "sales", "keys": ["2"], "ticket_status": "open"}
     assert new.did == "200" and new.ivr == {"category": "support"} and new.status.value == "active"
+
+
+def test_writes_wait_for_the_database_to_come_back(container) -> None:  # type: ignore[no-untyped-def]
+    attempts = {"n": 0}
+
+    def restarting_database() -> Session:
+        attempts["n"] += 1
+        if attempts["n"] <= 2:
+            raise OperationalError("connect", {}, ConnectionRefusedError("the database is restarting"))
+        return container.session_factory()
+
+    writes = DeferredWrites(restarting_database, 1)  # type: ignore[arg-type]
+    writes.submit(_Request("lookup", _lookup("r1", "+12025550111")))
+    writes.close()
+    with container.session_factory() as db:
+        call = db.scalar(select(Call).where(Call.linkedid == "r1"))
+    assert attempts["n"] == 3 and call is not None and call.caller_number == "+12025550111"

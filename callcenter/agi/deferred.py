@@ -24,7 +24,9 @@ from .request import Request, sqlite_turn
 
 log = logging.getLogger(__name__)
 BATCH = 64
-RETRIES = 5
+# A database restart or fail-over takes a minute or two; the writes wait
+# that long (with a growing pause, at most 5 s) rather than be dropped.
+GIVE_UP_AFTER = 600.0
 
 
 class DeferredWrites:
@@ -72,16 +74,22 @@ class DeferredWrites:
                     self._pending -= len(batch)
 
     def _write(self, batch: list[Request]) -> None:
-        for attempt in range(RETRIES):
+        started, attempt = time.monotonic(), 0
+        while True:
             try:
                 with self.session_factory() as db, sqlite_turn(db), db.begin():
                     for request in batch:
                         self._one(db, request)
                 return
             except DBAPIError as exc:
-                log.warning("storing %d IVR results failed (attempt %d): %s", len(batch), attempt + 1, exc)
-                time.sleep(min(5.0, 0.2 * 2 ** attempt))
-        log.error("gave up storing %d IVR results; the AMI bridge still records these calls", len(batch))
+                attempt += 1
+                if time.monotonic() - started > GIVE_UP_AFTER:
+                    log.error("gave up storing %d IVR results after %d attempts (the AMI bridge still "
+                              "records these calls): %s", len(batch), attempt, exc)
+                    return
+                log.warning("storing %d IVR results failed (attempt %d), retrying: %s", len(batch), attempt,
+                            str(exc).splitlines()[0])
+                time.sleep(min(5.0, 0.2 * 2 ** min(attempt, 5)))
 
     @staticmethod
     def _one(db: Session, request: Request) -> None:
