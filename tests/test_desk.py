@@ -148,6 +148,8 @@ def test_follow_up_call_attaches_to_open_ticket(client, shop, session_factory) -
     assert not resp.get_json()["created"]
     page = client.get(f"/tickets/{shop.ticket_number}").get_data(as_text=True)
     assert "Follow-up call" in page and "follow-up call attached" in page
+    # The recorded call leads on to its transcript and QA review.
+    assert f'href="/qa/calls/{shop.call_id}"' in page and page.count("/qa/calls/") == 1
 
 
 def test_bad_input_changes_nothing(client, shop, session_factory) -> None:  # type: ignore[no-untyped-def]
