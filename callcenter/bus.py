@@ -35,6 +35,10 @@ CHANNEL = "callcenter_events"
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
 MAX_PAYLOAD = 7900
 ORIGIN = f"{socket.gethostname()}:{os.getpid()}"
+# session.info keys: events waiting for their transaction's commit, and "hooks set".
+_PENDING, _NOTIFY_HOOK = "callcenter_bus_pending", "callcenter_bus_hooked"
+_NOTIFY_ALL = text("SELECT count(pg_notify(:c, p)) FROM (SELECT p FROM unnest(CAST(:ps AS text[])) "
+                   "WITH ORDINALITY AS u(p, i) ORDER BY i) AS ordered")
 
 
 @dataclass(frozen=True)
@@ -43,15 +47,22 @@ class Event:
     payload: dict[str, Any]
     at: float = field(default_factory=time.time)
     origin: str = ORIGIN
+    # When the source saw what the event reports (the AMI bridge: the AMI event's
+    # arrival), if earlier than ``at``; travels with the event, for latency figures.
+    source_at: float | None = None
+    # When this process got the event (not sent on): the hub's share of the latency.
+    received_at: float = field(default_factory=time.time, compare=False)
 
     def encode(self) -> str:
-        return json.dumps({"n": self.name, "p": self.payload, "t": self.at, "o": self.origin},
-                          separators=(",", ":"), default=str)
+        d = {"n": self.name, "p": self.payload, "t": self.at, "o": self.origin}
+        if self.source_at is not None:
+            d["s"] = self.source_at
+        return json.dumps(d, separators=(",", ":"), default=str)
 
     @classmethod
     def decode(cls, raw: str) -> Event:
         d = json.loads(raw)
-        return cls(name=d["n"], payload=d["p"], at=d["t"], origin=d["o"])
+        return cls(name=d["n"], payload=d["p"], at=d["t"], origin=d["o"], source_at=d.get("s"))
 
 
 Handler = Callable[[Event], None]
@@ -95,9 +106,9 @@ class Bus:
 
     # -- publishing ------------------------------------------------------
     def publish(self, name: str, payload: dict[str, Any] | None = None,
-                session: Session | None = None) -> None:
+                session: Session | None = None, source_at: float | None = None) -> None:
         """Publish now, or, given a session, only if and when it commits."""
-        ev = Event(name, payload or {})
+        ev = Event(name, payload or {}, source_at=source_at)
         if len(ev.encode().encode()) > MAX_PAYLOAD:
             raise ValueError(f"event {name} payload too large; publish ids, not documents")
         if session is None:
@@ -170,7 +181,20 @@ class PostgresBus(Bus):
                         raise
 
     def _send_on_commit(self, session: Session, ev: Event) -> None:
-        session.execute(text("SELECT pg_notify(:c, :p)"), {"c": self.channel, "p": ev.encode()})
+        """Collected, then sent as one statement just before the commit: a busy
+        writer's batch pays one round trip for its events, not one per event."""
+        pending, hooked = (_PENDING, self.channel), (_NOTIFY_HOOK, self.channel)
+        if hooked not in session.info:
+            session.info[hooked] = True
+            sa_event.listen(session, "before_commit", self._notify_pending)
+            sa_event.listen(session, "after_rollback", lambda s: s.info.pop(pending, None))
+        session.info.setdefault(pending, []).append(ev.encode())
+
+    def _notify_pending(self, session: Session) -> None:
+        payloads = session.info.pop((_PENDING, self.channel), None)
+        if payloads:
+            # In array order (WITH ORDINALITY), so NOTIFY order is publish order.
+            session.execute(_NOTIFY_ALL, {"c": self.channel, "ps": payloads})
 
     def _listen_loop(self) -> None:
         delay = 0.5

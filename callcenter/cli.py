@@ -78,7 +78,7 @@ def _serve(container: Container, names: tuple[str, ...]) -> None:
 @click.option("--no-pbx", is_flag=True, help="Do not start the lab PBX.")
 @click.pass_obj
 def run(container: Container, no_pbx: bool) -> None:
-    """Everything in one process: web, AMI bridge, FastAGI, dispatcher, transcriber."""
+    """Everything in one process: web, AMI bridge, FastAGI, dispatcher, transcriber, QA tagger."""
     if not no_pbx:
         _pbx_up(container)
     _upgrade(container)

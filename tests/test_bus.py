@@ -41,8 +41,9 @@ def test_publish_with_session_waits_for_commit(container) -> None:  # type: igno
         bus.publish("ticket_created", {"id": 1}, session=s)
         raise RuntimeError("rolled back")
     with transaction(container.session_factory) as s:
-        bus.publish("ticket_created", {"id": 2}, session=s)
-    assert _drain(got, 1)[0].payload == {"id": 2}
+        for i in range(2, 302):  # one transaction's events leave together, in publish order
+            bus.publish("ticket_created", {"id": i}, session=s)
+    assert [e.payload["id"] for e in _drain(got, 300)] == list(range(2, 302))
     with pytest.raises(queue.Empty):
         got.get(timeout=0.5)
 
@@ -81,3 +82,31 @@ def test_local_bus_stops_cleanly() -> None:
     bus.publish("anything")
     assert done.wait(2)
     bus.stop()
+
+
+def test_pop_pipeline_prepares_in_parallel_and_applies_in_arrival_order() -> None:
+    """Screen pops are built on several threads; desks still see events in order."""
+    import random
+    import time
+
+    from web.pops import Pipeline
+
+    pipeline, applied, threads = Pipeline(builders=4), [], set()
+    done = threading.Event()
+
+    def prepare(ev: Event) -> int:
+        threads.add(threading.current_thread().name)
+        time.sleep(random.uniform(0, 0.02))  # a slow query, longer for some
+        return ev.payload["i"] * 10
+
+    def apply(ev: Event, prepared: int) -> None:
+        applied.append((ev.payload["i"], prepared))
+        if len(applied) == 60:
+            done.set()
+
+    for i in range(60):
+        pipeline.submit(Event("call_ringing_agent", {"i": i}), prepare, apply)
+    assert done.wait(10)
+    pipeline.stop()
+    assert applied == [(i, i * 10) for i in range(60)]
+    assert len(threads) > 1

@@ -4,6 +4,12 @@ The hub subscribes to the bus once per web process (one subscription
 table), builds each pop once (caller, customer, history, IVR choices) and
 pushes it to every desk stream the agent has open.  A ring answered by
 someone else, or a call that ends, withdraws the pop.
+
+Building a pop takes a few queries, so pops are built on a few threads
+rather than on the bus's one dispatch thread, where a busy database would
+queue every later ring behind it.  What reaches the desks is still applied
+one event at a time in arrival order (a call's pop before its withdrawal or
+end, and an agent's pops in ring order).
 """
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ import queue
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +35,39 @@ log = logging.getLogger(__name__)
 STREAM_BACKLOG = 100
 # How many recent pops per agent keep their form reachable after the ring.
 RECENT_POPS = 50
+# Threads building pops at once; their results still reach the desks in order.
+BUILDERS = 4
+# Agent interface -> user id is reloaded this often (seconds); a miss asks at once.
+AGENTS_TTL = 60.0
+Prepare = Callable[[Event], Any]
+Apply = Callable[[Event, Any], None]
+
+
+class Pipeline:
+    """Each event's slow part (queries) runs on a pool; its fast part (pushing
+    to the desks) runs on one thread, in the order the events arrived."""
+
+    def __init__(self, builders: int = BUILDERS) -> None:
+        self._pool = ThreadPoolExecutor(builders, thread_name_prefix="pop-build")
+        self._order: queue.SimpleQueue[tuple[Event, Future[Any], Apply] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._apply_in_order, name="pop-push", daemon=True)
+        self._thread.start()
+
+    def submit(self, ev: Event, prepare: Prepare, apply: Apply) -> None:
+        self._order.put((ev, self._pool.submit(prepare, ev), apply))
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._order.put(None)
+        self._thread.join(timeout)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _apply_in_order(self) -> None:
+        while (item := self._order.get()) is not None:
+            ev, prepared, apply = item
+            try:
+                apply(ev, prepared.result())
+            except Exception:
+                log.exception("screen pop failed on %s", ev.name)
 
 
 class PopHub:
@@ -41,24 +82,43 @@ class PopHub:
         self._unsubscribe: list[Any] = []
         # user -> recent call keys popped to them (the form stays theirs to fill)
         self._recent: dict[int, OrderedDict[str, None]] = {}
+        self._agents: dict[str, int] = {}
+        self._agents_loaded = -1e9
+        self._pipeline: Pipeline | None = None
         self.closing = False  # set at shutdown: every stream ends
 
     SUBSCRIPTIONS = {
-        "call_ringing_agent": "on_ringing",
-        "call_answered": "on_answered",
-        "call_ended": "on_ended",
-        "call_ring_stopped": "on_ring_stopped",
+        "call_ringing_agent": "ringing",
+        "call_answered": "answered",
+        "call_ended": "ended",
+        "call_ring_stopped": "ring_stopped",
     }
 
     def start(self) -> None:
         if not self._unsubscribe:
-            for name, method in self.SUBSCRIPTIONS.items():
-                self._unsubscribe.append(self.bus.subscribe(name, getattr(self, method)))
+            self._pipeline = Pipeline()
+            for name, step in self.SUBSCRIPTIONS.items():
+                self._unsubscribe.append(self.bus.subscribe(name, self._handoff(step)))
 
     def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
+        if self._pipeline is not None:
+            self._pipeline.stop()
+            self._pipeline = None
+
+    def _handoff(self, step: str) -> Callable[[Event], None]:
+        """The bus thread only hands the event over and moves on."""
+        prepare, apply = getattr(self, f"_prepare_{step}"), getattr(self, f"_apply_{step}")
+
+        def handoff(ev: Event) -> None:
+            pipeline = self._pipeline
+            if pipeline is None:
+                apply(ev, prepare(ev))
+            else:
+                pipeline.submit(ev, prepare, apply)
+        return handoff
 
     # -- desk streams ------------------------------------------------------
     def connect(self, user_id: int) -> queue.Queue[dict[str, Any]]:
@@ -110,30 +170,51 @@ class PopHub:
             except queue.Full:  # a stalled browser must not block the others
                 log.warning("desk stream of user %s is full; dropping %s", user_id, message["type"])
 
-    # -- event handlers (bus dispatch thread) ------------------------------
+    # -- event handlers -----------------------------------------------------
     @staticmethod
     def _key(p: dict[str, Any]) -> str:
         return f"{p.get('pbx', '')}:{p.get('linkedid', '')}"
 
-    def _agent_user(self, session: Session, p: dict[str, Any]) -> int | None:
+    def _agent_user(self, p: dict[str, Any]) -> int | None:
         for key in ("agent_id", "agent_user_id"):  # the bridge's writer adds agent_id
             if isinstance(p.get(key), int):
                 return p[key]
         interface = p.get("interface")
         if not interface:
             return None
-        return session.scalar(select(AgentProfile.user_id).where(AgentProfile.sip_interface == interface))
-
-    def on_ringing(self, ev: Event) -> None:
-        p = ev.payload
+        with self._lock:
+            age = time.monotonic() - self._agents_loaded
+            user_id = self._agents.get(interface)
+        # Stale, or unknown (a new agent; at most one reload a second): one query reloads them all.
+        if age < AGENTS_TTL and (user_id is not None or age < 1.0):
+            return user_id
         with self.session_factory() as session:
-            user_id = self._agent_user(session, p)
-            if user_id is None or not self.connected(user_id):
-                return
-            pop = self._build_pop(session, p)
+            agents = {iface: uid for iface, uid in session.execute(
+                select(AgentProfile.sip_interface, AgentProfile.user_id)) if iface}
+        with self._lock:
+            self._agents, self._agents_loaded = agents, time.monotonic()
+        return agents.get(interface)
+
+    # Each event: _prepare_* may query (any thread), _apply_* pushes (in order).
+    def _prepare_ringing(self, ev: Event) -> tuple[int, dict[str, Any]] | None:
+        started = time.time()
+        user_id = self._agent_user(ev.payload)
+        if user_id is None or not self.connected(user_id):
+            return None
+        with self.session_factory() as session:
+            pop = self._build_pop(session, ev.payload)
             session.commit()
         pop["event_at"] = ev.at
-        pop["pushed_at"] = time.time()
+        # Where a late pop lost its time: source (AMI bridge) -> publish -> here -> push.
+        pop["stages"] = {"source": ev.source_at, "published": ev.at, "received": ev.received_at,
+                         "started": started}
+        return user_id, pop
+
+    def _apply_ringing(self, ev: Event, prepared: tuple[int, dict[str, Any]] | None) -> None:
+        if prepared is None:
+            return
+        user_id, pop = prepared
+        pop["pushed_at"] = pop["stages"]["pushed"] = time.time()
         with self._lock:
             self._shown.setdefault(pop["key"], set()).add(user_id)
         self._remember(user_id, pop["key"])
@@ -148,17 +229,18 @@ class PopHub:
             if user_id != keep:
                 self._push(user_id, {"type": "withdraw", "data": {"key": key, "reason": reason}})
 
-    def on_answered(self, ev: Event) -> None:
-        with self.session_factory() as session:
-            answered_by = self._agent_user(session, ev.payload)
+    def _prepare_answered(self, ev: Event) -> int | None:
+        return self._agent_user(ev.payload)
+
+    def _apply_answered(self, ev: Event, answered_by: int | None) -> None:
         self._withdraw(self._key(ev.payload), answered_by, "answered_elsewhere")
         if answered_by is not None:
             self._push(answered_by, {"type": "answered", "data": {"key": self._key(ev.payload)}})
 
-    def on_ring_stopped(self, ev: Event) -> None:
+    _prepare_ring_stopped = _prepare_answered
+
+    def _apply_ring_stopped(self, ev: Event, user_id: int | None) -> None:
         """The ring moved on (no answer): only that agent's pop goes."""
-        with self.session_factory() as session:
-            user_id = self._agent_user(session, ev.payload)
         key = self._key(ev.payload)
         if user_id is None:
             return
@@ -169,7 +251,10 @@ class PopHub:
         if was_shown:
             self._push(user_id, {"type": "withdraw", "data": {"key": key, "reason": "ring_stopped"}})
 
-    def on_ended(self, ev: Event) -> None:
+    def _prepare_ended(self, ev: Event) -> None:
+        return None
+
+    def _apply_ended(self, ev: Event, _prepared: None) -> None:
         key = self._key(ev.payload)
         with self._lock:
             users = self._shown.pop(key, set())

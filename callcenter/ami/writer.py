@@ -7,6 +7,12 @@ transaction's session, so they leave only once the rows they name exist.
 A batch that fails because the database is away is retried with backoff
 until it succeeds; a job that fails on its own data is set aside in a
 dead-letter file (JSON lines) instead of blocking every call behind it.
+
+Recordings are stored by a second thread ("ami-recordings"): waiting for
+MixMonitor to close its files and adding their rows takes round trips per
+file, and under load those queued every later ring behind them.  A call's
+recordings are handed over only once its final record has committed, so
+``recording_ready`` still follows ``call_record_written``.
 """
 from __future__ import annotations
 
@@ -41,6 +47,20 @@ _DB_AWAY = (sa_exc.OperationalError, sa_exc.InterfaceError)
 Key = tuple[str, str]
 
 
+# Events sent ahead of their batch (see Writer._send_early): pure notices that
+# no consumer reads back from the rows the batch is about to write.
+EARLY = frozenset({"call_ringing_agent"})
+
+
+def _key_of(job: tuple) -> Key | None:
+    """The call a job concerns, if it names one."""
+    if job[0] == "save":
+        return (job[1].pbx, job[1].linkedid)
+    if job[0] == "publish" and "linkedid" in job[2]:
+        return (job[2].get("pbx"), job[2]["linkedid"])
+    return None
+
+
 def _coalesce(batch: list[tuple]) -> tuple[list[CallSnapshot], list[tuple]]:
     """Under load a batch holds several snapshots of one call: the accumulator only
     adds facts, so the last one says everything and is the only one written.
@@ -62,10 +82,13 @@ class Writer:
         self.directory = Directory()
         self.records_written = 0
         self._queue: queue.Queue[tuple] = queue.Queue()
+        self._recordings: queue.Queue[tuple] = queue.Queue()  # the recordings thread's own
         self._delayed: list[tuple[float, int, tuple]] = []
         self._seq = itertools.count()
         self._ids: OrderedDict[Key, int] = OrderedDict()
         self._thread: threading.Thread | None = None
+        self._rec_thread: threading.Thread | None = None
+        self._dead_lock = threading.Lock()
         self._stopping = threading.Event()
 
     # -- called from any thread (the event loop) -------------------------------
@@ -73,7 +96,7 @@ class Writer:
         self._queue.put(("save", snapshot))
 
     def publish(self, name: str, payload: dict[str, Any]) -> None:
-        self._queue.put(("publish", name, payload))
+        self._queue.put(("publish", name, payload, time.time()))
 
     def close_orphans(self, pbx: str | None, live: set[str], before: dt.datetime) -> None:
         self._queue.put(("orphans", pbx, frozenset(live), before))
@@ -88,7 +111,7 @@ class Writer:
         return done.wait(timeout)
 
     def pending_recordings(self) -> int:
-        return len(self._delayed)
+        return len(self._delayed) + self._recordings.qsize()
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> None:
@@ -96,16 +119,62 @@ class Writer:
             self._stopping.clear()
             self._thread = threading.Thread(target=self._run, name="ami-writer", daemon=True)
             self._thread.start()
+            self._rec_thread = threading.Thread(target=self._run_recordings, name="ami-recordings",
+                                                daemon=True)
+            self._rec_thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         if self._thread is not None:
             self._queue.put(_STOP)
             self._thread.join(timeout)
+            # Only now: the last final records may still have handed recordings over.
+            if self._rec_thread is not None:
+                self._recordings.put(_STOP)
+                self._rec_thread.join(timeout)
+                self._rec_thread = None
             self._stopping.set()
             self._thread = None
 
     # -- the thread ----------------------------------------------------------------
-    def _next(self) -> tuple:
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            batch = [job]
+            while len(batch) < self.cfg.writer_batch and job is not _STOP:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                batch.append(job)
+            stop = any(j is _STOP for j in batch)
+            self._commit(self._send_early([j for j in batch if j is not _STOP]))
+            if stop:
+                return
+
+    def _send_early(self, batch: list[tuple]) -> list[tuple]:
+        """Send ring events at once when they need nothing from this batch: their
+        call's row is committed and no earlier job of the batch concerns the call.
+        A screen pop then waits for no batch of saves.  Returns the rest."""
+        rest: list[tuple] = []
+        touched: set[Key] = set()
+        for i, job in enumerate(batch):
+            if job[0] == "orphans":  # may close any call: everything after it waits
+                return rest + batch[i:]
+            key = _key_of(job)
+            if job[0] == "publish" and job[1] in EARLY and key is not None and key not in touched \
+                    and key in self._ids:
+                try:
+                    with self.factory() as session:  # opens a connection only to refresh agents
+                        self._do_publish(session, {}, [], *job[1:], session_bound=False)
+                    continue
+                except Exception as exc:  # the database is away: it goes with the batch
+                    log.debug("early %s not sent (%s); it waits for the batch", job[1], exc)
+            if key is not None:
+                touched.add(key)
+            rest.append(job)
+        return rest
+
+    def _next_recording(self) -> tuple:
         while True:
             wait = None
             if self._delayed:
@@ -115,27 +184,18 @@ class Writer:
                     return job
                 wait = due - time.monotonic()
             try:
-                return self._queue.get(timeout=wait)
+                return self._recordings.get(timeout=wait)
             except queue.Empty:
                 continue
 
-    def _run(self) -> None:
-        while True:
-            job = self._next()
-            batch = [job]
-            while len(batch) < self.cfg.writer_batch and job is not _STOP:
-                try:
-                    job = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                batch.append(job)
-            stop = any(j is _STOP for j in batch)
-            self._commit([j for j in batch if j is not _STOP])
-            if stop:
-                # Recordings still being closed: store what is there now, lose nothing.
-                late = [heapq.heappop(self._delayed)[2] for _ in range(len(self._delayed))]
-                self._commit([(*job[:-1], 0.0) for job in late])
-                return
+    def _run_recordings(self) -> None:
+        while (job := self._next_recording()) is not _STOP:
+            self._commit([job])
+        # Recordings still being closed: store what is there now, lose nothing.
+        late = [heapq.heappop(self._delayed)[2] for _ in range(len(self._delayed))]
+        while not self._recordings.empty():
+            late.append(self._recordings.get_nowait())
+        self._commit([(*job[:-1], 0.0) for job in late if job is not _STOP])
 
     def _commit(self, batch: list[tuple]) -> None:
         if not batch:
@@ -174,7 +234,7 @@ class Writer:
                   self.dead_letter)
         if self.dead_letter is not None:
             self.dead_letter.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.dead_letter, "a", encoding="utf-8") as fh:
+            with self._dead_lock, open(self.dead_letter, "a", encoding="utf-8") as fh:
                 for job in batch:
                     fh.write(json.dumps({"job": job[0], "data": job[1:], "error": str(exc)},
                                         default=lambda o: getattr(o, "__dict__", str(o))) + "\n")
@@ -219,19 +279,20 @@ class Writer:
             deadline = time.monotonic() + self.cfg.recording_wait
             files = [f.__dict__ for f in snap.recordings]
             job = ("recordings", key, row["id"], files, deadline)
-            after.append(lambda: self._queue.put(job))
+            after.append(lambda: self._recordings.put(job))
 
     def _count_record(self) -> None:
         self.records_written += 1
 
     def _do_publish(self, session: Session, pending: dict[Key, int], after: list,
-                    name: str, payload: dict[str, Any]) -> None:
+                    name: str, payload: dict[str, Any], queued_at: float | None = None,
+                    session_bound: bool = True) -> None:
         payload = dict(payload)
         if "linkedid" in payload:
             payload["call_id"] = self._call_id(session, pending, (payload["pbx"], payload["linkedid"]))
         if "interface" in payload:
             payload["agent_id"] = self.directory.agent_id(session, payload["interface"])
-        self.bus.publish(name, payload, session=session)
+        self.bus.publish(name, payload, session=session if session_bound else None, source_at=queued_at)
 
     def _do_orphans(self, session: Session, pending: dict, after: list, pbx: str | None,
                     live: frozenset[str], before: dt.datetime) -> None:
