@@ -1,5 +1,6 @@
 # make run  - install everything, start the lab PBX and all services
 # make test - install everything, run the whole test suite (what CI runs)
+# make soak - the load and fault suite (10 minutes of calls, then faults; not in make test)
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -15,7 +16,7 @@ STAMP := $(VENV)/.installed
 ECHARTS_VERSION := 6.1.0
 ECHARTS := web/static/vendor/echarts.min.js
 
-.PHONY: run test bench deps system-deps translations clean
+.PHONY: run test bench soak deps system-deps translations clean
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -55,6 +56,10 @@ test: deps
 
 bench: deps
 	@set -e; for f in bench/*.py; do [ -e "$$f" ] || continue; echo "== $$f"; $(BIN)/python $$f --quick; done
+
+# SOAK_ARGS e.g. "--minutes 2 --rate 2 --faults bridge" (see tests/soak/run.py --help).
+soak: deps
+	$(BIN)/python -m tests.soak.run $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -220,5 +220,5 @@ def test_worker_processes_leave_the_database_and_web_stacks_out() -> None:
              "{'sqlalchemy', 'flask', 'pydantic', 'numpy'})")
     with ProcessPoolExecutor(1, mp_context=LeanSpawnContext()) as pool:
         assert pool.submit(eval, probe).result() == []
-        pool.submit(__import__, "callcenter.transcribe.pipeline").result()
+        pool.submit(exec, "import callcenter.transcribe.pipeline").result()
         assert pool.submit(eval, probe).result() == ["numpy"]

@@ -6,11 +6,18 @@ own ``AudioError`` whose message says what is wrong and whose ``retry`` says
 whether waiting could help (a file still being written) or not (garbage).
 libsndfile (``soundfile``) reads the containers MixMonitor writes (WAV in
 PCM, mu-law, a-law or GSM); the raw formats (``.ulaw``, ``.alaw``, ``.sln``)
-are described by their extension.  ``soxr`` does the resampling.
+are described by their extension.
+
+Resampling for recognition goes through ffmpeg when one is installed (on
+PATH, or the ``imageio-ffmpeg`` package's): that is what ``vosk-transcriber``
+does, so both hand the model the very same samples and the words can be
+compared one for one.  Without ffmpeg, and for the QA copy, ``soxr`` does it.
 """
 from __future__ import annotations
 
+import shutil
 import struct
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,6 +182,52 @@ def blocks(info: AudioInfo, rate: int, seconds: float = 10.0) -> Iterator[np.nda
                     return
     except sf.LibsndfileError as exc:
         raise AudioCorrupt(f"audio data unreadable ({exc.error_string}): {info.path}") from None
+
+
+def channel_blocks(info: AudioInfo, rate: int, channel: int = 0,
+                   seconds: float = 5.0) -> Iterator[np.ndarray]:
+    """One channel as 1-d int16 blocks at ``rate``, resampled by ffmpeg when there is one."""
+    exe = ffmpeg() if info.rate != rate else None
+    if exe is None:
+        for block in blocks(info, rate, seconds):
+            yield block[:, channel]
+        return
+    yield from _ffmpeg_blocks(exe, info, rate, channel, seconds)
+
+
+def ffmpeg() -> str | None:
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg  # type: ignore[import-untyped]
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError):
+        return None
+
+
+def _ffmpeg_blocks(exe: str, info: AudioInfo, rate: int, channel: int,
+                   seconds: float) -> Iterator[np.ndarray]:
+    # The command vosk-transcriber runs (-ar as it spells it), plus the raw formats' description.
+    raw = RAW_FORMATS.get(info.path.suffix.lower())
+    fmt = ["-f", {"ULAW": "mulaw", "ALAW": "alaw"}.get(raw[0], "s16le"), "-ar", str(raw[1]),
+           "-ac", "1"] if raw else []
+    pick = ["-af", f"pan=mono|c0=c{channel}"] if info.channels > 1 else []
+    cmd = [exe, "-nostdin", "-loglevel", "error", *fmt, "-i", str(info.path), *pick,
+           "-ar", f"{float(rate)}", "-ac", "1", "-f", "s16le", "-"]
+    step = 2 * max(1, int(rate * seconds))
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        try:
+            while data := proc.stdout.read(step):
+                yield np.frombuffer(data[: len(data) // 2 * 2], dtype=np.int16)
+        except BaseException:
+            proc.kill()  # the reader stopped early (a stop, an error): ffmpeg goes too
+            raise
+        err = proc.stderr.read().decode(errors="replace").strip()
+        if proc.wait() != 0:
+            raise AudioCorrupt(f"audio data unreadable (ffmpeg: {err[-300:] or proc.returncode}): "
+                               f"{info.path}")
 
 
 def read(info: AudioInfo, rate: int | None = None) -> np.ndarray:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import audio, models, redact
-from .recognize import Word, recognize_file
+from .recognize import Word, load_model, recognize_file
 from .speakers import Turn, merge, text_of
 
 Progress = Callable[[float], None]
@@ -58,11 +58,12 @@ class Result:
 def start_worker_process(preload: list[str]) -> None:
     """A worker process loads the usual model when it starts, not on its first call.
 
-    Worker processes import only this module's world (numpy, soxr, vosk), not
-    the database or web stack, so their memory is the model's plus the audio's.
+    Worker processes import only this module's world (numpy, soundfile, soxr,
+    vosk), not the database or web stack (see ``worker.lean_spawn``), so their
+    memory is the model's plus the audio's.
     """
     for path in preload:
-        models.load(Path(path))
+        load_model(Path(path))
 
 
 def run_job(job: CallAudio) -> Result:
@@ -79,7 +80,7 @@ def transcribe_call(job: CallAudio, progress: Progress | None = None) -> Result:
     infos = [(src, audio.probe(src.path, job.limits)) for src in job.sources]
     if not infos:
         raise audio.AudioEmpty("the call has no recordings")
-    model = models.load(job.model_path)
+    model = load_model(job.model_path)
     rate = models.sample_rate(job.model_path)
     streams: dict[str, list[Word]] = {}
     for src, info in _to_recognise(infos):

@@ -3,16 +3,27 @@
 Audio goes in chunks of 0.125 s with a partial result asked after each, the
 way ``vosk-transcriber`` feeds it: Vosk's endpointing depends on the chunking,
 so the same samples then give the same words as the reference tool.
+
+Kaldi dithers the audio (mfcc ``dither=1``) with noise drawn from the C
+library's process-wide ``rand()``, so a stream's words depend on how many
+frames the process decoded before it.  Each stream therefore starts from the
+state a fresh process has right after loading the model (``srand(1)`` and the
+draws the model load made): a recording gets the same words whichever worker
+takes it and whatever it did before, the words ``vosk-transcriber`` gives it
+alone.  Streams are decoded one after the other, never interleaved, for the
+same reason.
 """
 from __future__ import annotations
 
+import ctypes
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import audio
+from . import audio, models
 
 CHUNK_SECONDS = 0.125
 Word = dict[str, Any]  # {"w": str, "start": s, "end": s, "conf": 0..1}
@@ -27,6 +38,7 @@ class StreamRecognizer:
         self.rate = rate
         self.offset = offset
         self.partial = ""
+        reseed_dither(model)
         self._rec = KaldiRecognizer(model, rate)
         self._rec.SetWords(True)
         self._chunk = int(rate * CHUNK_SECONDS)
@@ -63,17 +75,46 @@ class StreamRecognizer:
 def recognize_file(model: Any, info: audio.AudioInfo, rate: int, offset: float = 0.0,
                    progress: Callable[[float], None] | None = None) -> list[list[Word]]:
     """Every channel of a recording transcribed on its own: one word list per channel."""
-    recs = [StreamRecognizer(model, rate, offset) for _ in range(info.channels)]
-    out: list[list[Word]] = [[] for _ in recs]
-    for block in _blocks(info, rate):
-        for ch, rec in enumerate(recs):
-            out[ch] += rec.feed(block[:, ch])
-        if progress:
-            progress(len(block) / rate)
-    for ch, rec in enumerate(recs):
-        out[ch] += rec.finish()
+    out: list[list[Word]] = []
+    for ch in range(info.channels):
+        rec = StreamRecognizer(model, rate, offset)
+        words: list[Word] = []
+        for block in audio.channel_blocks(info, rate, ch):
+            words += rec.feed(block)
+            if progress:
+                progress(len(block) / rate / info.channels)
+        out.append(words + rec.finish())
     return out
 
 
-def _blocks(info: audio.AudioInfo, rate: int) -> Iterator[np.ndarray]:
-    return audio.blocks(info, rate, seconds=5.0)
+# -- reproducible dither -------------------------------------------------------
+_libc = ctypes.CDLL(None)
+_draws: dict[int, int] = {}  # id(model) -> rand() draws its load made
+_measured: set[Path] = set()
+MAX_DRAWS = 2_000_000
+
+
+def load_model(path: Path) -> Any:
+    """``models.load`` from a known ``rand()`` state, noting the draws the load made.
+
+    Load models through here first: a model ``models.load`` already holds
+    counts as having made none (its streams are still reproducible among
+    themselves, just not equal to a fresh ``vosk-transcriber``'s).
+    """
+    key = Path(path).resolve()
+    if key in _measured:
+        return models.load(key)
+    _libc.srand(1)
+    model = models.load(key)
+    first = _libc.rand()
+    _libc.srand(1)
+    _draws[id(model)] = next((n for n in range(MAX_DRAWS) if _libc.rand() == first), 0)
+    _measured.add(key)
+    return model
+
+
+def reseed_dither(model: Any) -> None:
+    """Put ``rand()`` where a fresh process that just loaded ``model`` has it."""
+    _libc.srand(1)
+    for _ in range(_draws.get(id(model), 0)):
+        _libc.rand()

@@ -10,7 +10,6 @@ worker process crashing inside Kaldi, stops the service.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import socket
 import threading
@@ -18,6 +17,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..bus import Bus, Event
@@ -28,10 +28,13 @@ from ..models.transcripts import TranscriptStatus
 from ..services import ThreadService
 from . import jobs, sources
 from .audio import AudioError
+from .lean_spawn import LeanSpawnContext
 from .models import ModelMissing, ModelRegistry
 from .pipeline import CallAudio, Result, run_job, start_worker_process
 
 log = logging.getLogger(__name__)
+# The database is away (restart, failover): wait and go on; the jobs wait in their table.
+_DB_AWAY = (sa_exc.OperationalError, sa_exc.InterfaceError)
 
 
 @dataclass
@@ -77,7 +80,11 @@ class TranscriberService(ThreadService):
         try:
             while not stop.is_set():
                 self.wake.clear()
-                self.tick()
+                try:
+                    self.tick()
+                except _DB_AWAY as exc:  # found by the soak: a stopped PostgreSQL ended the service
+                    log.warning("transcriber: database unavailable (%s); retrying in %.0f s",
+                                type(exc.orig or exc).__name__, self.cfg.poll_interval)
                 self.wake.wait(self.cfg.poll_interval)
         finally:
             for undo in unsubscribe:
@@ -160,7 +167,7 @@ class TranscriberService(ThreadService):
             except ModelMissing as exc:
                 log.warning("%s", exc)
             self._pool = ProcessPoolExecutor(
-                max_workers=self.cfg.workers, mp_context=multiprocessing.get_context("spawn"),
+                max_workers=self.cfg.workers, mp_context=LeanSpawnContext(),
                 initializer=start_worker_process, initargs=(preload,))
         return self._pool
 
@@ -178,3 +185,4 @@ class TranscriberService(ThreadService):
                 if job is not None:
                     jobs.release(job)
         self.running.clear()
+
