@@ -147,6 +147,7 @@ def test_a_caller_name_with_newlines_cannot_desynchronise_the_session(server: An
     result = Asterisk("lookup", variables).run(server.port)
     assert result.violations == [] and result.goto is None
     assert result.variables["CC_VIP"] == "none"  # the real caller ID, not the injected one
+    assert wait_until(lambda: server.sessions() == 0)  # the call's row is written after the session
     with transaction(container.session_factory) as s:
         row = s.scalar(select(Call))
         assert row.caller_name == "Eve  agi_callerid: +12025550143 200 result=1 (platinum) HANGUP"
