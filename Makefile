@@ -1,5 +1,5 @@
 # make run  - install everything, start the lab PBX and all services
-# make test - install everything, run the whole test suite (what CI runs)
+# make test - install everything, lint (ruff) and type-check (mypy), run the whole test suite (what CI runs)
 # make soak - the load and fault suite (10 minutes of calls, then faults; not in make test)
 PY ?= python3
 VENV := .venv
@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed
 ECHARTS_VERSION := 6.1.0
 ECHARTS := web/static/vendor/echarts.min.js
 
-.PHONY: run test bench soak deps system-deps translations clean
+.PHONY: run test check bench soak deps system-deps translations clean
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -51,7 +51,12 @@ deps: system-deps $(STAMP) translations $(ECHARTS)
 run: deps
 	$(BIN)/callcenter run
 
-test: deps
+# ruff and mypy are configured in pyproject.toml; a new lint or type error fails the run.
+check: deps
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: check
 	$(BIN)/python -m pytest
 
 bench: deps

@@ -27,22 +27,47 @@ import sys
 import tempfile
 import threading
 import time
+from io import BufferedIOBase
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NotRequired, TextIO, TypedDict, Unpack
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-from asterisk.agi import AGI  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+import numpy as np
+from asterisk.agi import AGI
+from sqlalchemy import insert
 
-from callcenter import migrate  # noqa: E402
-from callcenter.config import Settings  # noqa: E402
-from callcenter.models import Customer, CustomerPhone, Queue, VipTier  # noqa: E402
-from callcenter.wiring import Container  # noqa: E402
+from callcenter import migrations
+from callcenter.config import Settings
+from callcenter.models import Customer, CustomerPhone, Queue, VipTier
+from callcenter.wiring import Container
+
+if TYPE_CHECKING:
+    from callcenter.agi.server import FastAGIServer
 
 SCRIPTS = ("lookup", "menu")
-KEYS = {"lookup": [], "menu": ["2", ""]}  # sales, then no survey
+KEYS: dict[str, list[str]] = {"lookup": [], "menu": ["2", ""]}  # sales, then no survey
+
+
+class Load(TypedDict):
+    """One load: N lines, calls per line, prompt seconds, the lanes' stagger and the customers dialled."""
+
+    n: int
+    calls: int
+    think: float
+    stagger: float
+    customers: int
+
+
+class Tally(TypedDict):
+    """What the peer process sends back: per-session first-command and per-command times, refusals."""
+
+    first: list[float]
+    gaps: list[float]
+    refused: int
+    error: NotRequired[str]
 
 
 # -- the database -------------------------------------------------------------------
@@ -73,7 +98,7 @@ class _Null(io.TextIOBase):
 class BareAGI(AGI):
     """pyst2's AGI as shipped, minus its SIGHUP handler (main thread only)."""
 
-    def __init__(self, stdin, stdout) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, stdin: BufferedIOBase, stdout: TextIO) -> None:
         self.stdin, self.stdout, self.stderr = stdin, stdout, _Null()
         self._got_sighup = False
         self.env: dict[str, str] = {}
@@ -83,7 +108,9 @@ class BareAGI(AGI):
 def bare_server(commands: dict[str, list[str]]) -> socketserver.ThreadingTCPServer:
     class Handler(socketserver.StreamRequestHandler):
         def handle(self) -> None:
-            out = io.TextIOWrapper(self.wfile, encoding="utf-8", write_through=True)
+            # socketserver types wfile as BufferedIOBase, which declares no `name` (TextIOWrapper's stub asks for
+            # one, only repr() reads it); the object is a socket writer and TextIOWrapper writes through it fine.
+            out = io.TextIOWrapper(self.wfile, encoding="utf-8", write_through=True)  # type: ignore[type-var]
             agi = BareAGI(self.rfile, out)
             for line in commands[agi.env["agi_network_script"]]:
                 agi.execute(line)
@@ -97,7 +124,7 @@ def bare_server(commands: dict[str, list[str]]) -> socketserver.ThreadingTCPServ
     return server
 
 
-def our_server(container: Container):  # type: ignore[no-untyped-def]
+def our_server(container: Container) -> FastAGIServer:
     from callcenter.agi.server import FastAGIServer, serve_in_thread
 
     server = FastAGIServer(container.settings, container.session_factory, address=("127.0.0.1", 0))
@@ -120,7 +147,8 @@ async def _session(port: int, script: str, n: int, customers: int,
     reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
     writer.write(("\n".join(header(script, peer.vars)) + "\n\n").encode())
     await writer.drain()
-    first, gaps, sent = 0.0, [], started
+    first, sent = 0.0, started
+    gaps: list[float] = []
     while line := await reader.readline():
         now = time.perf_counter()
         if first == 0.0:
@@ -137,7 +165,7 @@ async def _session(port: int, script: str, n: int, customers: int,
     return first, gaps
 
 
-async def _lane(port: int, lane: int, load: dict, out: dict) -> None:
+async def _lane(port: int, lane: int, load: Load, out: Tally) -> None:
     """One caller after another on one of N lines; lanes start staggered."""
     await asyncio.sleep(load["stagger"] * lane / load["n"])
     for k in range(load["calls"]):
@@ -150,20 +178,20 @@ async def _lane(port: int, lane: int, load: dict, out: dict) -> None:
             out["gaps"].extend(gaps)
 
 
-def _peer_main(conn, port: int, load: dict) -> None:  # type: ignore[no-untyped-def]
-    out: dict = {"first": [], "gaps": [], "refused": 0}
+def _peer_main(conn: Connection[Tally | dict[str, str], Any], port: int, load: Load) -> None:
+    out: Tally = {"first": [], "gaps": [], "refused": 0}
 
     async def lanes() -> None:
         await asyncio.gather(*[_lane(port, i, load, out) for i in range(load["n"])])
     try:
         asyncio.run(lanes())
         conn.send(out)
-    except Exception as exc:  # reported by the parent instead of a hang
+    except Exception as exc:  # noqa: BLE001 - any failure is reported by the parent instead of a hang
         conn.send({"error": repr(exc)})
     conn.close()
 
 
-def run_peers(port: int, **load: float) -> dict:
+def run_peers(port: int, **load: Unpack[Load]) -> Tally:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
     proc = ctx.Process(target=_peer_main, args=(child, port, load))
@@ -171,7 +199,7 @@ def run_peers(port: int, **load: float) -> dict:
     if not parent.poll(300):
         proc.kill()
         raise RuntimeError("the peers did not finish in 300 s")
-    result = parent.recv()
+    result: Tally = parent.recv()
     proc.join(60)
     if "error" in result:
         raise RuntimeError(f"peer process failed: {result['error']}")
@@ -187,7 +215,7 @@ def rss_kb() -> int:
 class Sampler(threading.Thread):
     """Peak server RSS and peak number of sessions open at once."""
 
-    def __init__(self, server) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, server: FastAGIServer) -> None:
         super().__init__(daemon=True)
         self.server, self.before, self.peak_rss, self.peak_open = server, rss_kb(), 0, 0
         self.done = threading.Event()
@@ -202,7 +230,7 @@ class Sampler(threading.Thread):
         return max(0, self.peak_rss - self.before) / max(1, self.peak_open)
 
 
-def wait_idle(server, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+def wait_idle(server: FastAGIServer, timeout: float = 60.0) -> None:
     """Let queued writes finish so one load does not spill into the next."""
     deadline = time.monotonic() + timeout
     while server.sessions() and time.monotonic() < deadline:
@@ -227,17 +255,19 @@ def main() -> None:
         settings = Settings(instance_dir=tmp, database={"url": f"sqlite:///{tmp}/bench.db"},
                             lab={"enabled": False}, agi={"max_sessions": 256})
         container = Container(settings)
-        migrate.upgrade(container.engine)
+        migrations.upgrade(container.engine)
         started = time.perf_counter()
         seed(container, customers)
         print(f"seeded {customers} customers in {time.perf_counter() - started:.1f} s")
         ours = our_server(container)
         commands = {s: capture(ours.port, s) for s in SCRIPTS}
         bare = bare_server(commands)
-        rows, figures, memory_kb = [], {}, 0.0
-        loads = [(f"N={n}", dict(n=n, calls=c, think=think if n > 1 else 0.0, stagger=2 * think,
+        rows: list[tuple[str, str, int, int, float, float, float, float]] = []
+        figures: dict[tuple[str, str], Tally] = {}
+        memory_kb = 0.0
+        loads = [(f"N={n}", Load(n=n, calls=c, think=think if n > 1 else 0.0, stagger=2 * think,
                                  customers=customers)) for n, c in calls.items()]
-        loads.append(("N=200 burst", dict(n=200, calls=1, think=0.0, stagger=0.0, customers=customers)))
+        loads.append(("N=200 burst", Load(n=200, calls=1, think=0.0, stagger=0.0, customers=customers)))
         # The headline load runs in rounds, bare and ours back to back, and the
         # overhead is the median of the rounds' differences: a burst of noise
         # from another process on a shared machine then spoils one round, not
@@ -245,7 +275,7 @@ def main() -> None:
         overheads: list[float] = []
         for label, load in loads:
             for _ in range(rounds if label == "N=200" else 1):
-                p99 = {}
+                p99: dict[str, float] = {}
                 for name, server in (("bare pyst2", bare), ("callcenter", ours)):
                     sampler = Sampler(ours)
                     sampler.start()
@@ -279,9 +309,9 @@ def main() -> None:
                                       "commands_per_call": sum(len(c) for c in commands.values())}
         for (name, label), r in figures.items():
             key = ("bare_" if name == "bare pyst2" else "") + label.lower().replace("=", "").replace(" ", "_")
-            for part, title in (("first", "first"), ("gaps", "cmd")):
-                summary[f"{key}_{title}_p50_ms"] = round(ms(r[part], 50), 3)
-                summary[f"{key}_{title}_p99_ms"] = round(ms(r[part], 99), 3)
+            for title, values in (("first", r["first"]), ("cmd", r["gaps"])):
+                summary[f"{key}_{title}_p50_ms"] = round(ms(values, 50), 3)
+                summary[f"{key}_{title}_p99_ms"] = round(ms(values, 99), 3)
             summary[f"{key}_refused"] = r["refused"]
         summary["n200_overhead_cmd_p99_ms"] = round(overhead, 3)
         summary["n200_overhead_rounds_ms"] = [round(o, 3) for o in overheads]

@@ -37,24 +37,29 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from panoramisk.ami_protocol import AMIProtocol  # noqa: E402
+from panoramisk.ami_protocol import AMIProtocol
 
-from callcenter import migrate  # noqa: E402
-from callcenter.ami.accumulator import Accumulator  # noqa: E402
-from callcenter.ami.bridge import settle_memory  # noqa: E402
-from callcenter.ami.capture import read_transcript  # noqa: E402
-from callcenter.ami.interpreter import Interpreter  # noqa: E402
-from callcenter.ami.live import LiveState  # noqa: E402
-from callcenter.ami.notifier import Notifier  # noqa: E402
-from callcenter.ami.protocol import EventProtocol, iter_events  # noqa: E402
-from callcenter.ami.replay import _Factory  # noqa: E402
-from callcenter.ami.writer import Writer  # noqa: E402
-from callcenter.config import Settings  # noqa: E402
-from callcenter.wiring import Container  # noqa: E402
+from callcenter import migrations
+from callcenter.ami.accumulator import Accumulator
+from callcenter.ami.bridge import settle_memory
+from callcenter.ami.capture import read_transcript
+from callcenter.ami.interpreter import Interpreter
+from callcenter.ami.live import LiveState
+from callcenter.ami.notifier import Notifier
+from callcenter.ami.protocol import AMIEvent, EventProtocol, iter_events
+from callcenter.ami.replay import _Factory
+from callcenter.ami.writer import Writer
+from callcenter.config import Settings
+from callcenter.wiring import Container
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg.rows import TupleRow
 
 FIXTURES = ROOT / "tests" / "fixtures" / "ami"
 SCENARIOS = ("answered", "abandoned_queue", "abandoned_ivr", "callback_requested", "ring_no_answer",
@@ -65,7 +70,7 @@ PG_ADMIN = os.environ.get("CALLCENTER_TEST_PG", "postgresql://postgres@127.0.0.1
 
 
 # -- the transcript ---------------------------------------------------------------
-def _copy(events: list[dict], n: int, shift: float) -> list[dict]:
+def _copy(events: list[AMIEvent], n: int, shift: float) -> list[AMIEvent]:
     def fresh(old: str) -> str:
         if old.startswith("cc-"):
             return f"cc-{n:08x}{old[11:]}"
@@ -132,7 +137,8 @@ def _serve(data: bytes) -> int:
         conn.close()
         server.close()
     threading.Thread(target=send, daemon=True).start()
-    return server.getsockname()[1]
+    port: int = server.getsockname()[1]
+    return port
 
 
 async def _ingest(data: bytes, interpreter: Interpreter) -> tuple[float, float]:
@@ -154,7 +160,7 @@ async def _ingest(data: bytes, interpreter: Interpreter) -> tuple[float, float]:
 
     beat = asyncio.ensure_future(heartbeat())
     factory = _Factory(interpreter.handle)
-    transport, protocol = await loop.create_connection(Protocol, "127.0.0.1", _serve(data))
+    _transport, protocol = await loop.create_connection(Protocol, "127.0.0.1", _serve(data))
     protocol.factory = factory
     await done
     await beat
@@ -167,7 +173,7 @@ class _GCPauses:
     def __init__(self) -> None:
         self.longest, self._began = 0.0, 0.0
 
-    def _callback(self, phase: str, info: dict) -> None:
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self._began = time.perf_counter()
         else:
@@ -180,11 +186,11 @@ class _GCPauses:
         gc.callbacks.remove(self._callback)
 
 
-def pipeline(data: bytes, url: str, events: int, calls: int) -> dict:
+def pipeline(data: bytes, url: str, events: int, calls: int) -> dict[str, float]:
     settings = Settings(database={"url": url}, lab={"enabled": False},
                         ami={"recording_wait": 0.0, "writer_batch": 200})
     container = Container(settings)
-    migrate.upgrade(container.engine)
+    migrations.upgrade(container.engine)
     with tempfile.TemporaryDirectory() as tmp:
         writer = Writer(container.session_factory, container.bus, Path(tmp), settings.ami)
         acc = Accumulator("bench")
@@ -209,7 +215,7 @@ def pipeline(data: bytes, url: str, events: int, calls: int) -> dict:
             "longest_gc_ms": gc_pause.longest * 1000}
 
 
-def _pg_database() -> tuple[str, object] | None:
+def _pg_database() -> tuple[str, tuple[psycopg.Connection[TupleRow], str]] | None:
     try:
         import psycopg
         admin = psycopg.connect(PG_ADMIN.replace("postgresql+psycopg", "postgresql"), autocommit=True,
@@ -227,7 +233,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20k events instead of 120k")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    logging.getLogger("callcenter.ami.writer").setLevel(logging.WARNING if os.environ.get("BENCH_DEBUG") else logging.ERROR)
+    logging.getLogger("callcenter.ami.writer").setLevel(
+        logging.WARNING if os.environ.get("BENCH_DEBUG") else logging.ERROR)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
     data, events, calls = build(20_000 if args.quick else 120_000)

@@ -26,16 +26,20 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from rich.console import Console
+from rich.table import Table
 
-from callcenter.config import AssignmentRules, SchedulerSettings  # noqa: E402
-from callcenter.dispatch.assignment import AgentState, Engine, Snapshot, TicketNeeds  # noqa: E402
+from callcenter.config import AssignmentRules, SchedulerSettings
+from callcenter.dispatch.assignment import AgentState, Decision, Engine, Snapshot, TicketNeeds
 
-UTC = dt.timezone.utc
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
+
+UTC = dt.UTC
 NOW = dt.datetime.now(UTC)
 PRIORITIES = ["low", "normal", "normal", "normal", "high", "urgent"]
 
@@ -85,23 +89,25 @@ def bench_assignment(n_tickets: int, n_agents: int) -> dict[str, float]:
     return {"ours": ours, "baseline": base, "max_open": max(loads), "mean_open": statistics.mean(loads)}
 
 
-def _decision(needs: TicketNeeds, agent: int):  # type: ignore[no-untyped-def]
-    from callcenter.dispatch.assignment import Decision
-
+def _decision(needs: TicketNeeds, agent: int) -> Decision:
     return Decision(needs.ticket_id, agent, "matched", "")
 
 
 def bench_persisted(n_tickets: int, n_agents: int, workdir: Path) -> float:
     """Decisions recorded on real tickets (TicketChange with the explanation) in SQLite."""
-    from callcenter import migrate, tickets
+    from callcenter import migrations
+    from callcenter.access.audit import Actor
     from callcenter.db import make_engine, make_session_factory, transaction
     from callcenter.dispatch.assigner import Assigner
     from callcenter.models import AgentProfile, AgentSkill, Role, Skill, User
+    from callcenter.tickets.notifier import TicketNotifier
+    from callcenter.tickets.service import TicketService
 
     engine = make_engine(f"sqlite:///{workdir / 'assign.db'}")
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     factory = make_session_factory(engine)
     rng = random.Random(5)
+    tickets, bench = TicketService(TicketNotifier(None)), Actor.system("bench")
     with transaction(factory) as s:
         s.add_all([Skill(name=f"skill{i}") for i in range(1, 11)])
         s.flush()
@@ -112,8 +118,8 @@ def bench_persisted(n_tickets: int, n_agents: int, workdir: Path) -> float:
             p = AgentProfile(user_id=u.id, languages=["en", "zh"], capacity=10_000)
             p.skills = [AgentSkill(skill_id=k, level=3) for k in rng.sample(range(1, 11), 2)]
             s.add(p)
-        ids = [tickets.create(s, subject="t", needed_skill_id=rng.randint(1, 10)).id for _ in range(n_tickets)]
-    assigner = Assigner(AssignmentRules())
+        ids = [tickets.create(s, bench, subject="t", needed_skill_id=rng.randint(1, 10)).id for _ in range(n_tickets)]
+    assigner = Assigner(AssignmentRules(), tickets)
     t0 = time.perf_counter()
     with transaction(factory) as s:
         from callcenter.dispatch.load import build_snapshot
@@ -138,7 +144,7 @@ def probe(i: int) -> None:
         STARTS[i] = started
 
 
-def run_jobs(scheduler, n: int, window: float, lead: float) -> tuple[list[float], float]:  # type: ignore[no-untyped-def]
+def run_jobs(scheduler: BaseScheduler, n: int, window: float, lead: float) -> tuple[list[float], float]:
     STARTS.clear()
     DUE.clear()
     scheduler.start()
@@ -159,18 +165,18 @@ def run_jobs(scheduler, n: int, window: float, lead: float) -> tuple[list[float]
 
 
 def pct(values: list[float], p: float) -> float:
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def bench_scheduler(n: int, window: float, workdir: Path) -> dict[str, dict[str, float]]:
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from callcenter import migrate
+    from callcenter import migrations
     from callcenter.db import make_engine
     from callcenter.dispatch import scheduler as sched
 
     engine = make_engine(f"sqlite:///{workdir / 'jobs.db'}")
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     lead = 2.0 + n * 0.006  # time to store the jobs (one commit each) before the first is due
     ours, ours_add = run_jobs(sched.build(engine, SchedulerSettings()), n, window, lead)
     engine.dispose()
@@ -212,7 +218,8 @@ def main() -> None:
     result = {"tickets": n_tickets, "agents": n_agents, "assignments_per_s": round(a["ours"]),
               "baseline_assignments_per_s": round(a["baseline"]),
               "assign_speedup": round(a["ours"] / a["baseline"], 2), "persisted_assignments_per_s": round(persisted),
-              "jobs": n_jobs, "lateness_p99_s": round(s["ours"]["p99"], 4), "lateness_p50_s": round(s["ours"]["p50"], 4),
+              "jobs": n_jobs, "lateness_p99_s": round(s["ours"]["p99"], 4),
+              "lateness_p50_s": round(s["ours"]["p50"], 4),
               "baseline_lateness_p99_s": round(s["baseline"]["p99"], 4), "jobs_ran": s["ours"]["ran"],
               "goal_assignments_per_s": 2000, "goal_lateness_p99_s": 1.0}
     print(json.dumps(result))

@@ -36,23 +36,24 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-import soundfile as sf  # noqa: E402
+import numpy as np
+import soundfile as sf
 
-from callcenter import migrate  # noqa: E402
-from callcenter.calls import ensure_call  # noqa: E402
-from callcenter.config import Settings  # noqa: E402
-from callcenter.db import transaction  # noqa: E402
-from callcenter.models import CallStatus, Party, Recording, Transcript, utcnow  # noqa: E402
-from callcenter.models.transcripts import TranscriptStatus  # noqa: E402
-from callcenter.transcribe import jobs, models  # noqa: E402
-from callcenter.transcribe.speakers import words_of  # noqa: E402
-from callcenter.wiring import Container  # noqa: E402
+from callcenter import migrations
+from callcenter.calls.records import ensure_call
+from callcenter.config import Settings
+from callcenter.db import transaction
+from callcenter.models import CallStatus, Party, Recording, Transcript, utcnow
+from callcenter.models.transcripts import TranscriptStatus
+from callcenter.transcribe import jobs, models
+from callcenter.transcribe.speakers import words_of
+from callcenter.wiring import Container
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "callcenter" / "bench-audio"
 SENTENCES = [
@@ -122,13 +123,14 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def run_ours(calls: list[tuple[Path, Path]], workers: int, work: Path) -> tuple[float, dict, list[float]]:
+def run_ours(calls: list[tuple[Path, Path]], workers: int,
+             work: Path) -> tuple[float, dict[str, list[str]], list[float]]:
     settings = Settings(instance_dir=work / "instance", lab={"enabled": False},
                         database={"url": f"sqlite:///{work / 'bench.db'}"},
                         recordings={"dir": str(CACHE)},
                         transcribe={"default_language": "ko", "workers": workers, "poll_interval": 0.1})
     c = Container(settings)
-    migrate.upgrade(c.engine)
+    migrations.upgrade(c.engine)
     ids = []
     with transaction(c.session_factory) as s:
         for n, (caller, agent) in enumerate(calls):
@@ -156,14 +158,15 @@ def run_ours(calls: list[tuple[Path, Path]], workers: int, work: Path) -> tuple[
     if failed:
         raise SystemExit(f"our pipeline failed: {failed[:3]}")
     by_call = {r.call_id: r for r in rows}
-    words = {}
-    for call_id, (caller, agent) in zip(ids, calls):
+    words: dict[str, list[str]] = {}
+    for call_id, (caller, agent) in zip(ids, calls, strict=True):
         for who, path in (("caller", caller), ("agent", agent)):
             words[path.stem] = [w["w"] for w in words_of(by_call[call_id].turns, who)]
     return elapsed, words, rss
 
 
-def run_baseline(calls: list[tuple[Path, ...]], model: Path, work: Path) -> tuple[float, dict, float]:
+def run_baseline(calls: Sequence[tuple[Path, ...]], model: Path,
+                 work: Path) -> tuple[float, dict[str, list[str]], float]:
     import imageio_ffmpeg
 
     bindir, indir, outdir = work / "bin", work / "in", work / "out"
@@ -187,7 +190,8 @@ def run_baseline(calls: list[tuple[Path, ...]], model: Path, work: Path) -> tupl
     return elapsed, words, rss
 
 
-def run_reference(calls: list[tuple[Path, ...]], model: Path, work: Path, jobs: int) -> tuple[float, dict]:
+def run_reference(calls: Sequence[tuple[Path, ...]], model: Path, work: Path,
+                  jobs: int) -> tuple[float, dict[str, list[str]]]:
     """vosk-transcriber on one file per process (``jobs`` at a time): repeatable words."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -195,7 +199,7 @@ def run_reference(calls: list[tuple[Path, ...]], model: Path, work: Path, jobs: 
     started = time.perf_counter()
     with ThreadPoolExecutor(jobs) as pool:
         outs = list(pool.map(lambda f: run_baseline([(f,)], model, work / f.stem), files))
-    return time.perf_counter() - started, {f.stem: o[1][f.stem] for f, o in zip(files, outs)}
+    return time.perf_counter() - started, {f.stem: o[1][f.stem] for f, o in zip(files, outs, strict=True)}
 
 
 def model_only_rss(model: Path) -> float:
@@ -228,8 +232,8 @@ def main() -> None:
     files = sorted(ref_words)
     same = [our_words.get(f, []) == ref_words[f] for f in files]
     threaded_same = sum(base_words.get(f, []) == ref_words[f] for f in files)
-    matcher = difflib.SequenceMatcher(None, sum((our_words.get(f, []) for f in files), []),
-                                      sum((base_words.get(f, []) for f in files), []), autojunk=False)
+    matcher = difflib.SequenceMatcher(None, [w for f in files for w in our_words.get(f, [])],
+                                      [w for f in files for w in base_words.get(f, [])], autojunk=False)
     figures = {
         "audio_seconds": round(audio_s, 1), "files": len(files), "cores": cores,
         "ours_seconds": round(ours_t, 2), "baseline_seconds": round(base_t, 2),

@@ -1,4 +1,4 @@
-"""The event bus: named events from the bridge, IVR and dispatcher to whoever listens.
+"""The event bus: the catalogue's events, from the bridge, IVR, services and dispatcher to whoever listens.
 
 Two backends with one interface:
 
@@ -6,10 +6,12 @@ Two backends with one interface:
 * ``PostgresBus``: PostgreSQL LISTEN/NOTIFY, so the web, the bridge and the
   dispatcher can run as separate processes on separate machines.
 
+What travels is an event of ``callcenter.events`` (one class per name).
 Handlers run on the bus's own dispatch thread, in publish order, never on
 the publisher's thread: the AMI bridge's event loop is never stalled by a
-slow consumer.  Subscriptions use fnmatch patterns (``call_*``) like
-panoramisk's event patterns.
+slow consumer.  A subscription names an event class (or a base class, such
+as ``TicketEvent`` for all of them), or an fnmatch pattern of names
+(``call_*``) like panoramisk's event patterns.
 """
 from __future__ import annotations
 
@@ -23,11 +25,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from . import retry
+from .events import Event, EventError, decode
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +44,14 @@ ORIGIN = f"{socket.gethostname()}:{os.getpid()}"
 _PENDING, _NOTIFY_HOOK = "callcenter_bus_pending", "callcenter_bus_hooked"
 _NOTIFY_ALL = text("SELECT count(pg_notify(:c, p)) FROM (SELECT p FROM unnest(CAST(:ps AS text[])) "
                    "WITH ORDINALITY AS u(p, i) ORDER BY i) AS ordered")
+E = TypeVar("E", bound=Event)
 
 
 @dataclass(frozen=True)
-class Event:
-    name: str
-    payload: dict[str, Any]
+class Message(Generic[E]):
+    """One event as it travels: the event itself, when and by which process it was published."""
+
+    event: E
     at: float = field(default_factory=time.time)
     origin: str = ORIGIN
     # When the source saw what the event reports (the AMI bridge: the AMI event's
@@ -53,34 +60,56 @@ class Event:
     # When this process got the event (not sent on): the hub's share of the latency.
     received_at: float = field(default_factory=time.time, compare=False)
 
+    @property
+    def name(self) -> str:
+        return self.event.name
+
     def encode(self) -> str:
-        d = {"n": self.name, "p": self.payload, "t": self.at, "o": self.origin}
+        d = {"n": self.event.name, "p": self.event.payload(), "t": self.at, "o": self.origin}
         if self.source_at is not None:
             d["s"] = self.source_at
         return json.dumps(d, separators=(",", ":"), default=str)
 
     @classmethod
-    def decode(cls, raw: str) -> Event:
+    def decode(cls, raw: str) -> Message[Event]:
+        """A message from another process; ValueError if it is not one of the catalogue's events."""
         d = json.loads(raw)
-        return cls(name=d["n"], payload=d["p"], at=d["t"], origin=d["o"], source_at=d.get("s"))
+        event = decode(d["n"], d["p"])
+        if event is None:
+            raise ValueError(f"unknown event {str(d['n'])[:40]!r}")
+        return Message(event, at=d["t"], origin=d["o"], source_at=d.get("s"))
 
 
-Handler = Callable[[Event], None]
+Handler = Callable[[Message[E]], None]
+Unsubscribe = Callable[[], None]
+
+
+def _matcher(topic: type[Event] | str) -> Callable[[Event], bool]:
+    if isinstance(topic, str):
+        return lambda ev: fnmatch.fnmatchcase(ev.name, topic)
+    return lambda ev: isinstance(ev, topic)
 
 
 class Bus:
     """Subscriptions and ordered dispatch; subclasses decide how events travel."""
 
     def __init__(self) -> None:
-        self._subs: list[tuple[str, Handler]] = []
+        self._subs: list[tuple[Callable[[Event], bool], Handler[Any]]] = []
         self._lock = threading.Lock()
-        self._queue: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Message[Event] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
     # -- subscribing -----------------------------------------------------
-    def subscribe(self, pattern: str, handler: Handler) -> Callable[[], None]:
-        """Call ``handler`` for every event whose name matches; returns an unsubscribe."""
-        entry = (pattern, handler)
+    @overload
+    def subscribe(self, topic: type[E], handler: Handler[E]) -> Unsubscribe: ...
+
+    @overload
+    def subscribe(self, topic: str, handler: Handler[Event]) -> Unsubscribe: ...
+
+    def subscribe(self, topic: type[Event] | str, handler: Handler[Any]) -> Unsubscribe:
+        """Call ``handler`` for every event of the class (or matching the name pattern);
+        returns an unsubscribe."""
+        entry: tuple[Callable[[Event], bool], Handler[Any]] = (_matcher(topic), handler)
         with self._lock:
             self._subs.append(entry)
 
@@ -91,36 +120,47 @@ class Bus:
 
         return unsubscribe
 
-    def _deliver(self, ev: Event) -> None:
+    def _deliver(self, message: Message[Event]) -> None:
         with self._lock:
-            targets = [h for p, h in self._subs if fnmatch.fnmatchcase(ev.name, p)]
+            targets = [h for matches, h in self._subs if matches(message.event)]
         for handler in targets:
             try:
-                handler(ev)
+                handler(message)
             except Exception:
-                log.exception("event handler %r failed on %s", handler, ev.name)
+                log.exception("event handler %r failed on %s", handler, message.name)
 
     def _dispatch_loop(self) -> None:
-        while (ev := self._queue.get()) is not None:
-            self._deliver(ev)
+        while (message := self._queue.get()) is not None:
+            self._deliver(message)
 
     # -- publishing ------------------------------------------------------
-    def publish(self, name: str, payload: dict[str, Any] | None = None,
-                session: Session | None = None, source_at: float | None = None) -> None:
+    def publish(self, event: Event, session: Session | None = None, source_at: float | None = None) -> None:
         """Publish now, or, given a session, only if and when it commits."""
-        ev = Event(name, payload or {}, source_at=source_at)
-        if len(ev.encode().encode()) > MAX_PAYLOAD:
-            raise ValueError(f"event {name} payload too large; publish ids, not documents")
+        if not isinstance(event, Event) or not event.name:
+            raise TypeError(f"{type(event).__name__} is not an event of the catalogue")
+        message: Message[Event] = Message(event, source_at=source_at)
+        if len(message.encode().encode()) > MAX_PAYLOAD:
+            raise ValueError(f"event {event.name} payload too large; publish ids, not documents")
         if session is None:
-            self._send(ev)
+            self._send(message)
         else:
-            self._send_on_commit(session, ev)
+            self._send_on_commit(session, message)
 
-    def _send(self, ev: Event) -> None:
+    def _send(self, message: Message[Event]) -> None:
         raise NotImplementedError
 
-    def _send_on_commit(self, session: Session, ev: Event) -> None:
-        sa_event.listen(session, "after_commit", lambda _s: self._send(ev), once=True)
+    def _send_on_commit(self, session: Session, message: Message[Event]) -> None:
+        """Held in the session until it commits (then sent, in order) or rolls back (then dropped)."""
+        pending, hooked = (_PENDING, id(self)), (_NOTIFY_HOOK, id(self))
+        if hooked not in session.info:
+            session.info[hooked] = True
+            sa_event.listen(session, "after_commit", lambda s: self._send_all(s.info.pop(pending, [])))
+            sa_event.listen(session, "after_rollback", lambda s: s.info.pop(pending, None))
+        session.info.setdefault(pending, []).append(message)
+
+    def _send_all(self, messages: list[Message[Event]]) -> None:
+        for message in messages:
+            self._send(message)
 
     # -- lifecycle -------------------------------------------------------
     def start(self) -> None:
@@ -139,8 +179,8 @@ class Bus:
 class LocalBus(Bus):
     """In-process delivery: the embedded, single-process default."""
 
-    def _send(self, ev: Event) -> None:
-        self._queue.put(ev)
+    def _send(self, message: Message[Event]) -> None:
+        self._queue.put(message)
 
 
 class PostgresBus(Bus):
@@ -167,20 +207,20 @@ class PostgresBus(Bus):
 
         return psycopg.connect(self.dsn, autocommit=True, connect_timeout=5)
 
-    def _send(self, ev: Event) -> None:
+    def _send(self, message: Message[Event]) -> None:
         with self._pub_lock:
             for attempt in (1, 2):
                 try:
                     if self._pub_conn is None or self._pub_conn.closed:
                         self._pub_conn = self._connect()
-                    self._pub_conn.execute("SELECT pg_notify(%s, %s)", (self.channel, ev.encode()))
+                    self._pub_conn.execute("SELECT pg_notify(%s, %s)", (self.channel, message.encode()))
                     return
                 except Exception:
                     self._pub_conn = None
                     if attempt == 2:
                         raise
 
-    def _send_on_commit(self, session: Session, ev: Event) -> None:
+    def _send_on_commit(self, session: Session, message: Message[Event]) -> None:
         """Collected, then sent as one statement just before the commit: a busy
         writer's batch pays one round trip for its events, not one per event."""
         pending, hooked = (_PENDING, self.channel), (_NOTIFY_HOOK, self.channel)
@@ -188,7 +228,7 @@ class PostgresBus(Bus):
             session.info[hooked] = True
             sa_event.listen(session, "before_commit", self._notify_pending)
             sa_event.listen(session, "after_rollback", lambda s: s.info.pop(pending, None))
-        session.info.setdefault(pending, []).append(ev.encode())
+        session.info.setdefault(pending, []).append(message.encode())
 
     def _notify_pending(self, session: Session) -> None:
         payloads = session.info.pop((_PENDING, self.channel), None)
@@ -197,27 +237,27 @@ class PostgresBus(Bus):
             session.execute(_NOTIFY_ALL, {"c": self.channel, "ps": payloads})
 
     def _listen_loop(self) -> None:
-        delay = 0.5
+        backoff = retry.Backoff(0.5, 10.0)
         while not self._stopping.is_set():
             try:
                 conn = self._connect()
                 with conn:
                     conn.execute(f'LISTEN "{self.channel}"')
                     self.listening.set()
-                    delay = 0.5
+                    backoff.reset()
                     while not self._stopping.is_set():
                         for note in conn.notifies(timeout=0.5):
                             try:
-                                self._queue.put(Event.decode(note.payload))
-                            except (ValueError, KeyError):
-                                log.warning("ignoring malformed event on %s", self.channel)
-            except Exception as exc:
+                                self._queue.put(Message.decode(note.payload))
+                            except (ValueError, KeyError, TypeError, EventError) as exc:
+                                log.warning("ignoring malformed event on %s: %s", self.channel, exc)
+            except Exception as exc:  # noqa: BLE001 - whatever broke the link, listen again after a pause
                 self.listening.clear()
                 if self._stopping.is_set():
                     break
+                delay = backoff.next()
                 log.warning("event bus: lost PostgreSQL (%s); retrying in %.1fs", exc, delay)
                 self._stopping.wait(delay)
-                delay = min(delay * 2, 10.0)
 
     def start(self) -> None:
         super().start()
@@ -237,6 +277,17 @@ class PostgresBus(Bus):
                 self._pub_conn.close()
                 self._pub_conn = None
         super().stop(timeout)
+
+
+class Notifier:
+    """Base of each domain's notifier (one method per event it publishes); without a bus, nothing leaves."""
+
+    def __init__(self, bus: Bus | None) -> None:
+        self.bus = bus
+
+    def _publish(self, event: Event, session: Session | None = None, source_at: float | None = None) -> None:
+        if self.bus is not None:
+            self.bus.publish(event, session=session, source_at=source_at)
 
 
 def make_bus(database_url: str) -> Bus:

@@ -428,6 +428,10 @@ class Settings(BaseSettings):
             return self.recordings.dir
         return self.lab.dir / "var" / "spool" / "asterisk" / "monitor"
 
+    def qa_audio_dir(self) -> Path:
+        """Where the transcriber writes the redacted QA copies the QA workspace plays."""
+        return Path(self.transcribe.qa_audio_dir or self.instance_dir / "qa-audio").expanduser()
+
     def pbxes(self) -> list[PBXSettings]:
         """Every Asterisk server to follow, the lab first when enabled."""
         found = list(self.pbx)

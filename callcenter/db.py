@@ -1,12 +1,19 @@
-"""Engines and sessions. Built once by the wiring module and passed in."""
+"""Engines and sessions (built once by the wiring module and passed in), and the two dialects' differences.
+
+SQLite and PostgreSQL differ where it matters to us in one way that code
+must ask about: the upsert statement (``INSERT ... ON CONFLICT``) comes from
+each dialect's own module.  ``insert`` picks it, ``is_postgres`` answers the
+few other questions (row locks, advisory locks, ``SKIP LOCKED``).
+"""
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -71,5 +78,16 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def is_postgres(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
+def is_postgres(bind: Engine | Connection | Session) -> bool:
+    dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
+    return dialect.name == "postgresql"
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE touched (``Session.execute`` types every result as a plain ``Result``)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+def insert(bind: Engine | Connection | Session, table: Any) -> Any:
+    """``INSERT`` with ``on_conflict_do_nothing``/``on_conflict_do_update`` for this database."""
+    return (postgresql.insert if is_postgres(bind) else sqlite.insert)(table)

@@ -1,31 +1,46 @@
-"""The one place that builds services and hands them their dependencies.
+"""The one place that builds the services and hands them their database, bus and each other.
 
 No module opens a connection at import time; everything it needs arrives
 through the ``Container`` built here (wazo-call-logd's controller.py).
+Domain services (tickets, customers, intake, callbacks, erasure) are built
+once per container with their notifier on this container's bus, so the
+desk, the API, the CLI and the dispatcher share one of each.  The web
+service is built from a container by ``web`` itself (``callcenter.cli``
+starts it), so nothing here depends on the web layer.
 """
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .bus import Bus, make_bus
 from .config import Settings
+from .customers.notifier import CustomerNotifier
+from .customers.service import CustomerService
 from .db import make_engine, make_session_factory
-from .services import Service
+from .dispatch.callbacks import Callbacks
+from .dispatch.notifier import DispatchNotifier
+from .forms.intake import Intake
+from .governance.erasure import Erasure
+from .governance.notifier import ErasureNotifier
+from .runner import Service
+from .tickets.notifier import TicketNotifier
+from .tickets.service import TicketService
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from .ami.bridge import AMIService
 
-SERVICE_NAMES = ("web", "ami", "agi", "dispatcher", "transcriber", "tagger")
+# The services ``callcenter run`` starts in one process; each also runs alone (``callcenter ami`` ...).
+BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger")
 
 
 @dataclass
 class Container:
     settings: Settings
-    _extras: dict[str, object] = field(default_factory=dict)
 
     @cached_property
     def engine(self) -> Engine:
@@ -41,22 +56,38 @@ class Container:
         bus.start()
         return bus
 
-    # -- services ----------------------------------------------------------
-    def web(self) -> Service:
-        from web import create_app
-        from web.server import WSGIService
+    # -- domain services ---------------------------------------------------
+    @cached_property
+    def tickets(self) -> TicketService:
+        return TicketService(TicketNotifier(self.bus))
 
-        app = create_app(container=self)
-        web = self.settings.web
-        return WSGIService(app, web.host, web.port, web.threads, web.connection_limit)
+    @cached_property
+    def customers(self) -> CustomerService:
+        return CustomerService(CustomerNotifier(self.bus), self.settings.phone.default_region)
 
-    def ami(self) -> Service:
+    @cached_property
+    def intake(self) -> Intake:
+        return Intake(self.tickets, self.settings.phone.default_region)
+
+    @cached_property
+    def callbacks(self) -> Callbacks:
+        return Callbacks(self.settings.dispatch.callbacks, self.settings.phone.default_region, self.tickets,
+                         DispatchNotifier(self.bus))
+
+    @cached_property
+    def erasure(self) -> Erasure:
+        return Erasure(self.session_factory, self.settings, ErasureNotifier(self.bus))
+
+    # -- long-running services --------------------------------------------
+    @cached_property
+    def _bridge(self) -> AMIService:
         from .ami.bridge import AMIService
 
-        # One instance per container: other services reach the PBXs through it.
-        if "ami" not in self._extras:
-            self._extras["ami"] = AMIService(self.settings, self.session_factory, self.bus)
-        return self._extras["ami"]  # type: ignore[return-value]
+        return AMIService(self.settings, self.session_factory, self.bus)
+
+    def ami(self) -> AMIService:
+        """One per container: other services reach the PBXs through it (``container.ami().action``)."""
+        return self._bridge
 
     def agi(self) -> Service:
         from .agi.service import AGIService
@@ -66,7 +97,7 @@ class Container:
     def dispatcher(self) -> Service:
         from .dispatch.service import DispatcherService
 
-        return DispatcherService(self.settings, self.engine, self.session_factory, self.bus)
+        return DispatcherService(self.settings, self.engine, self.session_factory, self.bus, self.callbacks)
 
     def transcriber(self) -> Service:
         from .transcribe.worker import TranscriberService
@@ -74,22 +105,18 @@ class Container:
         return TranscriberService(self.settings, self.session_factory, self.bus)
 
     def tagger(self) -> Service:
-        from .transcribe.keywords import KeywordTagger
+        from .qa.tagger import KeywordTagger
 
-        return KeywordTagger(self.session_factory, self.bus)
+        return KeywordTagger(self.session_factory, self.bus, self.tickets)
 
-    def services(self, names: tuple[str, ...] = SERVICE_NAMES) -> list[Service]:
-        unknown = set(names) - set(SERVICE_NAMES)
-        if unknown:
-            raise ValueError(f"unknown service(s): {', '.join(sorted(unknown))}")
-        return [getattr(self, name)() for name in names]
+    def service(self, name: str) -> Service:
+        if name not in BACKEND_SERVICES:
+            raise ValueError(f"unknown service {name!r}")
+        built: Service = getattr(self, name)()
+        return built
 
     def close(self) -> None:
         if "bus" in self.__dict__:
             self.bus.stop()
         if "engine" in self.__dict__:
             self.engine.dispose()
-
-
-def build(settings: Settings) -> Container:
-    return Container(settings)

@@ -10,15 +10,24 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from callcenter import migrate
+from callcenter import migrations
 from callcenter.config import Settings
-from callcenter.db import make_engine, make_session_factory
 from callcenter.wiring import Container
 from tests.support.browser import browser, live_container, live_server  # noqa: F401
 from tests.support.lab_fixtures import lab_pbx  # noqa: F401
+
+if TYPE_CHECKING:
+    import psycopg
+    from flask import Flask
+    from flask.testing import FlaskClient, FlaskCliRunner
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from tests.deskdata import Shop
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("CALLCENTER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -33,7 +42,7 @@ def require(ok: bool, what: str) -> None:
     pytest.skip(f"{what} not available")
 
 
-def _pg_admin():  # type: ignore[no-untyped-def]
+def _pg_admin() -> psycopg.Connection[Any]:
     import psycopg
 
     return psycopg.connect(PG_ADMIN_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True,
@@ -43,7 +52,7 @@ def _pg_admin():  # type: ignore[no-untyped-def]
 @pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """scrypt is deliberately slow; tests create many users."""
-    monkeypatch.setattr("callcenter.accounts.PASSWORD_METHOD", "pbkdf2:sha256:1000")
+    monkeypatch.setattr("callcenter.access.accounts.PASSWORD_METHOD", "pbkdf2:sha256:1000")
 
 
 @pytest.fixture(scope="session")
@@ -94,36 +103,35 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def container(settings: Settings) -> Iterator[Container]:
     c = Container(settings)
-    migrate.upgrade(c.engine)
+    migrations.upgrade(c.engine)
     yield c
     c.close()
 
 
 @pytest.fixture
-def engine(container: Container):  # type: ignore[no-untyped-def]
+def engine(container: Container) -> Engine:
     return container.engine
 
 
 @pytest.fixture
-def session_factory(container: Container):  # type: ignore[no-untyped-def]
+def session_factory(container: Container) -> sessionmaker[Session]:
     return container.session_factory
 
 
 @pytest.fixture
-def app(container: Container):  # type: ignore[no-untyped-def]
+def app(container: Container) -> Flask:
     from web import create_app
 
-    app = create_app(container=container, test_config={"TESTING": True})
-    return app
+    return create_app(container=container, test_config={"TESTING": True})
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
 @pytest.fixture
-def shop(container):  # type: ignore[no-untyped-def]
+def shop(container: Container) -> Shop:
     """A small call centre: team, queues, agents, calls, recordings, tickets."""
     from tests import deskdata
 
@@ -131,5 +139,5 @@ def shop(container):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def runner(app):  # type: ignore[no-untyped-def]
+def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()

@@ -6,15 +6,29 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from callcenter import accounts, tickets
+from sqlalchemy.orm import Session, sessionmaker
+
+from callcenter.access import accounts
+from callcenter.access.audit import Actor
 from callcenter.db import transaction
 from callcenter.models import (
-    AgentQueue, Call, CallStatus, Customer, CustomerPhone, Disposition, Party, Queue, Recording, Team, User,
+    AgentQueue,
+    Call,
+    CallStatus,
+    Customer,
+    CustomerPhone,
+    Disposition,
+    Party,
+    Queue,
+    Recording,
+    Team,
+    User,
     VipTier,
 )
+from tests.support import services
 
 PASSWORD = "correct-horse-1"
-T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
 
 @dataclass
@@ -39,25 +53,33 @@ def write_wav(path: Path, seconds: float = 1.0) -> None:
         w.writeframes(b"\x00\x01" * int(8000 * seconds))
 
 
-def build(session_factory, recordings_dir: Path) -> Shop:  # type: ignore[no-untyped-def]
-    users, tokens = {}, {}
+def _user(s: Session, user_id: int) -> User:
+    user = s.get(User, user_id)
+    assert user is not None
+    return user
+
+
+def build(session_factory: sessionmaker[Session], recordings_dir: Path) -> Shop:
+    users: dict[str, int] = {}
+    tokens: dict[str, str] = {}
     with transaction(session_factory) as s:
         for name, role, iface in (("ann", "agent", "PJSIP/agent1001"), ("bob", "agent", "PJSIP/agent1002"),
                                   ("sue", "supervisor", None), ("quinn", "qa", None), ("ada", "admin", None),
                                   ("sam", "supervisor", None)):
             user, _ = accounts.create_user(s, name, role, PASSWORD, sip_interface=iface)
-            tokens[name] = accounts.issue_api_token(user)
+            tokens[name] = accounts.issue_api_token(s, user, services.TEST)
             users[name] = user.id
         team = Team(name="Support team", supervisor_id=users["sue"])
         s.add(team)
         s.flush()
         for name in ("ann", "sue"):
-            s.get(User, users[name]).team_id = team.id
+            _user(s, users[name]).team_id = team.id
         support = Queue(name="support", team_id=team.id)
         sales = Queue(name="sales")
         s.add_all([support, sales])
         s.flush()
-        ann, bob = s.get(User, users["ann"]), s.get(User, users["bob"])
+        ann, bob = _user(s, users["ann"]), _user(s, users["bob"])
+        assert ann.agent is not None and bob.agent is not None
         s.add(AgentQueue(agent_id=ann.agent.id, queue_id=support.id))
         s.add(AgentQueue(agent_id=bob.agent.id, queue_id=sales.id))
         customer = Customer(name="王芳", language="zh", vip_tier=VipTier.GOLD,
@@ -76,11 +98,13 @@ def build(session_factory, recordings_dir: Path) -> Shop:  # type: ignore[no-unt
         rec = Recording(call_id=call.id, party=Party.MIXED, path="1700000000.1-1700000000.2.wav")
         other_rec = Recording(call_id=other.id, party=Party.MIXED, path="1700000000.9-1700000000.10.wav")
         s.add_all([rec, other_rec])
-        t1 = tickets.create(s, actor=ann, subject="Router down", category="support", queue_id=support.id,
+        tickets = services.tickets()
+        t1 = tickets.create(s, Actor.of(ann), subject="Router down", category="support", queue_id=support.id,
                             assignee_id=ann.id, customer_id=customer.id)
-        t2 = tickets.create(s, actor=bob, subject="New contract", category="sales", queue_id=sales.id,
+        t2 = tickets.create(s, Actor.of(bob), subject="New contract", category="sales", queue_id=sales.id,
                             assignee_id=bob.id)
         s.flush()
+        assert t1.number is not None and t2.number is not None
         shop = Shop(users, tokens, call.id, other.id, rec.id, other_rec.id, t1.number, t2.number, customer.id)
     write_wav(recordings_dir / "1700000000.1-1700000000.2.wav", 2.0)
     write_wav(recordings_dir / "1700000000.9-1700000000.10.wav", 1.0)

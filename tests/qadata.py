@@ -6,7 +6,6 @@ from typing import Any
 from callcenter.db import transaction
 from callcenter.models import Transcript, utcnow
 from callcenter.models.transcripts import TranscriptStatus
-from callcenter.transcribe import sources
 from callcenter.transcribe.speakers import text_of
 
 from .deskdata import write_wav
@@ -35,7 +34,7 @@ def add_transcript(container: Any, call_id: int, turns: list[dict[str, Any]] | N
     qa_audio = None
     if audio_seconds is not None and status is TranscriptStatus.DONE:
         qa_audio = f"call-{call_id}.wav"
-        write_wav(sources.qa_audio_dir(container.settings) / qa_audio, audio_seconds)
+        write_wav(container.settings.qa_audio_dir() / qa_audio, audio_seconds)
     with transaction(container.session_factory) as s:
         done = status is TranscriptStatus.DONE
         row = Transcript(call_id=call_id, status=status, error=error, language="en", turns=turns if done else [],

@@ -13,18 +13,19 @@ from sqlalchemy.orm import Session
 from callcenter.agi.deferred import DeferredWrites
 from callcenter.agi.handlers.lookup import store_call
 from callcenter.agi.handlers.menu import store_choice
-from callcenter.calls import ensure_call, merge_call
+from callcenter.agi.request import Request
+from callcenter.calls.records import ensure_call, merge_call
 from callcenter.models import Call, Queue
 
 
-class _Request:
-    """The part of an AGI request DeferredWrites uses."""
+class _Request(Request):
+    """The part of an AGI request DeferredWrites uses (no channel, settings or session)."""
 
-    def __init__(self, name: str, *work) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, name: str, *work) -> None:
         self.name, self.later = name, list(work)
 
 
-def _lookup(linkedid: str, number: str | None, customer_id: int | None = None):  # type: ignore[no-untyped-def]
+def _lookup(linkedid: str, number: str | None, customer_id: int | None = None):
     return functools.partial(store_call, pbx="lab", linkedid=linkedid, raw_number=number or "anonymous",
                              raw_name='Eve "x"\r\nAction: Originate', did="100", number=number,
                              customer_id=customer_id, language="en")
@@ -35,13 +36,18 @@ def _boom(db: Session) -> None:
     db.flush()
 
 
-def test_every_call_is_stored_once_and_a_bad_write_spoils_nothing_else(container) -> None:  # type: ignore[no-untyped-def]
+def test_every_call_is_stored_once_and_a_bad_write_spoils_nothing_else(container) -> None:
     with container.session_factory.begin() as db:
         db.add(Queue(name="sales", display_name="Sales"))
     writes = DeferredWrites(container.session_factory, 2)
     gate = threading.Lock()
+
+    def blocker(db: Session) -> None:
+        gate.acquire()
+        gate.release()
+
     with gate:  # hold the writers back so a queue builds up
-        writes.submit(_Request("blocker", lambda db: gate.acquire() and gate.release()))
+        writes.submit(_Request("blocker", blocker))
         for i in range(50):
             choice = {"path": "queue", "keys": ["2"], "category": "sales", "queue": "sales"}
             writes.submit(_Request("lookup", _lookup(f"c{i}", f"+1202555{i:04d}")))
@@ -64,7 +70,7 @@ def test_every_call_is_stored_once_and_a_bad_write_spoils_nothing_else(container
             assert call.ivr["category"] == "sales" and call.ivr["keys"] == ["2"]
 
 
-def test_merge_fills_what_others_left_empty_and_merges_the_ivr_choices(container) -> None:  # type: ignore[no-untyped-def]
+def test_merge_fills_what_others_left_empty_and_merges_the_ivr_choices(container) -> None:
     with container.session_factory.begin() as db:
         # The AMI bridge came first, with the caller's number and its own IVR facts.
         ensure_call(db, "lab", "x1", caller_number="+12025550100", ivr={"lang": "zh"})
@@ -82,15 +88,17 @@ def test_merge_fills_what_others_left_empty_and_merges_the_ivr_choices(container
     assert new.did == "200" and new.ivr == {"category": "support"} and new.status.value == "active"
 
 
-def test_writes_wait_for_the_database_to_come_back(container) -> None:  # type: ignore[no-untyped-def]
+def test_writes_wait_for_the_database_to_come_back(container) -> None:
     attempts = {"n": 0}
 
     def restarting_database() -> Session:
         attempts["n"] += 1
         if attempts["n"] <= 2:
             raise OperationalError("connect", {}, ConnectionRefusedError("the database is restarting"))
-        return container.session_factory()
+        session: Session = container.session_factory()
+        return session
 
+    # A plain function stands in for the sessionmaker: DeferredWrites only calls it.
     writes = DeferredWrites(restarting_database, 1)  # type: ignore[arg-type]
     writes.submit(_Request("lookup", _lookup("r1", "+12025550111")))
     writes.close()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import select
 
-from callcenter import migrate
+from callcenter import migrations
 from callcenter.agi.transcript import Transcript
 from callcenter.config import Settings
 from callcenter.db import transaction
@@ -19,6 +19,7 @@ from tests.support.agi_peer import replay, running_server, settled
 from tests.support.ivr_data import VIP_NUMBER, World, seed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "agi"
+M = TypeVar("M")
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def lab_like(tmp_path: Path) -> Iterator[tuple[Container, World, Any]]:
     settings = Settings(instance_dir=tmp_path, database={"url": f"sqlite:///{tmp_path / 'r.db'}"},
                         lab={"enabled": False}, ivr={"digit_timeout": 3.0, "survey_offer": False})
     container = Container(settings)
-    migrate.upgrade(container.engine)
+    migrations.upgrade(container.engine)
     world = seed(container.session_factory)
     with running_server(settings, container.session_factory) as server:
         yield container, world, server
@@ -41,7 +42,7 @@ def play(name: str, server: Any) -> None:
     settled(server)
 
 
-def one(container: Container, model: type) -> object:
+def one(container: Container, model: type[M]) -> M:
     with transaction(container.session_factory) as s:
         [row] = s.scalars(select(model))
         return row

@@ -14,15 +14,16 @@ import re
 import unicodedata
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
-from callcenter import migrate
+from callcenter import migrations
 from callcenter.agi import variables as var
 from callcenter.config import Settings
 from callcenter.db import transaction
 from callcenter.models import Call, Callback, Survey
-from callcenter.prompts import PROMPTS
+from callcenter.pbx.prompts import PROMPTS
 from callcenter.wiring import Container
 from tests.support.agi_peer import Asterisk, running_server, settled
 from tests.support.ivr_data import seed
@@ -33,10 +34,10 @@ FRAGMENTS = [
     "\x00", "\x7f", "\u2028", "\u0085", "+1 202 555 0143", "2025550143", "李雷", "😀", " ", ",", "(", ")",
     "support", "1700000000.1", "PJSIP/agent1001", "12", "zh", "gold",
 ]
-_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
+_text = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=30)
 hostile = st.one_of(
     st.lists(st.one_of(st.sampled_from(FRAGMENTS), _text), max_size=8).map("".join),
-    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=200, max_size=1500),
+    st.text(alphabet=st.characters(blacklist_categories=["Cs"]), min_size=200, max_size=1500),
 )
 READ = [var.CALLER_NUMBER, var.CALLER_NAME, var.PBX, var.LINKEDID, var.DID, var.LANG, var.QUEUE,
         var.AGENT_INTERFACE, var.SURVEY_ID]
@@ -99,7 +100,7 @@ class Errors(logging.Handler):
 def test_hostile_channel_values_never_inject_crash_or_persist(tmp_path: Path) -> None:
     container = Container(Settings(instance_dir=tmp_path, database={"url": f"sqlite:///{tmp_path / 'f.db'}"},
                                    lab={"enabled": False}, ivr={"survey_comment_seconds": 20}))
-    migrate.upgrade(container.engine)
+    migrations.upgrade(container.engine)
     seed(container.session_factory)
     errors = Errors()
     logging.getLogger("callcenter.agi").addHandler(errors)
@@ -108,7 +109,7 @@ def test_hostile_channel_values_never_inject_crash_or_persist(tmp_path: Path) ->
 
             @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
             @given(script=st.sampled_from(sorted(MAX_COMMANDS)),
-                   values=st.fixed_dictionaries({}, optional={name: hostile for name in READ}),
+                   values=st.fixed_dictionaries({}, optional=dict.fromkeys(READ, hostile)),
                    keys=st.lists(st.text(alphabet="0123456789*#", max_size=16), max_size=8))
             def session(script: str, values: dict[str, str], keys: list[str]) -> None:
                 result = Asterisk(script, values, keys).run(server.port)

@@ -10,10 +10,20 @@ import pytest
 from sqlalchemy import event, select
 
 from callcenter.db import transaction
-from callcenter.models import (Call, Callback, CallbackSource, CallbackStatus, Queue, Recording,
-                               Survey, SurveyChannel, SurveyStatus, utcnow)
+from callcenter.models import (
+    Call,
+    Callback,
+    CallbackSource,
+    CallbackStatus,
+    Queue,
+    Recording,
+    Survey,
+    SurveyChannel,
+    SurveyStatus,
+    utcnow,
+)
 from tests.support.agi_peer import Asterisk, PeerResult, running_server, settled
-from tests.support.ivr_data import AGENT_INTERFACE, VIP_NUMBER, ZH_NUMBER, World, seed
+from tests.support.ivr_data import AGENT_INTERFACE, VIP_NUMBER, World, seed
 
 
 @pytest.fixture
@@ -23,7 +33,7 @@ def ivr(container: Any) -> Iterator[tuple[Any, World]]:
         yield server, world
 
 
-def call(ivr: tuple[Any, World], script: str, keys: list[str] | None = None, **variables: str) -> PeerResult:
+def call(ivr: tuple[Any, World], script: str, keys: list[str] | None = None, /, **variables: str) -> PeerResult:
     server, _ = ivr
     result = Asterisk(script, variables, keys).run(server.port)
     settled(server)
@@ -187,6 +197,7 @@ def test_survey_keyed_as_4_is_stored_against_the_call_and_agent(ivr: Any, contai
     with transaction(container.session_factory) as s:
         [survey] = s.scalars(select(Survey))
         row = s.scalar(select(Call))
+        assert row is not None
         assert (survey.score, survey.status, survey.channel) == (4, SurveyStatus.COMPLETED, SurveyChannel.IVR)
         assert (survey.call_id, survey.agent_id, survey.customer_id) == (row.id, world.agent_id, world.vip_id)
 
@@ -204,7 +215,7 @@ def test_survey_links_the_ticket_and_records_a_comment(ivr: Any, container: Any)
     server, _ = ivr
     server.settings.ivr.survey_comment_seconds = 30
     with transaction(container.session_factory) as s:
-        from callcenter.calls import ensure_call
+        from callcenter.calls.records import ensure_call
         from callcenter.models import Ticket
 
         ticket_id = s.scalar(select(Ticket.id).where(Ticket.number == world.open_ticket))
@@ -215,6 +226,7 @@ def test_survey_links_the_ticket_and_records_a_comment(ivr: Any, container: Any)
         [survey] = s.scalars(select(Survey))
         rec = s.get(Recording, survey.comment_recording_id)
         assert survey.ticket_id == ticket_id and survey.score == 5
+        assert rec is not None
         assert rec.path == "survey-1700000000.1-1.wav" and rec.party.value == "caller"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from callcenter import migrate
+from callcenter import migrations
 from callcenter.config import Settings
 from callcenter.db import transaction
-from callcenter.lab import LabPBX
 from callcenter.models import Call, Callback, CallbackSource, CallbackStatus, Survey, SurveyStatus
+from callcenter.pbx.lab import LabPBX
 from callcenter.wiring import Container
 from tests.support.agi_peer import running_server, settled, wait_until
 from tests.support.ivr_data import VIP_NUMBER, World, seed
@@ -37,7 +36,7 @@ def ivr(lab_pbx: LabPBX, tmp_path: Path) -> Iterator[tuple[Container, World, Lab
                         lab={"enabled": False}, agi={"port": 4573, "capture_dir": capture},
                         ivr={"digit_timeout": 3.0})
     container = Container(settings)
-    migrate.upgrade(container.engine)
+    migrations.upgrade(container.engine)
     world = seed(container.session_factory)
     try:
         with running_server(settings, container.session_factory, port=4573) as server:
@@ -46,8 +45,8 @@ def ivr(lab_pbx: LabPBX, tmp_path: Path) -> Iterator[tuple[Container, World, Lab
         container.close()
 
 
-def queue_callers(lab: LabPBX, queue: str) -> list[str]:
-    """Callers waiting in a queue, in order, as Asterisk's CLI lists them."""
+def queue_callers(lab: LabPBX, queue: str) -> list[tuple[str, str]]:
+    """Callers waiting in a queue, in order, as Asterisk's CLI lists them: (channel, priority)."""
     out = lab.rx(f"queue show {queue}")
     callers = out.split("Callers:", 1)[1] if "Callers:" in out else ""
     return re.findall(r"^\s+\d+\.\s+(\S+)\s+\(wait: [^,]+, prio: (\d+)\)", callers, re.M)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import queue
 import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from callcenter.accounts import create_user
+from callcenter.access.accounts import create_user
 from callcenter.ami.accumulator import Accumulator
 from callcenter.ami.capture import read_transcript
 from callcenter.ami.interpreter import Interpreter
@@ -23,12 +24,13 @@ from callcenter.ami.live import LiveState
 from callcenter.ami.notifier import Notifier
 from callcenter.ami.replay import feed
 from callcenter.ami.writer import Writer
+from callcenter.bus import Message
 from callcenter.db import transaction
 from callcenter.models import Call, CallLeg, Queue, Recording
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ami"
 
-# scenario           | disposition        | dir | queue   | agent            | rung                        | ivr path | wait   | talk  | xfer | legs | recs
+# scenario           | disposition        | dir | queue   | agent            | rung                        | ivr path | wait   | talk  | xfer | legs | recs  # noqa: E501 - one row per scenario
 EXPECTED = """
 answered             | answered           | in  | support | PJSIP/agent1002  | agent1002                   | queue    | 0.31   | 3.0   | no   | 2    | 3
 abandoned_queue      | abandoned_queue    | in  | support | -                | -                           | queue    | 5.543  | 0.0   | no   | 1    | 0
@@ -37,7 +39,7 @@ callback_requested   | callback_requested | in  | -       | -                | -
 ring_no_answer       | answered           | in  | support | PJSIP/agent1002  | agent1001,agent1002         | queue    | 16.316 | 2.99  | no   | 3    | 3
 transferred          | answered           | in  | support | PJSIP/agent1001  | agent1001,agent1003         | queue    | 0.311  | 5.021 | yes  | 3    | 3
 callback_outbound    | answered           | out | -       | PJSIP/agent1003  | agent1003                   | -        | -      | 2.698 | no   | 2    | 3
-"""
+"""  # noqa: E501 - the expected records read as one table, a row per scenario
 
 
 def _rows() -> list[list[str]]:
@@ -56,7 +58,7 @@ def _wav(path: Path, seconds: float = 1.0) -> None:
     path.write_bytes(header + data)
 
 
-def _pipeline(container, tmp_path: Path):  # type: ignore[no-untyped-def]
+def _pipeline(container, tmp_path: Path):
     writer = Writer(container.session_factory, container.bus, tmp_path, dead_letter=tmp_path / "dead.jsonl")
     writer.cfg = writer.cfg.model_copy(update={"recording_wait": 0.0})
     acc = Accumulator("lab")
@@ -65,7 +67,7 @@ def _pipeline(container, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def agents(container):  # type: ignore[no-untyped-def]
+def agents(container):
     with transaction(container.session_factory) as s:
         ids = {}
         for n in (1001, 1002, 1003, 1004):
@@ -77,14 +79,14 @@ def agents(container):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("row", _rows(), ids=lambda r: r[0])
-def test_scenario_becomes_one_complete_record(row, container, agents, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_scenario_becomes_one_complete_record(row, container, agents, tmp_path) -> None:
     name, disp, direction, queue_name, agent, rung, path, wait, talk, xfer, legs, recs = row
     for line in (FIXTURES / f"{name}.txt").read_text().split("\n"):
         if line.startswith("Value: /var/spool/asterisk/monitor/"):
             base = line.rsplit("/", 1)[1][:-4]
             for suffix in ("", "-agent", "-caller"):
                 _wav(tmp_path / f"{base}{suffix}.wav")
-    events: queue.Queue = queue.Queue()
+    events: queue.Queue[Message[Any]] = queue.Queue()  # every event; read by name below
     container.bus.subscribe("*", events.put)
     writer, acc, interpreter = _pipeline(container, tmp_path)
     writer.start()
@@ -119,7 +121,7 @@ def test_scenario_becomes_one_complete_record(row, container, agents, tmp_path) 
         if queue_name == "support":
             assert call.queue_id is not None
 
-    names = []
+    names: list[Message[Any]] = []
     last = "recording_ready" if int(recs) else "call_record_written"
     while last not in {e.name for e in names}:
         names.append(events.get(timeout=10))
@@ -134,18 +136,18 @@ def test_scenario_becomes_one_complete_record(row, container, agents, tmp_path) 
     assert published.count("call_record_written") == 1
     assert published.count("recording_ready") == (1 if int(recs) else 0)
     ended = next(e for e in names if e.name == "call_ended")
-    assert ended.payload["call_id"] == call.id and ended.payload["disposition"] == disp
+    assert ended.event.call_id == call.id and ended.event.disposition == disp
     if agent != "-":
         ringing = [e for e in names if e.name == "call_ringing_agent"]
-        assert ringing and all(e.payload["call_id"] == call.id for e in ringing)
-        assert agents[agent] in {e.payload["agent_id"] for e in ringing}
+        assert ringing and all(e.event.call_id == call.id for e in ringing)
+        assert agents[agent] in {e.event.agent_id for e in ringing}
     assert not (tmp_path / "dead.jsonl").exists()
 
 
-def test_replaying_twice_stores_each_call_once(container, agents, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_replaying_twice_stores_each_call_once(container, agents, tmp_path) -> None:
     """A writer re-run (crash, duplicate delivery) never doubles a call or its legs."""
-    for attempt in range(2):
-        writer, acc, interpreter = _pipeline(container, tmp_path)
+    for _attempt in range(2):
+        writer, _acc, interpreter = _pipeline(container, tmp_path)
         writer.start()
         for name in ("answered", "transferred", "abandoned_queue"):
             feed(read_transcript(FIXTURES / f"{name}.txt"), interpreter.handle)

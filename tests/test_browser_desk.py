@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from callcenter.calls import ensure_call
+from callcenter.calls.records import ensure_call
 from callcenter.db import transaction
+from callcenter.events import CallAnswered, CallRingingAgent
 from callcenter.models import Ticket
 
 from .deskdata import PASSWORD, build
@@ -14,7 +15,7 @@ from .support.browser import screenshot, sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_pop_form_ticket_in_chromium(browser, live_server, live_container) -> None:  # type: ignore[no-untyped-def]
+def test_pop_form_ticket_in_chromium(browser, live_server, live_container) -> None:
     shop = build(live_container.session_factory, live_container.settings.recordings_dir())
     with transaction(live_container.session_factory) as s:
         call = ensure_call(s, "lab", "1700000500.1", caller_number="+8613800138000", caller_name="WANG",
@@ -24,10 +25,10 @@ def test_pop_form_ticket_in_chromium(browser, live_server, live_container) -> No
     sign_in(page, live_server, "ann", PASSWORD)
     page.goto(f"{live_server}/desk/")
     page.wait_for_selector("#link-state.on", timeout=10000)
-    live_container.bus.publish("call_ringing_agent", {
-        "pbx": "lab", "linkedid": "1700000500.1", "interface": "PJSIP/agent1001",
-        "caller_number": "+8613800138000", "queue": "support", "wait_seconds": 42,
-        "ivr": {"category": "support", "path": ["1"]}})
+    live_container.bus.publish(CallRingingAgent(
+        pbx="lab", linkedid="1700000500.1", interface="PJSIP/agent1001",
+        caller_number="+8613800138000", queue="support", wait_seconds=42,
+        ivr={"category": "support", "path": ["1"]}))
     page.wait_for_selector("#pop:not([hidden])", timeout=5000)
     assert "+86 138 0013 8000" in page.inner_text("#pop-number")
     assert "王芳" in page.inner_text("#pop-name") and "gold" in page.inner_text("#pop-vip")
@@ -59,18 +60,17 @@ def test_pop_form_ticket_in_chromium(browser, live_server, live_container) -> No
     boss.close()
 
 
-def test_withdrawn_pop_goes_and_queued_pop_follows(browser, live_server, live_container) -> None:  # type: ignore[no-untyped-def]
+def test_withdrawn_pop_goes_and_queued_pop_follows(browser, live_server, live_container) -> None:
     build(live_container.session_factory, live_container.settings.recordings_dir())
     page = browser.new_page()
     sign_in(page, live_server, "ann", PASSWORD)
     page.goto(f"{live_server}/desk/")
     page.wait_for_selector("#link-state.on", timeout=10000)
     for n, number in ((1, "+12025550101"), (2, "+12025550102")):
-        live_container.bus.publish("call_ringing_agent", {"pbx": "lab", "linkedid": f"1700000600.{n}",
-                                                          "interface": "PJSIP/agent1001", "caller_number": number})
+        live_container.bus.publish(CallRingingAgent(pbx="lab", linkedid=f"1700000600.{n}",
+                                                    interface="PJSIP/agent1001", caller_number=number))
     page.wait_for_selector("#pop-queue-count:not([hidden])", timeout=5000)
     assert "202-555-0101" in page.inner_text("#pop-number")
-    live_container.bus.publish("call_answered", {"pbx": "lab", "linkedid": "1700000600.1",
-                                                 "interface": "PJSIP/agent1002"})
+    live_container.bus.publish(CallAnswered(pbx="lab", linkedid="1700000600.1", interface="PJSIP/agent1002"))
     page.wait_for_selector("#pop-number:has-text('0102')", timeout=5000)
     assert page.is_hidden("#pop-queue-count")

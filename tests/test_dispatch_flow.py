@@ -12,21 +12,48 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from callcenter import tickets
+from callcenter.access.audit import Actor
 from callcenter.config import AssignmentRules, CallbackSettings, SurveySettings
 from callcenter.db import transaction
-from callcenter.dispatch import callbacks, surveys
-from callcenter.dispatch.assigner import Assigner, AssignmentError
+from callcenter.dispatch import surveys
+from callcenter.dispatch.assigner import Assigner
+from callcenter.dispatch.assignment import Decision
 from callcenter.dispatch.calendar import DailyWindow
+from callcenter.dispatch.callbacks import CallbackError
 from callcenter.dispatch.dialer import DialRequest, DialResult, Outcome
+from callcenter.dispatch.notifier import DispatchNotifier
 from callcenter.dispatch.placing import CallbackPlacer
 from callcenter.models import (
-    AgentProfile, AgentSkill, Call, Callback, CallbackAttempt, CallbackSource, CallbackStatus, Customer,
-    Disposition, JobRun, Priority, Role, Skill, Survey, SurveyStatus, Ticket, TicketChange, TicketNote,
-    TicketStatus, User, VipTier, utcnow,
+    AgentProfile,
+    AgentSkill,
+    Call,
+    Callback,
+    CallbackAttempt,
+    CallbackSource,
+    CallbackStatus,
+    Customer,
+    Disposition,
+    JobRun,
+    Priority,
+    Role,
+    Skill,
+    Survey,
+    SurveyStatus,
+    Ticket,
+    TicketChange,
+    TicketNote,
+    TicketStatus,
+    User,
+    VipTier,
+    utcnow,
 )
+from callcenter.tickets.service import TicketError
+from tests.support import services
+from tests.support.rows import row
+from tests.support.services import TEST
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
+tickets = services.tickets()
 
 
 class ScriptedDialer:
@@ -49,20 +76,26 @@ class ScriptedDialer:
         pass
 
 
-def add_agent(s, name: str, *, skills: dict[int, int] = {}, langs=("en",), seniority=1,  # type: ignore[no-untyped-def]
+def add_agent(s, name: str, *, skills: dict[int, int] | None = None, langs=("en",), seniority=1,
               iface: str | None = None) -> int:
     u = User(username=name, display_name=name.title(), role=Role.AGENT, password_hash="x")
     s.add(u)
     s.flush()
     p = AgentProfile(user_id=u.id, languages=list(langs), seniority=seniority, sip_interface=iface)
-    p.skills = [AgentSkill(skill_id=k, level=v) for k, v in skills.items()]
+    p.skills = [AgentSkill(skill_id=k, level=v) for k, v in (skills or {}).items()]
     s.add(p)
     s.flush()
     return u.id
 
 
+def decided(decision: Decision | None) -> Decision:
+    """What the assigner decided for a ticket that exists and is open (it returns None otherwise)."""
+    assert decision is not None
+    return decision
+
+
 @pytest.fixture
-def world(session_factory):  # type: ignore[no-untyped-def]
+def world(session_factory):
     with transaction(session_factory) as s:
         billing = Skill(name="billing")
         s.add(billing)
@@ -78,20 +111,20 @@ def world(session_factory):  # type: ignore[no-untyped-def]
     return ids
 
 
-def test_assignment_is_recorded_with_its_reason(session_factory, world) -> None:  # type: ignore[no-untyped-def]
-    assigner = Assigner(AssignmentRules())
+def test_assignment_is_recorded_with_its_reason(session_factory, world) -> None:
+    assigner = Assigner(AssignmentRules(), tickets)
     now = utcnow()
     with transaction(session_factory) as s:
         vip = Customer(name="Big Co", vip_tier=VipTier.GOLD)
         s.add(vip)
         s.flush()
-        t1 = tickets.create(s, subject="refund", needed_skill_id=world["billing"], language="zh").id
-        t2 = tickets.create(s, subject="vip refund", needed_skill_id=world["billing"], customer_id=vip.id).id
-        t3 = tickets.create(s, subject="klingon", language="tlh").id
+        t1 = tickets.create(s, TEST, subject="refund", needed_skill_id=world["billing"], language="zh").id
+        t2 = tickets.create(s, TEST, subject="vip refund", needed_skill_id=world["billing"], customer_id=vip.id).id
+        t3 = tickets.create(s, TEST, subject="klingon", language="tlh").id
     with transaction(session_factory) as s:
-        assert assigner.assign(s, t1, now).agent_id == world["ann"]  # only ann has billing + zh
-        assert assigner.assign(s, t2, now).agent_id == world["cy"]  # senior first for gold
-        assert assigner.assign(s, t3, now).route == "supervisor"
+        assert decided(assigner.assign(s, t1, now)).agent_id == world["ann"]  # only ann has billing + zh
+        assert decided(assigner.assign(s, t2, now)).agent_id == world["cy"]  # senior first for gold
+        assert decided(assigner.assign(s, t3, now)).route == "supervisor"
     with session_factory() as s:
         change = s.scalar(select(TicketChange).where(TicketChange.ticket_id == t1,
                                                      TicketChange.field == "assignee_id"))
@@ -100,12 +133,12 @@ def test_assignment_is_recorded_with_its_reason(session_factory, world) -> None:
         assert s.get(Ticket, t3).assignee_id == world["boss"]
 
 
-def test_untouched_ticket_is_reassigned_after_the_timeout(session_factory, world) -> None:  # type: ignore[no-untyped-def]
-    assigner = Assigner(AssignmentRules(accept_timeout_minutes=15))
+def test_untouched_ticket_is_reassigned_after_the_timeout(session_factory, world) -> None:
+    assigner = Assigner(AssignmentRules(accept_timeout_minutes=15), tickets)
     now = utcnow()
     with transaction(session_factory) as s:
-        tid = tickets.create(s, subject="modem", needed_skill_id=world["billing"]).id
-        first = assigner.assign(s, tid, now).agent_id
+        tid = tickets.create(s, TEST, subject="modem", needed_skill_id=world["billing"]).id
+        first = decided(assigner.assign(s, tid, now)).agent_id
     with transaction(session_factory) as s:
         decision, wake = assigner.check_acceptance(s, tid, now + dt.timedelta(minutes=5))
         assert decision is None and wake is not None and wake > now
@@ -116,69 +149,72 @@ def test_untouched_ticket_is_reassigned_after_the_timeout(session_factory, world
             TicketChange.ticket_id == tid, TicketChange.field == "assignee_id")).all()[-1]
     # A ticket the agent worked on stays with them.
     with transaction(session_factory) as s:
-        t = s.get(Ticket, tid)
-        tickets.add_note(s, t, "called the customer", author=s.get(User, t.assignee_id))
+        t = row(s, Ticket, tid)
+        tickets.add_note(s, t, "called the customer", Actor.of(row(s, User, t.assignee_id)))
     with transaction(session_factory) as s:
         assert assigner.check_acceptance(s, tid, now + dt.timedelta(hours=5)) == (None, None)
 
 
-def test_supervisor_reassigns_with_a_reason(session_factory, world) -> None:  # type: ignore[no-untyped-def]
-    assigner = Assigner(AssignmentRules())
+def test_supervisor_reassigns_with_a_reason(session_factory, world) -> None:
     with transaction(session_factory) as s:
-        tid = tickets.create(s, subject="x").id
+        tid = tickets.create(s, TEST, subject="x").id
     with transaction(session_factory) as s:
-        boss, ann = s.get(User, world["boss"]), s.get(User, world["ann"])
-        with pytest.raises(AssignmentError, match="reason"):
-            assigner.reassign_by(s, tid, world["bob"], boss, "  ")
-        with pytest.raises(AssignmentError, match="supervisors"):
-            assigner.reassign_by(s, tid, world["bob"], ann, "I want to")
-        assigner.reassign_by(s, tid, world["bob"], boss, "Bob knows this customer")
+        boss, ann = Actor.of(row(s, User, world["boss"])), Actor.of(row(s, User, world["ann"]))
+        ticket = row(s, Ticket, tid)
+        with pytest.raises(TicketError, match="reason"):
+            tickets.reassign(s, ticket, world["bob"], boss, "  ")
+        with pytest.raises(TicketError, match="supervisors"):
+            tickets.reassign(s, ticket, world["bob"], ann, "I want to")
+        tickets.reassign(s, ticket, world["bob"], boss, "Bob knows this customer")
     with session_factory() as s:
         change = s.scalar(select(TicketChange).where(TicketChange.ticket_id == tid,
                                                      TicketChange.field == "assignee_id"))
         assert change.actor_id == world["boss"] and "Bob knows this customer" in change.reason
 
 
-def placer(dialer: ScriptedDialer, **cfg) -> CallbackPlacer:  # type: ignore[no-untyped-def]
+def placer(dialer: ScriptedDialer, **cfg) -> CallbackPlacer:
     cb_cfg = CallbackSettings(**{"retry_delays": [60, 120], "max_attempts": 3, "calling_hours": "", **cfg})
-    return CallbackPlacer(cb_cfg, Assigner(AssignmentRules()).engine, dialer, DailyWindow(cb_cfg.calling_hours, "UTC"),
-                          "cc-callback", "customer")
+    return CallbackPlacer(cb_cfg, Assigner(AssignmentRules(), tickets).engine, dialer,
+                          DailyWindow(cb_cfg.calling_hours, "UTC"), "cc-callback", "customer",
+                          tickets=tickets, notifier=DispatchNotifier(None))
 
 
-def test_callback_requests_are_validated_and_never_duplicated(session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_callback_requests_are_validated_and_never_duplicated(session_factory) -> None:
     cfg = CallbackSettings()
+    callbacks = services.callbacks(cfg, "US")
     with transaction(session_factory) as s:
-        with pytest.raises(callbacks.CallbackError, match="cannot call back"):
-            callbacks.request(s, "555\r\nAction: Originate", source="ivr", cfg=cfg, region="US")
-        with pytest.raises(callbacks.CallbackError):
-            callbacks.request(s, "${SHELL(id)}", source="ivr", cfg=cfg, region="US")
-        a = callbacks.request(s, "(202) 555-0143", source="ivr", cfg=cfg, region="US")
-        b = callbacks.request(s, "+1 202 555 0143", source="agent", cfg=cfg, region="US")
+        with pytest.raises(CallbackError, match="cannot call back"):
+            callbacks.request(s, "555\r\nAction: Originate", source="ivr")
+        with pytest.raises(CallbackError):
+            callbacks.request(s, "${SHELL(id)}", source="ivr")
+        a = callbacks.request(s, "(202) 555-0143", source="ivr")
+        b = callbacks.request(s, "+1 202 555 0143", source="agent")
         assert a.id == b.id and a.number == "+12025550143"
-        assert a.sla_due_at - a.due_at == dt.timedelta(minutes=cfg.sla_minutes)
+        assert a.sla_due_at is not None and a.sla_due_at - a.due_at == dt.timedelta(minutes=cfg.sla_minutes)
 
 
-def test_abandoned_calls_get_one_callback(session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_abandoned_calls_get_one_callback(session_factory) -> None:
     cfg = CallbackSettings(abandoned_delay_minutes=5)
     with transaction(session_factory) as s:
         call = Call(pbx="lab", linkedid="1.1", started_at=utcnow(), ended_at=utcnow(), caller_number="+12025550100",
                     disposition=Disposition.ABANDONED_QUEUE)
         s.add(call)
         s.flush()
-        cb = callbacks.for_abandoned_call(s, call.id, cfg, "US")
+        callbacks = services.callbacks(cfg, "US")
+        cb = callbacks.for_abandoned_call(s, call.id)
         assert cb is not None and cb.source is CallbackSource.ABANDONED
-        assert cb.due_at == call.ended_at + dt.timedelta(minutes=5)
-        assert callbacks.for_abandoned_call(s, call.id, cfg, "US") is None
+        assert call.ended_at is not None and cb.due_at == call.ended_at + dt.timedelta(minutes=5)
+        assert callbacks.for_abandoned_call(s, call.id) is None
         off = CallbackSettings(auto_for_abandoned=False)
-        assert callbacks.for_abandoned_call(s, call.id, off, "US") is None
+        assert services.callbacks(off, "US").for_abandoned_call(s, call.id) is None
 
 
-def test_retries_with_backoff_then_failed(session_factory, world) -> None:  # type: ignore[no-untyped-def]
+def test_retries_with_backoff_then_failed(session_factory, world) -> None:
     dialer = ScriptedDialer(Outcome.NO_ANSWER, Outcome.BUSY, Outcome.NO_ANSWER)
     p = placer(dialer)
     with transaction(session_factory) as s:
-        tid = tickets.create(s, subject="call me").id
-        cid = callbacks.request(s, "+12025550143", source="agent", cfg=p.cfg, region="US", ticket_id=tid).id
+        tid = tickets.create(s, TEST, subject="call me").id
+        cid = services.callbacks(p.cfg, "US").request(s, "+12025550143", source="agent", ticket_id=tid).id
     now = utcnow()
     assert p.run(session_factory, cid, now) is not None
     with session_factory() as s:
@@ -207,11 +243,11 @@ def test_retries_with_backoff_then_failed(session_factory, world) -> None:  # ty
     assert len({r.originate_key for r in dialer.requests}) == 3  # one channel id per attempt
 
 
-def test_two_dispatchers_racing_dial_once(session_factory, world) -> None:  # type: ignore[no-untyped-def]
+def test_two_dispatchers_racing_dial_once(session_factory, world) -> None:
     dialer = ScriptedDialer(delay=0.2)
     a, b = placer(dialer), placer(dialer)
     with transaction(session_factory) as s:
-        cid = callbacks.request(s, "+12025550143", source="ivr", cfg=a.cfg, region="US").id
+        cid = services.callbacks(a.cfg, "US").request(s, "+12025550143", source="ivr").id
     now = utcnow()
     threads = [threading.Thread(target=p.run, args=(session_factory, cid, now)) for p in (a, b, a, b)]
     for t in threads:
@@ -223,13 +259,13 @@ def test_two_dispatchers_racing_dial_once(session_factory, world) -> None:  # ty
         assert s.get(Callback, cid).status is CallbackStatus.REACHED
 
 
-def test_calling_hours_and_no_free_agent_postpone_without_an_attempt(session_factory, world) -> None:  # type: ignore[no-untyped-def]
+def test_calling_hours_and_no_free_agent_postpone_without_an_attempt(session_factory, world) -> None:
     dialer = ScriptedDialer()
     night = dt.datetime(2025, 3, 7, 23, 0, tzinfo=UTC)
     p = placer(dialer, calling_hours="09:00-20:00")
     with transaction(session_factory) as s:
-        cid = callbacks.request(s, "+12025550143", source="ivr", cfg=p.cfg, region="US",
-                                due_at=night - dt.timedelta(hours=1)).id
+        cid = services.callbacks(p.cfg, "US").request(s, "+12025550143", source="ivr",
+                                                      due_at=night - dt.timedelta(hours=1)).id
     assert p.run(session_factory, cid, night) == dt.datetime(2025, 3, 8, 9, 0, tzinfo=UTC)
     busy = placer(dialer)
     with transaction(session_factory) as s:
@@ -241,16 +277,17 @@ def test_calling_hours_and_no_free_agent_postpone_without_an_attempt(session_fac
         assert s.get(Callback, cid).attempts == 0
 
 
-def test_lost_outcome_is_never_redialled(session_factory, world) -> None:  # type: ignore[no-untyped-def]
+def test_lost_outcome_is_never_redialled(session_factory, world) -> None:
     dialer = ScriptedDialer(Outcome.UNKNOWN)
     p = placer(dialer, dialing_timeout_seconds=60)
+    callbacks = services.callbacks(p.cfg, "US")
     with transaction(session_factory) as s:
-        cid = callbacks.request(s, "+12025550143", source="ivr", cfg=p.cfg, region="US").id
+        cid = callbacks.request(s, "+12025550143", source="ivr").id
     now = utcnow()
     assert p.run(session_factory, cid, now) is None
     assert p.run(session_factory, cid, now + dt.timedelta(seconds=30)) is None
     with transaction(session_factory) as s:
-        assert s.get(Callback, cid).status is CallbackStatus.DIALING
+        assert row(s, Callback, cid).status is CallbackStatus.DIALING
         assert callbacks.close_stale(s, now + dt.timedelta(seconds=30), 60) == []
         assert callbacks.close_stale(s, now + dt.timedelta(seconds=61), 60) == [cid]
     with session_factory() as s:
@@ -259,16 +296,16 @@ def test_lost_outcome_is_never_redialled(session_factory, world) -> None:  # typ
     assert len(dialer.requests) == 1
 
 
-def resolved_ticket(s, number: str = "+12025550111") -> int:  # type: ignore[no-untyped-def]
+def resolved_ticket(s, number: str = "+12025550111") -> int:
     call = Call(pbx="lab", linkedid=f"l-{number}", started_at=utcnow(), caller_number=number)
     s.add(call)
     s.flush()
-    t = tickets.create(s, subject="fixed", call=call)
-    tickets.change(s, t, status=TicketStatus.RESOLVED, reason="done")
+    t = tickets.create(s, TEST, subject="fixed", call=call)
+    tickets.change(s, t, TEST, status=TicketStatus.RESOLVED, reason="done")
     return t.id
 
 
-def test_one_outbound_survey_per_resolved_ticket(session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_one_outbound_survey_per_resolved_ticket(session_factory) -> None:
     cfg = SurveySettings(delay_minutes=30, quiet_hours="")
     quiet = DailyWindow(cfg.quiet_hours, "UTC", inverted=True)
     with transaction(session_factory) as s:
@@ -291,20 +328,22 @@ def test_one_outbound_survey_per_resolved_ticket(session_factory) -> None:  # ty
         assert s.get(Survey, sid).status is SurveyStatus.NO_ANSWER
 
 
-def test_quiet_hours_move_the_survey_call(session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_quiet_hours_move_the_survey_call(session_factory) -> None:
     cfg = SurveySettings(delay_minutes=0, quiet_hours="20:00-09:00")
     quiet = DailyWindow(cfg.quiet_hours, "UTC", inverted=True)
     with transaction(session_factory) as s:
-        sid = surveys.schedule_for_resolved(s, resolved_ticket(s), cfg, quiet).id
+        survey = surveys.schedule_for_resolved(s, resolved_ticket(s), cfg, quiet)
+        assert survey is not None
+        sid = survey.id
     placer_ = surveys.SurveyPlacer(cfg, ScriptedDialer(), quiet, "cc-survey-outbound", "customer")
     night = utcnow().replace(hour=22, minute=0, second=0, microsecond=0)
     with transaction(session_factory) as s:
-        s.get(Survey, sid).scheduled_at = night
+        row(s, Survey, sid).scheduled_at = night
     wake = placer_.run(session_factory, sid, night)
     assert wake == (night + dt.timedelta(days=1)).replace(hour=9)
 
 
-def test_csat_per_agent_queue_and_category(session_factory, world) -> None:  # type: ignore[no-untyped-def]
+def test_csat_per_agent_queue_and_category(session_factory, world) -> None:
     with transaction(session_factory) as s:
         for i, (agent, queue, category, score) in enumerate([
                 ("ann", "support", "billing", 5), ("ann", "support", "billing", 4),
@@ -312,7 +351,7 @@ def test_csat_per_agent_queue_and_category(session_factory, world) -> None:  # t
             call = Call(pbx="lab", linkedid=f"c{i}", started_at=utcnow(), queue_name=queue)
             s.add(call)
             s.flush()
-            t = tickets.create(s, subject="s", category=category, call=call)
+            t = tickets.create(s, TEST, subject="s", category=category, call=call)
             s.add(Survey(channel="ivr", call_id=call.id, ticket_id=t.id, agent_id=world[agent], score=score,
                          status=SurveyStatus.COMPLETED, completed_at=utcnow()))
     with session_factory() as s:

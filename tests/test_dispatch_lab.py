@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from callcenter import migrate, tickets
+from callcenter import migrations
 from callcenter.config import Settings
 from callcenter.db import make_engine, make_session_factory, transaction
-from callcenter.dispatch import callbacks
 from callcenter.dispatch.service import DispatcherService
 from callcenter.models import AgentProfile, Callback, CallbackAttempt, CallbackStatus, Role, TicketNote, User
+from tests.support import services
+from tests.support.services import TEST
 from tests.support.sipp import Agent, _Sipp, customer
 
 pytestmark = pytest.mark.pbx
@@ -73,7 +74,7 @@ class Ringing(_Sipp):
         scenario.write_text(NO_ANSWER)
         self.args = ["-sf", str(scenario), "-i", "127.0.0.1", "-p", "5099", "-m", str(calls), "-timeout", "120s"]
 
-    def __enter__(self) -> "Ringing":
+    def __enter__(self) -> Ringing:
         self._start(self.args)
         time.sleep(0.3)
         return self
@@ -82,18 +83,19 @@ class Ringing(_Sipp):
         self.stop()
 
 
-def start_dispatcher(tmp_path: Path, **dispatch: object):  # type: ignore[no-untyped-def]
+def start_dispatcher(tmp_path: Path, **dispatch: object):
     settings = Settings(instance_dir=tmp_path / "instance", database={"url": f"sqlite:///{tmp_path / 'd.db'}"},
                         dispatch=dispatch)
     assert settings.pbxes() and settings.pbxes()[0].secret.get_secret_value(), "lab AMI secret missing"
     engine = make_engine(settings.database)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     factory = make_session_factory(engine)
-    service = DispatcherService(settings, engine, factory)
+    callbacks = services.callbacks(settings.dispatch.callbacks, "US")
+    service = DispatcherService(settings, engine, factory, None, callbacks)
     return settings, engine, factory, service
 
 
-def wait_status(factory, cid: int, timeout: float, done=(CallbackStatus.REACHED, CallbackStatus.FAILED)):  # type: ignore[no-untyped-def]
+def wait_status(factory, cid: int, timeout: float, done=(CallbackStatus.REACHED, CallbackStatus.FAILED)):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with factory() as s:
@@ -105,8 +107,8 @@ def wait_status(factory, cid: int, timeout: float, done=(CallbackStatus.REACHED,
 
 
 @pytest.mark.timeout(180)
-def test_due_callback_rings_the_agent_then_the_customer(lab_pbx, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings, engine, factory, service = start_dispatcher(
+def test_due_callback_rings_the_agent_then_the_customer(lab_pbx, tmp_path) -> None:
+    _, engine, factory, service = start_dispatcher(
         tmp_path, callbacks={"mode": "agent_first", "calling_hours": "", "agent_ring_seconds": 15,
                              "customer_ring_seconds": 15},
         scheduler={"reconcile_seconds": 1, "leader_poll_seconds": 0.2})
@@ -115,9 +117,9 @@ def test_due_callback_rings_the_agent_then_the_customer(lab_pbx, tmp_path) -> No
         s.add(user)
         s.flush()
         s.add(AgentProfile(user_id=user.id, sip_interface="PJSIP/agent1001", languages=["en"]))
-        tid = tickets.create(s, subject="please call me back").id
-        cid = callbacks.request(s, "+15551230042", source="agent", cfg=settings.dispatch.callbacks,
-                                region="US", ticket_id=tid, requested_by_id=user.id).id
+        tid = service.callbacks.tickets.create(s, TEST, subject="please call me back").id
+        cid = service.callbacks.request(s, "+15551230042", source="agent", ticket_id=tid,
+                                        requested_by_id=user.id).id
     with Agent(tmp_path, 1001, talk_ms=3000) as agent, customer(tmp_path) as phone:
         service.start()
         try:
@@ -138,15 +140,14 @@ def test_due_callback_rings_the_agent_then_the_customer(lab_pbx, tmp_path) -> No
 
 
 @pytest.mark.timeout(180)
-def test_customer_who_never_answers_is_retried_then_failed(lab_pbx, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings, engine, factory, service = start_dispatcher(
+def test_customer_who_never_answers_is_retried_then_failed(lab_pbx, tmp_path) -> None:
+    _, engine, factory, service = start_dispatcher(
         tmp_path, callbacks={"mode": "customer_queue", "calling_hours": "", "customer_ring_seconds": 4,
                              "max_attempts": 2, "retry_delays": [2]},
         scheduler={"reconcile_seconds": 1, "leader_poll_seconds": 0.2})
     with transaction(factory) as s:
-        tid = tickets.create(s, subject="call me").id
-        cid = callbacks.request(s, "+15551230043", source="ivr", cfg=settings.dispatch.callbacks,
-                                region="US", ticket_id=tid).id
+        tid = service.callbacks.tickets.create(s, TEST, subject="call me").id
+        cid = service.callbacks.request(s, "+15551230043", source="ivr", ticket_id=tid).id
     with Ringing(tmp_path, calls=2) as phone:
         service.start()
         try:

@@ -22,15 +22,22 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from callcenter import tickets
 from callcenter.config import Settings, SurveySettings
 from callcenter.db import transaction
-from callcenter.dispatch import callbacks, leader, surveys
+from callcenter.dispatch import leader, surveys
 from callcenter.dispatch.calendar import DailyWindow
 from callcenter.dispatch.dialer import DialRequest, DialResult, Outcome
 from callcenter.models import (
-    Call, Callback, CallbackStatus, JobRun, Survey, TicketStatus, utcnow,
+    Call,
+    Callback,
+    CallbackStatus,
+    JobRun,
+    Survey,
+    TicketStatus,
+    utcnow,
 )
+from tests.support import services
+from tests.support.services import TEST
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,7 +105,7 @@ class Dispatcher:
                 self.kill()
 
 
-def wait_for(check, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+def wait_for(check, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -115,7 +122,7 @@ def journal_counts(path: Path) -> dict[str, int]:
     return counts
 
 
-def test_the_lock_admits_one_dispatcher(engine) -> None:  # type: ignore[no-untyped-def]
+def test_the_lock_admits_one_dispatcher(engine) -> None:
     first, second = leader.for_engine(engine), leader.for_engine(engine)
     assert first.try_acquire() and first.still_held()
     assert not second.try_acquire()
@@ -126,25 +133,28 @@ def test_the_lock_admits_one_dispatcher(engine) -> None:  # type: ignore[no-unty
     assert leader.holder(engine) == "none"
 
 
-def seed_due_work(session_factory, n: int) -> tuple[list[int], list[int]]:  # type: ignore[no-untyped-def]
+def seed_due_work(session_factory, n: int) -> tuple[list[int], list[int]]:
     cfg, quiet = SurveySettings(delay_minutes=0, quiet_hours=""), DailyWindow("", "UTC", inverted=True)
     cb_ids, survey_ids = [], []
+    callbacks = services.callbacks(Settings(_env_file=None).dispatch.callbacks, "US")
+    tickets = callbacks.tickets
     with transaction(session_factory) as s:
         for i in range(n):
-            cb = callbacks.request(s, f"+1202555{i:04d}", source="ivr", region="US",
-                                   cfg=Settings(_env_file=None).dispatch.callbacks)
+            cb = callbacks.request(s, f"+1202555{i:04d}", source="ivr")
             cb_ids.append(cb.id)
             call = Call(pbx="lab", linkedid=f"x{i}", started_at=utcnow(), caller_number=f"+1303555{i:04d}")
             s.add(call)
             s.flush()
-            t = tickets.create(s, subject="done", call=call)
-            tickets.change(s, t, status=TicketStatus.RESOLVED)
-            survey_ids.append(surveys.schedule_for_resolved(s, t.id, cfg, quiet).id)
+            t = tickets.create(s, TEST, subject="done", call=call)
+            tickets.change(s, t, TEST, status=TicketStatus.RESOLVED)
+            survey = surveys.schedule_for_resolved(s, t.id, cfg, quiet)
+            assert survey is not None
+            survey_ids.append(survey.id)
     return cb_ids, survey_ids
 
 
 @pytest.mark.timeout(180)
-def test_restart_mid_way_runs_each_job_once(db_url, session_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_restart_mid_way_runs_each_job_once(db_url, session_factory, tmp_path) -> None:
     cb_ids, survey_ids = seed_due_work(session_factory, 100)
     journal = tmp_path / "journal.log"
     first = Dispatcher(db_url, tmp_path, journal)
@@ -158,9 +168,9 @@ def test_restart_mid_way_runs_each_job_once(db_url, session_factory, tmp_path) -
 
     def settled() -> bool:
         with session_factory() as s:
-            open_cbs = s.scalar(select(func.count()).select_from(Callback).where(
+            open_cbs: int | None = s.scalar(select(func.count()).select_from(Callback).where(
                 Callback.status.in_((CallbackStatus.PENDING, CallbackStatus.DIALING))))
-            claimed = s.scalar(select(func.count()).select_from(JobRun).where(JobRun.kind == "survey"))
+            claimed: int | None = s.scalar(select(func.count()).select_from(JobRun).where(JobRun.kind == "survey"))
         return open_cbs == 0 and claimed == len(survey_ids)
 
     try:
@@ -189,12 +199,12 @@ def test_restart_mid_way_runs_each_job_once(db_url, session_factory, tmp_path) -
 
 
 @pytest.mark.timeout(120)
-def test_two_dispatchers_on_postgresql_one_active_then_takeover(pg_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from callcenter import migrate
+def test_two_dispatchers_on_postgresql_one_active_then_takeover(pg_server, tmp_path) -> None:
+    from callcenter import migrations
     from callcenter.db import make_engine, make_session_factory
 
     engine = make_engine(pg_server)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     factory = make_session_factory(engine)
     journal = tmp_path / "journal.log"
     procs = [Dispatcher(pg_server, tmp_path, journal) for _ in range(2)]
@@ -208,8 +218,8 @@ def test_two_dispatchers_on_postgresql_one_active_then_takeover(pg_server, tmp_p
         wait_for(lambda: standby.active, 15, "the standby to take over")
         assert time.monotonic() - started < 10
         with transaction(factory) as s:
-            cid = callbacks.request(s, "+12025550199", source="ivr", region="US",
-                                    cfg=Settings(_env_file=None).dispatch.callbacks).id
+            cid = services.callbacks(Settings(_env_file=None).dispatch.callbacks, "US").request(
+                s, "+12025550199", source="ivr").id
         wait_for(lambda: journal_counts(journal).get(f"callback:{cid}:attempt:1") == 1, 20,
                  "the new active dispatcher to place a callback")
     finally:
@@ -218,15 +228,15 @@ def test_two_dispatchers_on_postgresql_one_active_then_takeover(pg_server, tmp_p
         engine.dispose()
 
 
-def test_status_command_shows_jobs_callbacks_and_breaches(db_url, session_factory, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_status_command_shows_jobs_callbacks_and_breaches(db_url, session_factory, monkeypatch, tmp_path) -> None:
     import datetime as dt
 
     from callcenter.cli import main
 
+    callbacks = services.callbacks(Settings(_env_file=None).dispatch.callbacks, "US")
     with transaction(session_factory) as s:
-        cb = callbacks.request(s, "+12025550143", source="agent", region="US",
-                               cfg=Settings(_env_file=None).dispatch.callbacks)
-        t = tickets.create(s, subject="late")
+        cb = callbacks.request(s, "+12025550143", source="agent")
+        t = callbacks.tickets.create(s, TEST, subject="late")
         t.first_response_due_at = utcnow() - dt.timedelta(minutes=5)
         number, cb_id = t.number, cb.id
     monkeypatch.setenv("CALLCENTER_CONFIG", str(tmp_path / "absent.toml"))
@@ -237,5 +247,5 @@ def test_status_command_shows_jobs_callbacks_and_breaches(db_url, session_factor
     assert result.exit_code == 0, result.output
     assert "Active dispatcher: none" in result.output
     assert "+1 202-555-0143" in result.output and str(cb_id) in result.output
-    assert number in result.output and "first response" in result.output
-    assert Survey  # surveys appear once scheduled (see the restart test)
+    assert number is not None and number in result.output and "first response" in result.output
+    assert Survey is not None  # surveys appear once scheduled (see the restart test)

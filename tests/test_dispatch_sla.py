@@ -6,19 +6,23 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from callcenter import tickets
 from callcenter.config import AssignmentRules, SLASettings
 from callcenter.db import transaction
 from callcenter.dispatch import runs
 from callcenter.dispatch.assigner import Assigner
 from callcenter.dispatch.calendar import BusinessCalendar, CalendarError, DailyWindow
 from callcenter.dispatch.escalation import Escalator
+from callcenter.dispatch.notifier import DispatchNotifier
 from callcenter.dispatch.sla import SLA, TicketTimes, pauses_from_history
 from callcenter.models import Priority, Role, Team, Ticket, TicketChange, TicketStatus, User
+from tests.support import services
+from tests.support.rows import row
+from tests.support.services import TEST
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 TZ = "Asia/Shanghai"  # UTC+8, no DST
 HOURS = SLASettings().business_hours
+tickets = services.tickets()
 
 
 def local(y: int, m: int, d: int, h: int, mi: int = 0) -> dt.datetime:
@@ -36,7 +40,7 @@ def test_business_time_skips_nights_weekends_and_holidays() -> None:
     assert cal.next_open(local(2025, 3, 8, 11)) == local(2025, 3, 11, 9)
     assert cal.is_open(local(2025, 3, 7, 9, 30)) and not cal.is_open(local(2025, 3, 7, 20))
     with pytest.raises(CalendarError):
-        BusinessCalendar({d: "" for d in HOURS}, [], TZ)
+        BusinessCalendar(dict.fromkeys(HOURS, ""), [], TZ)
     with pytest.raises(CalendarError):
         BusinessCalendar({"mon": "9-5pm"}, [], TZ)
 
@@ -71,7 +75,7 @@ def test_policy_per_priority_and_category_and_pauses() -> None:
 
 
 @pytest.fixture
-def sla_world(session_factory):  # type: ignore[no-untyped-def]
+def sla_world(session_factory):
     with transaction(session_factory) as s:
         team = Team(name="support")
         s.add(team)
@@ -80,15 +84,16 @@ def sla_world(session_factory):  # type: ignore[no-untyped-def]
         s.add(boss)
         s.flush()
         team.supervisor_id = boss.id
-        ticket = tickets.create(s, subject="printer on fire", priority=Priority.NORMAL, team_id=team.id)
+        ticket = tickets.create(s, TEST, subject="printer on fire", priority=Priority.NORMAL, team_id=team.id)
         ticket.created_at = local(2025, 3, 7, 16)  # Friday 16:00, normal: 240 / 1440 min
         return ticket.id, boss.id
 
 
-def test_warnings_and_escalations_fire_at_the_right_business_times(session_factory, sla_world) -> None:  # type: ignore[no-untyped-def]
+def test_warnings_and_escalations_fire_at_the_right_business_times(session_factory, sla_world) -> None:
     ticket_id, boss_id = sla_world
     escalator = Escalator(SLA(SLASettings(), TZ), ["notify", "raise_priority", "supervisor"],
-                          dt.timedelta(minutes=30), Assigner(AssignmentRules()))
+                          dt.timedelta(minutes=30), Assigner(AssignmentRules(), tickets), tickets,
+                          DispatchNotifier(None))
 
     def check(at: dt.datetime) -> dt.datetime | None:
         with transaction(session_factory) as s:
@@ -127,14 +132,14 @@ def test_warnings_and_escalations_fire_at_the_right_business_times(session_facto
     assert check(local(2025, 3, 10, 13)) is not None  # resolution clock still ahead
 
 
-def test_answered_in_time_stops_the_first_response_clock(session_factory, sla_world) -> None:  # type: ignore[no-untyped-def]
+def test_answered_in_time_stops_the_first_response_clock(session_factory, sla_world) -> None:
     ticket_id, _ = sla_world
     escalator = Escalator(SLA(SLASettings(), TZ), ["notify"], dt.timedelta(minutes=30),
-                          Assigner(AssignmentRules()))
+                          Assigner(AssignmentRules(), tickets), tickets, DispatchNotifier(None))
     with transaction(session_factory) as s:
-        t = s.get(Ticket, ticket_id)
+        t = row(s, Ticket, ticket_id)
         t.first_responded_at = local(2025, 3, 7, 16, 30)
-        tickets.change(s, t, status=TicketStatus.PENDING, reason="asked the customer")
+        tickets.change(s, t, TEST, status=TicketStatus.PENDING, reason="asked the customer")
     with transaction(session_factory) as s:
         assert escalator.check(s, ticket_id, local(2025, 3, 20, 12)) is None  # paused: no timer
         assert s.scalar(select(TicketChange).where(TicketChange.field == "sla_breach")) is None

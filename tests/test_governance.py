@@ -5,21 +5,33 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from callcenter import governance
 from callcenter.config import RetentionSettings
 from callcenter.db import transaction
+from callcenter.governance import erasure, purge
 from callcenter.models import (
-    AuditLog, Call, Callback, CallbackSource, CallbackStatus, Customer, CustomerPhone, Disposition, Party,
-    Queue, Recording, Ticket, Transcript,
+    AuditLog,
+    Call,
+    Callback,
+    CallbackSource,
+    CallbackStatus,
+    Customer,
+    CustomerPhone,
+    Disposition,
+    Party,
+    Queue,
+    Recording,
+    Ticket,
+    Transcript,
 )
 
 from .deskdata import write_wav
+from .support.services import TEST
 
-NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 
 
-def _call(s, n, queue, age_days, customer=None, number=None):  # type: ignore[no-untyped-def]
+def _call(s, n, queue, age_days, customer=None, number=None):
     c = Call(pbx="lab", linkedid=f"g.{n}", queue_name=queue, started_at=NOW - age_days * DAY,
              disposition=Disposition.ANSWERED, talk_seconds=60, caller_number=number, caller_name="X",
              customer_id=customer)
@@ -30,7 +42,7 @@ def _call(s, n, queue, age_days, customer=None, number=None):  # type: ignore[no
     return c
 
 
-def test_retention_per_queue(session_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_retention_per_queue(session_factory, tmp_path) -> None:
     root = tmp_path / "rec"
     with transaction(session_factory) as s:
         s.add_all([Queue(name="support"), Queue(name="billing")])
@@ -45,7 +57,7 @@ def test_retention_per_queue(session_factory, tmp_path) -> None:  # type: ignore
         "default": {"recordings_days": 30, "transcripts_days": 30},
         "queues": {"billing": {"recordings_days": 365, "transcripts_days": 365, "calls_days": 60}}})
     with transaction(session_factory) as s:
-        first = governance.purge(s, settings, root, now=NOW)
+        first = purge.purge(s, settings, root, TEST, now=NOW)
     assert (first.recordings, first.files, first.transcripts, first.calls) == (3, 3, 3, 1)
     assert sorted(p.name for p in root.iterdir()) == ["g2.wav", "g3.wav"]
     with session_factory() as s:
@@ -54,14 +66,14 @@ def test_retention_per_queue(session_factory, tmp_path) -> None:  # type: ignore
         kept = {r.path: r.purged_at for r in s.scalars(select(Recording))}
         assert kept["g2.wav"] is None and kept["g3.wav"] is None and kept["g1.wav"] is not None
     with transaction(session_factory) as s:
-        second = governance.purge(s, settings, root, now=NOW)
+        second = purge.purge(s, settings, root, TEST, now=NOW)
     assert not second.any()
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "retention_purge")) == 1
 
 
-def test_erasure_of_one_customer(session_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    root = tmp_path / "rec"
+def test_erasure_of_one_customer(session_factory, settings) -> None:
+    root = settings.recordings_dir()
     with transaction(session_factory) as s:
         wang = Customer(name="王芳", email="wang@example.cn", phones=[CustomerPhone(number="+8613800138000")])
         other = Customer(name="Li Lei", phones=[CustomerPhone(number="+8613900139000")])
@@ -77,7 +89,7 @@ def test_erasure_of_one_customer(session_factory, tmp_path) -> None:  # type: ig
     for n in (1, 2, 3):
         write_wav(root / f"g{n}.wav", 0.1)
     with transaction(session_factory) as s:
-        removed = governance.erase_customer(s, wang_id, root, actor=None, reason="GDPR request #17")
+        removed = erasure.erase_customer(s, wang_id, settings, TEST, reason="GDPR request #17")
     assert (removed.recordings, removed.transcripts, removed.calls) == (2, 2, 2)
     assert [p.name for p in root.iterdir()] == ["g3.wav"]
     with session_factory() as s:
@@ -93,7 +105,7 @@ def test_erasure_of_one_customer(session_factory, tmp_path) -> None:  # type: ig
         assert cb.status is CallbackStatus.CANCELLED and cb.number == "[erased]"
         assert [t.text for t in s.scalars(select(Transcript))] == ["words of call 3"]
     with transaction(session_factory) as s:
-        again = governance.erase_customer(s, wang_id, root, actor=None, reason="again")
+        again = erasure.erase_customer(s, wang_id, settings, TEST, reason="again")
     assert not again.any()
     with session_factory() as s:
         rows = s.scalars(select(AuditLog).where(AuditLog.action == "customer_erased")).all()

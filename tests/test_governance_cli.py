@@ -9,11 +9,20 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from callcenter import migrate
+from callcenter import migrations
 from callcenter.cli import main
 from callcenter.db import make_engine, make_session_factory, transaction
 from callcenter.models import (
-    AuditLog, Call, Customer, CustomerPhone, Disposition, JobRun, Party, Queue, Recording, Transcript,
+    AuditLog,
+    Call,
+    Customer,
+    CustomerPhone,
+    Disposition,
+    JobRun,
+    Party,
+    Queue,
+    Recording,
+    Transcript,
 )
 
 from .deskdata import write_wav
@@ -23,7 +32,7 @@ ACTOR = f"cli:{getpass.getuser()}"
 
 
 @pytest.fixture
-def world(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def world(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     rec = tmp_path / "rec"
     for key, value in {
         "CALLCENTER_CONFIG": str(tmp_path / "absent.toml"),
@@ -36,9 +45,9 @@ def world(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type
     }.items():
         monkeypatch.setenv(key, value)
     engine = make_engine(db_url)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     factory = make_session_factory(engine)
-    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=40)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
     with transaction(factory) as s:
         s.add_all([Queue(name="billing"), Queue(name="support")])
         wang = Customer(name="王芳", phones=[CustomerPhone(number="+8613800138000")])
@@ -56,7 +65,7 @@ def world(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type
     engine.dispose()
 
 
-def test_retention_purge_dry_run_then_for_real(world) -> None:  # type: ignore[no-untyped-def]
+def test_retention_purge_dry_run_then_for_real(world) -> None:
     factory, rec, _ = world
     runner = CliRunner()
     dry = runner.invoke(main, ["retention", "purge", "--dry-run"])
@@ -81,7 +90,7 @@ def test_retention_purge_dry_run_then_for_real(world) -> None:  # type: ignore[n
     assert again.exit_code == 0 and "nothing removed" in again.output
 
 
-def test_customer_erase_asks_previews_and_audits(world) -> None:  # type: ignore[no-untyped-def]
+def test_customer_erase_asks_previews_and_audits(world) -> None:
     factory, rec, wang = world
     runner = CliRunner()
     unknown = runner.invoke(main, ["customer", "erase", "999999"])
@@ -106,7 +115,7 @@ def test_customer_erase_asks_previews_and_audits(world) -> None:  # type: ignore
     assert twice.exit_code == 0 and "already erased" in twice.output and "0 recordings" in twice.output
 
 
-def test_report_daily_prints_and_sends(world, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_report_daily_prints_and_sends(world, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     factory, _, _ = world
     with transaction(factory) as s:  # the summary's own fixture day, in fresh queues
         s.query(Transcript).delete()

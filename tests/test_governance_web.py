@@ -16,7 +16,7 @@ def _cells(html: str, table_id: str) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in re.findall(r"<th>([^<]+)</th><td>([^<]+)</td>", body)}
 
 
-def test_erasure_preview_confirm_and_audit(app, shop, session_factory, container) -> None:  # type: ignore[no-untyped-def]
+def test_erasure_preview_confirm_and_audit(app, shop, session_factory, container) -> None:
     recordings = container.settings.recordings_dir()
     ada = app.test_client()
     sign_in(ada, "ada", PASSWORD)
@@ -54,7 +54,7 @@ def test_erasure_preview_confirm_and_audit(app, shop, session_factory, container
     assert "将被删除的内容" in zh.get_data(as_text=True)
 
 
-def test_supervisor_may_look_not_erase_or_purge(app, shop, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_supervisor_may_look_not_erase_or_purge(app, shop, session_factory) -> None:
     sue = app.test_client()
     sign_in(sue, "sue", PASSWORD)
     page = sue.get(f"/admin/erasure/{shop.customer_id}").get_data(as_text=True)
@@ -69,7 +69,7 @@ def test_supervisor_may_look_not_erase_or_purge(app, shop, session_factory) -> N
         assert s.get(Customer, shop.customer_id).erased_at is None
 
 
-def test_retention_page_and_purge_now(app, shop, session_factory, container) -> None:  # type: ignore[no-untyped-def]
+def test_retention_page_and_purge_now(app, shop, session_factory, container) -> None:
     container.settings.retention.queues = {"sales": container.settings.retention.default.model_copy(
         update={"recordings_days": 1})}
     ada = app.test_client()

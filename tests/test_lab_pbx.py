@@ -9,13 +9,14 @@ import subprocess
 import time
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from panoramisk import Manager
 
 from callcenter.config import read_lab_secret
-from callcenter.lab import LabPBX
+from callcenter.pbx.lab import LabPBX
 from tests.support.sipp import Agent, Caller, customer, require_tool
 
 pytestmark = pytest.mark.pbx
@@ -42,7 +43,7 @@ def no_agi_server():
     sock.close()
 
 
-async def _ami(lab: LabPBX, secret: str, events: list | None = None) -> Manager:
+async def _ami(lab: LabPBX, secret: str, events: list[dict[str, Any]] | None = None) -> Manager:
     """Log in to the lab's AMI; returns the manager (authenticated or not)."""
     manager = Manager(loop=asyncio.get_running_loop(), host="127.0.0.1", port=5038,
                       username="callcenter", secret=secret, ping_delay=3600,
@@ -62,7 +63,7 @@ async def _ami(lab: LabPBX, secret: str, events: list | None = None) -> Manager:
 def _call_with_events(lab: LabPBX, place_call):
     """Run a blocking SIPp call while recording every AMI event it causes."""
     async def main():
-        events: list[dict] = []
+        events: list[dict[str, Any]] = []
         manager = await _ami(lab, read_lab_secret(lab.settings.lab_secret_file), events)
         assert manager.authenticated
         try:
@@ -233,7 +234,7 @@ def test_pressing_9_in_queue_leaves_it_for_a_callback(lab_pbx: LabPBX, tmp_path:
             assert reply.success, reply
 
     async def main():
-        events: list[dict] = []
+        events: list[dict[str, Any]] = []
         manager = await _ami(lab_pbx, read_lab_secret(lab_pbx.settings.lab_secret_file), events)
         try:
             await pause(manager, True)  # nobody answers: the caller waits
@@ -266,7 +267,7 @@ def test_callback_originate_dials_only_the_filtered_number(lab_pbx: LabPBX, tmp_
     phone = customer(tmp_path)
 
     async def main():
-        events: list[dict] = []
+        events: list[dict[str, Any]] = []
         manager = await _ami(lab_pbx, read_lab_secret(lab_pbx.settings.lab_secret_file), events)
         try:
             with agent, phone:

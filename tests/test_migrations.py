@@ -5,14 +5,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from callcenter import migrate
+from callcenter import migrations
 from callcenter.db import make_engine
 from callcenter.models import Base
 
 
 def test_migrations_match_models(db_url: str) -> None:
     engine = make_engine(db_url)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
         assert compare_metadata(ctx, Base.metadata) == []
@@ -22,15 +22,15 @@ def test_migrations_match_models(db_url: str) -> None:
 
 def test_downgrade_then_upgrade_again(db_url: str) -> None:
     engine = make_engine(db_url)
-    migrate.upgrade(engine)
-    migrate.downgrade(engine, "base")
+    migrations.upgrade(engine)
+    migrations.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     assert "calls" in inspect(engine).get_table_names()
     engine.dispose()
 
 
-def test_sqlite_runs_in_wal_with_busy_timeout(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_sqlite_runs_in_wal_with_busy_timeout(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

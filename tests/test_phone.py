@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from callcenter.phone import InvalidNumber, display, to_e164, try_e164
+from callcenter.calls.numbers import InvalidNumber, display, to_e164, try_e164
 
 
 @pytest.mark.parametrize(
@@ -21,7 +21,8 @@ def test_normalises_to_e164(raw: str, region: str, expected: str) -> None:
     assert to_e164(raw, region) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "12", "abc", "${EXTEN}", "$[1+1]", "100\r\nAction: Originate", "+1 202 555 0143\n", None])
+@pytest.mark.parametrize("raw", ["", "12", "abc", "${EXTEN}", "$[1+1]", "100\r\nAction: Originate",
+                                 "+1 202 555 0143\n", None])
 def test_refuses_what_is_not_a_number(raw: str | None) -> None:
     with pytest.raises(InvalidNumber):
         to_e164(raw)

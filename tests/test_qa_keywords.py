@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import select
 
-from callcenter import scorecards
+from callcenter.access.audit import Actor
 from callcenter.db import transaction
+from callcenter.events import EventError, TranscriptReady
 from callcenter.models import AuditLog, Call, CallTag, KeywordRule, Ticket, TicketChange, User
-from callcenter.transcribe import keywords
+from callcenter.qa import rules as keywords
+from callcenter.qa import scorecards
 
 from .deskdata import PASSWORD
 from .qadata import REFUND_CALL, add_transcript, turn
+from .support.rows import row
 from .webtools import csrf_token, sign_in
 
 
@@ -24,8 +28,8 @@ def test_phrases_match_whole_words_in_a_row_within_a_turn() -> None:
     rule = keywords.clean_rule(" Refunds ", ["Refund!", "money back", "", "refund"], "Refund", "resolution", "fail")
     assert rule == {"name": "Refunds", "phrases": ["refund", "money back"], "tag": "refund",
                     "scorecard_item": "resolution", "mark": "fail"}
-    for bad in (("", ["x"], "t", None, "fail"), ("n", ["!!"], "t", None, "fail"), ("n", ["x"], "two words", None, "fail"),
-                ("n", ["x"], "t", None, "maybe")):
+    for bad in (("", ["x"], "t", None, "fail"), ("n", ["!!"], "t", None, "fail"),
+                ("n", ["x"], "two words", None, "fail"), ("n", ["x"], "t", None, "maybe")):
         try:
             keywords.clean_rule(*bad)
         except keywords.RuleError:
@@ -33,7 +37,7 @@ def test_phrases_match_whole_words_in_a_row_within_a_turn() -> None:
         raise AssertionError(f"accepted {bad}")
 
 
-def _rule(session_factory, phrases: list[str], tag: str, item: str | None = None) -> int:  # type: ignore[no-untyped-def]
+def _rule(session_factory, phrases: list[str], tag: str, item: str | None = None) -> int:
     with transaction(session_factory) as s:
         rule = KeywordRule(**keywords.clean_rule(tag, phrases, tag, item, "fail"))
         s.add(rule)
@@ -41,15 +45,16 @@ def _rule(session_factory, phrases: list[str], tag: str, item: str | None = None
         return rule.id
 
 
-def _link_ticket(session_factory, call_id: int, number: str) -> int:  # type: ignore[no-untyped-def]
+def _link_ticket(session_factory, call_id: int, number: str) -> int:
     with transaction(session_factory) as s:
         ticket = s.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket is not None
         ticket.origin_call_id = call_id
-        s.get(Call, call_id).ticket_id = ticket.id
+        row(s, Call, call_id).ticket_id = ticket.id
         return ticket.id
 
 
-def test_rules_tag_the_call_and_its_ticket_once(container, shop) -> None:  # type: ignore[no-untyped-def]
+def test_rules_tag_the_call_and_its_ticket_once(container, shop) -> None:
     sf = container.session_factory
     add_transcript(container, shop.call_id)
     ticket_id = _link_ticket(sf, shop.call_id, shop.ticket_number)
@@ -57,7 +62,7 @@ def test_rules_tag_the_call_and_its_ticket_once(container, shop) -> None:  # typ
     _rule(sf, ["cancel"], "cancel")
     for _ in range(3):  # idempotent however often it runs
         with transaction(sf) as s:
-            keywords.apply_to_call(s, shop.call_id)
+            keywords.apply_to_call(s, container.tickets, shop.call_id)
     with sf() as s:
         tags = s.scalars(select(CallTag).where(CallTag.call_id == shop.call_id)).all()
         assert [(t.tag, [h["start"] for h in t.hits]) for t in tags] == [("refund", [5.5, 12.0])]
@@ -65,18 +70,20 @@ def test_rules_tag_the_call_and_its_ticket_once(container, shop) -> None:  # typ
         changes = s.scalars(select(TicketChange).where(TicketChange.field == "tags")).all()
         assert len(changes) == 1 and changes[0].new_value == "refund"
     with transaction(sf) as s:  # a call without a finished transcript is left alone
-        assert keywords.apply_to_call(s, shop.other_call_id) == []
+        assert keywords.apply_to_call(s, container.tickets, shop.other_call_id) == []
 
 
-def test_transcript_ready_event_tags_through_the_tagger(container, shop) -> None:  # type: ignore[no-untyped-def]
+def test_transcript_ready_event_tags_through_the_tagger(container, shop) -> None:
     sf = container.session_factory
     _rule(sf, ["refund"], "refund")
     tagger = container.tagger()
     tagger.start()
     try:
         transcript_id = add_transcript(container, shop.call_id)
-        container.bus.publish("transcript_ready", {"call_id": "not-an-int"})  # ignored, not fatal
-        container.bus.publish("transcript_ready", {"call_id": shop.call_id, "transcript_id": transcript_id})
+        with pytest.raises(EventError):  # a malformed transcript_ready never reaches the tagger
+            TranscriptReady.from_payload({"call_id": "not-an-int"})
+        container.bus.publish(TranscriptReady(call_id=-1, transcript_id=-1))  # ignored, not fatal
+        container.bus.publish(TranscriptReady(call_id=shop.call_id, transcript_id=transcript_id))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             with sf() as s:
@@ -90,14 +97,14 @@ def test_transcript_ready_event_tags_through_the_tagger(container, shop) -> None
     assert not tagger.alive()
 
 
-def test_rules_page_saves_reapplies_and_pre_marks_the_scorecard(app, container, shop) -> None:  # type: ignore[no-untyped-def]
+def test_rules_page_saves_reapplies_and_pre_marks_the_scorecard(app, container, shop) -> None:
     sf = container.session_factory
     add_transcript(container, shop.call_id)
     add_transcript(container, shop.other_call_id, [turn("caller", "just a question", 0.0)])
     with transaction(sf) as s:
         scorecards.save_version(s, "basic", "Basic", [{"key": "resolution", "label": "Resolved", "weight": 1},
                                                       {"key": "greeting", "label": "Greeted", "weight": 1}],
-                                s.get(User, shop.users["ada"]))
+                                Actor.of(row(s, User, shop.users["ada"])))
     client = app.test_client()
     sign_in(client, "quinn", PASSWORD)
     token = csrf_token(client, "/qa/rules")

@@ -1,15 +1,19 @@
 """QA scorecards: weighted scores and fail-all items (hand-computed), versions, the review form, trends."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
-from callcenter import scorecards
+from callcenter.access.audit import Actor
 from callcenter.db import transaction
 from callcenter.models import AuditLog, Call, QAReview, Scorecard, User
+from callcenter.qa import scorecards
 
 from .deskdata import PASSWORD
 from .qadata import add_transcript
+from .support.rows import row
 from .webtools import csrf_token, sign_in
 
 # identity is worth 2 and fails everything; greeting 3, hold 1.
@@ -44,7 +48,7 @@ def test_weighted_score_and_fail_all(greeting: str, hold: str, identity: str, sc
                                  [{"key": "a", "label": "x", "weight": "nan"}],
                                  [{"key": "a", "label": "x", "weight": 101}],
                                  [{"key": "a", "label": "x"}, {"key": "a", "label": "y"}]])
-def test_bad_items_are_refused(bad: list) -> None:  # type: ignore[type-arg]
+def test_bad_items_are_refused(bad: list[dict[str, Any]]) -> None:
     with pytest.raises(scorecards.ScorecardError):
         scorecards.clean_items(bad)
 
@@ -58,11 +62,11 @@ def test_editor_text_round_trips() -> None:
         scorecards.parse_items("greeting | no weight")
 
 
-def test_versions_keep_old_reviews_meaning(session_factory, shop) -> None:  # type: ignore[no-untyped-def]
+def test_versions_keep_old_reviews_meaning(session_factory, shop) -> None:
     with transaction(session_factory) as s:
-        quinn = s.get(User, shop.users["quinn"])
+        quinn = Actor.of(row(s, User, shop.users["quinn"]))
         v1 = scorecards.save_version(s, "basic", "Basic", ITEMS, quinn)
-        call = s.get(Call, shop.call_id)
+        call = row(s, Call, shop.call_id)
         first = scorecards.review_call(s, call, v1, answers(greeting="pass", hold="fail", identity="pass"), "", quinn)
         assert first.score == 83.3 and first.agent_id == shop.users["ann"]
         # v2 drops "hold" and makes greeting worth 1.
@@ -81,12 +85,12 @@ def test_versions_keep_old_reviews_meaning(session_factory, shop) -> None:  # ty
         assert old.score == 83.3
 
 
-def _card(session_factory, shop) -> int:  # type: ignore[no-untyped-def]
+def _card(session_factory, shop) -> int:
     with transaction(session_factory) as s:
-        return scorecards.save_version(s, "basic", "Basic", ITEMS, s.get(User, shop.users["quinn"])).id
+        return scorecards.save_version(s, "basic", "Basic", ITEMS, Actor.of(row(s, User, shop.users["quinn"]))).id
 
 
-def test_reviewer_fills_the_form_score_is_server_side_and_audited(app, shop, container) -> None:  # type: ignore[no-untyped-def]
+def test_reviewer_fills_the_form_score_is_server_side_and_audited(app, shop, container) -> None:
     card_id = _card(container.session_factory, shop)
     add_transcript(container, shop.call_id)
     client = app.test_client()
@@ -119,7 +123,7 @@ def test_reviewer_fills_the_form_score_is_server_side_and_audited(app, shop, con
         assert len(s.scalars(select(QAReview)).all()) == 1
 
 
-def test_editor_creates_versions_and_needs_csrf(app, shop, container) -> None:  # type: ignore[no-untyped-def]
+def test_editor_creates_versions_and_needs_csrf(app, shop, container) -> None:
     client = app.test_client()
     sign_in(client, "quinn", PASSWORD)
     token = csrf_token(client, "/qa/scorecards")
@@ -141,12 +145,12 @@ def test_editor_creates_versions_and_needs_csrf(app, shop, container) -> None:  
     assert client.get("/qa/scorecards/nope").status_code == 404
 
 
-def test_agent_trend_page_chart_and_csv(app, shop, container) -> None:  # type: ignore[no-untyped-def]
+def test_agent_trend_page_chart_and_csv(app, shop, container) -> None:
     card_id = _card(container.session_factory, shop)
     with transaction(container.session_factory) as s:
-        quinn, card = s.get(User, shop.users["quinn"]), s.get(Scorecard, card_id)
+        quinn, card = Actor.of(row(s, User, shop.users["quinn"])), row(s, Scorecard, card_id)
         for result in ("pass", "fail"):
-            scorecards.review_call(s, s.get(Call, shop.call_id), card,
+            scorecards.review_call(s, row(s, Call, shop.call_id), card,
                                    answers(greeting=result, hold="pass", identity="pass"), "=cmd()", quinn)
     client = app.test_client()
     sign_in(client, "sue", PASSWORD)

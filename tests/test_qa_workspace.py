@@ -6,29 +6,28 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from callcenter.calls import ensure_call
+from callcenter.calls.records import ensure_call
 from callcenter.db import transaction
 from callcenter.models import AuditLog, CallTag, Recording, Transcript
 from callcenter.models.transcripts import TranscriptStatus
-from callcenter.transcribe import sources
 
 from .deskdata import PASSWORD, T0
 from .qadata import add_transcript, turn
 from .webtools import csrf_token, sign_in
 
 
-def signed(app, who: str):  # type: ignore[no-untyped-def]
+def signed(app, who: str):
     client = app.test_client()
     sign_in(client, who, PASSWORD)
     return client
 
 
-def audits(session_factory, action: str) -> list[AuditLog]:  # type: ignore[no-untyped-def]
+def audits(session_factory, action: str) -> list[AuditLog]:
     with session_factory() as s:
         return list(s.scalars(select(AuditLog).where(AuditLog.action == action)))
 
 
-def test_workspace_shows_lanes_words_redactions_and_confidence(app, shop, container) -> None:  # type: ignore[no-untyped-def]
+def test_workspace_shows_lanes_words_redactions_and_confidence(app, shop, container) -> None:
     add_transcript(container, shop.call_id)
     html = signed(app, "quinn").get(f"/qa/calls/{shop.call_id}").get_data(as_text=True)
     assert 'id="qa-audio"' in html and f'src="/qa/calls/{shop.call_id}/audio"' in html
@@ -39,7 +38,7 @@ def test_workspace_shows_lanes_words_redactions_and_confidence(app, shop, contai
     assert "qa.js" in html and "<script>" not in html            # CSP: no inline script
 
 
-def test_pending_failed_and_no_recording_states(app, shop, container) -> None:  # type: ignore[no-untyped-def]
+def test_pending_failed_and_no_recording_states(app, shop, container) -> None:
     client = signed(app, "quinn")
     add_transcript(container, shop.call_id, status=TranscriptStatus.QUEUED)
     assert 'id="state-pending"' in client.get(f"/qa/calls/{shop.call_id}").get_data(as_text=True)
@@ -55,10 +54,10 @@ def test_pending_failed_and_no_recording_states(app, shop, container) -> None:  
     assert client.get("/qa/calls/999999").status_code == 404
 
 
-def test_only_the_redacted_copy_is_served_with_ranges_and_each_listen_audited(app, shop, container) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_redacted_copy_is_served_with_ranges_and_each_listen_audited(app, shop, container) -> None:
     add_transcript(container, shop.call_id, audio_seconds=2.0)
     client = signed(app, "quinn")
-    qa_file = sources.qa_audio_dir(container.settings) / f"call-{shop.call_id}.wav"
+    qa_file = container.settings.qa_audio_dir() / f"call-{shop.call_id}.wav"
     whole = client.get(f"/qa/calls/{shop.call_id}/audio")
     assert whole.status_code == 200 and whole.data == qa_file.read_bytes()
     assert whole.headers["Cache-Control"] == "private, no-store"
@@ -68,11 +67,13 @@ def test_only_the_redacted_copy_is_served_with_ranges_and_each_listen_audited(ap
     assert len(played) == 1 and played[0].object_id == str(shop.call_id)  # a seek is not a new listen
     # A transcript pointing outside the QA folder is never followed.
     with transaction(container.session_factory) as s:
-        s.scalar(select(Transcript).where(Transcript.call_id == shop.call_id)).qa_audio = "../../recordings/x.wav"
+        transcript = s.scalar(select(Transcript).where(Transcript.call_id == shop.call_id))
+        assert transcript is not None
+        transcript.qa_audio = "../../recordings/x.wav"
     assert client.get(f"/qa/calls/{shop.call_id}/audio").status_code == 404
 
 
-def test_agents_see_only_their_own_calls_and_refusals_are_audited(app, shop, container) -> None:  # type: ignore[no-untyped-def]
+def test_agents_see_only_their_own_calls_and_refusals_are_audited(app, shop, container) -> None:
     add_transcript(container, shop.call_id)
     add_transcript(container, shop.other_call_id)
     ann = signed(app, "ann")
@@ -92,7 +93,7 @@ def test_agents_see_only_their_own_calls_and_refusals_are_audited(app, shop, con
     assert f"/qa/calls/{shop.call_id}#" in hits and f"/qa/calls/{shop.other_call_id}#" not in hits
 
 
-def _calls(container, shop) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _calls(container, shop) -> dict[str, int]:
     """Three more transcribed calls on different days, agents and queues."""
     ids = {}
     with transaction(container.session_factory) as s:
@@ -107,7 +108,7 @@ def _calls(container, shop) -> dict[str, int]:  # type: ignore[no-untyped-def]
     return ids
 
 
-def test_search_filters_by_words_agent_queue_tag_and_dates(app, shop, container) -> None:  # type: ignore[no-untyped-def]
+def test_search_filters_by_words_agent_queue_tag_and_dates(app, shop, container) -> None:
     ids = _calls(container, shop)
     client = signed(app, "ada")
 
@@ -132,7 +133,7 @@ def test_search_filters_by_words_agent_queue_tag_and_dates(app, shop, container)
 
 @pytest.mark.parametrize("query", ["%", "_", "\\", "100%_off\\", "a\x00b", "'; DROP TABLE calls; --",
                                    "x" * 100_000, " ".join(["cancel"] * 500), "${jndi}", "<script>alert(1)</script>"])
-def test_odd_and_huge_search_strings_are_answered_safely(app, shop, container, query: str) -> None:  # type: ignore[no-untyped-def]
+def test_odd_and_huge_search_strings_are_answered_safely(app, shop, container, query: str) -> None:
     _calls(container, shop)
     client = signed(app, "quinn")
     for days in ({"from": "0001-01-01", "to": "9999-12-31"}, {"from": "2026-13-45", "to": "yesterday"}):
@@ -146,7 +147,7 @@ def test_odd_and_huge_search_strings_are_answered_safely(app, shop, container, q
     assert ("search-results" in html) is expected_hits
 
 
-def test_api_search_and_transcript(client, shop, container) -> None:  # type: ignore[no-untyped-def]
+def test_api_search_and_transcript(client, shop, container) -> None:
     add_transcript(container, shop.call_id)
     add_transcript(container, shop.other_call_id, status=TranscriptStatus.RUNNING)
     with transaction(container.session_factory) as s:
@@ -168,10 +169,10 @@ def test_api_search_and_transcript(client, shop, container) -> None:  # type: ig
     assert "/api/v1/transcripts/search" in paths and "/api/v1/calls/{call_id}/transcript" in paths
 
 
-def test_the_workspace_and_search_speak_chinese(app, shop, container) -> None:  # type: ignore[no-untyped-def]
+def test_the_workspace_and_search_speak_chinese(app, shop, container) -> None:
     add_transcript(container, shop.call_id)
     client = signed(app, "quinn")
     client.post("/language", data={"lang": "zh", "csrf_token": csrf_token(client, "/qa/")})
     page = client.get(f"/qa/calls/{shop.call_id}").get_data(as_text=True)
-    assert "通话 %d" % shop.call_id in page and "质检" in page and "[已删除]" in page and "置信度 50%" in page
+    assert f"通话 {shop.call_id}" in page and "质检" in page and "[已删除]" in page and "置信度 50%" in page
     assert "搜索通话内容" in client.get("/qa/").get_data(as_text=True)

@@ -5,21 +5,33 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from callcenter import reports, tickets
+from callcenter.access.audit import Actor
 from callcenter.db import transaction
 from callcenter.models import (
-    Call, Callback, CallbackSource, CallbackStatus, Disposition, Queue, Survey, SurveyChannel, SurveyStatus,
-    Ticket, User,
+    Call,
+    Callback,
+    CallbackSource,
+    CallbackStatus,
+    Disposition,
+    Queue,
+    Survey,
+    SurveyChannel,
+    SurveyStatus,
+    User,
 )
-from callcenter.topics import cluster
+from callcenter.reporting import figures as reports
+from callcenter.reporting.topics import cluster
+from tests.support import services
+from tests.support.rows import row
+from tests.support.services import TEST
 
 from .webtools import make_user
 
-MON = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)  # a Monday
+MON = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)  # a Monday
 M = dt.timedelta(minutes=1)
 
 
-def _seed(session_factory):  # type: ignore[no-untyped-def]
+def _seed(session_factory):
     a = make_user(session_factory, "agent_a", "agent")
     b = make_user(session_factory, "agent_b", "agent")
     with transaction(session_factory) as s:
@@ -27,7 +39,7 @@ def _seed(session_factory):  # type: ignore[no-untyped-def]
         s.add_all([support, sales])
         s.flush()
 
-        def call(n, disp, wait=None, talk=None, queue=support, agent=None, at=MON):  # type: ignore[no-untyped-def]
+        def call(n, disp, wait=None, talk=None, queue=support, agent=None, at=MON):
             c = Call(pbx="lab", linkedid=f"r.{n}", started_at=at, disposition=disp, wait_seconds=wait,
                      talk_seconds=talk, queue_id=queue.id, agent_id=agent)
             s.add(c)
@@ -42,22 +54,23 @@ def _seed(session_factory):  # type: ignore[no-untyped-def]
         c6 = call(6, Disposition.ANSWERED, 5, 300, queue=sales, agent=b, at=MON + 60 * M)
         call(7, Disposition.ANSWERED, 1, 50, at=MON + dt.timedelta(days=2))  # outside the period
         c8 = call(8, Disposition.ANSWERED, 1, 50, at=MON + dt.timedelta(days=3))  # a follow-up, later
-        actor = s.get(User, a)
-        t1 = tickets.create(s, actor=actor, call=c1, subject="Router down no internet")
-        t2 = tickets.create(s, actor=actor, call=c2, subject="no internet since morning router red")
-        t3 = tickets.create(s, actor=actor, subject="refund for double charge")
-        t4 = tickets.create(s, actor=actor, subject="double charge on invoice want refund")
+        actor = Actor.of(row(s, User, a))
+        tickets = services.tickets()
+        t1 = tickets.create(s, actor, call=c1, subject="Router down no internet")
+        t2 = tickets.create(s, actor, call=c2, subject="no internet since morning router red")
+        t3 = tickets.create(s, actor, subject="refund for double charge")
+        t4 = tickets.create(s, actor, subject="double charge on invoice want refund")
         for t, minutes in ((t1, 1), (t2, 3)):
             t.created_at, t.first_responded_at = MON, MON + minutes * M
         for t in (t3, t4):
             t.created_at = MON
         t4.origin_call_id = c6.id  # a call ticket that will be reopened
-        tickets.attach_call(s, t2, c8, actor=actor)  # t2 needed a second call
+        tickets.attach_call(s, t2, c8, actor)  # t2 needed a second call
         c6.ticket_id = t4.id
         for t in (t1, t2, t4):
-            tickets.change(s, t, status="resolved")
-        tickets.change(s, t4, status="open")
-        tickets.change(s, t4, status="resolved")
+            tickets.change(s, t, TEST, status="resolved")
+        tickets.change(s, t4, TEST, status="open")
+        tickets.change(s, t4, TEST, status="resolved")
         for score, agent, call_ in ((5, a, c1), (3, a, c2), (4, b, c6)):
             s.add(Survey(channel=SurveyChannel.IVR, status=SurveyStatus.COMPLETED, score=score, agent_id=agent,
                          call_id=call_.id, completed_at=MON + 10 * M))
@@ -69,7 +82,7 @@ def _seed(session_factory):  # type: ignore[no-untyped-def]
     return a, b
 
 
-def test_figures_match_hand_computation(session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_figures_match_hand_computation(session_factory) -> None:
     a, _ = _seed(session_factory)
     f = reports.ReportFilter(start=MON - dt.timedelta(hours=1), end=MON + dt.timedelta(days=1))
     with session_factory() as s:
@@ -104,13 +117,15 @@ def test_topics_group_similar_issues() -> None:
     assert "internet" in topics[0].terms
 
 
-def test_reports_page_and_csv(client, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_reports_page_and_csv(client, session_factory) -> None:
     from .webtools import sign_in
 
     _seed(session_factory)
     make_user(session_factory, "boss", "supervisor")
     with transaction(session_factory) as s:
-        s.scalar(select(User).where(User.username == "agent_b")).display_name = '=HYPERLINK("http://evil")'
+        agent_b = s.scalar(select(User).where(User.username == "agent_b"))
+        assert agent_b is not None
+        agent_b.display_name = '=HYPERLINK("http://evil")'
     sign_in(client, "agent_a")
     assert client.get("/reports/").status_code == 403
     client.post("/auth/logout", data={"csrf_token": ""})

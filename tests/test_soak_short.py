@@ -18,7 +18,7 @@ from tests.support.sipp import require_tool
 pytestmark = pytest.mark.pbx
 
 
-def test_twenty_calls_with_bridge_and_database_faults_lose_nothing(  # type: ignore[no-untyped-def]
+def test_twenty_calls_with_bridge_and_database_faults_lose_nothing(
         lab_pbx, tmp_path: Path) -> None:
     require_tool("sipp")
     require(PrivatePostgres.available() is None, "PostgreSQL server binaries (initdb)")

@@ -9,25 +9,27 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from callcenter import summary, summary_mail
 from callcenter.config import Settings, SummarySettings
 from callcenter.db import transaction
-from callcenter.dispatch import daily, jobs
+from callcenter.dispatch import daily
+from callcenter.dispatch import runtime as dispatch_runtime
 from callcenter.dispatch import scheduler as sched
 from callcenter.dispatch.service import build_runtime
 from callcenter.models import AuditLog, JobRun, SchedulerJob, User
+from callcenter.reporting import daily as summary
+from callcenter.reporting import mail as summary_mail
 
 from .support.summary_world import DAY, EXPECTED, ZONE, parts, seed, smtp_server, table_of
 from .webtools import make_user, sign_in
 
 
-def _with_summary(settings: Settings, port: int, **extra) -> Settings:  # type: ignore[no-untyped-def]
+def _with_summary(settings: Settings, port: int, **extra) -> Settings:
     cfg = SummarySettings(enabled=True, smtp_host="127.0.0.1", smtp_port=port, sender="cc@example.com",
                           smtp_password="never-shown", **extra)
     return settings.model_copy(update={"summary": cfg, "timezone": ZONE})
 
 
-def _supervisors(session_factory) -> None:  # type: ignore[no-untyped-def]
+def _supervisors(session_factory) -> None:
     """Two supervisors with addresses (en, zh); an agent and a former supervisor get nothing."""
     for name, role in (("sue", "supervisor"), ("sam", "supervisor"), ("ann", "agent"), ("old", "supervisor")):
         make_user(session_factory, name, role)
@@ -38,7 +40,7 @@ def _supervisors(session_factory) -> None:  # type: ignore[no-untyped-def]
             user.is_active = user.username != "old"
 
 
-def test_figures_match_hand_computation(session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_figures_match_hand_computation(session_factory) -> None:
     seed(session_factory)
     with session_factory() as s:
         built = summary.build(s, DAY, ZONE)
@@ -49,7 +51,7 @@ def test_figures_match_hand_computation(session_factory) -> None:  # type: ignor
     assert "<th>Whole centre</th><th>sales</th><th>support</th>" in html and "66.7 %" in html
 
 
-def test_sent_through_real_smtp_in_each_language(session_factory, settings) -> None:  # type: ignore[no-untyped-def]
+def test_sent_through_real_smtp_in_each_language(session_factory, settings) -> None:
     seed(session_factory)
     _supervisors(session_factory)
     with smtp_server() as (inbox, port):
@@ -74,12 +76,12 @@ def test_sent_through_real_smtp_in_each_language(session_factory, settings) -> N
     assert "never-shown" not in str(cfg.redacted())
 
 
-def test_smtp_refusal_is_a_clear_error_and_recorded(session_factory, settings) -> None:  # type: ignore[no-untyped-def]
+def test_smtp_refusal_is_a_clear_error_and_recorded(session_factory, settings) -> None:
     _supervisors(session_factory)
     from .support.summary_world import free_port
 
     cfg = _with_summary(settings, free_port())  # nothing listens there
-    with pytest.raises(summary_mail.SummaryError, match="SMTP 127.0.0.1"):
+    with pytest.raises(summary_mail.SummaryError, match=r"SMTP 127.0.0.1"):
         summary_mail.send_once(session_factory, cfg, DAY)
     with session_factory() as s:
         run = s.scalar(select(JobRun).where(JobRun.key == "summary:2026-11-23"))
@@ -90,35 +92,35 @@ def test_smtp_refusal_is_a_clear_error_and_recorded(session_factory, settings) -
 
 
 @pytest.fixture
-def runtime(container):  # type: ignore[no-untyped-def]
+def runtime(container):
     """The active dispatcher's runtime with a real (paused) scheduler on the database's job store."""
-    clock = {"now": dt.datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo(ZONE)).astimezone(dt.timezone.utc)}
+    clock = {"now": dt.datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo(ZONE)).astimezone(dt.UTC)}
     made = []
 
-    def make(settings: Settings) -> jobs.Runtime:
+    def make(settings: Settings) -> dispatch_runtime.Runtime:
         scheduler = sched.build(container.engine, settings.dispatch.scheduler)
         # The test plays the executor: due jobs (the fixture's days are in the past) are run by hand,
         # never by the scheduler's thread, not even while it shuts down.
-        scheduler._process_jobs = lambda: None  # type: ignore[method-assign]
+        scheduler._process_jobs = lambda: None
         scheduler.start(paused=True)
-        rt = build_runtime(settings, container.engine, container.session_factory, scheduler, None, None, None,
-                           clock=lambda: clock["now"])
-        jobs.install(rt)
+        rt = build_runtime(settings, container.engine, container.session_factory, scheduler, None, None,
+                           container.callbacks, clock=lambda: clock["now"])
+        dispatch_runtime.install(rt)
         made.append(scheduler)
         return rt
 
     yield make, clock
-    jobs.install(None)
+    dispatch_runtime.install(None)
     for scheduler in made:
         if scheduler.running:
             scheduler.shutdown(wait=False)
 
 
-def _next_runs(engine) -> dict[str, dt.datetime]:  # type: ignore[no-untyped-def]
-    return dict(sched.queued(engine))  # type: ignore[arg-type]
+def _next_runs(engine) -> dict[str, dt.datetime | None]:
+    return dict(sched.queued(engine))
 
 
-def test_daily_jobs_run_once_per_day_across_restarts(session_factory, settings, container, runtime) -> None:  # type: ignore[no-untyped-def]
+def test_daily_jobs_run_once_per_day_across_restarts(session_factory, settings, container, runtime) -> None:
     make, clock = runtime
     seed(session_factory)
     _supervisors(session_factory)
@@ -135,8 +137,8 @@ def test_daily_jobs_run_once_per_day_across_restarts(session_factory, settings, 
         assert len(inbox.messages) == 2  # sue and sam, the 23rd's figures
         assert table_of(parts(inbox.to("sue@example.com")[0])[0]) == EXPECTED
         nxt = _next_runs(container.engine)
-        assert nxt[daily.SUMMARY_JOB] == dt.datetime(2026, 11, 24, 23, 0, tzinfo=dt.timezone.utc)  # 07:00 on the 25th
-        assert nxt[daily.PURGE_JOB] == dt.datetime(2026, 11, 24, 19, 30, tzinfo=dt.timezone.utc)  # 03:30 on the 25th
+        assert nxt[daily.SUMMARY_JOB] == dt.datetime(2026, 11, 24, 23, 0, tzinfo=dt.UTC)  # 07:00 on the 25th
+        assert nxt[daily.PURGE_JOB] == dt.datetime(2026, 11, 24, 19, 30, tzinfo=dt.UTC)  # 03:30 on the 25th
         # A restart whose job store lost the jobs: the day is claimed, so they wait for tomorrow.
         rt.scheduler.shutdown(wait=False)
         with transaction(session_factory) as s:
@@ -160,14 +162,14 @@ def test_daily_jobs_run_once_per_day_across_restarts(session_factory, settings, 
         assert purge_audit == []  # no policy set: nothing removed, nothing to audit
 
 
-def test_disabled_summary_is_not_scheduled(settings, container, runtime) -> None:  # type: ignore[no-untyped-def]
+def test_disabled_summary_is_not_scheduled(settings, container, runtime) -> None:
     make, _ = runtime
     rt = make(settings.model_copy(update={"timezone": ZONE}))
     daily.plan(rt)
     assert set(_next_runs(container.engine)) == {daily.PURGE_JOB}
 
 
-def test_daily_page(client, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_daily_page(client, session_factory) -> None:
     seed(session_factory)
     _supervisors(session_factory)
     client.application.extensions["container"].settings.timezone = ZONE
@@ -184,18 +186,19 @@ def test_daily_page(client, session_factory) -> None:  # type: ignore[no-untyped
     assert "No calls or tickets on this day." in empty
 
 
-def _outcome(session_factory, key: str) -> str | None:  # type: ignore[no-untyped-def]
+def _outcome(session_factory, key: str) -> str | None:
     with session_factory() as s:
-        return s.scalar(select(JobRun.outcome).where(JobRun.key == key))
+        outcome: str | None = s.scalar(select(JobRun.outcome).where(JobRun.key == key))
+        return outcome
 
 
-def test_real_dispatchers_send_the_day_once_across_failover(db_url, container, session_factory, tmp_path,  # type: ignore[no-untyped-def]
+def test_real_dispatchers_send_the_day_once_across_failover(db_url, container, session_factory, tmp_path,
                                                             monkeypatch) -> None:
     """`callcenter dispatcher` processes: the active one sends the missed day at once; its successor does not."""
     from .test_dispatch_service import Dispatcher, wait_for
 
     _supervisors(session_factory)
-    yesterday = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).date()
+    yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).date()
     with smtp_server() as (inbox, port):
         for key, value in {"CALLCENTER_SUMMARY__ENABLED": "true", "CALLCENTER_SUMMARY__SMTP_PORT": str(port),
                            "CALLCENTER_SUMMARY__SEND_AT": "00:00", "CALLCENTER_SUMMARY__TIMEZONE": "UTC"}.items():

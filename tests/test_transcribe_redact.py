@@ -6,16 +6,17 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from callcenter.ticket_numbers import luhn_valid
+from callcenter.tickets.numbers import luhn_valid
 from callcenter.transcribe import audio, pipeline, redact
 from callcenter.transcribe.numbers import digit_runs
-from callcenter.transcribe.speakers import merge, text_of
+from callcenter.transcribe.recognize import Word
+from callcenter.transcribe.speakers import Turn, merge, text_of
 
 CARD = "4111111111111111"
 EN_DIGITS = "zero one two three four five six seven eight nine".split()
 
 
-def timed(words: list[str], start: float = 0.0, step: float = 0.4) -> list[dict]:
+def timed(words: list[str], start: float = 0.0, step: float = 0.4) -> list[Word]:
     return [{"w": w, "start": round(start + i * step, 3), "end": round(start + i * step + 0.3, 3),
              "conf": 0.9} for i, w in enumerate(words)]
 
@@ -39,7 +40,7 @@ def test_card_spans_need_luhn_and_a_card_prefix() -> None:
     assert redact.card_spans("4111") == []
 
 
-def spoken_card_turns() -> list[dict]:
+def spoken_card_turns() -> list[Turn]:
     caller = timed(["my", "card", "is"] + [EN_DIGITS[int(d)] for d in CARD] + ["thanks"], start=2.0)
     agent = timed(["go", "ahead"], start=0.5) + timed(["thank", "you"], start=12.0)
     return merge({"caller": caller, "agent": agent})

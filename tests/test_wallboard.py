@@ -5,16 +5,17 @@ import datetime as dt
 
 import pytest
 
-from callcenter import tickets
-from callcenter.calls import ensure_call
+from callcenter.calls.records import ensure_call
 from callcenter.db import transaction
-from callcenter.models import Callback, CallbackSource, Disposition, Queue, utcnow
+from callcenter.events import AgentStateChanged
+from callcenter.models import Callback, CallbackSource, Disposition, utcnow
 
 from .deskdata import PASSWORD, build
+from .support import services
 from .support.browser import screenshot, sign_in
 
 
-def test_snapshot_counts(container, shop) -> None:  # type: ignore[no-untyped-def]
+def test_snapshot_counts(container, shop) -> None:
     board = container and __import__("web.wallboard.state", fromlist=["Wallboard"]).Wallboard(
         container.bus, container.session_factory)
     now = utcnow()
@@ -23,10 +24,10 @@ def test_snapshot_counts(container, shop) -> None:  # type: ignore[no-untyped-de
         ensure_call(s, "lab", "w.2", queue_name="support", queued_at=now - dt.timedelta(seconds=10))
         ensure_call(s, "lab", "w.3", queue_name="support", started_at=now, disposition=Disposition.ABANDONED_QUEUE,
                     status="complete")
-        t = tickets.create(s, subject="late one")
+        t = container.tickets.create(s, services.TEST, subject="late one")
         t.first_response_due_at = now - dt.timedelta(minutes=5)
         s.add(Callback(number="+12025550143", source=CallbackSource.IVR, due_at=now - dt.timedelta(minutes=1)))
-    container.bus.publish("agent_state_changed", {"pbx": "lab", "interface": "PJSIP/agent1001", "state": "on_call"})
+    container.bus.publish(AgentStateChanged(pbx="lab", interface="PJSIP/agent1001", state="on_call"))
     import time
 
     deadline = time.time() + 5
@@ -43,7 +44,7 @@ def test_snapshot_counts(container, shop) -> None:  # type: ignore[no-untyped-de
 
 
 @pytest.mark.browser
-def test_wallboard_in_chromium(browser, live_server, live_container) -> None:  # type: ignore[no-untyped-def]
+def test_wallboard_in_chromium(browser, live_server, live_container) -> None:
     build(live_container.session_factory, live_container.settings.recordings_dir())
     with transaction(live_container.session_factory) as s:
         ensure_call(s, "lab", "w.9", queue_name="support", queued_at=utcnow() - dt.timedelta(seconds=75))
@@ -51,8 +52,7 @@ def test_wallboard_in_chromium(browser, live_server, live_container) -> None:  #
     sign_in(page, live_server, "sue", PASSWORD)
     page.goto(f"{live_server}/wallboard/")
     page.wait_for_selector(".wb-queue.busy", timeout=10000)
-    live_container.bus.publish("agent_state_changed", {"pbx": "lab", "interface": "PJSIP/agent1001",
-                                                       "state": "ringing"})
+    live_container.bus.publish(AgentStateChanged(pbx="lab", interface="PJSIP/agent1001", state="ringing"))
     page.wait_for_selector("tr.state-ringing", timeout=10000)
     busy = page.inner_text(".wb-queue.busy")
     assert "SUPPORT" in busy.upper() and "1:1" in busy  # one waiting, 1:15+ longest wait

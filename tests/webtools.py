@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from callcenter import accounts
+from callcenter.access import accounts
 from callcenter.db import transaction
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -28,7 +28,8 @@ def main() -> int:
     missing = []
     for msg in template:
         if msg.id:
-            msg.string = known.get(msg.id, "")
+            # zh.toml keys are single msgids; a plural message (a tuple of ids) has no entry there.
+            msg.string = known.get(msg.id, "") if isinstance(msg.id, str) else ""
             if not msg.string:
                 missing.append(msg.id)
     template.locale = "zh"

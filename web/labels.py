@@ -1,8 +1,12 @@
 """Display names for stored codes (translatable; the database keeps the code)."""
+from __future__ import annotations
+
 from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+from callcenter.forms.schema import Choice, FieldSpec
 
 ROLES = {"agent": _l("Agent"), "supervisor": _l("Supervisor"), "qa": _l("QA reviewer"), "admin": _l("Administrator")}
 STATUSES = {"new": _l("New"), "open": _l("Open"), "pending": _l("Waiting on customer"),
@@ -20,16 +24,16 @@ def _zh() -> bool:
     return str(get_locale()) == "zh"
 
 
-def choice(choices: list[Any], value: str) -> str:
+def choice(choices: list[Choice], value: str) -> str:
     for c in choices:
         if c.value == value:
             return c.label_zh if _zh() and c.label_zh else c.label
     return value
 
 
-def answer(field: Any, value: Any) -> str:
+def answer(field: FieldSpec, value: Any) -> str:
     """A stored form answer as the reader should see it (labels, not codes)."""
-    from callcenter.phone import display
+    from callcenter.calls.numbers import display
 
     if field.type in ("choice", "multichoice"):
         values = value if isinstance(value, list) else [value]

@@ -4,15 +4,19 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from flask import Flask
 from waitress.server import create_server
 
-from callcenter.services import Service
+from callcenter.runner import Service
+from callcenter.wiring import Container
+
+from . import create_app
 
 
 class WSGIService(Service):
     name = "web"
 
-    def __init__(self, app: Any, host: str, port: int, threads: int = 16,
+    def __init__(self, app: Flask, host: str, port: int, threads: int = 16,
                  connection_limit: int = 1024) -> None:
         self.app = app
         self.host, self.port, self.threads = host, port, threads
@@ -28,7 +32,7 @@ class WSGIService(Service):
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        hub = getattr(self.app, "extensions", {}).get("pops")
+        hub = self.app.extensions.get("pops")
         if hub is not None:
             hub.close_streams()  # open desk streams end now instead of at their next keepalive
         if self._server is not None:
@@ -43,3 +47,9 @@ class WSGIService(Service):
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+
+def web_service(container: Container) -> WSGIService:
+    """The web UI and API of this container, served as configured in ``[web]``."""
+    web = container.settings.web
+    return WSGIService(create_app(container), web.host, web.port, web.threads, web.connection_limit)

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import BinaryIO, Callable
+from collections.abc import Callable
+from typing import BinaryIO
 
 from asterisk.agi import AGI, AGIAppError, AGIHangup, AGIInvalidCommand, AGIResultHangup, AGIUnknownError
 
+from ..pbx.values import MAX_VALUE
 from . import safe
 
 MAX_LINE = 65536  # a base64-encoded caller name stays far below this
@@ -146,7 +148,7 @@ class Channel(AGI):
         return self.get_result()
 
     # -- what handlers use ---------------------------------------------------------
-    def read(self, name: str, limit: int = safe.MAX_VALUE) -> str:
+    def read(self, name: str, limit: int = MAX_VALUE) -> str:
         """A channel variable or function value, however hostile its content."""
         answer = self.execute("GET FULL VARIABLE", safe.quote(safe.read_expression(name)))
         return safe.decode(answer["result"][1], limit)
@@ -161,7 +163,7 @@ class Channel(AGI):
         if the caller hung up instead, the next command says so.
         """
         try:
-            return self.stream_file(prompt, escape_digits=escape)
+            return str(self.stream_file(prompt, escape_digits=escape))
         except AGIHangup:
             raise
         except AGIAppError:

@@ -21,11 +21,12 @@ import time
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from .. import retry
 from .request import Request, sqlite_turn
 
 log = logging.getLogger(__name__)
 # A database restart or fail-over takes a minute or two; the writes wait
-# that long (with a growing pause, at most 5 s) rather than be dropped.
+# that long (with a growing pause, at most 5 s: ``callcenter.retry``) rather than be dropped.
 GIVE_UP_AFTER = 600.0
 
 
@@ -61,7 +62,7 @@ class DeferredWrites:
         self._queue.put(None)  # the stop marker is for every writer
 
     def _write(self, request: Request) -> None:
-        started, attempt = time.monotonic(), 0
+        started, attempt, backoff = time.monotonic(), 0, retry.Backoff(0.2, 5.0)
         while True:
             try:
                 with self.session_factory() as db, sqlite_turn(db), db.begin():
@@ -79,7 +80,7 @@ class DeferredWrites:
                     return
                 log.warning("%s: storing what the caller did failed (attempt %d), retrying: %s", request.name,
                             attempt, str(exc).splitlines()[0])
-                time.sleep(min(5.0, 0.2 * 2 ** min(attempt, 5)))
+                time.sleep(backoff.next())
             except Exception:
                 log.exception("%s: storing what the caller did failed", request.name)
                 return

@@ -15,8 +15,9 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session
 
-from ..calls import ensure_call, find_call
+from ..calls.records import ensure_call, find_call
 from ..config import IVRSettings, Settings
+from ..db import is_postgres
 from ..models import Call
 from . import safe
 from . import variables as var
@@ -33,7 +34,7 @@ _SQLITE_TURN = threading.Lock()
 
 def sqlite_turn(db: Session) -> contextlib.AbstractContextManager[object]:
     """This process's turn to write, on SQLite; nothing to wait for elsewhere."""
-    return _SQLITE_TURN if db.get_bind().dialect.name == "sqlite" else contextlib.nullcontext()
+    return contextlib.nullcontext() if is_postgres(db) else _SQLITE_TURN
 
 
 class DialplanBreak(Exception):

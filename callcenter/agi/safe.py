@@ -12,25 +12,19 @@ passes ``command_line`` below, which accepts only:
   (how we *read* channel variables: base64-encoded by Asterisk itself, so a
   value with a newline can never split a response line).
 
-Text we store (caller name, raw caller ID) goes through ``inert``.
+The checks themselves are ``callcenter.pbx.values``, shared with the AMI actions;
+text we store (caller name, raw caller ID) goes through its ``inert``.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import re
-import unicodedata
 
-MAX_VALUE = 1024
+from ..pbx.values import MAX_VALUE, UnsafeValue, checked, has_control
 
-_FORBIDDEN = re.compile(r'["\\]|\$\{|\$\[')
 _TOKEN = re.compile(r"^[A-Za-z0-9_./:,#*+@=-]{0,200}$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\([A-Za-z0-9_]*\))?$")
-_EXPRESSION_MARKS = re.compile(r"\$(?=[{\[])")
-
-
-class UnsafeValue(ValueError):
-    """A value that must not reach Asterisk; the handler cannot go on with it."""
 
 
 class Quoted(str):
@@ -39,24 +33,6 @@ class Quoted(str):
 
 class Trusted(str):
     """A dialplan expression built here from constants, never from input."""
-
-
-def _has_control(text: str) -> bool:
-    return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text)
-
-
-def checked(value: object) -> str:
-    """The value as text, or UnsafeValue if it could inject or be evaluated."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise UnsafeValue(f"not a text or integer value: {type(value).__name__}")
-    text = str(value)
-    if len(text) > MAX_VALUE:
-        raise UnsafeValue("value too long")
-    if _has_control(text):
-        raise UnsafeValue("control character (CR/LF ...) in value")
-    if _FORBIDDEN.search(text):
-        raise UnsafeValue("quote, backslash or dialplan expression in value")
-    return text
 
 
 def quote(value: object) -> Quoted:
@@ -73,7 +49,7 @@ def variable_name(name: str) -> str:
 
 def read_expression(name: str) -> Trusted:
     """``${BASE64_ENCODE(${NAME})}``: Asterisk hands back inert base64 text."""
-    return Trusted("${BASE64_ENCODE(${%s})}" % variable_name(name))
+    return Trusted("${BASE64_ENCODE(${" + variable_name(name) + "})}")
 
 
 def sync_token(hex_token: str) -> Trusted:
@@ -107,21 +83,9 @@ def command_line(command: str, *args: object) -> bytes:
         raise UnsafeValue(f"not an AGI command: {command!r:.40}")
     parts = [command.strip()] + [_argument(a) for a in args]
     line = " ".join(p for p in parts if p != "")
-    if _has_control(line):  # belt and braces: nothing above lets one through
+    if has_control(line):  # belt and braces: nothing above lets one through
         raise UnsafeValue("control character in command line")
     return (line + "\n").encode("utf-8")
-
-
-def inert(text: str | None, limit: int) -> str | None:
-    """Untrusted text made safe to store and show: no control characters,
-    no ``${``/``$[`` left to evaluate, at most ``limit`` characters."""
-    if text is None:
-        return None
-    cleaned = "".join(" " if _has_control(c) else c for c in text)
-    while _EXPRESSION_MARKS.search(cleaned):  # "$${" would leave "${" after one pass
-        cleaned = _EXPRESSION_MARKS.sub("", cleaned)
-    cleaned = cleaned.strip()
-    return cleaned[:limit] or None
 
 
 def slug(text: str, limit: int = 40) -> str:

@@ -26,6 +26,8 @@ from asterisk.agi import AGIError, AGIHangup
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import Settings
+from ..db import is_postgres
+from ..pbx.values import UnsafeValue
 from . import safe
 from . import variables as var
 from .channel import Channel
@@ -52,8 +54,7 @@ class FastAGIServer(socketserver.TCPServer):
         self.max_sessions = settings.agi.max_sessions
         self._slots = threading.BoundedSemaphore(self.max_sessions)
         self._pool = ThreadPoolExecutor(self.max_sessions, thread_name_prefix="agi")
-        sqlite = session_factory.kw["bind"].dialect.name == "sqlite"
-        self.deferred = DeferredWrites(session_factory, 1 if sqlite else 4)
+        self.deferred = DeferredWrites(session_factory, 4 if is_postgres(session_factory.kw["bind"]) else 1)
         self.refused = 0
         super().__init__(address or (settings.agi.host, settings.agi.port), socketserver.BaseRequestHandler)
 
@@ -65,6 +66,7 @@ class FastAGIServer(socketserver.TCPServer):
         """Sessions running now, and writes still queued after their hang-up."""
         return self.max_sessions - self._slots._value + self.deferred.pending
 
+    # socketserver types ``request`` as bytes|socket for every server kind; a TCP server only gets sockets.
     def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
         if not self._slots.acquire(blocking=False):
             self.refused += 1
@@ -156,7 +158,7 @@ class Connection:
         try:
             self.agi.set(var.FAIL_REASON, safe.slug(reason))
             self.agi.goto(self.settings.ivr.fail_context)
-        except (AGIError, OSError, safe.UnsafeValue) as exc:
+        except (AGIError, OSError, UnsafeValue) as exc:
             log.info("could not send the caller to the fail context (gone?): %s", exc)
 
     def _save_capture(self) -> None:

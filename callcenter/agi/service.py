@@ -7,7 +7,7 @@ import threading
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import Settings
-from ..services import Service
+from ..runner import Service
 from .server import FastAGIServer, serve_in_thread
 
 log = logging.getLogger(__name__)

@@ -35,7 +35,7 @@ class Transcript:
         return "\n".join(head + [f"{who}| {text}".rstrip() for who, text in self.lines]) + "\n"
 
     @classmethod
-    def loads(cls, text: str) -> "Transcript":
+    def loads(cls, text: str) -> Transcript:
         out = cls()
         comments = []
         for raw in text.splitlines():
@@ -54,7 +54,7 @@ class Transcript:
     def save(self, directory: Path, name: str) -> Path:
         n = next(_counter)
         directory.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         path = directory / f"{name}-{stamp}-{os.getpid()}-{n}.agi"
         path.write_text(self.dumps())
         return path

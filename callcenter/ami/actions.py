@@ -17,11 +17,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..pbx.values import UnsafeValue, checked
+from . import variables as var
+
 if TYPE_CHECKING:
     from .connection import AMIConnection
 
 MAX_VALUE = 200
-_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f"\\]|\$\{|\$\[')
 _DIAL_TARGET = re.compile(
     r"^(PJSIP|SIP|IAX2|DAHDI|Local)/[A-Za-z0-9+][A-Za-z0-9_.+\-]{0,79}"
     r"(@[A-Za-z0-9][A-Za-z0-9_.\-]{0,79})?(/n)?$")
@@ -33,21 +35,9 @@ _CALLER_ID_NUM = re.compile(r"^\+?[0-9]{1,20}$")
 CHANNEL_ID_PREFIX = "cc-"
 
 
-class UnsafeValue(ValueError):
-    """A value that must not reach Asterisk."""
-
-
 def check_text(what: str, value: Any, max_len: int = MAX_VALUE) -> str:
-    """The value as text, or UnsafeValue (control characters, quotes, ${...})."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise UnsafeValue(f"{what}: expected text, got {type(value).__name__}")
-    text = str(value)
-    if len(text) > max_len:
-        raise UnsafeValue(f"{what}: longer than {max_len} characters")
-    if _FORBIDDEN.search(text):
-        raise UnsafeValue(f"{what}: control characters, quotes, backslashes and "
-                          "dialplan expressions are refused")
-    return text
+    """The value as text, or UnsafeValue (control characters, quotes, ${...}): the shared gate."""
+    return checked(value, what, max_len)
 
 
 def _match(what: str, pattern: re.Pattern[str], value: Any) -> str:
@@ -120,7 +110,7 @@ class Actions:
             "Timeout": str(int(timeout_s) * 1000), "Async": "true",
             "ChannelId": CHANNEL_ID_PREFIX + key,
             "Variable": [check_variable(k, v) for k, v in (variables or {}).items()]
-            + [f"CC_ORIGINATE_ID={key}"]}
+            + [f"{var.ORIGINATE_ID}={key}"]}
         if caller_id is not None:
             action["CallerID"] = _match("caller id", _CALLER_ID_NUM, caller_id)
         result = OriginateResult(key, CHANNEL_ID_PREFIX + key, OriginateOutcome.UNKNOWN)
@@ -139,39 +129,11 @@ class Actions:
         while len(self._originates) > self._remember:
             self._originates.popitem(last=False)
 
-    def originate_result(self, key: str) -> OriginateResult | None:
-        return self._originates.get(key)
-
     def channel_seen(self, uniqueid: str) -> None:
         """A channel we originated exists: its Originate certainly ran."""
         result = self._originates.get(uniqueid[len(CHANNEL_ID_PREFIX):])
         if result is not None and result.outcome in (OriginateOutcome.UNKNOWN, OriginateOutcome.QUEUED):
             result.outcome = OriginateOutcome.DIALLED
-
-    async def setvar(self, channel: str, variable: str, value: str) -> None:
-        name, _, text = check_variable(variable, value).partition("=")
-        await self._send({"Action": "Setvar", "Channel": check_channel(channel),
-                          "Variable": name, "Value": text})
-
-    async def hangup(self, channel: str, cause: int = 16) -> None:
-        await self._send({"Action": "Hangup", "Channel": check_channel(channel), "Cause": str(int(cause))})
-
-    async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> None:
-        await self._send({"Action": "Redirect", "Channel": check_channel(channel),
-                          "Context": _match("context", _DIALPLAN_NAME, context),
-                          "Exten": _match("exten", _DIALPLAN_NAME, exten), "Priority": str(int(priority))})
-
-    async def blind_transfer(self, channel: str, context: str, exten: str) -> None:
-        await self._send({"Action": "BlindTransfer", "Channel": check_channel(channel),
-                          "Context": _match("context", _DIALPLAN_NAME, context),
-                          "Exten": _match("exten", _DIALPLAN_NAME, exten)})
-
-    async def mixmonitor_mute(self, channel: str, mute: bool = True, direction: str = "both") -> None:
-        """Mute a recording, e.g. while the caller reads a card number."""
-        if direction not in ("read", "write", "both"):
-            raise UnsafeValue("direction: read, write or both")
-        await self._send({"Action": "MixMonitorMute", "Channel": check_channel(channel),
-                          "Direction": direction, "State": "1" if mute else "0"})
 
     async def queue_pause(self, interface: str, paused: bool, queue: str | None = None,
                           reason: str = "") -> None:
@@ -180,12 +142,3 @@ class Actions:
         if queue:
             action["Queue"] = _match("queue", _DIALPLAN_NAME, queue)
         await self._send(action)
-
-    async def queue_add(self, queue: str, interface: str, member_name: str = "", penalty: int = 0) -> None:
-        await self._send({"Action": "QueueAdd", "Queue": _match("queue", _DIALPLAN_NAME, queue),
-                          "Interface": check_channel(interface), "Penalty": str(int(penalty)),
-                          "MemberName": check_text("member name", member_name)})
-
-    async def queue_remove(self, queue: str, interface: str) -> None:
-        await self._send({"Action": "QueueRemove", "Queue": _match("queue", _DIALPLAN_NAME, queue),
-                          "Interface": check_channel(interface)})

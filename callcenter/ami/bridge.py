@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..bus import Bus
 from ..config import PBXSettings, Settings
-from ..services import Service
+from ..runner import Service
 from .accumulator import Accumulator
 from .actions import Actions
 from .connection import AMIConnection

@@ -6,7 +6,7 @@ were unanswered when the link dropped (an Originate could dial twice).  So
 its ``Manager`` keeps the parts we want (login, action futures, response
 matching) and we take over the rest:
 
-* reconnect with exponential backoff, jitter and a cap (``backoff_delay``);
+* reconnect with exponential backoff, jitter and a cap (``callcenter.retry``);
 * a keepalive Ping whose reply is awaited: no Pong within the timeout
   closes the link (half-open links are noticed within interval + timeout);
 * an action in flight when the link drops fails with ``ConnectionLost``;
@@ -15,13 +15,14 @@ matching) and we take over the rest:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from panoramisk import Manager
 
+from .. import retry
 from ..config import AMISettings, PBXSettings
 from .protocol import AMIEvent, EventProtocol
 
@@ -34,13 +35,6 @@ class ConnectionLost(ConnectionError):
 
 class LoginRefused(PermissionError):
     pass
-
-
-def backoff_delay(attempt: int, base: float, cap: float, rng: Callable[[], float] = random.random) -> float:
-    """Seconds before reconnect ``attempt`` (0-based): "equal jitter", so
-    PBX restarts do not make every bridge reconnect in the same instant."""
-    ceiling = min(cap, base * 2 ** min(attempt, 30))
-    return ceiling / 2 + rng() * ceiling / 2
 
 
 class _FailFastProtocol(EventProtocol):
@@ -71,7 +65,7 @@ class _Manager(Manager):
     def ping(self) -> None:  # our keepalive awaits the reply instead
         pass
 
-    def login(self, future: asyncio.Future) -> bool:
+    def login(self, future: asyncio.Future[Any]) -> bool:
         if future.cancelled() or future.exception() is not None:
             return False
         return bool(super().login(future))
@@ -123,7 +117,7 @@ class AMIConnection:
         future = manager.send_action(dict(action), as_list=as_list)
         try:
             return await asyncio.wait_for(future, timeout or self.cfg.action_timeout)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise TimeoutError(f"{self.pbx.name}: no reply to {action.get('Action')}") from exc
 
     def close_link(self) -> None:
@@ -139,18 +133,16 @@ class AMIConnection:
                     attempt = 0
             except LoginRefused as exc:
                 log.error("%s: %s", self.pbx.name, exc)
-            except (OSError, asyncio.TimeoutError, TimeoutError, ConnectionError) as exc:
+            except (OSError, TimeoutError, ConnectionError) as exc:
                 log.warning("%s: AMI at %s:%s unreachable (%s)", self.pbx.name, self.pbx.host,
                             self.pbx.port, str(exc) or type(exc).__name__)
             if stop.is_set():
                 break
-            delay = backoff_delay(attempt, self.cfg.backoff_base, self.cfg.backoff_cap)
+            delay = retry.delay(attempt, self.cfg.backoff_base, self.cfg.backoff_cap)
             attempt += 1
             log.info("%s: reconnecting in %.1f s", self.pbx.name, delay)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
-            except asyncio.TimeoutError:
-                pass
 
     async def _session(self, stop: asyncio.Event) -> bool:
         """One connected session; True if it got as far as logging in."""
@@ -183,7 +175,7 @@ class AMIConnection:
     async def _keepalive(self, stop: asyncio.Event) -> None:
         """Return when the link is lost, a Ping goes unanswered, or we stop."""
         assert self._lost is not None
-        stopping = asyncio.ensure_future(stop.wait())
+        stopping: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
         try:
             while True:
                 await asyncio.wait({self._lost, stopping}, timeout=self.cfg.keepalive_interval,

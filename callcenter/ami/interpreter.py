@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import ClassVar, Protocol
 
+from ..pbx.values import inert
 from . import variables as var
 from .accumulator import AGENT, CALLER, LOCAL, OUTBOUND, Accumulator, CallInProgress, Leg, interface_of
 from .actions import CHANNEL_ID_PREFIX
 from .live import LiveState
 from .notifier import Notifier
-from .record import CallSnapshot, disposition, inert, snapshot
 from .protocol import AMIEvent
+from .record import CallSnapshot, disposition, snapshot
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class Store(Protocol):
 
 
 class Interpreter:
-    EVENTS = {
+    EVENTS: ClassVar[dict[str, str]] = {
         "Newchannel": "on_newchannel", "Newstate": "on_newstate", "VarSet": "on_varset",
         "Newexten": "on_newexten", "Hangup": "on_hangup",
         "QueueCallerJoin": "on_queue_join", "QueueCallerLeave": "on_queue_leave",
@@ -49,7 +50,7 @@ class Interpreter:
         "QueueMemberRemoved": "on_member_removed",
         "OriginateResponse": "on_originate_response",
     }
-    VARIABLES = {var.DID: "did", var.LANG: "language"}
+    VARIABLES: ClassVar[dict[str, str]] = {var.DID: "did", var.LANG: "language"}
 
     def __init__(self, accumulator: Accumulator, live: LiveState, notifier: Notifier, store: Store,
                  region: str = "US", on_originate: Callable[[AMIEvent], None] | None = None,
@@ -122,7 +123,7 @@ class Interpreter:
 
     def on_newstate(self, ev: AMIEvent, at: float) -> None:
         if ev.get("ChannelState") == "6":
-            call, leg = self._leg(ev)
+            _, leg = self._leg(ev)
             if leg is not None and leg.answered_at is None:
                 leg.answered_at = at
 
@@ -231,9 +232,11 @@ class Interpreter:
             self._agent_answered(call, leg, at)
 
     def on_agent_ring_no_answer(self, ev: AMIEvent, at: float) -> None:
-        _, leg = self._leg(ev, "DestUniqueid")
+        call, leg = self._leg(ev, "DestUniqueid")
         if leg is not None:
             leg.outcome = "no_answer"
+        if call is not None and ev.get("Interface"):
+            self.notify.call_ring_stopped(call, ev["Interface"])
 
     def on_agent_complete(self, ev: AMIEvent, at: float) -> None:
         call = self._call(ev, at)

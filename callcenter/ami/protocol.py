@@ -9,7 +9,6 @@ keeps the event loop far below Asterisk's 100 ms write timeout.
 from __future__ import annotations
 
 import asyncio
-
 from collections.abc import Iterator
 from typing import Any
 
@@ -47,6 +46,7 @@ class EventProtocol(AMIProtocol):
     """
 
     SLICE = 100
+    version: str | None  # the AMI banner's version, set by panoramisk's protocol before the first read
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)

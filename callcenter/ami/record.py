@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..calls.numbers import try_e164
 from ..models import CallStatus, Direction, Disposition, LegKind, Party
-from ..phone import try_e164
+from ..pbx.values import inert
 from .accumulator import AGENT, OUTBOUND, CallInProgress, Leg
 
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.wav$")
@@ -22,16 +22,8 @@ _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.wav$")
 NORMAL_CAUSES = {None, 0, 16, 17, 18, 19, 21, 31, 127}
 
 
-def inert(value: str | None, limit: int = 80) -> str | None:
-    """Untrusted text from the PBX, without control characters, cut to the column."""
-    if value is None or value in ("", "<unknown>"):
-        return None
-    text = "".join(c for c in value if unicodedata.category(c)[0] != "C")
-    return text[:limit] or None
-
-
 def when(epoch: float | None) -> dt.datetime | None:
-    return None if epoch is None else dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+    return None if epoch is None else dt.datetime.fromtimestamp(epoch, dt.UTC)
 
 
 def _span(start: float | None, end: float | None) -> float | None:

@@ -13,20 +13,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from ..models import (AgentProfile, Call, CallLeg, CallStatus, Customer, Direction, Disposition,
-                      Queue, Recording, utcnow)
+from .. import db
+from ..models import AgentProfile, Call, CallLeg, CallStatus, Customer, Direction, Disposition, Queue, Recording, utcnow
+from ..models.base import insert_defaults
 from .record import CallSnapshot
 
 log = logging.getLogger(__name__)
 _MERGE_LISTS = {"agents_rung"}
 _EARLIEST = {"started_at", "queued_at", "answered_at"}
-CALLS, LEGS = Call.__table__, CallLeg.__table__
+CALLS, LEGS = cast(Table, Call.__table__), cast(Table, CallLeg.__table__)
 # What the bridge owns on a call row; anything else (ticket_id ...) is never written here.
 _OWNED = ("direction", "caller_number", "caller_raw", "caller_name", "did", "language", "ivr",
           "queue_name", "agents_rung", "started_at", "queued_at", "answered_at", "transferred_at",
@@ -58,7 +58,7 @@ class Directory:
             return
         self._agents = {iface: uid for iface, uid in session.execute(
             select(AgentProfile.sip_interface, AgentProfile.user_id)) if iface}
-        self._queues = {name: qid for name, qid in session.execute(select(Queue.name, Queue.id))}
+        self._queues = dict(session.execute(select(Queue.name, Queue.id)).tuples().all())
         self._loaded = time.monotonic()
 
     def agent_id(self, session: Session, interface: str | None) -> int | None:
@@ -138,11 +138,10 @@ def _load_calls(session: Session, snaps: list[CallSnapshot]) -> dict[Key, dict[s
     missing = [s for s in snaps if (s.pbx, s.linkedid) not in stored]
     if missing:
         now = utcnow()
-        rows = [{**_defaults(), "pbx": s.pbx, "linkedid": s.linkedid, "created_at": now,
+        rows = [{**insert_defaults(CALLS), "pbx": s.pbx, "linkedid": s.linkedid, "created_at": now,
                  "updated_at": now, "started_at": s.values["started_at"],
                  "direction": s.values["direction"]} for s in missing]
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        session.execute(insert(CALLS).on_conflict_do_nothing(index_elements=["pbx", "linkedid"]), rows)
+        session.execute(db.insert(session, CALLS).on_conflict_do_nothing(index_elements=["pbx", "linkedid"]), rows)
         stored.update(_select_calls(session, [(s.pbx, s.linkedid) for s in missing]))
     return stored
 
@@ -156,16 +155,6 @@ def _select_calls(session: Session, keys: list[Key]) -> dict[Key, dict[str, Any]
         for row in session.execute(_SELECT_CALLS, {"pbx": pbx, "linkedids": linkedids}).mappings():
             found[(row["pbx"], row["linkedid"])] = dict(row)
     return found
-
-
-def _defaults() -> dict[str, Any]:
-    """Column defaults the ORM would apply; a Core insert must name them itself."""
-    out = {}
-    for column in CALLS.columns:
-        if column.default is not None and not column.primary_key:
-            arg = column.default.arg
-            out[column.key] = arg(None) if callable(arg) else arg
-    return out
 
 
 def _customer_ref(row: dict[str, Any]) -> int | None:

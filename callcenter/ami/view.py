@@ -12,9 +12,10 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
+from ..config import Settings
 from ..models import Call
-from ..wiring import Container
 
 
 def _fmt_time(value: Any) -> str:
@@ -25,11 +26,11 @@ def _secs(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}s"
 
 
-def recent_table(container: Container, limit: int) -> Table:
+def recent_table(session_factory: sessionmaker[Session], limit: int) -> Table:
     table = Table(title=f"Last {limit} calls")
     for column in ("started", "pbx", "caller", "queue", "agent", "wait", "talk", "disposition", "status"):
         table.add_column(column)
-    with container.session_factory() as s:
+    with session_factory() as s:
         for call in s.scalars(select(Call).order_by(Call.started_at.desc()).limit(limit)):
             agent = call.agents_rung[-1] if call.agents_rung and call.answered_at else "-"
             table.add_row(_fmt_time(call.started_at), call.pbx,
@@ -57,11 +58,11 @@ def live_tables(snapshots: list[dict[str, Any]], now: float) -> Group:
     return Group(calls, queues, agents)
 
 
-def show_live(container: Container, seconds: float | None = None) -> None:
+def show_live(settings: Settings, seconds: float | None = None) -> None:
     """Refresh twice a second until Ctrl-C (or for ``seconds``)."""
     from .bridge import AMIService
 
-    service = AMIService(container.settings, persist=False)
+    service = AMIService(settings, persist=False)
     service.start()
     console = Console()
     deadline = None if seconds is None else time.monotonic() + seconds

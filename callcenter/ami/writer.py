@@ -26,42 +26,57 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from .. import retry
 from ..bus import Bus
-from ..calls import find_call
+from ..calls.records import find_call
 from ..config import AMISettings
 from ..db import transaction
+from ..events import (
+    AgentCallEvent,
+    AgentStateChanged,
+    CallEnded,
+    CallEvent,
+    CallRecordWritten,
+    CallRingingAgent,
+    Event,
+    RecordingReady,
+)
 from ..models import utcnow
+from ..pbx.wav import read_header
 from .record import CallSnapshot
-from .recordings import inspect
 from .rows import Directory, add_recordings, close_orphans, save_calls
 
 log = logging.getLogger(__name__)
 _STOP = ("stop",)
 _DB_AWAY = (sa_exc.OperationalError, sa_exc.InterfaceError)
 Key = tuple[str, str]
+# A queued piece of work: ("save", snapshot), ("publish", event, queued_at), ("recordings", ...) ...
+Job = tuple[Any, ...]
+After = list[Callable[[], None]]
 
 
 # Events sent ahead of their batch (see Writer._send_early): pure notices that
 # no consumer reads back from the rows the batch is about to write.
-EARLY = frozenset({"call_ringing_agent"})
+EARLY = (CallRingingAgent,)
 
 
-def _key_of(job: tuple) -> Key | None:
+def _key_of(job: Job) -> Key | None:
     """The call a job concerns, if it names one."""
     if job[0] == "save":
         return (job[1].pbx, job[1].linkedid)
-    if job[0] == "publish" and "linkedid" in job[2]:
-        return (job[2].get("pbx"), job[2]["linkedid"])
+    if job[0] == "publish" and isinstance(job[1], CallEvent):
+        return (job[1].pbx, job[1].linkedid)
     return None
 
 
-def _coalesce(batch: list[tuple]) -> tuple[list[CallSnapshot], list[tuple]]:
+def _coalesce(batch: list[Job]) -> tuple[list[CallSnapshot], list[Job]]:
     """Under load a batch holds several snapshots of one call: the accumulator only
     adds facts, so the last one says everything and is the only one written.
     Saves go first (as one set), so every event of the batch finds its call's row."""
@@ -81,9 +96,9 @@ class Writer:
         self.dead_letter = dead_letter
         self.directory = Directory()
         self.records_written = 0
-        self._queue: queue.Queue[tuple] = queue.Queue()
-        self._recordings: queue.Queue[tuple] = queue.Queue()  # the recordings thread's own
-        self._delayed: list[tuple[float, int, tuple]] = []
+        self._queue: queue.Queue[Job] = queue.Queue()
+        self._recordings: queue.Queue[Job] = queue.Queue()  # the recordings thread's own
+        self._delayed: list[tuple[float, int, Job]] = []
         self._seq = itertools.count()
         self._ids: OrderedDict[Key, int] = OrderedDict()
         self._thread: threading.Thread | None = None
@@ -95,8 +110,8 @@ class Writer:
     def save(self, snapshot: CallSnapshot) -> None:
         self._queue.put(("save", snapshot))
 
-    def publish(self, name: str, payload: dict[str, Any]) -> None:
-        self._queue.put(("publish", name, payload, time.time()))
+    def publish(self, event: Event) -> None:
+        self._queue.put(("publish", event, time.time()))
 
     def close_orphans(self, pbx: str | None, live: set[str], before: dt.datetime) -> None:
         self._queue.put(("orphans", pbx, frozenset(live), before))
@@ -151,30 +166,30 @@ class Writer:
             if stop:
                 return
 
-    def _send_early(self, batch: list[tuple]) -> list[tuple]:
+    def _send_early(self, batch: list[Job]) -> list[Job]:
         """Send ring events at once when they need nothing from this batch: their
         call's row is committed and no earlier job of the batch concerns the call.
         A screen pop then waits for no batch of saves.  Returns the rest."""
-        rest: list[tuple] = []
+        rest: list[Job] = []
         touched: set[Key] = set()
         for i, job in enumerate(batch):
             if job[0] == "orphans":  # may close any call: everything after it waits
                 return rest + batch[i:]
             key = _key_of(job)
-            if job[0] == "publish" and job[1] in EARLY and key is not None and key not in touched \
+            if job[0] == "publish" and isinstance(job[1], EARLY) and key is not None and key not in touched \
                     and key in self._ids:
                 try:
                     with self.factory() as session:  # opens a connection only to refresh agents
-                        self._do_publish(session, {}, [], *job[1:], session_bound=False)
+                        self._do_publish(session, {}, [], job[1], job[2], session_bound=False)
                     continue
-                except Exception as exc:  # the database is away: it goes with the batch
-                    log.debug("early %s not sent (%s); it waits for the batch", job[1], exc)
+                except Exception as exc:  # noqa: BLE001 - the database is away: it goes with the batch
+                    log.debug("early %s not sent (%s); it waits for the batch", job[1].name, exc)
             if key is not None:
                 touched.add(key)
             rest.append(job)
         return rest
 
-    def _next_recording(self) -> tuple:
+    def _next_recording(self) -> Job:
         while True:
             wait = None
             if self._delayed:
@@ -197,12 +212,12 @@ class Writer:
             late.append(self._recordings.get_nowait())
         self._commit([(*job[:-1], 0.0) for job in late if job is not _STOP])
 
-    def _commit(self, batch: list[tuple]) -> None:
+    def _commit(self, batch: list[Job]) -> None:
         if not batch:
             return
-        delay = 0.5
+        backoff = retry.Backoff(0.5, 30.0)
         while True:
-            after: list[Callable[[], None]] = []
+            after: After = []
             try:
                 with transaction(self.factory) as session:
                     pending: dict[Key, int] = {}
@@ -216,10 +231,10 @@ class Writer:
                 if self._stopping.is_set():
                     self._set_aside(batch, exc)
                     return
+                delay = backoff.next()
                 log.warning("AMI writer: database unavailable (%s); retrying in %.1f s", exc, delay)
                 time.sleep(delay)
-                delay = min(delay * 2, 30.0)
-            except Exception as exc:  # one job's data is bad: find it, keep the rest
+            except Exception as exc:  # noqa: BLE001 - one job's data is bad: find it, keep the rest
                 if len(batch) == 1:
                     self._set_aside(batch, exc)
                     return
@@ -229,7 +244,7 @@ class Writer:
         for action in after:
             action()
 
-    def _set_aside(self, batch: list[tuple], exc: Exception) -> None:
+    def _set_aside(self, batch: list[Job], exc: Exception) -> None:
         log.error("AMI writer: %d job(s) could not be stored (%s); kept in %s", len(batch), exc,
                   self.dead_letter)
         if self.dead_letter is not None:
@@ -255,10 +270,11 @@ class Writer:
             found = call.id if call is not None else None
         return found
 
-    def _do_mark(self, session: Session, pending: dict, after: list, done: Callable[[], None]) -> None:
+    def _do_mark(self, session: Session, pending: dict[Key, int], after: After,
+                 done: Callable[[], None]) -> None:
         after.append(done)
 
-    def _save(self, session: Session, pending: dict[Key, int], after: list,
+    def _save(self, session: Session, pending: dict[Key, int], after: After,
               snaps: list[CallSnapshot]) -> None:
         saved = save_calls(session, snaps, self.directory)
         for snap, row in saved:
@@ -268,12 +284,12 @@ class Writer:
                 self._finished(session, after, key, row, snap)
         after.append(lambda: self._remember(pending))
 
-    def _finished(self, session: Session, after: list, key: Key, row: dict[str, Any],
+    def _finished(self, session: Session, after: After, key: Key, row: dict[str, Any],
                   snap: CallSnapshot) -> None:
-        self.bus.publish("call_record_written", {
-            "call_id": row["id"], "pbx": key[0], "linkedid": key[1],
-            "disposition": row["disposition"].value if row["disposition"] else None,
-            "status": row["status"].value}, session=session)
+        self.bus.publish(CallRecordWritten(
+            call_id=row["id"], pbx=key[0], linkedid=key[1],
+            disposition=row["disposition"].value if row["disposition"] else None,
+            status=row["status"].value), session=session)
         after.append(self._count_record)
         if snap.recordings:
             deadline = time.monotonic() + self.cfg.recording_wait
@@ -284,28 +300,29 @@ class Writer:
     def _count_record(self) -> None:
         self.records_written += 1
 
-    def _do_publish(self, session: Session, pending: dict[Key, int], after: list,
-                    name: str, payload: dict[str, Any], queued_at: float | None = None,
-                    session_bound: bool = True) -> None:
-        payload = dict(payload)
-        if "linkedid" in payload:
-            payload["call_id"] = self._call_id(session, pending, (payload["pbx"], payload["linkedid"]))
-        if "interface" in payload:
-            payload["agent_id"] = self.directory.agent_id(session, payload["interface"])
-        self.bus.publish(name, payload, session=session if session_bound else None, source_at=queued_at)
+    def _do_publish(self, session: Session, pending: dict[Key, int], after: After,
+                    event: Event, queued_at: float | None = None, session_bound: bool = True) -> None:
+        ids: dict[str, Any] = {}
+        if isinstance(event, CallEvent):
+            ids["call_id"] = self._call_id(session, pending, (event.pbx, event.linkedid))
+        if isinstance(event, (AgentCallEvent, AgentStateChanged)) and event.interface:
+            ids["agent_id"] = self.directory.agent_id(session, event.interface)
+        self.bus.publish(replace(event, **ids) if ids else event, session=session if session_bound else None,
+                         source_at=queued_at)
 
-    def _do_orphans(self, session: Session, pending: dict, after: list, pbx: str | None,
+    def _do_orphans(self, session: Session, pending: dict[Key, int], after: After, pbx: str | None,
                     live: frozenset[str], before: dt.datetime) -> None:
         for call in close_orphans(session, pbx, set(live), before):
             log.warning("%s/%s: end missed; closed as interrupted", call.pbx, call.linkedid)
-            payload = {"call_id": call.id, "pbx": call.pbx, "linkedid": call.linkedid,
-                       "disposition": call.disposition.value, "status": call.status.value}
-            self.bus.publish("call_ended", payload, session=session)
-            self.bus.publish("call_record_written", payload, session=session)
+            disposition = call.disposition.value if call.disposition else None
+            self.bus.publish(CallEnded(call_id=call.id, pbx=call.pbx, linkedid=call.linkedid,
+                                       disposition=disposition, status=call.status.value), session=session)
+            self.bus.publish(CallRecordWritten(call_id=call.id, pbx=call.pbx, linkedid=call.linkedid,
+                                               disposition=disposition, status=call.status.value), session=session)
 
-    def _do_recordings(self, session: Session, pending: dict, after: list, key: Key, call_id: int,
-                       files: list[dict[str, Any]], deadline: float) -> None:
-        infos = {f["name"]: inspect(self.recordings_dir / f["name"]) for f in files}
+    def _do_recordings(self, session: Session, pending: dict[Key, int], after: After, key: Key,
+                       call_id: int, files: list[dict[str, Any]], deadline: float) -> None:
+        infos = {f["name"]: read_header(self.recordings_dir / f["name"]) for f in files}
         if not all(i is not None and i.closed for i in infos.values()) and time.monotonic() < deadline:
             job = ("recordings", key, call_id, files, deadline)
             after.append(lambda: heapq.heappush(self._delayed, (time.monotonic() + 0.5, next(self._seq), job)))
@@ -322,5 +339,5 @@ class Writer:
                          "size_bytes": info.size})
         ids = add_recordings(session, call_id, rows)
         if ids:
-            self.bus.publish("recording_ready", {"call_id": call_id, "pbx": key[0], "linkedid": key[1],
-                                                 "recording_ids": ids}, session=session)
+            self.bus.publish(RecordingReady(call_id=call_id, pbx=key[0], linkedid=key[1], recording_ids=ids),
+                             session=session)

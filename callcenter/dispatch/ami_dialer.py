@@ -19,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from ..ami.actions import Actions, OriginateOutcome, UnsafeValue
+
+from ..ami.actions import Actions, OriginateOutcome
 from ..ami.connection import AMIConnection
 from ..config import AMISettings, PBXSettings
+from ..pbx.values import UnsafeValue
 from .dialer import DIAL_STATUS, REASONS, DialRequest, DialResult, Outcome
 
 log = logging.getLogger(__name__)
@@ -69,7 +71,7 @@ class AMIDialer:
     async def _dial(self, req: DialRequest) -> DialResult:
         try:
             await asyncio.wait_for(self.conn.ready.wait(), CONNECT_WAIT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return DialResult(Outcome.FAILED, f"AMI link to {self.pbx.name} is down; nothing was dialled",
                               sent=False)
         channel_id = f"cc-{req.originate_key}"
@@ -101,7 +103,7 @@ class AMIDialer:
                 return None
             try:
                 return await asyncio.wait_for(events.get(), min(0.5, deadline - loop.time()))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
         return None
 

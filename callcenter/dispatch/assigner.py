@@ -11,23 +11,19 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from .. import tickets
-from ..bus import Bus
 from ..config import AssignmentRules
-from ..models import Role, Ticket, TicketChange, TicketNote, User
+from ..models import OPEN_STATUSES, Ticket, TicketChange, TicketNote
+from ..tickets.service import TicketService
 from .assignment import Decision, Engine, Snapshot
-from .load import OPEN, LiveAgents, build_snapshot, needs_for
-
-
-class AssignmentError(ValueError):
-    pass
+from .load import LiveAgents, build_snapshot, needs_for
+from .notifier import DISPATCHER
 
 
 @dataclass
 class Assigner:
     rules: AssignmentRules
+    tickets: TicketService
     live: LiveAgents | None = None
-    bus: Bus | None = None
 
     def __post_init__(self) -> None:
         self.engine = Engine(self.rules)
@@ -37,7 +33,7 @@ class Assigner:
                snapshot: Snapshot | None = None) -> Decision | None:
         """Pick and record an agent; None when the ticket is gone or closed."""
         ticket = session.get(Ticket, ticket_id, with_for_update=True)
-        if ticket is None or ticket.status not in OPEN:
+        if ticket is None or ticket.status not in OPEN_STATUSES:
             return None
         snap = snapshot or build_snapshot(session, self.rules, self.live, now)
         needs = needs_for(session, ticket, self.rules, exclude)
@@ -45,14 +41,11 @@ class Assigner:
         if decision.agent_id is not None and decision.agent_id != ticket.assignee_id:
             self.engine.release(snap, ticket.assignee_id, needs.priority)
             reason = f"{why}: {decision.explanation}" if why else decision.explanation
-            tickets.change(session, ticket, reason=f"dispatcher ({decision.route}): {reason}"[:2000],
-                           assignee_id=decision.agent_id)
+            self.tickets.assign(session, ticket, decision.agent_id, DISPATCHER,
+                                reason=f"dispatcher ({decision.route}): {reason}", route=decision.route)
             self.engine.commit(snap, needs, decision, now)
-            if self.bus is not None:
-                self.bus.publish("ticket_assigned", {"ticket_id": ticket.id, "agent_id": decision.agent_id,
-                                                     "route": decision.route}, session=session)
         elif decision.agent_id is None:
-            tickets.add_note(session, ticket, f"Dispatcher: {decision.explanation}", author=None)
+            self.tickets.add_note(session, ticket, f"Dispatcher: {decision.explanation}", DISPATCHER)
         return decision
 
     # -- timeouts ----------------------------------------------------------------
@@ -78,7 +71,7 @@ class Assigner:
         """Reassign an untouched ticket after the timeout; else when to look again."""
         timeout = dt.timedelta(minutes=self.rules.accept_timeout_minutes)
         ticket = session.get(Ticket, ticket_id)
-        if not timeout or ticket is None or ticket.status not in OPEN or ticket.assignee_id is None:
+        if not timeout or ticket is None or ticket.status not in OPEN_STATUSES or ticket.assignee_id is None:
             return None, None
         given = self.last_assignment(session, ticket)
         if given is None or self.touched(session, ticket, given.created_at):
@@ -89,24 +82,3 @@ class Assigner:
         decision = self.assign(session, ticket_id, now, exclude=frozenset({ticket.assignee_id}),
                                why=f"not accepted within {minutes} min")
         return decision, None
-
-    # -- people ----------------------------------------------------------------------
-    def reassign_by(self, session: Session, ticket_id: int, agent_id: int, actor: User,
-                    reason: str) -> None:
-        """A supervisor moves a ticket; the reason is required and recorded."""
-        if actor.role not in (Role.SUPERVISOR, Role.ADMIN):
-            raise AssignmentError("only supervisors and admins reassign tickets")
-        reason = reason.strip()
-        if not reason:
-            raise AssignmentError("a reassignment needs a reason")
-        ticket = session.get(Ticket, ticket_id, with_for_update=True)
-        agent = session.get(User, agent_id)
-        if ticket is None:
-            raise AssignmentError(f"no ticket {ticket_id}")
-        if agent is None or not agent.is_active:
-            raise AssignmentError(f"no active user {agent_id}")
-        tickets.change(session, ticket, actor=actor, reason=f"reassigned by {actor.username}: {reason}"[:2000],
-                       assignee_id=agent.id)
-        if self.bus is not None:
-            self.bus.publish("ticket_assigned", {"ticket_id": ticket.id, "agent_id": agent.id,
-                                                 "route": "manual"}, session=session)

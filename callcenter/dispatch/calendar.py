@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 # Look at most this far ahead for open time (a calendar with none is refused).
 HORIZON_DAYS = 800
 

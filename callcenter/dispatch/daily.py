@@ -14,16 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .. import retention, summary_mail
+from ..config import Settings
+from ..governance import retention
+from ..reporting import mail
 from . import runs
 from . import scheduler as sched
-
-if TYPE_CHECKING:
-    from ..config import Settings
-    from .jobs import Runtime
+from .notifier import DISPATCHER
+from .runtime import Runtime, current
 
 log = logging.getLogger(__name__)
 PURGE_JOB = "daily:purge"
@@ -33,7 +32,7 @@ SUMMARY_JOB = "daily:summary"
 def slot(day: dt.date, hhmm: str, timezone: str) -> dt.datetime:
     """``hhmm`` local time on ``day``, in UTC."""
     hour, minute = (int(x) for x in hhmm.split(":"))
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(timezone)).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(timezone)).astimezone(dt.UTC)
 
 
 def purge_key(day: dt.date) -> str:
@@ -42,7 +41,7 @@ def purge_key(day: dt.date) -> str:
 
 def summary_key(day: dt.date) -> str:
     """The slot on ``day`` sends the summary of the day before."""
-    return summary_mail.key(day - dt.timedelta(days=1))
+    return mail.key(day - dt.timedelta(days=1))
 
 
 def _schedule(settings: Settings) -> list[tuple[str, Callable[[int], None], str, str, Callable[[dt.date], str],
@@ -50,23 +49,13 @@ def _schedule(settings: Settings) -> list[tuple[str, Callable[[int], None], str,
     """(job id, function, HH:MM, time zone, the claim key of a day's slot, enabled)."""
     return [
         (PURGE_JOB, run_purge, settings.retention.purge_at, settings.timezone, purge_key, True),
-        (SUMMARY_JOB, send_summary, settings.summary.send_at, summary_mail.zone(settings), summary_key,
+        (SUMMARY_JOB, send_summary, settings.summary.send_at, mail.zone(settings), summary_key,
          settings.summary.enabled),
     ]
 
 
-def _rt() -> Runtime:
-    from .jobs import current
-
-    rt = current()
-    if rt.settings is None:
-        raise RuntimeError("the dispatcher runtime has no settings")
-    return rt
-
-
 def plan(rt: Runtime) -> None:
     """Give each enabled daily job its next run (called when this dispatcher becomes active)."""
-    assert rt.settings is not None
     have = sched.scheduled_ids(rt.engine)
     now = rt.clock()
     for job_id, func, hhmm, tz, key, enabled in _schedule(rt.settings):
@@ -83,7 +72,6 @@ def plan(rt: Runtime) -> None:
 
 
 def _next(rt: Runtime, job_id: str, func: Callable[[int], None], day: dt.date) -> None:
-    assert rt.settings is not None
     for jid, _, hhmm, tz, _, enabled in _schedule(rt.settings):
         if jid == job_id and enabled:
             nxt = day + dt.timedelta(days=1)
@@ -92,11 +80,11 @@ def _next(rt: Runtime, job_id: str, func: Callable[[int], None], day: dt.date) -
 
 # -- the jobs (stored by name: keep names and signatures) -----------------------------
 def run_purge(day_ordinal: int) -> None:
-    rt = _rt()
+    rt = current()
     day = dt.date.fromordinal(day_ordinal)
     try:
-        done = retention.run_purge(rt.factory, rt.settings, key=purge_key(day),  # type: ignore[arg-type]
-                                   actor_name="dispatcher", now=rt.clock())
+        done = retention.run_purge(rt.factory, rt.settings, key=purge_key(day),
+                                   actor=DISPATCHER, now=rt.clock())
         if done is not None:
             log.info("retention purge for %s: %s", day, done.total)
     finally:
@@ -105,11 +93,11 @@ def run_purge(day_ordinal: int) -> None:
 
 def send_summary(day_ordinal: int) -> None:
     """Due on ``day``: sends the summary of the day before, once."""
-    rt = _rt()
+    rt = current()
     day = dt.date.fromordinal(day_ordinal)
     try:
-        summary_mail.send_once(rt.factory, rt.settings, day - dt.timedelta(days=1))  # type: ignore[arg-type]
-    except summary_mail.SummaryError:
+        mail.send_once(rt.factory, rt.settings, day - dt.timedelta(days=1))
+    except mail.SummaryError:
         pass  # logged and recorded on the JobRun; tomorrow's run is still scheduled
     finally:
         _next(rt, SUMMARY_JOB, send_summary, day)

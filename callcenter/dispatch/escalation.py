@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import tickets
-from ..bus import Bus
-from ..models import Priority, Ticket, TicketChange, User
+from ..models import OPEN_STATUSES, Priority, Ticket, TicketChange, User
+from ..tickets.service import TicketService
 from . import runs
 from .assigner import Assigner
-from .load import OPEN, default_supervisor, needs_for
+from .load import default_supervisor, needs_for
+from .notifier import DISPATCHER, DispatchNotifier
 from .sla import SLA, Clock, TicketTimes, pauses_from_history
 
 LADDER = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT)
@@ -31,7 +31,7 @@ def ticket_times(session: Session, ticket: Ticket) -> TicketTimes:
     history = session.execute(
         select(TicketChange.old_value, TicketChange.new_value, TicketChange.created_at)
         .where(TicketChange.ticket_id == ticket.id, TicketChange.field == "status")
-        .order_by(TicketChange.id)).all()
+        .order_by(TicketChange.id)).tuples().all()
     return TicketTimes(created_at=ticket.created_at, priority=ticket.priority.value,
                        category=ticket.category, status=ticket.status.value,
                        first_responded_at=ticket.first_responded_at, resolved_at=ticket.resolved_at,
@@ -44,12 +44,13 @@ class Escalator:
     steps: list[str]
     interval: dt.timedelta
     assigner: Assigner
-    bus: Bus | None = None
+    tickets: TicketService
+    notifier: DispatchNotifier
 
     def check(self, session: Session, ticket_id: int, now: dt.datetime) -> dt.datetime | None:
         """Record what is due now; return when to check again (None: nothing ahead)."""
         ticket = session.get(Ticket, ticket_id)
-        if ticket is None or ticket.status not in OPEN:
+        if ticket is None or ticket.status not in OPEN_STATUSES:
             return None
         times = ticket_times(session, ticket)
         self._keep_due_dates(session, ticket, times, now)
@@ -70,7 +71,8 @@ class Escalator:
             if kind in due and (old is None or abs(due[kind] - old) > DUE_SLACK):
                 values[field] = due[kind]
         if values:
-            tickets.change(session, ticket, reason="SLA due date (business hours, pauses)", **values)
+            self.tickets.change(session, ticket, DISPATCHER, reason="SLA due date (business hours, pauses)",
+                                **values)
 
     def _one(self, session: Session, ticket: Ticket, clock: Clock, now: dt.datetime) -> dt.datetime | None:
         base = f"sla:{ticket.id}:{clock.kind}"
@@ -83,11 +85,13 @@ class Escalator:
             pct = round(100 * clock.consumed / clock.allowed) if clock.allowed else 100
             self._record(session, ticket, "sla_warning", None, clock.kind,
                          f"{label} SLA {pct}% used; due {clock.due_at.isoformat() if clock.due_at else 'now'}")
+            self.notifier.sla_warning(session, ticket, clock.kind)
         if clock.state == "warning":
             return clock.due_at
         if runs.claim(session, f"{base}:breach", "sla_breach", now):
             self._record(session, ticket, "sla_breach", None, clock.kind,
                          f"{label} SLA breached ({clock.consumed / 60:.0f} of {clock.allowed / 60:.0f} min)")
+            self.notifier.sla_breach(session, ticket, clock.kind)
         return self._escalate(session, ticket, clock, now)
 
     def _escalate(self, session: Session, ticket: Ticket, clock: Clock, now: dt.datetime) -> dt.datetime | None:
@@ -105,6 +109,7 @@ class Escalator:
         detail = self._apply(session, ticket, step, clock, now)
         self._record(session, ticket, "escalation", previous, step,
                      f"{LABEL[clock.kind]} SLA breached: {detail}")
+        self.notifier.sla_escalated(session, ticket, step)
         return now + self.interval if done + 1 < len(self.steps) else None
 
     def _apply(self, session: Session, ticket: Ticket, step: str, clock: Clock, now: dt.datetime) -> str:
@@ -114,7 +119,8 @@ class Escalator:
             i = LADDER.index(ticket.priority)
             if i + 1 >= len(LADDER):
                 return "priority already urgent"
-            tickets.change(session, ticket, reason="SLA breach: priority raised", priority=LADDER[i + 1])
+            self.tickets.change(session, ticket, DISPATCHER, reason="SLA breach: priority raised",
+                                priority=LADDER[i + 1])
             return f"priority raised to {LADDER[i + 1].value}"
         if step == "reassign":
             exclude = frozenset({ticket.assignee_id}) if ticket.assignee_id else frozenset()
@@ -130,16 +136,13 @@ class Escalator:
         if chief is None:
             return "no supervisor to escalate to"
         if ticket.assignee_id != chief:
-            tickets.change(session, ticket, reason="SLA breach: escalated to the supervisor",
-                           assignee_id=chief)
+            self.tickets.assign(session, ticket, chief, DISPATCHER, reason="SLA breach: escalated to the supervisor",
+                                route="escalation")
         name = session.scalar(select(User.username).where(User.id == chief))
         return f"escalated to supervisor {name}"
 
     def _record(self, session: Session, ticket: Ticket, field: str, old: str | None, new: str,
                 reason: str) -> None:
+        """The step in the ticket's history (its event is the caller's)."""
         session.add(TicketChange(ticket_id=ticket.id, field=field, old_value=old, new_value=new,
                                  reason=reason))
-        if self.bus is not None:
-            self.bus.publish(field if field != "escalation" else "sla_escalated",
-                             {"ticket_id": ticket.id, "what": new, "assignee_id": ticket.assignee_id},
-                             session=session)

@@ -8,68 +8,23 @@ work in short transactions and schedules its own next run.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
-from ..config import CallbackSettings, Settings, SurveySettings
 from ..db import transaction
-from ..models import Ticket, TicketStatus, utcnow
+from ..models import Ticket, TicketStatus
+from . import reconcile as sweep
 from . import scheduler as sched
-from .assigner import Assigner
-from .callbacks import for_abandoned_call
-from .escalation import Escalator
-from .placing import CallbackPlacer
-from .surveys import SurveyPlacer, schedule_for_resolved
+from .runtime import current
+from .surveys import schedule_for_resolved
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Runtime:
-    engine: Engine
-    factory: sessionmaker[Session]
-    scheduler: BackgroundScheduler
-    assigner: Assigner
-    escalator: Escalator
-    callbacks: CallbackPlacer
-    surveys: SurveyPlacer
-    region: str
-    settings_callbacks: CallbackSettings
-    settings_surveys: SurveySettings
-    clock: Callable[[], dt.datetime] = field(default=utcnow)
-    last_reconcile: dt.datetime | None = None
-    # All settings, for the daily jobs (dispatch/daily.py).
-    settings: Settings | None = None
-
-    def at(self, job_id: str, func: Callable[..., None], when: dt.datetime | None, *args: int) -> None:
-        if when is not None:
-            sched.at(self.scheduler, job_id, func, when, *args)
-
-
-_runtime: Runtime | None = None
-
-
-def install(runtime: Runtime | None) -> None:
-    global _runtime
-    _runtime = runtime
-
-
-def current() -> Runtime:
-    if _runtime is None:
-        raise RuntimeError("no active dispatcher in this process")
-    return _runtime
 
 
 # -- the jobs ------------------------------------------------------------------------
 def run_callback(callback_id: int) -> None:
     rt = current()
-    nxt = rt.callbacks.run(rt.factory, callback_id, rt.clock())
+    nxt = rt.placer.run(rt.factory, callback_id, rt.clock())
     rt.at(f"callback:{callback_id}", run_callback, nxt, callback_id)
 
 
@@ -116,7 +71,7 @@ def review_ticket(ticket_id: int) -> None:
 def abandoned_call(call_id: int) -> None:
     rt = current()
     with transaction(rt.factory) as session:
-        cb = for_abandoned_call(session, call_id, rt.settings_callbacks, rt.region)
+        cb = rt.callbacks.for_abandoned_call(session, call_id)
         job = (cb.id, cb.next_attempt_at or cb.due_at) if cb else None
     if job:
         rt.at(f"callback:{job[0]}", run_callback, job[1], job[0])
@@ -124,6 +79,19 @@ def abandoned_call(call_id: int) -> None:
 
 def reconcile() -> None:
     """The database is the truth: give every piece of pending work its job."""
-    from .reconcile import reconcile as run
+    rt = current()
+    have = sched.scheduled_ids(rt.engine)
+    added = 0
+    for work in sweep.pending(rt):
+        if work.job_id not in have:
+            rt.at(work.job_id, JOBS[work.job], work.when, work.arg)
+            added += 1
+    if added:
+        log.info("reconcile: scheduled %d job(s)", added)
 
-    run(current())
+
+# What the sweep may ask for, by name.
+JOBS: dict[str, Callable[[int], None]] = {
+    "run_callback": run_callback, "run_survey": run_survey, "review_ticket": review_ticket,
+    "abandoned_call": abandoned_call,
+}

@@ -8,6 +8,7 @@ the process exits.  A standby simply keeps trying.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
+
+from ..db import is_postgres
 
 log = logging.getLogger(__name__)
 
@@ -47,37 +50,37 @@ class AdvisoryLock:
                 # Notice a dead peer in seconds, not after the kernel's two hours.
                 self.conn.execute("SET tcp_keepalives_idle = 5")
             got = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0]
-        except Exception as exc:
+        except psycopg.Error as exc:
             log.warning("dispatcher lock: PostgreSQL unavailable (%s)", exc)
             self._drop()
             return False
         return bool(got)
 
     def still_held(self) -> bool:
+        import psycopg
+
         try:
             row = self.conn.execute(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
                 "AND granted AND objid = %s", (self.key & 0xFFFFFFFF,)).fetchone()
             return bool(row and row[0])
-        except Exception as exc:
+        except psycopg.Error as exc:
             log.error("dispatcher lock: lost the connection holding it (%s)", exc)
             self._drop()
             return False
 
     def release(self) -> None:
+        import psycopg
+
         if self.conn is not None and not self.conn.closed:
-            try:
+            with contextlib.suppress(psycopg.Error):  # gone anyway: the lock went with the connection
                 self.conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
-            except Exception:
-                pass
         self._drop()
 
     def _drop(self) -> None:
         if self.conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # a broken connection may fail to close; it is dropped
                 self.conn.close()
-            except Exception:
-                pass
         self.conn = None
 
     def describe(self) -> str:
@@ -125,14 +128,14 @@ def lock_file_for(engine: Engine) -> Path:
 
 
 def for_engine(engine: Engine) -> Leadership:
-    if engine.dialect.name == "postgresql":
+    if is_postgres(engine):
         return AdvisoryLock(engine.url.render_as_string(hide_password=False))
     return FileLock(lock_file_for(engine))
 
 
 def holder(engine: Engine) -> str:
     """Who is active now, for `dispatch status` (best effort)."""
-    if engine.dialect.name == "postgresql":
+    if is_postgres(engine):
         from sqlalchemy import text
 
         with engine.connect() as conn:

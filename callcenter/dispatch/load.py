@@ -9,22 +9,29 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..bus import Bus, Event
+from ..bus import Bus, Message, Unsubscribe
 from ..config import AssignmentRules
+from ..events import AgentStateChanged, CallAnswered, CallEnded
 from ..models import (
-    AgentProfile, Customer, Queue, Role, Skill, Team, Ticket, TicketChange, TicketStatus, User,
+    OPEN_STATUSES,
+    AgentProfile,
+    Customer,
+    Queue,
+    Role,
+    Skill,
+    Team,
+    Ticket,
+    TicketChange,
+    User,
 )
 from .assignment import AgentState, Snapshot, TicketNeeds
 
 log = logging.getLogger(__name__)
 
-OPEN = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
 # agent_state_changed states (the bridge's AgentState values) that mean "on a call".
 BUSY_STATES = {"on_call", "ringing"}
 FREE_STATE = "available"
@@ -41,32 +48,28 @@ class LiveAgents:
         self._lock = threading.Lock()
         self.states: dict[str, str] = {}
         self.busy_users: set[int] = set()
-        self.subscriptions: dict[str, Callable[[Event], None]] = {
-            "agent_state_changed": self.on_agent_state_changed,
-            "call_answered": self.on_call_answered,
-            "call_ended": self.on_call_ended,
-        }
 
-    def subscribe(self, bus: Bus) -> list[Callable[[], None]]:
-        return [bus.subscribe(name, handler) for name, handler in self.subscriptions.items()]
+    def subscribe(self, bus: Bus) -> list[Unsubscribe]:
+        return [bus.subscribe(AgentStateChanged, self.on_agent_state_changed),
+                bus.subscribe(CallAnswered, self.on_call_answered),
+                bus.subscribe(CallEnded, self.on_call_ended)]
 
-    def _set(self, payload: dict[str, Any], state: str) -> None:
-        iface = payload.get("interface") or payload.get("agent_interface")
-        user = payload.get("agent_id", payload.get("user_id"))
+    def _set(self, interface: str | None, user_id: int | None, state: str) -> None:
         with self._lock:
-            if isinstance(iface, str) and iface:
-                self.states[iface] = state
-            if isinstance(user, int):
-                (self.busy_users.add if state in BUSY_STATES else self.busy_users.discard)(user)
+            if interface:
+                self.states[interface] = state
+            if user_id is not None:
+                (self.busy_users.add if state in BUSY_STATES else self.busy_users.discard)(user_id)
 
-    def on_agent_state_changed(self, ev: Event) -> None:
-        self._set(ev.payload, str(ev.payload.get("state", "")).lower())
+    def on_agent_state_changed(self, message: Message[AgentStateChanged]) -> None:
+        ev = message.event
+        self._set(ev.interface, ev.agent_id, ev.state.lower())
 
-    def on_call_answered(self, ev: Event) -> None:
-        self._set(ev.payload, "on_call")
+    def on_call_answered(self, message: Message[CallAnswered]) -> None:
+        self._set(message.event.interface, message.event.agent_id, "on_call")
 
-    def on_call_ended(self, ev: Event) -> None:
-        self._set(ev.payload, FREE_STATE)
+    def on_call_ended(self, message: Message[CallEnded]) -> None:
+        self._set(message.event.interface, message.event.agent_id, FREE_STATE)
 
     def on_call(self, user_id: int, interface: str | None) -> bool:
         with self._lock:
@@ -80,7 +83,7 @@ class LiveAgents:
 def _open_load(session: Session, weights: dict[str, float]) -> dict[int, tuple[float, int]]:
     rows = session.execute(
         select(Ticket.assignee_id, Ticket.priority, func.count())
-        .where(Ticket.status.in_(OPEN), Ticket.assignee_id.is_not(None))
+        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_not(None))
         .group_by(Ticket.assignee_id, Ticket.priority))
     out: dict[int, tuple[float, int]] = {}
     for user_id, priority, count in rows:
@@ -158,8 +161,8 @@ def needs_for(session: Session, ticket: Ticket, rules: AssignmentRules,
     if by_name:
         for sid, name in session.execute(select(Skill.id, Skill.name).where(Skill.name.in_(by_name))):
             skills[sid] = max(skills.get(sid, 0), int(by_name[name]))
-    names = {sid: name for sid, name in session.execute(
-        select(Skill.id, Skill.name).where(Skill.id.in_(list(skills))))} if skills else {}
+    names = dict(session.execute(select(Skill.id, Skill.name).where(Skill.id.in_(list(skills)))).tuples().all()) \
+        if skills else {}
     vip = "none"
     if ticket.customer_id:
         tier = session.scalar(select(Customer.vip_tier).where(Customer.id == ticket.customer_id))

@@ -18,16 +18,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .. import tickets
-from ..bus import Bus
 from ..config import CallbackSettings
-from ..db import transaction
+from ..db import rowcount, transaction
 from ..models import Callback, CallbackAttempt, CallbackStatus, Queue, Ticket, utcnow
+from ..tickets.service import TicketService
 from . import runs
 from .assignment import Engine, TicketNeeds
 from .calendar import DailyWindow
 from .dialer import Dialer, DialRequest, DialResult, Outcome
 from .load import LiveAgents, build_snapshot
+from .notifier import DISPATCHER, DispatchNotifier
 
 log = logging.getLogger(__name__)
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -45,8 +45,9 @@ class CallbackPlacer:
     window: DailyWindow
     context: str  # the PBX's callback_context
     endpoint: str  # PJSIP endpoint reaching customers
+    tickets: TicketService = field(kw_only=True)
+    notifier: DispatchNotifier = field(kw_only=True)
     live: LiveAgents | None = None
-    bus: Bus | None = None
     _reserved: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -93,10 +94,10 @@ class CallbackPlacer:
                 return self._later(session, cb, now + dt.timedelta(seconds=self.cfg.no_agent_retry_seconds),
                                    "no matching agent free")
         attempt = cb.attempts + 1
-        won = session.execute(update(Callback).where(
+        won = rowcount(session.execute(update(Callback).where(
             Callback.id == cb.id, Callback.status == CallbackStatus.PENDING, Callback.attempts == cb.attempts)
             .values(status=CallbackStatus.DIALING, attempts=attempt, last_attempt_at=now,
-                    assigned_agent_id=agent_id or cb.assigned_agent_id)).rowcount == 1
+                    assigned_agent_id=agent_id or cb.assigned_agent_id))) == 1
         key = f"callback:{cb.id}:attempt:{attempt}"
         if not won or not runs.claim(session, key, "callback", number=cb.number):
             self._unreserve(agent_id)
@@ -190,10 +191,8 @@ class CallbackPlacer:
         cb.status = status
         cb.completed_at = utcnow()
         cb.outcome_detail = detail[:2000]
-        if self.bus is not None:
-            self.bus.publish("callback_outcome", {"callback_id": cb.id, "status": status.value,
-                                                  "ticket_id": cb.ticket_id}, session=session)
+        self.notifier.callback_outcome(session, cb)
 
     def _note(self, session: Session, cb: Callback, text: str) -> None:
         if cb.ticket_id and (ticket := session.get(Ticket, cb.ticket_id)) is not None:
-            tickets.add_note(session, ticket, text, author=None)
+            self.tickets.add_note(session, ticket, text, DISPATCHER)

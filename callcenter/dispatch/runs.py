@@ -14,9 +14,9 @@ import socket
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .. import db
 from ..models import JobRun, utcnow
 
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"[:80]
@@ -24,8 +24,7 @@ RUNNER = f"{socket.gethostname()}:{os.getpid()}"[:80]
 
 def claim(session: Session, key: str, kind: str, at: dt.datetime | None = None, **detail: Any) -> bool:
     """True if this run is ours to do; False if it was already claimed."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(JobRun).values(key=key, kind=kind, started_at=at or utcnow(), detail=detail,
+    stmt = db.insert(session, JobRun).values(key=key, kind=kind, started_at=at or utcnow(), detail=detail,
                                          runner=RUNNER).on_conflict_do_nothing(index_elements=["key"])
     # RETURNING, not rowcount: psycopg reports no rowcount for ON CONFLICT inserts here.
     return session.execute(stmt.returning(JobRun.id)).scalar() is not None

@@ -39,7 +39,7 @@ def build(engine: Engine, cfg: SchedulerSettings) -> BackgroundScheduler:
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=TABLE)},
         executors={"default": ThreadPoolExecutor(max_workers=cfg.workers)},
         job_defaults=JOB_DEFAULTS,
-        timezone=dt.timezone.utc,
+        timezone=dt.UTC,
     )
 
 
@@ -52,7 +52,7 @@ def at(scheduler: BackgroundScheduler, job_id: str, func: Callable[..., Any], wh
 
 def every(scheduler: BackgroundScheduler, job_id: str, func: Callable[..., Any], seconds: float) -> None:
     scheduler.add_job(func, "interval", seconds=seconds, id=job_id, replace_existing=True, name=job_id,
-                      next_run_time=dt.datetime.now(dt.timezone.utc))
+                      next_run_time=dt.datetime.now(dt.UTC))
 
 
 def scheduled_ids(engine: Engine) -> set[str]:
@@ -66,5 +66,5 @@ def queued(engine: Engine, limit: int = 50) -> list[tuple[str, dt.datetime | Non
     with engine.connect() as conn:
         rows = conn.execute(select(SchedulerJob.id, SchedulerJob.next_run_time)
                             .order_by(SchedulerJob.next_run_time).limit(limit))
-        return [(job_id, dt.datetime.fromtimestamp(t, dt.timezone.utc) if t is not None else None)
+        return [(job_id, dt.datetime.fromtimestamp(t, dt.UTC) if t is not None else None)
                 for job_id, t in rows]

@@ -13,27 +13,29 @@ import logging
 import threading
 from collections.abc import Callable
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..bus import Bus, Event
+from ..bus import Bus, Message, Unsubscribe
 from ..config import Settings
+from ..events import CallbackRequested, CallRecordWritten, TicketEvent
 from ..models import utcnow
-from ..services import ThreadService
-from . import daily, jobs, leader
+from ..runner import ThreadService
+from . import daily, jobs, leader, runtime
 from . import scheduler as sched
 from .assigner import Assigner
 from .calendar import DailyWindow
+from .callbacks import Callbacks
 from .dialer import Dialer
 from .escalation import Escalator
 from .load import LiveAgents
+from .notifier import DISPATCHER
 from .placing import CallbackPlacer
 from .sla import SLA
 from .surveys import SurveyPlacer
 
 log = logging.getLogger(__name__)
-# Our own events, which must not make us review the ticket again.
-OWN_EVENTS = {"ticket_assigned"}
 
 
 def make_dialer(settings: Settings) -> Dialer | None:
@@ -52,62 +54,66 @@ def make_dialer(settings: Settings) -> Dialer | None:
     module, _, attr = choice.partition(":")
     if not attr:
         raise ValueError(f"dispatch.dialer = {choice!r}: use 'ami' or 'package.module:factory'")
-    return getattr(importlib.import_module(module), attr)(settings)
+    factory: Callable[[Settings], Dialer | None] = getattr(importlib.import_module(module), attr)
+    return factory(settings)
 
 
-def build_runtime(settings: Settings, engine: Engine, factory: sessionmaker[Session], scheduler: object,
-                  dialer: Dialer | None, live: LiveAgents | None, bus: Bus | None,
-                  clock: Callable[[], dt.datetime] = utcnow) -> jobs.Runtime:
+def build_runtime(settings: Settings, engine: Engine, factory: sessionmaker[Session],
+                  scheduler: BackgroundScheduler, dialer: Dialer | None, live: LiveAgents | None,
+                  callbacks: Callbacks, clock: Callable[[], dt.datetime] = utcnow) -> runtime.Runtime:
+    """Everything the jobs need; ``callbacks`` brings the ticket service and the notifier the rest share."""
     d, tz = settings.dispatch, settings.timezone
+    tickets, notifier = callbacks.tickets, callbacks.notifier
     pbx = next((p for p in settings.pbxes() if p.name == d.pbx), None) if d.pbx else \
         next(iter(settings.pbxes()), None)
-    assigner = Assigner(d.assignment, live, bus)
+    assigner = Assigner(d.assignment, tickets, live)
     escalator = Escalator(SLA(d.sla, tz), list(d.sla.escalation),
-                          dt.timedelta(minutes=d.sla.escalation_interval_minutes), assigner, bus)
-    callbacks = CallbackPlacer(d.callbacks, assigner.engine, dialer, DailyWindow(d.callbacks.calling_hours, tz),
-                               pbx.callback_context if pbx else "cc-callback", d.outbound_endpoint, live, bus)
+                          dt.timedelta(minutes=d.sla.escalation_interval_minutes), assigner, tickets, notifier)
+    placer = CallbackPlacer(d.callbacks, assigner.engine, dialer, DailyWindow(d.callbacks.calling_hours, tz),
+                            pbx.callback_context if pbx else "cc-callback", d.outbound_endpoint,
+                            tickets=tickets, notifier=notifier, live=live)
     surveys = SurveyPlacer(d.surveys, dialer, DailyWindow(d.surveys.quiet_hours, tz, inverted=True),
                            pbx.survey_context if pbx else "cc-survey-outbound", d.outbound_endpoint)
-    return jobs.Runtime(engine=engine, factory=factory, scheduler=scheduler,  # type: ignore[arg-type]
-                        assigner=assigner, escalator=escalator, callbacks=callbacks, surveys=surveys,
-                        region=settings.phone.default_region, settings_callbacks=d.callbacks,
-                        settings_surveys=d.surveys, clock=clock, settings=settings)
+    return runtime.Runtime(engine=engine, factory=factory, scheduler=scheduler, assigner=assigner,
+                           escalator=escalator, callbacks=callbacks, placer=placer, surveys=surveys,
+                           settings_surveys=d.surveys, settings=settings, clock=clock)
 
 
 class DispatcherService(ThreadService):
     name = "dispatcher"
 
     def __init__(self, settings: Settings, engine: Engine, factory: sessionmaker[Session],
-                 bus: Bus | None = None,
+                 bus: Bus | None, callbacks: Callbacks,
                  dialer_factory: Callable[[Settings], Dialer | None] = make_dialer) -> None:
         super().__init__()
         self.settings, self.engine, self.factory, self.bus = settings, engine, factory, bus
+        self.callbacks = callbacks
         self.dialer_factory = dialer_factory
         self.live = LiveAgents()
         self.active = threading.Event()
-        self.runtime: jobs.Runtime | None = None
-        self.subscriptions: dict[str, Callable[[Event], None]] = {
-            "callback_requested": self.on_callback_requested,
-            "ticket_*": self.on_ticket,
-            "call_record_written": self.on_call_record_written,
-        }
+        self.runtime: runtime.Runtime | None = None
 
     # -- events (acted on only while active) -------------------------------------------------
-    def on_callback_requested(self, ev: Event) -> None:
-        cid = ev.payload.get("callback_id")
-        if self.runtime is not None and isinstance(cid, int):
+    def subscribe(self, bus: Bus) -> list[Unsubscribe]:
+        return [bus.subscribe(CallbackRequested, self.on_callback_requested),
+                bus.subscribe(TicketEvent, self.on_ticket),
+                bus.subscribe(CallRecordWritten, self.on_call_record_written)]
+
+    def on_callback_requested(self, message: Message[CallbackRequested]) -> None:
+        cid = message.event.callback_id
+        if self.runtime is not None:
             self.runtime.at(f"callback:{cid}", jobs.run_callback, utcnow(), cid)
 
-    def on_ticket(self, ev: Event) -> None:
-        tid = ev.payload.get("ticket_id")
-        if self.runtime is not None and isinstance(tid, int) and ev.name not in OWN_EVENTS:
+    def on_ticket(self, message: Message[TicketEvent]) -> None:
+        """Any change by someone else: the ticket may need assigning, its timers setting."""
+        tid = message.event.ticket_id
+        if self.runtime is not None and message.event.actor != DISPATCHER.name:
             self.runtime.at(f"ticket:{tid}", jobs.review_ticket, utcnow(), tid)
 
-    def on_call_record_written(self, ev: Event) -> None:
+    def on_call_record_written(self, message: Message[CallRecordWritten]) -> None:
         """The bridge stored a finished call; one abandoned in the queue may get a callback."""
-        call_id = ev.payload.get("call_id")
-        if self.runtime is not None and isinstance(call_id, int) \
-                and ev.payload.get("disposition") == "abandoned_queue":
+        call_id = message.event.call_id
+        if self.runtime is not None and call_id is not None and message.event.disposition == "abandoned_queue":
             self.runtime.at(f"abandoned:{call_id}", jobs.abandoned_call, utcnow(), call_id)
 
     # -- the loop ------------------------------------------------------------------------------
@@ -118,8 +124,7 @@ class DispatcherService(ThreadService):
         lock = leader.for_engine(self.engine)
         unsubscribe = []
         if self.bus is not None:
-            unsubscribe = self.live.subscribe(self.bus) + [
-                self.bus.subscribe(p, h) for p, h in self.subscriptions.items()]
+            unsubscribe = self.live.subscribe(self.bus) + self.subscribe(self.bus)
         log.info("dispatcher: standing by for %s", lock.describe())
         try:
             while not stop.is_set():
@@ -137,14 +142,14 @@ class DispatcherService(ThreadService):
         cfg = self.settings.dispatch.scheduler
         dialer = self.dialer_factory(self.settings)
         scheduler = sched.build(self.engine, cfg)
-        runtime = build_runtime(self.settings, self.engine, self.factory, scheduler, dialer, self.live, self.bus)
-        jobs.install(runtime)
+        rt = build_runtime(self.settings, self.engine, self.factory, scheduler, dialer, self.live, self.callbacks)
+        runtime.install(rt)
         lost = False
         try:
             scheduler.start()
             sched.every(scheduler, "reconcile", jobs.reconcile, cfg.reconcile_seconds)
-            daily.plan(runtime)  # retention purge and daily summary
-            self.runtime = runtime
+            daily.plan(rt)  # retention purge and daily summary
+            self.runtime = rt
             self.active.set()
             log.info("dispatcher: ACTIVE (%s)", lock.describe())
             while not stop.wait(cfg.leader_poll_seconds):
@@ -158,7 +163,7 @@ class DispatcherService(ThreadService):
             # Lost the lock: another dispatcher may already run; stop without waiting.
             if scheduler.running:
                 scheduler.shutdown(wait=not lost)
-            jobs.install(None)
+            runtime.install(None)
             if dialer is not None:
                 dialer.close()
             log.info("dispatcher: standing by")

@@ -17,9 +17,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import SurveySettings
-from ..db import transaction
+from ..db import rowcount, transaction
 from ..models import (
-    Call, CustomerPhone, Survey, SurveyChannel, SurveyStatus, Ticket, TicketStatus, utcnow,
+    Call,
+    CustomerPhone,
+    Survey,
+    SurveyChannel,
+    SurveyStatus,
+    Ticket,
+    TicketStatus,
+    utcnow,
 )
 from . import runs
 from .calendar import DailyWindow
@@ -109,8 +116,9 @@ class SurveyPlacer:
         if not self.quiet.allows(now):
             survey.scheduled_at = self.quiet.next_allowed(now)
             return survey.scheduled_at
-        won = session.execute(update(Survey).where(Survey.id == survey.id, Survey.status == SurveyStatus.PENDING)
-                              .values(status=SurveyStatus.DIALING)).rowcount == 1
+        won = rowcount(session.execute(update(Survey).where(Survey.id == survey.id,
+                                                            Survey.status == SurveyStatus.PENDING)
+                                       .values(status=SurveyStatus.DIALING))) == 1
         key = f"survey:{survey.id}:dial"
         if not won or not runs.claim(session, key, "survey", number=number):
             return None
@@ -134,7 +142,7 @@ def close_unanswered(session: Session, now: dt.datetime, after: dt.timedelta) ->
     hit = session.execute(update(Survey).where(
         Survey.status == SurveyStatus.DIALING, Survey.updated_at < now - after, Survey.score.is_(None))
         .values(status=SurveyStatus.DECLINED, completed_at=now))
-    return hit.rowcount or 0
+    return rowcount(hit)
 
 
 def csat(session: Session, by: str, since: dt.datetime | None = None) -> list[dict[str, Any]]:

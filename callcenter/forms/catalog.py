@@ -16,10 +16,14 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import FormDefinition, User
+from ..access import audit
+from ..access.audit import Actor
+from ..models import FormDefinition
 from .schema import FormSpec
 
 DEFINITIONS = Path(__file__).resolve().parent / "definitions"
+# New versions loaded from the shipped files are by this actor.
+FILES = Actor.system("form-files")
 
 
 class FormDefinitionError(ValueError):
@@ -47,9 +51,8 @@ def latest(session: Session, slug: str) -> FormDefinition | None:
                           .order_by(FormDefinition.version.desc()).limit(1))
 
 
-def save_version(session: Session, spec: FormSpec, *, actor: User | None = None,
-                 source: str = "ui") -> FormDefinition:
-    """Store ``spec`` as the next version of its slug, unless it is unchanged."""
+def save_version(session: Session, spec: FormSpec, actor: Actor, *, source: str = "ui") -> FormDefinition:
+    """Store ``spec`` as the next version of its slug (audited), unless it is unchanged."""
     schema = spec.model_dump(mode="json")
     current = latest(session, spec.slug)
     if current is not None and _digest(current.schema) == _digest(schema):
@@ -59,9 +62,11 @@ def save_version(session: Session, spec: FormSpec, *, actor: User | None = None,
     if current is not None:
         current.is_active = False
     row = FormDefinition(slug=spec.slug, version=version, title=spec.title, category=spec.category,
-                         schema=schema, is_active=True, created_by_id=actor.id if actor else None)
+                         schema=schema, is_active=True, created_by_id=actor.user_id)
     session.add(row)
     session.flush()
+    audit.record(session, "form_changed", actor, object_type="form", object_id=spec.slug, version=version,
+                 source=source)
     return row
 
 
@@ -73,7 +78,7 @@ def sync_files(session: Session, directory: Path = DEFINITIONS) -> list[FormDefi
             spec = parse(path.read_text(encoding="utf-8"))
         except FormDefinitionError as exc:
             raise FormDefinitionError(f"{path.name}: {exc}") from exc
-        rows.append(save_version(session, spec, source=path.name))
+        rows.append(save_version(session, spec, FILES, source=path.name))
     return rows
 
 

@@ -14,14 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import tickets
-from ..models import (
-    Call, Customer, FormDefinition, FormSubmission, Priority, SubmissionStatus, Ticket, User, utcnow,
-)
-from ..phone import display
+from ..access.audit import Actor
+from ..calls.numbers import display
+from ..models import Call, Customer, FormDefinition, FormSubmission, Priority, SubmissionStatus, Ticket, utcnow
+from ..tickets.service import TicketService
 from .catalog import spec_of
 from .schema import FormSpec
-from .validate import clean
+from .validate import FormErrors, clean
 
 
 def draft_key(call_id: int, agent_id: int) -> str:
@@ -44,22 +43,22 @@ def prefill(spec: FormSpec, call: Call | None, customer: Customer | None) -> dic
     return {f.name: sources[f.prefill] for f in spec.fields if f.prefill and sources.get(f.prefill)}
 
 
-def _submission(session: Session, key: str, form: FormDefinition, call: Call, agent: User,
+def _submission(session: Session, key: str, form: FormDefinition, call: Call, agent_id: int,
                 lock: bool) -> FormSubmission:
     query = select(FormSubmission).where(FormSubmission.idempotency_key == key)
     if lock:
         query = query.with_for_update()
     row = session.scalar(query)
     if row is None:
-        row = FormSubmission(idempotency_key=key, form_id=form.id, call_id=call.id, agent_id=agent.id)
+        row = FormSubmission(idempotency_key=key, form_id=form.id, call_id=call.id, agent_id=agent_id)
         session.add(row)
         session.flush()
     return row
 
 
-def save_draft(session: Session, form: FormDefinition, call: Call, agent: User,
+def save_draft(session: Session, form: FormDefinition, call: Call, agent_id: int,
                data: dict[str, Any], region: str = "US") -> FormSubmission:
-    row = _submission(session, draft_key(call.id, agent.id), form, call, agent, lock=False)
+    row = _submission(session, draft_key(call.id, agent_id), form, call, agent_id, lock=False)
     if row.status is SubmissionStatus.DRAFT:
         row.form_id = form.id
         row.data = clean(spec_of(form), data, region=region, partial=True)
@@ -72,47 +71,66 @@ class Submitted:
     created: bool
 
 
-def submit(session: Session, form: FormDefinition, call: Call, agent: User, data: dict[str, Any],
-           *, wrapup_code: str | None = None, attach_to: Ticket | None = None,
-           region: str = "US") -> Submitted:
-    """Validate, then create (or attach to) the ticket. Raises FormErrors on bad answers."""
-    spec = spec_of(form)
-    row = _submission(session, draft_key(call.id, agent.id), form, call, agent, lock=True)
-    if row.status is SubmissionStatus.SUBMITTED and row.ticket_id:
-        return Submitted(session.get(Ticket, row.ticket_id), created=False)
-    answers = clean(spec, data, region=region)
-    codes = {c.value for c in spec.wrapup_codes}
-    if wrapup_code and wrapup_code not in codes:
-        from .validate import FormErrors
+class Intake:
+    """Submitting intake forms: the ticket they make goes through the ticket service."""
 
-        raise FormErrors({"wrapup_code": "not one of the offered wrap-up codes"})
-    if attach_to is not None:
-        tickets.attach_call(session, attach_to, call, actor=agent)
-        tickets.add_note(session, attach_to, _summary(spec, answers), author=agent)
-        ticket, created = attach_to, False
-    elif call.ticket_id is not None:
-        ticket, created = session.get(Ticket, call.ticket_id), False
-    else:
+    def __init__(self, tickets: TicketService, region: str) -> None:
+        self.tickets, self.region = tickets, region
+
+    def save_draft(self, session: Session, form: FormDefinition, call: Call, actor: Actor,
+                   data: dict[str, Any]) -> FormSubmission:
+        assert actor.user_id is not None, "drafts belong to a signed-in agent"
+        return save_draft(session, form, call, actor.user_id, data, self.region)
+
+    def submit(self, session: Session, form: FormDefinition, call: Call, actor: Actor, data: dict[str, Any],
+               *, wrapup_code: str | None = None, attach_to: Ticket | None = None) -> Submitted:
+        """Validate, then create (or attach to) the ticket. Raises FormErrors on bad answers."""
+        agent_id = actor.user_id
+        assert agent_id is not None, "intake forms are submitted by a signed-in agent"
+        spec = spec_of(form)
+        row = _submission(session, draft_key(call.id, agent_id), form, call, agent_id, lock=True)
+        if row.status is SubmissionStatus.SUBMITTED and row.ticket_id:
+            done = session.get(Ticket, row.ticket_id)
+            assert done is not None  # the submission's ticket: deleting a ticket deletes its submissions
+            return Submitted(done, created=False)
+        answers = clean(spec, data, region=self.region)
+        if wrapup_code and wrapup_code not in {c.value for c in spec.wrapup_codes}:
+            raise FormErrors({"wrapup_code": "not one of the offered wrap-up codes"})
+        ticket, created = self._ticket(session, spec, form, call, actor, answers, attach_to)
+        row.form_id = form.id
+        row.data = answers
+        row.status = SubmissionStatus.SUBMITTED
+        row.ticket_id = ticket.id
+        row.wrapup_code = wrapup_code
+        row.submitted_at = utcnow()
+        return Submitted(ticket, created)
+
+    def _ticket(self, session: Session, spec: FormSpec, form: FormDefinition, call: Call, actor: Actor,
+                answers: dict[str, Any], attach_to: Ticket | None) -> tuple[Ticket, bool]:
+        if attach_to is not None:
+            self.tickets.attach_call(session, attach_to, call, actor)
+            self.tickets.add_note(session, attach_to, _summary(spec, answers), actor)
+            return attach_to, False
+        if call.ticket_id is not None:
+            existing = session.get(Ticket, call.ticket_id)
+            if existing is not None:
+                return existing, False
         try:
             with session.begin_nested():
-                ticket = tickets.create(
-                    session, actor=agent, call=call, category=spec.category,
+                ticket = self.tickets.create(
+                    session, actor, call=call, category=spec.category,
                     subject=str(answers.get(spec.subject_field, ""))[:200] or spec.title,
                     description=str(answers.get(spec.description_field or "", "")),
                     priority=_priority(answers.get(spec.priority_field or "")),
-                    assignee_id=agent.id, reason=f"intake form {spec.slug} v{form.version}")
-            created = True
+                    assignee_id=actor.user_id, reason=f"intake form {spec.slug} v{form.version}")
+            return ticket, True
         except IntegrityError:
             # Another agent's submit for the same call won: use its ticket.
             session.refresh(call)
-            ticket, created = session.scalar(select(Ticket).where(Ticket.origin_call_id == call.id)), False
-    row.form_id = form.id
-    row.data = answers
-    row.status = SubmissionStatus.SUBMITTED
-    row.ticket_id = ticket.id
-    row.wrapup_code = wrapup_code
-    row.submitted_at = utcnow()
-    return Submitted(ticket, created)
+            won = session.scalar(select(Ticket).where(Ticket.origin_call_id == call.id))
+            if won is None:
+                raise
+            return won, False
 
 
 def _priority(value: Any) -> Priority:

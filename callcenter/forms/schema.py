@@ -10,7 +10,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-FIELD_TYPES = ("text", "textarea", "choice", "multichoice", "number", "date", "phone", "email", "checkbox")
 # Values the desk can pre-fill from the call: "caller.number", "ivr.category" ...
 PREFILL_SOURCES = ("caller.number", "caller.name", "customer.name", "customer.email", "call.did",
                    "call.queue", "ivr.category", "ivr.path", "ticket.subject")

@@ -5,7 +5,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from ..phone import InvalidNumber, to_e164
+from ..calls.numbers import InvalidNumber, to_e164
 from .schema import FieldSpec, FormSpec
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")

@@ -7,7 +7,7 @@ from typing import Any, Optional
 from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, intpk, str40, str80, str200, utcnow
+from .base import Base, intpk, str40, str80, utcnow
 
 
 class AuditLog(Base):

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Integer, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, Integer, MetaData, String, Table, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -24,15 +24,15 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: pass an aware UTC datetime")
-        value = value.astimezone(dt.timezone.utc)
+        value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 def str_enum(enum_cls: type[enum.Enum], length: int = 20) -> Any:
@@ -47,6 +47,16 @@ def str_enum(enum_cls: type[enum.Enum], length: int = 20) -> Any:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+def insert_defaults(table: Table) -> dict[str, Any]:
+    """Column defaults the ORM would apply; a Core insert (an upsert) must name them itself."""
+    out = {}
+    for column in table.columns:
+        if column.default is not None and not column.primary_key:
+            arg = getattr(column.default, "arg", None)  # a scalar, or a callable taking the context
+            out[column.key] = arg(None) if callable(arg) else arg
+    return out
 
 
 # Shared annotated types (SQLAlchemy 2.0 docs, declarative_tables.rst).
@@ -74,7 +84,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         dt.datetime: UTCDateTime,
         dict[str, Any]: JSON,
         list[Any]: JSON,

@@ -85,10 +85,10 @@ class Call(Base):
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 
-    legs: Mapped[list["CallLeg"]] = relationship(
+    legs: Mapped[list[CallLeg]] = relationship(
         back_populates="call", cascade="all, delete-orphan", order_by="CallLeg.started_at"
     )
-    recordings: Mapped[list["Recording"]] = relationship(
+    recordings: Mapped[list[Recording]] = relationship(
         back_populates="call", cascade="all, delete-orphan"
     )
 

@@ -35,7 +35,7 @@ class Customer(Base):
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 
-    phones: Mapped[list["CustomerPhone"]] = relationship(
+    phones: Mapped[list[CustomerPhone]] = relationship(
         back_populates="customer", cascade="all, delete-orphan"
     )
 

@@ -52,7 +52,7 @@ class User(Base):
     updated_at: Mapped[updated_at]
 
     team: Mapped[Optional[Team]] = relationship(foreign_keys=[team_id])
-    agent: Mapped[Optional["AgentProfile"]] = relationship(back_populates="user")
+    agent: Mapped[Optional[AgentProfile]] = relationship(back_populates="user")
 
     # The Flask-Login protocol (is_active is the column above).
     is_authenticated = True
@@ -105,8 +105,8 @@ class AgentProfile(Base):
     updated_at: Mapped[updated_at]
 
     user: Mapped[User] = relationship(back_populates="agent")
-    skills: Mapped[list["AgentSkill"]] = relationship(cascade="all, delete-orphan")
-    queues: Mapped[list["AgentQueue"]] = relationship(cascade="all, delete-orphan")
+    skills: Mapped[list[AgentSkill]] = relationship(cascade="all, delete-orphan")
+    queues: Mapped[list[AgentQueue]] = relationship(cascade="all, delete-orphan")
 
 
 class AgentSkill(Base):

@@ -27,6 +27,10 @@ class TicketStatus(str, enum.Enum):
     CLOSED = "closed"
 
 
+# A ticket in one of these still owes the caller something.
+OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -68,10 +72,10 @@ class Ticket(Base):
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 
-    changes: Mapped[list["TicketChange"]] = relationship(
+    changes: Mapped[list[TicketChange]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketChange.id"
     )
-    notes: Mapped[list["TicketNote"]] = relationship(
+    notes: Mapped[list[TicketNote]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketNote.id"
     )
 

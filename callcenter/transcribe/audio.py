@@ -16,7 +16,6 @@ compared one for one.  Without ffmpeg, and for the QA copy, ``soxr`` does it.
 from __future__ import annotations
 
 import shutil
-import struct
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import soxr
+
+from ..pbx.wav import read_header
 
 MIN_RATE, MAX_RATE = 8000, 192000
 # Asterisk's raw formats: extension -> (libsndfile subtype, sample rate).
@@ -140,26 +141,16 @@ def _check_wav_sizes(path: Path) -> None:
     yet filled in) reads as empty, and a file cut short reads as shorter, both
     silently.  Either way the recording is not complete yet.
     """
-    with open(path, "rb") as f:
-        head = f.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-            return  # not RIFF/WAVE: libsndfile decides
-        size = path.stat().st_size
-        while True:
-            chunk = f.read(8)
-            if len(chunk) < 8:
-                raise AudioIncomplete(f"WAV has no data chunk (cut short?): {path}")
-            cid, length = struct.unpack("<4sI", chunk)
-            if cid == b"data":
-                actual = size - f.tell()
-                if length > actual + 1:
-                    raise AudioIncomplete(
-                        f"recording is truncated: header promises {length} bytes of audio, "
-                        f"the file holds {actual}: {path}")
-                if length == 0 and actual > 0:
-                    raise AudioIncomplete(f"WAV header not finalised (still being written?): {path}")
-                return
-            f.seek(length + (length & 1), 1)
+    header = read_header(path)
+    if header is None or not header.riff:
+        return  # not RIFF/WAVE (or gone): libsndfile decides
+    if header.data_offset is None:
+        raise AudioIncomplete(f"WAV has no data chunk (cut short?): {path}")
+    if header.data_length > header.data_present + 1:
+        raise AudioIncomplete(f"recording is truncated: header promises {header.data_length} bytes of audio, "
+                              f"the file holds {header.data_present}: {path}")
+    if header.data_length == 0 and header.data_present > 0:
+        raise AudioIncomplete(f"WAV header not finalised (still being written?): {path}")
 
 
 def blocks(info: AudioInfo, rate: int, seconds: float = 10.0) -> Iterator[np.ndarray]:
@@ -200,7 +191,7 @@ def ffmpeg() -> str | None:
     if found:
         return found
     try:
-        import imageio_ffmpeg  # type: ignore[import-untyped]
+        import imageio_ffmpeg
         return str(imageio_ffmpeg.get_ffmpeg_exe())
     except (ImportError, RuntimeError):
         return None

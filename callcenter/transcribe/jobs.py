@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import exists, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .. import db
 from ..config import TranscribeSettings
+from ..db import rowcount
 from ..models import Call, CallStatus, Recording, Transcript, utcnow
 from ..models.transcripts import TranscriptStatus as S
 
@@ -25,12 +26,10 @@ from ..models.transcripts import TranscriptStatus as S
 def enqueue(session: Session, call_id: int, requeue_finished: bool = True) -> Transcript:
     """Queue the call's transcription once; a finished one is redone (new recordings)."""
     now = utcnow()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     row = {"call_id": call_id, "status": S.QUEUED, "turns": [], "text": "", "redactions": [],
            "redacted": False, "attempts": 0, "created_at": now, "updated_at": now}
     inserted = session.execute(
-        insert(Transcript).values(**row).on_conflict_do_nothing(index_elements=["call_id"])
+        db.insert(session, Transcript).values(**row).on_conflict_do_nothing(index_elements=["call_id"])
         .returning(Transcript.id)).scalar()
     job = session.scalar(select(Transcript).where(Transcript.call_id == call_id)
                          .execution_options(populate_existing=True))
@@ -51,7 +50,7 @@ def claim(session: Session, worker: str) -> Transcript | None:
          .where(Transcript.status == S.QUEUED,
                 or_(Transcript.not_before.is_(None), Transcript.not_before <= now))
          .order_by(Transcript.id).limit(1))
-    if session.get_bind().dialect.name == "postgresql":
+    if db.is_postgres(session):
         q = q.with_for_update(skip_locked=True)
     job = session.scalar(q)
     if job is None:
@@ -64,7 +63,7 @@ def claim(session: Session, worker: str) -> Transcript | None:
 
 def mine(session: Session, job_id: int, worker: str) -> Transcript | None:
     """The job if ``worker`` still holds it (a lost job may have gone to another)."""
-    job = session.get(Transcript, job_id, with_for_update=session.get_bind().dialect.name == "postgresql")
+    job = session.get(Transcript, job_id, with_for_update=db.is_postgres(session))
     if job is None or job.status != S.RUNNING or job.worker != worker:
         return None
     return job
@@ -93,7 +92,7 @@ def requeue_lost(session: Session, timeout: float) -> int:
     res = session.execute(update(Transcript)
                           .where(Transcript.status == S.RUNNING, Transcript.started_at < cutoff)
                           .values(status=S.QUEUED, error="worker lost; requeued", updated_at=utcnow()))
-    return res.rowcount or 0
+    return rowcount(res)
 
 
 def enqueue_missed(session: Session, grace: float = 30.0, limit: int = 100) -> int:

@@ -29,16 +29,17 @@ _stdlib_preparation_data = spawn.get_preparation_data
 class _LeanPopen(popen_spawn_posix.Popen):
     def _launch(self, process_obj: Any) -> None:
         with _prep_lock:
-            spawn.get_preparation_data = _without_main  # type: ignore[assignment]
+            spawn.get_preparation_data = _without_main
             try:
-                super()._launch(process_obj)
+                parent: Any = super()  # _launch is the stdlib's private method (no stub)
+                parent._launch(process_obj)
             finally:
                 spawn.get_preparation_data = _stdlib_preparation_data
 
 
 class LeanSpawnProcess(context.SpawnProcess):
     @staticmethod
-    def _Popen(process_obj: Any) -> _LeanPopen:  # noqa: N802 - multiprocessing's name
+    def _Popen(process_obj: Any) -> _LeanPopen:
         return _LeanPopen(process_obj)
 
 

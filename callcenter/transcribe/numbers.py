@@ -17,9 +17,9 @@ EN_WORDS = frozenset(
     "fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty "
     "seventy eighty ninety hundred thousand".split()
 )
-ZH_DIGITS = dict(zip("零〇一二三四五六七八九幺两", "0012345678912"))
+ZH_DIGITS = dict(zip("零〇一二三四五六七八九幺两", "0012345678912", strict=True))
 ZH_UNITS = frozenset("十百千万")
-KO_DIGITS = dict(zip("공영일이삼사오육칠팔구", "00123456789"))
+KO_DIGITS = dict(zip("공영일이삼사오육칠팔구", "00123456789", strict=True))
 
 
 @dataclass

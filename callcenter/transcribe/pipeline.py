@@ -38,8 +38,8 @@ class CallAudio:
     sources: tuple[Source, ...]
     model_path: Path
     language: str
-    rules: redact.Rules = redact.Rules()
-    limits: audio.Limits = audio.Limits()
+    rules: redact.Rules = field(default_factory=redact.Rules)
+    limits: audio.Limits = field(default_factory=audio.Limits)
     stereo_channels: tuple[str, ...] = ("caller", "agent")
     qa_path: Path | None = None
     padding: float = 0.25
@@ -85,7 +85,7 @@ def transcribe_call(job: CallAudio, progress: Progress | None = None) -> Result:
     streams: dict[str, list[Word]] = {}
     for src, info in _to_recognise(infos):
         names = _speakers(src, info, job.stereo_channels)
-        for name, words in zip(names, recognize_file(model, info, rate, src.offset, progress)):
+        for name, words in zip(names, recognize_file(model, info, rate, src.offset, progress), strict=True):
             streams.setdefault(name, []).extend(words)
     muted = sorted((src.offset + a, src.offset + b) for src, _ in infos for a, b in src.muted)
     turns, spans = redact.redact(merge(streams), job.language, job.rules, muted)
@@ -119,11 +119,11 @@ def write_qa_copy(infos: list[tuple[Source, audio.AudioInfo]], spans: list[dict[
     chosen = mixed or infos
     rate = max(i.rate for _, i in chosen)
     channels = max(i.channels for _, i in chosen)
-    length = max(int(round((s.offset + i.duration) * rate)) for s, i in chosen)
+    length = max(round((s.offset + i.duration) * rate) for s, i in chosen)
     out = np.zeros((length, channels), dtype=np.int32)
     for src, info in chosen:
         samples = audio.read(info, rate)
-        start = int(round(src.offset * rate))
+        start = round(src.offset * rate)
         end = min(length, start + len(samples))
         out[start:end, : samples.shape[1]] += samples[: end - start]
         if samples.shape[1] == 1 and channels == 2:

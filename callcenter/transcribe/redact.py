@@ -11,12 +11,13 @@ and any word recognised inside them is dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..ticket_numbers import luhn_valid
+from ..tickets.numbers import luhn_valid
 from .numbers import digit_runs
 from .recognize import Word
 from .speakers import Turn, merge
@@ -104,7 +105,7 @@ def _words_at(pieces: list[tuple[int, int, Any]], a: int, b: int) -> tuple[int, 
 
 
 def redact(turns: list[Turn], language: str, rules: Rules,
-           muted: list[tuple[float, float]] = ()) -> tuple[list[Turn], list[dict[str, Any]]]:
+           muted: Sequence[tuple[float, float]] = ()) -> tuple[list[Turn], list[dict[str, Any]]]:
     """Redacted turns and the spans removed: [{"start","end","kind","speaker"}]."""
     streams: dict[str, list[Word]] = {}
     spans: list[dict[str, Any]] = [

@@ -18,19 +18,6 @@ from .pipeline import CallAudio, Source
 from .redact import Rules
 
 
-def qa_audio_dir(settings: Settings) -> Path:
-    return Path(settings.transcribe.qa_audio_dir or settings.instance_dir / "qa-audio").expanduser()
-
-
-def qa_audio_path(settings: Settings, relative: str | None) -> Path | None:
-    """Absolute path of a transcript's QA copy (``Transcript.qa_audio``), if any."""
-    if not relative:
-        return None
-    base = qa_audio_dir(settings).resolve()
-    path = (base / relative).resolve()
-    return path if path.is_relative_to(base) else None
-
-
 def limits(settings: Settings) -> Limits:
     cfg = settings.transcribe
     return Limits(max_bytes=int(cfg.max_file_mb * 2**20), max_seconds=cfg.max_hours * 3600)
@@ -58,7 +45,7 @@ def call_audio(session: Session, call_id: int, settings: Settings,
     return CallAudio(sources=sources, model_path=choice.path, language=choice.language,
                      rules=rules(settings), limits=limits(settings),
                      stereo_channels=tuple(cfg.stereo_channels),
-                     qa_path=qa_audio_dir(settings) / f"call-{call_id}.wav",
+                     qa_path=settings.qa_audio_dir() / f"call-{call_id}.wav",
                      padding=cfg.redact_padding)
 
 

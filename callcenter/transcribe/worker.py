@@ -20,17 +20,19 @@ from dataclasses import dataclass
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..bus import Bus, Event
+from ..bus import Bus, Message
 from ..config import Settings
 from ..db import transaction
+from ..events import RecordingReady
 from ..models import Transcript, utcnow
 from ..models.transcripts import TranscriptStatus
-from ..services import ThreadService
+from ..runner import ThreadService
 from . import jobs, sources
 from .audio import AudioError
 from .lean_spawn import LeanSpawnContext
 from .models import ModelMissing, ModelRegistry
-from .pipeline import CallAudio, Result, run_job, start_worker_process
+from .notifier import TranscriptNotifier
+from .pipeline import Result, run_job, start_worker_process
 
 log = logging.getLogger(__name__)
 # The database is away (restart, failover): wait and go on; the jobs wait in their table.
@@ -54,20 +56,18 @@ class TranscriberService(ThreadService):
         self.cfg = settings.transcribe
         self.session_factory = session_factory
         self.bus = bus
+        self.notifier = TranscriptNotifier(bus)
         self.registry = ModelRegistry.from_settings(settings)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.wake = threading.Event()
         self.running: dict[int, Running] = {}
         self._pool: ProcessPoolExecutor | None = None
 
-    # -- events: one subscription table ------------------------------------
-    def subscriptions(self) -> dict[str, object]:
-        return {"recording_ready": self.on_recording_ready}
-
-    def on_recording_ready(self, ev: Event) -> None:
-        call_id = ev.payload.get("call_id")
-        if not isinstance(call_id, int):
-            log.warning("recording_ready without an integer call_id: %r", ev.payload)
+    # -- events ----------------------------------------------------------
+    def on_recording_ready(self, message: Message[RecordingReady]) -> None:
+        call_id = message.event.call_id
+        if call_id is None:
+            log.warning("recording_ready without a call id: %r", message.event)
             return
         with transaction(self.session_factory) as session:
             jobs.enqueue(session, call_id)
@@ -75,8 +75,7 @@ class TranscriberService(ThreadService):
 
     # -- the loop ----------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
-        unsubscribe = [self.bus.subscribe(name, handler)  # type: ignore[arg-type]
-                       for name, handler in self.subscriptions().items()] if self.bus else []
+        unsubscribe = [self.bus.subscribe(RecordingReady, self.on_recording_ready)] if self.bus else []
         try:
             while not stop.is_set():
                 self.wake.clear()
@@ -126,7 +125,7 @@ class TranscriberService(ThreadService):
         except BrokenProcessPool as broken:
             self._pool = None  # rebuilt on the next submit
             result, exc = None, AudioError(f"worker process died while transcribing ({broken})")
-            exc.retry = True  # type: ignore[misc]
+            exc.retry = True
         except Exception as error:  # noqa: BLE001 - every failure ends the job, never the service
             result, exc = None, error
         with transaction(self.session_factory) as session:
@@ -143,12 +142,10 @@ class TranscriberService(ThreadService):
         job.turns, job.text, job.redactions = result.turns, result.text, result.redactions
         job.redacted = any(s["kind"] != "muted" for s in result.redactions)
         job.duration_seconds = result.duration
-        base = sources.qa_audio_dir(self.settings)
+        base = self.settings.qa_audio_dir()
         job.qa_audio = str(result.qa_path.relative_to(base)) if result.qa_path else None
         job.status, job.error, job.finished_at = TranscriptStatus.DONE, None, utcnow()
-        if self.bus is not None:
-            self.bus.publish("transcript_ready", {"call_id": job.call_id, "transcript_id": job.id},
-                             session=session)
+        self.notifier.transcript_ready(session, job)
         log.info("call %s transcribed: %d words, %.0f s", job.call_id, result.words, result.duration)
 
     def _fail(self, job: Transcript, exc: BaseException) -> None:

@@ -73,7 +73,7 @@ def callbacks(session_factory: sessionmaker[Session], booked: set[str]) -> dict[
 
 def transcripts(session_factory: sessionmaker[Session]) -> dict[str, int]:
     with session_factory() as s:
-        counts = dict(s.execute(select(Transcript.status, func.count()).group_by(Transcript.status)).all())
+        counts = dict(s.execute(select(Transcript.status, func.count()).group_by(Transcript.status)).tuples().all())
     out = {getattr(status, "value", status): n for status, n in counts.items()}
     out["backlog"] = out.get("queued", 0) + out.get("running", 0)
     return out

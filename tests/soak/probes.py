@@ -72,26 +72,32 @@ class Probes:
             pbx_w.close()  # as if the service were down: the dialplan skips the IVR
             return
         self.agi_sessions += 1
-        state = {"since": None, "first": True, "header": b""}
+        # since: when the PBX last wrote to the server (None once the server answered); first: the next answer
+        # is to the AGI header; header: the header so far (None once it is complete).
+        since: float | None = None
+        first = True
+        header: bytes | None = b""
 
         async def from_pbx() -> None:
+            nonlocal since, header
             while data := await pbx_r.read(65536):
-                if state["header"] is not None:
-                    state["header"] += data
-                    if b"\n\n" in state["header"]:
-                        state["header"], state["since"] = None, time.perf_counter()
+                if header is not None:
+                    header += data
+                    if b"\n\n" in header:
+                        header, since = None, time.perf_counter()
                 else:
-                    state["since"] = time.perf_counter()
+                    since = time.perf_counter()
                 agi_w.write(data)
                 await agi_w.drain()
             agi_w.close()
 
         async def from_agi() -> None:
+            nonlocal since, first
             while data := await agi_r.read(65536):
-                if state["since"] is not None:
-                    took = time.perf_counter() - state["since"]
-                    (self.agi_first if state["first"] else self.agi_command).append(took)
-                    state["since"], state["first"] = None, False
+                if since is not None:
+                    took = time.perf_counter() - since
+                    (self.agi_first if first else self.agi_command).append(took)
+                    since, first = None, False
                 pbx_w.write(data)
                 await pbx_w.drain()
             pbx_w.close()
@@ -124,7 +130,7 @@ class Probes:
             while not self._stop.is_set():
                 try:
                     message = await asyncio.wait_for(reader.readuntil(b"\n\n"), 0.5)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
                 arrived = time.time()
                 fields = dict(line.split(": ", 1) for line in message.decode(errors="replace").splitlines()

@@ -90,7 +90,7 @@ class ServiceProcess:
     name: str
     env: dict[str, str]
     logdir: Path
-    proc: subprocess.Popen | None = None
+    proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     rss_first: float | None = None   # first sample of the current incarnation
     rss_last: float | None = None
@@ -124,7 +124,8 @@ class ServiceProcess:
     def sample(self, tree: dict[int, list[int]]) -> None:
         if not self.alive():
             return
-        value = rss_mb(self.proc.pid, tree)  # type: ignore[union-attr]
+        assert self.proc is not None  # alive() says so
+        value = rss_mb(self.proc.pid, tree)
         if self.rss_first is None:
             self.rss_first = value
         self.rss_last = value
@@ -134,9 +135,10 @@ class ServiceProcess:
     def stop(self) -> None:
         if not self.alive():
             return
-        os.killpg(self.proc.pid, signal.SIGTERM)  # type: ignore[union-attr]
+        assert self.proc is not None  # alive() says so
+        os.killpg(self.proc.pid, signal.SIGTERM)
         try:
-            self.proc.wait(20)  # type: ignore[union-attr]
+            self.proc.wait(20)
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
-            self.proc.wait(10)  # type: ignore[union-attr]
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)

@@ -11,6 +11,7 @@ line; it exits 1 if anything was lost or doubled.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -18,25 +19,27 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from unittest import mock
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from callcenter import migrate
+from callcenter import migrations
+from callcenter.cli.services import SERVICE_NAMES
 from callcenter.config import Settings
-from callcenter.lab import LabPBX
-from callcenter.wiring import SERVICE_NAMES, Container
+from callcenter.pbx.lab import LabPBX
+from callcenter.wiring import Container
 from tests.soak import ledger
 from tests.soak.pg import PrivatePostgres, free_port
 from tests.soak.probes import Probes
 from tests.soak.procs import ServiceProcess, _children, rss_mb, write_config
 from tests.soak.report import render
-from tests.soak.verdict import verdict
 from tests.soak.traffic import SoakAgent, SoakCaller, numbers
+from tests.soak.verdict import verdict
 from tests.soak.world import AGENTS, TicketClient, seed
 
 # When each fault strikes, as a share of the time calls are being placed.
@@ -97,7 +100,7 @@ class Soak:
         env = {**os.environ, "CALLCENTER_CONFIG": str(config)}
         with mock.patch.dict(os.environ, {"CALLCENTER_CONFIG": str(config)}):
             container = Container(Settings())  # the same settings the services read
-        migrate.upgrade(container.engine)
+        migrations.upgrade(container.engine)
         known = numbers("+1202555", self.queue_calls)[::5]  # one caller in five is a customer
         token = seed(container, known)
         logs = self.workdir / "logs"
@@ -233,10 +236,8 @@ class Soak:
             self.pg.start()
         # Calls whose phone we stopped (the lab is ours: we hold its lock); then a
         # reload, or a start after a kill, brings back the dialplan's own globals.
-        try:
+        with contextlib.suppress(RuntimeError, OSError):
             self.lab.rx("channel request hangup all")
-        except (RuntimeError, OSError):
-            pass
         self.lab.up(progress=lambda _m: None)
 
     def load(self, started: float, callers: list[SoakCaller], probes: Probes, crm: TicketClient) -> None:
@@ -279,7 +280,7 @@ class Soak:
 def _http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200
+            return bool(resp.status == 200)
     except OSError:
         return False
 

@@ -6,6 +6,7 @@ no service exited on its own.
 """
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -18,6 +19,8 @@ from tests.soak.traffic import SoakAgent, SoakCaller
 from tests.soak.world import TicketClient
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from tests.soak.run import Fault, Soak
 
 
@@ -61,7 +64,7 @@ STAGES = ("source", "published", "received", "started", "pushed", "desk")
 def stage_breakdown(stages: list[dict[str, Any]]) -> dict[str, Any]:
     """p50/p99 of each hop of a pop, and of the whole way from the AMI bridge to the desk."""
     out: dict[str, Any] = {}
-    for a, b in [*zip(STAGES, STAGES[1:]), ("source", "desk")]:
+    for a, b in [*itertools.pairwise(STAGES), ("source", "desk")]:
         hops = [s[b] - s[a] for s in stages if s.get(a) is not None and s.get(b) is not None]
         out[f"{a}->{b}"] = {"n": len(hops), **_percentiles("", hops)}
     return out
@@ -86,11 +89,11 @@ def _recovery(container: Container, fault: Fault) -> float | None:
     if fault.restarted_utc is None:
         return None
     with container.session_factory() as s:
-        first = s.scalar(select(func.min(Call.updated_at)).where(
+        first: dt.datetime | None = s.scalar(select(func.min(Call.updated_at)).where(
             Call.updated_at > fault.restarted_utc, Call.status != "active"))
     if first is None:
         return None
-    started = fault.started_utc
+    started: dt.datetime = fault.started_utc
     if first.tzinfo is None and started.tzinfo is not None:
         started = started.replace(tzinfo=None)
     return round((first - started).total_seconds(), 1)

@@ -11,7 +11,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from bench.screen_pop import PASSWORD
-from callcenter import accounts
+from callcenter.access import accounts
 from callcenter.db import transaction
 from callcenter.models import Customer, CustomerPhone, Queue
 from callcenter.wiring import Container
@@ -31,7 +31,7 @@ def seed(container: Container, known_numbers: list[str]) -> str:
             s.add(Customer(name=f"Soak customer {i}", language="en",
                            phones=[CustomerPhone(number=phone)]))
         admin, _ = accounts.create_user(s, "soakadmin", "admin", PASSWORD)
-        return accounts.issue_api_token(admin)
+        return accounts.issue_api_token(s, admin, accounts.SETUP)
 
 
 @dataclass

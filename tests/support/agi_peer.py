@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callcenter.agi.server import FastAGIServer, serve_in_thread
-from callcenter.agi.transcript import ASTERISK, SERVER, Transcript
+from callcenter.agi.transcript import ASTERISK, Transcript
 
 _READ = re.compile(r"^\$\{BASE64_ENCODE\(\$\{([A-Za-z_][A-Za-z0-9_]*(?:\([A-Za-z0-9_]*\))?)\}\)\}$")
 _TOKEN = re.compile(r"cc-sync-[0-9a-f]+")
@@ -146,7 +146,8 @@ class Asterisk:
         if not low <= len(args) <= high:
             self.result.violations.append(f"bad command {line!r}")
             return "510 Invalid or unknown command"
-        return getattr(self, "_" + command.lower().replace(" ", "_"))(args)
+        reply: str = getattr(self, "_" + command.lower().replace(" ", "_"))(args)
+        return reply
 
     def _get_full_variable(self, args: list[str]) -> str:
         expr = args[0]

@@ -5,12 +5,17 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from callcenter import migrate
+from callcenter import migrations
 from callcenter.config import Settings
 from callcenter.wiring import Container
+
+if TYPE_CHECKING:
+    # Only for annotations: Playwright is imported when a browser test runs (it may be missing locally).
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = "/usr/bin/chromium"
 # Flags from ENVIRONMENT.md: no sandbox as root, no background network on a closed machine.
@@ -32,7 +37,7 @@ def _require_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     """One Chromium per test module: Playwright's sync API runs an event loop
     on the main thread while it is open, which would break asyncio.run() in
     later tests, so it is closed when the module's tests are done."""
@@ -51,7 +56,7 @@ def live_container(tmp_path: Path) -> Iterator[Container]:
                         lab={"enabled": False}, web={"secret_key": "ui-test", "port": 0},
                         recordings={"dir": tmp_path / "recordings"})
     container = Container(settings)
-    migrate.upgrade(container.engine)
+    migrations.upgrade(container.engine)
     yield container
     container.close()
 
@@ -68,16 +73,16 @@ def live_server(live_container: Container) -> Iterator[str]:
     service.stop()
 
 
-def screenshot(page: object, name: str) -> Path:
+def screenshot(page: Page, name: str) -> Path:
     """Keep a picture of what the user saw as a test artifact."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(path), full_page=True)
     return path
 
 
-def sign_in(page: object, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/auth/login")  # type: ignore[attr-defined]
-    page.fill("#username", username)  # type: ignore[attr-defined]
-    page.fill("#password", password)  # type: ignore[attr-defined]
-    page.click("#submit")  # type: ignore[attr-defined]
+def sign_in(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/auth/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#submit")

@@ -4,11 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from callcenter import accounts
+from callcenter.access import accounts
 from callcenter.db import transaction
-from callcenter.models import (Customer, CustomerPhone, Queue, Ticket, TicketStatus,
-                               VipTier)
-from callcenter.ticket_numbers import number_for
+from callcenter.models import Customer, CustomerPhone, Queue, Ticket, TicketStatus, VipTier
+from callcenter.tickets.numbers import number_for
 
 VIP_NUMBER = "+12025550143"  # gold, English
 ZH_NUMBER = "+8613800138000"  # platinum, Mandarin

@@ -13,23 +13,23 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from typing import TextIO
 
 import pytest
 
 from callcenter.config import load_settings
-from callcenter.lab import LabPBX, LabUnavailable
+from callcenter.pbx.lab import LabPBX, LabUnavailable
 
 
-def _exclusive(path: str):  # type: ignore[no-untyped-def]
+def _exclusive(path: str) -> TextIO:
     handle = open(path, "w")  # noqa: SIM115 - held for the whole session
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        print(f"\nwaiting for the lab PBX lock {path} (another test run holds it)...",
-              file=sys.stderr)
+        sys.stderr.write(f"\nwaiting for the lab PBX lock {path} (another test run holds it)...\n")
         started = time.monotonic()
         fcntl.flock(handle, fcntl.LOCK_EX)
-        print(f"got the lab PBX lock after {time.monotonic() - started:.0f}s", file=sys.stderr)
+        sys.stderr.write(f"got the lab PBX lock after {time.monotonic() - started:.0f}s\n")
     return handle
 
 

@@ -10,13 +10,13 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import pytest
 
-from callcenter.lab import speak_to_wav
+from callcenter.pbx.lab import speak_to_wav
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "sipp"
 DTMF_PCAP = "/usr/share/sip-tester/dtmf_2833_{}.pcap"
@@ -80,15 +80,15 @@ class _Sipp:
         require_tool("sipp")
         self.workdir = Path(workdir) / name
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.started = 0.0
 
     def _start(self, args: list[str]) -> None:
         self.started = time.monotonic()
         cmd = ["sipp", *args, "-nostdin", "-trace_err", "-error_file", "errors.log"]
-        self.proc = subprocess.Popen(cmd, cwd=self.workdir, stdin=subprocess.DEVNULL,
-                                     stdout=open(self.workdir / "screen.log", "w"),
-                                     stderr=subprocess.STDOUT)
+        with open(self.workdir / "screen.log", "w") as screen:  # the child has its own copy
+            self.proc = subprocess.Popen(cmd, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=screen,
+                                         stderr=subprocess.STDOUT)
 
     def wait(self, timeout: float) -> SippResult:
         assert self.proc is not None
@@ -162,7 +162,7 @@ class Agent(_Sipp):
                      "-mi", "127.0.0.1", "-mp", str(16000 + 10 * (self.port - 5070)),
                      "-m", "1", "-d", str(int(talk_ms)), "-timeout", "120s"]
 
-    def __enter__(self) -> "Agent":
+    def __enter__(self) -> Agent:
         self._start(self.args)
         time.sleep(0.3)  # let SIPp bind its port before the call arrives
         return self

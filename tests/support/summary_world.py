@@ -14,13 +14,23 @@ from email.message import EmailMessage
 
 from callcenter.db import transaction
 from callcenter.models import (
-    Call, Callback, CallbackSource, CallbackStatus, Disposition, Queue, Survey, SurveyChannel, SurveyStatus,
-    Ticket, TicketChange, TicketStatus,
+    Call,
+    Callback,
+    CallbackSource,
+    CallbackStatus,
+    Disposition,
+    Queue,
+    Survey,
+    SurveyChannel,
+    SurveyStatus,
+    Ticket,
+    TicketChange,
+    TicketStatus,
 )
 
 DAY = dt.date(2026, 11, 23)
 ZONE = "Asia/Shanghai"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def at(hour: int, minute: int = 0, day: int = 23) -> dt.datetime:
@@ -43,13 +53,13 @@ EXPECTED = {
 }
 
 
-def seed(session_factory) -> None:  # type: ignore[no-untyped-def]
+def seed(session_factory) -> None:
     with transaction(session_factory) as s:
         support, sales = Queue(name="support", service_level_seconds=20), Queue(name="sales", service_level_seconds=30)
         s.add_all([support, sales])
         s.flush()
 
-        def call(n, disp, when, queue=None, wait=None, talk=None):  # type: ignore[no-untyped-def]
+        def call(n, disp, when, queue=None, wait=None, talk=None):
             c = Call(pbx="lab", linkedid=f"d.{n}", started_at=when, disposition=disp, wait_seconds=wait,
                      talk_seconds=talk, queue_id=queue.id if queue else None,
                      queue_name=queue.name if queue else None)
@@ -105,7 +115,8 @@ def table_of(text: str) -> dict[str, list[str]]:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 class Inbox:
@@ -114,9 +125,9 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         msg = message_from_bytes(envelope.original_content, policy=policy.default)
-        self.messages.append((list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
+        self.messages.append((list(envelope.rcpt_tos), msg))
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:

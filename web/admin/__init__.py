@@ -1,3 +1,11 @@
-from flask import Blueprint
+"""Administration (forms, users and tokens, the audit log) and the data governance pages."""
+from __future__ import annotations
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+from flask import Flask
+
+from . import governance, routes
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(routes.bp)
+    app.register_blueprint(governance.bp)

@@ -1,29 +1,30 @@
 """Administration: intake forms (versioned), users and API tokens, the audit log."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 
-from callcenter import accounts, audit
+from callcenter.access import accounts, roles
 from callcenter.forms import catalog
 from callcenter.models import AuditLog, Role, User
 
-from ..auth.access import roles_required
+from ..auth.access import actor, roles_required
 from ..db import get_db
-from . import bp
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.route("/forms")
-@roles_required(Role.ADMIN)
-def forms():  # type: ignore[no-untyped-def]
+@roles_required(roles.ADMINS)
+def forms() -> ResponseReturnValue:
     return render_template("admin/forms.html", forms=catalog.active_forms(get_db()))
 
 
 @bp.route("/forms/<slug>", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
-def edit_form(slug: str):  # type: ignore[no-untyped-def]
+@roles_required(roles.ADMINS)
+def edit_form(slug: str) -> ResponseReturnValue:
     db = get_db()
     current = catalog.latest(db, slug)
     if current is None:
@@ -35,13 +36,12 @@ def edit_form(slug: str):  # type: ignore[no-untyped-def]
             spec = catalog.parse(text)
             if spec.slug != slug:
                 raise catalog.FormDefinitionError("the slug cannot change; create a new form file instead")
-            row = catalog.save_version(db, spec, actor=db.get(User, current_user.id))
-            audit.record(db, "form_changed", actor=current_user, object_type="form", object_id=slug,
-                         ip=request.remote_addr, version=row.version)
+            row = catalog.save_version(db, spec, actor())
             db.commit()
             flash(_("Saved as version %(v)s.", v=row.version), "success")
             return redirect(url_for("admin.edit_form", slug=slug), 303)
         except catalog.FormDefinitionError as exc:
+            db.rollback()
             error = str(exc)
     else:
         text = catalog.to_toml(current)
@@ -49,8 +49,8 @@ def edit_form(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/users", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
-def users():  # type: ignore[no-untyped-def]
+@roles_required(roles.ADMINS)
+def users() -> ResponseReturnValue:
     db = get_db()
     created = None
     if request.method == "POST":
@@ -58,9 +58,7 @@ def users():  # type: ignore[no-untyped-def]
             user, password = accounts.create_user(
                 db, request.form.get("username", ""), request.form.get("role", ""),
                 display_name=request.form.get("display_name", "")[:200],
-                sip_interface=request.form.get("sip_interface") or None)
-            audit.record(db, "user_created", actor=current_user, object_type="user", object_id=user.id,
-                         ip=request.remote_addr, role=user.role.value)
+                sip_interface=request.form.get("sip_interface") or None, actor=actor())
             db.commit()
             created = (user.username, password)
         except (accounts.AccountError, ValueError) as exc:
@@ -71,29 +69,27 @@ def users():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/users/<int:user_id>/token", methods=["POST"])
-@roles_required(Role.ADMIN)
-def issue_token(user_id: int):  # type: ignore[no-untyped-def]
+@roles_required(roles.ADMINS)
+def issue_token(user_id: int) -> ResponseReturnValue:
     db = get_db()
     user = db.get(User, user_id)
     if user is None:
         abort(404)
-    token = accounts.issue_api_token(user)
-    audit.record(db, "api_token_issued", actor=current_user, object_type="user", object_id=user.id,
-                 ip=request.remote_addr)
+    token = accounts.issue_api_token(db, user, actor())
     db.commit()
     return render_template("admin/token.html", user=user, token=token)
 
 
 @bp.route("/audit")
-@roles_required(Role.ADMIN)
-def audit_log():  # type: ignore[no-untyped-def]
+@roles_required(roles.ADMINS)
+def audit_log() -> ResponseReturnValue:
     db = get_db()
     query = select(AuditLog).order_by(AuditLog.id.desc())
     action = request.args.get("action", "").strip()[:80]
     if action:
         query = query.where(AuditLog.action == action)
-    actor = request.args.get("actor", "").strip()[:80]
-    if actor:
-        query = query.where(AuditLog.actor_name == actor)
+    actor_name = request.args.get("actor", "").strip()[:80]
+    if actor_name:
+        query = query.where(AuditLog.actor_name == actor_name)
     rows = db.scalars(query.limit(500)).all()
-    return render_template("admin/audit.html", rows=rows, action=action, actor=actor)
+    return render_template("admin/audit.html", rows=rows, action=action, actor=actor_name)

@@ -1,28 +1,35 @@
 """Declare an API endpoint once: its Flask route, token auth, role check and OpenAPI entry.
 
 Bearer tokens only (never the session cookie), so the API is exempt from
-CSRF without being open to it.  Refusals are audited like the UI's.
+CSRF without being open to it.  Refusals are audited like the UI's (through
+``callcenter.access``); a record outside the caller's scope is answered 404.
 """
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
-from flask import g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
-from callcenter import audit
-from callcenter.accounts import token_digest
+from callcenter.access import accounts, audit
+from callcenter.access.audit import Actor
 from callcenter.models import Role, User
+from callcenter.wiring import Container
 
 from ..db import get_db
-from . import bp
 from .schemas import ErrorOut
 
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
 SPEC_PATHS: dict[str, dict[str, Any]] = {}
 SCHEMAS: dict[str, type[BaseModel]] = {"Error": ErrorOut}
+MAX_PAGE = 500
+P = ParamSpec("P")
+M = TypeVar("M", bound=BaseModel)
+View = Callable[P, ResponseReturnValue]
 
 
 class ApiError(Exception):
@@ -32,13 +39,35 @@ class ApiError(Exception):
 
 
 @bp.errorhandler(ApiError)
-def _api_error(exc: ApiError):  # type: ignore[no-untyped-def]
+def _api_error(exc: ApiError) -> ResponseReturnValue:
     return jsonify(error=exc.error, message=exc.message, fields=exc.fields), exc.status
 
 
 @bp.errorhandler(404)
-def _not_found(_exc: Exception):  # type: ignore[no-untyped-def]
+def _not_found(_exc: Exception) -> ResponseReturnValue:
     return jsonify(error="not_found", message="no such resource", fields={}), 404
+
+
+def container() -> Container:
+    found: Container = current_app.extensions["container"]
+    return found
+
+
+def api_user() -> User:
+    found: User = g.api_user
+    return found
+
+
+def api_actor() -> Actor:
+    return Actor.of(api_user(), ip=request.remote_addr, via="api")
+
+
+def refused(kind: str, ident: object) -> NoReturn:
+    """Someone asked for a record outside their scope: answer 404, but remember it."""
+    db = get_db()
+    audit.denied(db, api_actor(), kind, ident)
+    db.commit()
+    raise ApiError(404, "not_found", f"no such {kind}")
 
 
 def _user_from_token() -> User:
@@ -46,13 +75,13 @@ def _user_from_token() -> User:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized", "send 'Authorization: Bearer <token>'")
-    user = get_db().scalar(select(User).where(User.api_token_hash == token_digest(token.strip())))
-    if user is None or not user.is_active:
+    user = accounts.user_for_token(get_db(), token)
+    if user is None:
         raise ApiError(401, "unauthorized", "unknown or revoked token")
     return user
 
 
-def body(model: type[BaseModel]) -> Any:
+def body(model: type[M]) -> M:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "bad_request", "the body must be a JSON object")
@@ -61,6 +90,16 @@ def body(model: type[BaseModel]) -> Any:
     except ValidationError as exc:
         fields = {".".join(str(p) for p in e["loc"]) or "_": e["msg"] for e in exc.errors()}
         raise ApiError(422, "invalid", "some fields are not valid", fields) from None
+
+
+def page(query: Select[Any], dump: Callable[[Any], BaseModel]) -> Response:
+    """One page of ``query`` (``limit``/``offset`` from the query string), with the total."""
+    db = get_db()
+    limit = min(max(request.args.get("limit", 50, type=int) or 50, 1), MAX_PAGE)
+    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    items = [dump(row).model_dump(mode="json") for row in db.scalars(query.limit(limit).offset(offset))]
+    return jsonify(items=items, total=total, limit=limit, offset=offset)
 
 
 def _ref(model: type[BaseModel] | None, many: bool = False) -> dict[str, Any]:
@@ -75,30 +114,30 @@ def _ref(model: type[BaseModel] | None, many: bool = False) -> dict[str, Any]:
     return ref
 
 
-def endpoint(method: str, path: str, *, roles: tuple[Role, ...], summary: str,
+def endpoint(method: str, path: str, *, roles: Iterable[Role], summary: str,
              request_model: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
              many: bool = False, status: int = 200,
-             params: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             params: tuple[str, ...] = ()) -> Callable[[View[P]], View[P]]:
     """Register ``view`` at ``path`` (Flask syntax) with auth, roles and its OpenAPI entry."""
+    allowed = tuple(roles)
 
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+    def decorator(view: View[P]) -> View[P]:
         @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
             user = _user_from_token()
-            if user.role not in roles:
+            g.api_user = user
+            if user.role not in allowed:
                 db = get_db()
-                audit.record(db, "access_denied", actor=user, object_type="api", object_id=request.path,
-                             ip=request.remote_addr, outcome="denied")
+                audit.denied(db, api_actor(), "api", request.path)
                 db.commit()
                 raise ApiError(403, "forbidden", "your role may not do this")
-            g.api_user = user
             return view(*args, **kwargs)
 
         bp.add_url_rule(path, endpoint=view.__name__, view_func=wrapped, methods=[method])
         openapi_path = path.replace("<int:", "{").replace("<", "{").replace(">", "}")
         op: dict[str, Any] = {
             "summary": summary, "operationId": view.__name__,
-            "description": "Roles: " + ", ".join(r.value for r in roles),
+            "description": "Roles: " + ", ".join(r.value for r in allowed),
             "security": [{"bearer": []}],
             "parameters": [{"name": p.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
                            for p in openapi_path.split("/") if p.startswith("{")]
@@ -119,19 +158,20 @@ def endpoint(method: str, path: str, *, roles: tuple[Role, ...], summary: str,
     return decorator
 
 
-def openapi_document() -> dict[str, Any]:
-    schemas = {}
+@bp.route("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    schemas: dict[str, Any] = {}
     for name, model in SCHEMAS.items():
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
-    return {
+    return jsonify({
         "openapi": "3.1.0",
         "info": {"title": "Call Center API", "version": "1.0.0",
-                 "description": "Calls, tickets, customers, callbacks and surveys for CRMs. "
+                 "description": "Calls, tickets, customers, callbacks, surveys and transcripts for CRMs. "
                                 "Authenticate with an API token from an administrator."},
         "servers": [{"url": "/"}],
         "paths": SPEC_PATHS,
         "components": {"schemas": schemas,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    }
+    })

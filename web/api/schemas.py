@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from callcenter.models import Call, Callback, Customer, Survey, Ticket
+
 STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -38,6 +40,16 @@ class CallOut(BaseModel):
     hangup_cause: int | None
     recording_ids: list[int]
 
+    @classmethod
+    def of(cls, c: Call) -> CallOut:
+        return cls(id=c.id, pbx=c.pbx, linkedid=c.linkedid, direction=c.direction.value, status=c.status.value,
+                   caller_number=c.caller_number, caller_name=c.caller_name, did=c.did, queue=c.queue_name,
+                   agent_id=c.agent_id, customer_id=c.customer_id, ticket_id=c.ticket_id, ivr=c.ivr or {},
+                   started_at=c.started_at, answered_at=c.answered_at, ended_at=c.ended_at,
+                   wait_seconds=c.wait_seconds, talk_seconds=c.talk_seconds,
+                   disposition=c.disposition.value if c.disposition else None, hangup_cause=c.hangup_cause,
+                   recording_ids=[r.id for r in c.recordings if r.purged_at is None])
+
 
 class TicketOut(BaseModel):
     id: int
@@ -55,6 +67,14 @@ class TicketOut(BaseModel):
     resolution_due_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, t: Ticket) -> TicketOut:
+        return cls(id=t.id, number=t.number or "", subject=t.subject, description=t.description,
+                   category=t.category, priority=t.priority.value, status=t.status.value,
+                   customer_id=t.customer_id, origin_call_id=t.origin_call_id, assignee_id=t.assignee_id,
+                   queue_id=t.queue_id, first_response_due_at=t.first_response_due_at,
+                   resolution_due_at=t.resolution_due_at, created_at=t.created_at, updated_at=t.updated_at)
 
 
 class TicketIn(BaseModel):
@@ -85,6 +105,11 @@ class CustomerOut(BaseModel):
     phones: list[str]
     external_ref: str | None
 
+    @classmethod
+    def of(cls, c: Customer) -> CustomerOut:
+        return cls(id=c.id, name=c.name, company=c.company, email=c.email, language=c.language,
+                   vip_tier=c.vip_tier.value, phones=[p.number for p in c.phones], external_ref=c.external_ref)
+
 
 class CustomerIn(BaseModel):
     model_config = STRICT
@@ -108,6 +133,11 @@ class CallbackOut(BaseModel):
     ticket_id: int | None
     customer_id: int | None
 
+    @classmethod
+    def of(cls, c: Callback) -> CallbackOut:
+        return cls(id=c.id, number=c.number, source=c.source.value, status=c.status.value, due_at=c.due_at,
+                   attempts=c.attempts, call_id=c.call_id, ticket_id=c.ticket_id, customer_id=c.customer_id)
+
 
 class CallbackIn(BaseModel):
     model_config = STRICT
@@ -127,9 +157,33 @@ class SurveyOut(BaseModel):
     agent_id: int | None
     completed_at: dt.datetime | None
 
+    @classmethod
+    def of(cls, s: Survey) -> SurveyOut:
+        return cls(id=s.id, channel=s.channel.value, status=s.status.value, score=s.score, call_id=s.call_id,
+                   ticket_id=s.ticket_id, agent_id=s.agent_id, completed_at=s.completed_at)
 
-class Page(BaseModel):
-    items: list[Any]
-    total: int
-    limit: int
-    offset: int
+
+class TranscriptHitOut(BaseModel):
+    call_id: int
+    transcript_id: int
+    started_at: dt.datetime
+    agent_id: int | None
+    queue: str | None
+    duration: float | None
+    snippet: str
+    matches: list[dict[str, Any]]
+    tags: list[str]
+
+
+class TranscriptOut(BaseModel):
+    call_id: int
+    status: str | None
+    error: str | None
+    language: str | None
+    duration: float | None
+    redacted: bool
+    # [{"speaker", "start", "end", "words": [{"w", "start", "end", "conf", "redacted"?}]}]
+    turns: list[dict[str, Any]]
+    redactions: list[dict[str, Any]]
+    tags: list[str]
+    audio_url: str | None

@@ -1,21 +1,27 @@
-"""Who may see what: the user loader and the role check every view uses."""
+"""Who may see what, in the web UI: the user loader, the role check every view uses, and refusals.
+
+Refusals are audited through ``callcenter.access`` (the view never writes
+the audit row itself) and answered 403.
+"""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import NoReturn, ParamSpec, TypeVar
 
 from flask import abort, current_app, request
 from flask_login import current_user, login_required
 
-from callcenter import audit
+from callcenter.access import audit
+from callcenter.access.audit import Actor
 from callcenter.models import Role, User
 
-from .. import login_manager
 from ..db import get_db
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-@login_manager.user_loader
+
 def load_user(user_id: str) -> User | None:
     """Load the signed-in user in a short session of its own.
 
@@ -33,21 +39,42 @@ def load_user(user_id: str) -> User | None:
     return user if user is not None and user.is_active else None
 
 
-def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Refuse (403) and audit any signed-in user whose role is not listed."""
+def user() -> User:
+    """The signed-in user (views behind ``roles_required`` always have one)."""
+    found: User = current_user._get_current_object()
+    return found
 
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+
+def actor() -> Actor:
+    """The signed-in user as the actor of what this request changes."""
+    return Actor.of(user(), ip=request.remote_addr, via="web")
+
+
+def refuse(object_type: str, object_id: object, action: str = "access_denied") -> NoReturn:
+    """Audit the refusal, commit it, answer 403."""
+    db = get_db()
+    audit.denied(db, actor(), object_type, object_id, action=action)
+    db.commit()
+    abort(403)
+
+
+def signed_in(view: Callable[P, R]) -> Callable[P, R]:
+    """flask-login's ``login_required``, typed: anonymous users go to the sign-in page."""
+    checked: Callable[P, R] = login_required(view)
+    return checked
+
+
+def roles_required(roles: Iterable[Role]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Refuse (403) and audit any signed-in user whose role is not in ``roles`` (a set of ``access.roles``)."""
+    allowed = frozenset(roles)
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(view)
-        @login_required
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if current_user.role not in roles:
-                db = get_db()
-                audit.record(db, "access_denied", actor=current_user, object_type="endpoint",
-                             object_id=request.endpoint, ip=request.remote_addr, outcome="denied")
-                db.commit()
-                abort(403)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+            if current_user.role not in allowed:
+                refuse("endpoint", request.endpoint)
             return view(*args, **kwargs)
 
-        return wrapped
+        return signed_in(wrapped)
 
     return decorator

@@ -1,17 +1,19 @@
+"""Sign in, sign out, change password; a one-time password opens only the change-password page."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
+from flask_login import current_user, login_user, logout_user
 
-from callcenter import accounts, audit
-from callcenter.models import User, utcnow
+from callcenter.access import accounts
 
-from .. import limiter
 from ..db import get_db
-from . import bp
+from ..extensions import limiter
+from .access import actor, signed_in
 from .forms import ChangePasswordForm, LoginForm
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def _safe_next(target: str | None) -> str:
@@ -29,22 +31,17 @@ def _login_key() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"], key_func=_login_key)
 @limiter.limit("1000 per minute", methods=["POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
         db = get_db()
-        user = db.scalar(select(User).where(User.username == form.username.data.strip()))
-        if user is None or not accounts.check_password(user, form.password.data):
-            audit.record(db, "sign_in", actor_name=form.username.data[:80], ip=request.remote_addr,
-                         outcome="failed")
-            db.commit()
+        user = accounts.sign_in(db, str(form.username.data), str(form.password.data), request.remote_addr)
+        db.commit()
+        if user is None:
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 401
-        user.last_login_at = utcnow()
-        audit.record(db, "sign_in", actor=user, ip=request.remote_addr)
-        db.commit()
         login_user(user)
         if user.must_change_password:
             return redirect(url_for("auth.change_password"))
@@ -53,28 +50,28 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
-def logout():  # type: ignore[no-untyped-def]
+@signed_in
+def logout() -> ResponseReturnValue:
     db = get_db()
-    audit.record(db, "sign_out", actor=current_user, ip=request.remote_addr)
+    accounts.sign_out(db, actor())
     db.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@login_required
-def change_password():  # type: ignore[no-untyped-def]
+@signed_in
+def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         db = get_db()
-        user = db.get(User, current_user.id)
-        if not accounts.check_password(user, form.current.data):
-            flash(_("Your current password is not right."), "error")
+        try:
+            accounts.change_password(db, current_user.id, str(form.current.data), str(form.new.data), actor())
+        except accounts.AccountError as exc:
+            db.rollback()
+            flash(_("Your current password is not right.") if exc.args[0] == accounts.WRONG_PASSWORD else str(exc),
+                  "error")
             return render_template("auth/change_password.html", form=form), 400
-        accounts.set_password(user, form.new.data)
-        audit.record(db, "password_changed", actor=user, object_type="user", object_id=user.id,
-                     ip=request.remote_addr)
         db.commit()
         flash(_("Password changed."), "success")
         return redirect(url_for("main.index"))
@@ -82,7 +79,7 @@ def change_password():  # type: ignore[no-untyped-def]
 
 
 @bp.before_app_request
-def _force_password_change():  # type: ignore[no-untyped-def]
+def _force_password_change() -> ResponseReturnValue | None:
     """A one-time password opens only the change-password page."""
     if (
         current_user.is_authenticated

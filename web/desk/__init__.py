@@ -1,3 +1,30 @@
-from flask import Blueprint
+"""The agent's desk: calls pop as they ring (``pops``), the intake form becomes a ticket (``routes``)."""
+from __future__ import annotations
 
-bp = Blueprint("desk", __name__, url_prefix="/desk")
+from flask import Flask
+from sqlalchemy.exc import IntegrityError
+
+from callcenter.db import transaction
+from callcenter.forms import catalog
+from callcenter.wiring import Container
+
+from . import routes
+from .pops import PopHub
+
+
+def _load_forms(container: Container) -> None:
+    """Make sure the shipped intake forms exist as versions (idempotent)."""
+    try:
+        with transaction(container.session_factory) as session:
+            catalog.sync_files(session)
+    except IntegrityError:
+        pass  # another web process stored the same version a moment earlier
+
+
+def init_app(app: Flask) -> None:
+    container: Container = app.extensions["container"]
+    hub = PopHub(container.bus, container.session_factory, container.settings.phone.default_region)
+    hub.start()
+    app.extensions["pops"] = hub
+    _load_forms(container)
+    app.register_blueprint(routes.bp)

@@ -1,3 +1,10 @@
-from flask import Blueprint
+"""The start page, the language switch and the health check."""
+from __future__ import annotations
 
-bp = Blueprint("main", __name__)
+from flask import Flask
+
+from . import routes
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(routes.bp)

@@ -1,24 +1,28 @@
+"""The start page, the language switch and the health check."""
 from __future__ import annotations
 
-from flask import current_app, jsonify, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy import func, select, text
 
-from callcenter.models import Call, Callback, CallbackStatus, Ticket, TicketStatus
+from callcenter.access import accounts
+from callcenter.models import OPEN_STATUSES, Call, Callback, CallbackStatus, Ticket
 
+from ..auth.access import signed_in
 from ..db import get_db
-from . import bp
+
+bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
-@login_required
-def index():  # type: ignore[no-untyped-def]
+@signed_in
+def index() -> ResponseReturnValue:
     db = get_db()
-    open_statuses = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
     counts = {
         "calls": db.scalar(select(func.count()).select_from(Call)) or 0,
         "open_tickets": db.scalar(
-            select(func.count()).select_from(Ticket).where(Ticket.status.in_(open_statuses))
+            select(func.count()).select_from(Ticket).where(Ticket.status.in_(OPEN_STATUSES))
         ) or 0,
         "pending_callbacks": db.scalar(
             select(func.count()).select_from(Callback).where(Callback.status == CallbackStatus.PENDING)
@@ -28,14 +32,13 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/language", methods=["POST"])
-def set_language():  # type: ignore[no-untyped-def]
+def set_language() -> ResponseReturnValue:
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
         if current_user.is_authenticated:
             db = get_db()
-            user = db.merge(current_user)
-            user.language = lang
+            accounts.set_language(db, current_user.id, lang)
             db.commit()
     target = request.referrer or ""
     host = request.host_url
@@ -43,7 +46,7 @@ def set_language():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     """For load balancers and `make run`: the web answers and the database too."""
     get_db().execute(text("SELECT 1"))
     return jsonify(status="ok")

@@ -1,3 +1,10 @@
-from flask import Blueprint
+"""Recordings, streamed by id only to those allowed to hear them."""
+from __future__ import annotations
 
-bp = Blueprint("recordings", __name__, url_prefix="/recordings")
+from flask import Flask
+
+from . import routes
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(routes.bp)

@@ -1,51 +1,40 @@
 """Recordings, streamed only by id and only to those allowed to hear them.
 
-A path never comes from the request: the id picks the row, the row's path is
-resolved under the recordings directory and must stay inside it.  Range
-requests are served (the player seeks); each listen is audited once.
+The id picks the row and ``callcenter.calls.recordings`` resolves its file
+inside the recordings directory.  Range requests are served (the player
+seeks); each listen is audited once, at its start.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Response, abort, current_app, request, send_file
-from flask_login import current_user
+from flask import Blueprint, Response, abort, current_app, request, send_file
+from flask.typing import ResponseReturnValue
 
-from callcenter import audit, visibility
+from callcenter.access import roles, visibility
+from callcenter.calls import recordings
 from callcenter.models import Recording
 
-from ..auth.access import roles_required
+from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
-from . import bp
 
-
-def recording_file(recording: Recording) -> Path | None:
-    """The file on disk for a recording row, or None if it is gone or outside the store."""
-    root = current_app.extensions["container"].settings.recordings_dir().resolve()
-    path = (root / recording.path).resolve()
-    if root not in path.parents or not path.is_file():
-        return None
-    return path
+bp = Blueprint("recordings", __name__, url_prefix="/recordings")
 
 
 @bp.route("/<int:recording_id>")
-@roles_required(*visibility.HEARING_ROLES)
-def stream(recording_id: int):  # type: ignore[no-untyped-def]
+@roles_required(roles.EVERYONE)
+def stream(recording_id: int) -> ResponseReturnValue:
     db = get_db()
     recording = db.get(Recording, recording_id)
     if recording is None or recording.purged_at is not None:
         abort(404)
-    if not visibility.can_hear(db, current_user, recording):
-        audit.record(db, "recording_denied", actor=current_user, object_type="recording",
-                     object_id=recording_id, ip=request.remote_addr, outcome="denied")
-        db.commit()
-        abort(403)
-    path = recording_file(recording)
+    if not visibility.can_hear(db, user(), recording):
+        refuse("recording", recording_id, action="recording_denied")
+    path = recordings.file_for(current_app.extensions["container"].settings, recording)
     if path is None:
         abort(410, "the recording file is no longer available")
     if starts_a_listen():
-        audit.record(db, "recording_played", actor=current_user, object_type="recording",
-                     object_id=recording_id, ip=request.remote_addr, call_id=recording.call_id)
+        recordings.played(db, actor(), recording)
         db.commit()
     return audio_response(path, f"recording-{recording_id}.wav")
 

@@ -1,3 +1,10 @@
-from flask import Blueprint
+"""Reports with charts and CSV, and the daily summary as a page."""
+from __future__ import annotations
 
-bp = Blueprint("reports", __name__, url_prefix="/reports")
+from flask import Flask
+
+from . import routes
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(routes.bp)

@@ -1,3 +1,10 @@
-from flask import Blueprint
+"""Tickets: the list, the call's story and the changes agents and supervisors make."""
+from __future__ import annotations
 
-bp = Blueprint("tickets", __name__, url_prefix="/tickets")
+from flask import Flask
+
+from . import routes
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(routes.bp)

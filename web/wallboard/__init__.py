@@ -1,3 +1,15 @@
-from flask import Blueprint
+"""The live wallboard: queues, agents, callbacks and SLA risk, pushed every two seconds."""
+from __future__ import annotations
 
-bp = Blueprint("wallboard", __name__, url_prefix="/wallboard")
+from flask import Flask
+
+from callcenter.wiring import Container
+
+from . import routes
+from .state import Wallboard
+
+
+def init_app(app: Flask) -> None:
+    container: Container = app.extensions["container"]
+    app.extensions["wallboard"] = Wallboard(container.bus, container.session_factory, container.settings.timezone)
+    app.register_blueprint(routes.bp)

@@ -11,38 +11,45 @@ import datetime as dt
 import threading
 import time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter import tickets
-from callcenter.bus import Bus, Event
+from callcenter import days
+from callcenter.bus import Bus, Message
+from callcenter.events import AgentStateChanged
 from callcenter.models import (
-    AgentProfile, Call, CallStatus, Callback, CallbackStatus, Disposition, Queue, Ticket, User, utcnow,
+    AgentProfile,
+    Call,
+    Callback,
+    CallbackStatus,
+    CallStatus,
+    Disposition,
+    Queue,
+    Ticket,
+    User,
+    utcnow,
 )
+from callcenter.tickets.deadlines import sla_clause, sla_state
 
 TTL = 2.0
 
 
 class Wallboard:
-    SUBSCRIPTIONS = {"agent_state_changed": "on_agent_state"}
-
     def __init__(self, bus: Bus, session_factory: sessionmaker[Session], timezone: str = "UTC") -> None:
         self.session_factory = session_factory
-        self.zone = ZoneInfo(timezone)
+        self.timezone = timezone
         self._agents: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._cache: tuple[float, dict[str, Any]] | None = None
-        for name, method in self.SUBSCRIPTIONS.items():
-            bus.subscribe(name, getattr(self, method))
+        bus.subscribe(AgentStateChanged, self.on_agent_state)
 
-    def on_agent_state(self, ev: Event) -> None:
-        p = ev.payload
+    def on_agent_state(self, message: Message[AgentStateChanged]) -> None:
+        p = message.event
         with self._lock:
-            previous = self._agents.get(p.get("interface", ""))
-            since = previous["since"] if previous and previous["state"] == p.get("state") else ev.at
-            self._agents[p.get("interface", "")] = {"state": p.get("state"), "since": since}
+            previous = self._agents.get(p.interface)
+            since = previous["since"] if previous and previous["state"] == p.state else message.at
+            self._agents[p.interface] = {"state": p.state, "since": since}
 
     def snapshot(self) -> dict[str, Any]:
         now = time.time()
@@ -56,33 +63,33 @@ class Wallboard:
         return data
 
     def _today(self) -> dt.datetime:
-        local = dt.datetime.now(self.zone)
-        return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.timezone.utc)
+        return days.midnight(days.today(self.timezone), self.timezone)
 
     def _build(self, s: Session) -> dict[str, Any]:
         today, now = self._today(), utcnow()
         waiting = dict(s.execute(select(Call.queue_name, func.count()).where(
             Call.status == CallStatus.ACTIVE, Call.queued_at.is_not(None), Call.answered_at.is_(None),
-            Call.ended_at.is_(None)).group_by(Call.queue_name)).all())
+            Call.ended_at.is_(None)).group_by(Call.queue_name)).tuples().all())
         oldest = dict(s.execute(select(Call.queue_name, func.min(Call.queued_at)).where(
             Call.status == CallStatus.ACTIVE, Call.queued_at.is_not(None), Call.answered_at.is_(None),
-            Call.ended_at.is_(None)).group_by(Call.queue_name)).all())
+            Call.ended_at.is_(None)).group_by(Call.queue_name)).tuples().all())
         queues = []
         for q in s.scalars(select(Queue).order_by(Queue.name)):
             rows = dict(s.execute(select(Call.disposition, func.count()).where(
-                Call.queue_name == q.name, Call.started_at >= today).group_by(Call.disposition)).all())
+                Call.queue_name == q.name, Call.started_at >= today).group_by(Call.disposition)).tuples().all())
             within = s.scalar(select(func.count()).select_from(Call).where(
                 Call.queue_name == q.name, Call.started_at >= today, Call.disposition == Disposition.ANSWERED,
                 Call.wait_seconds <= q.service_level_seconds)) or 0
             answered, abandoned = rows.get(Disposition.ANSWERED, 0), rows.get(Disposition.ABANDONED_QUEUE, 0)
+            counted = answered + abandoned
             queues.append({"name": q.display_name or q.name, "waiting": waiting.get(q.name, 0),
-                           "oldest_at": oldest[q.name].timestamp() if oldest.get(q.name) else None,
+                           "oldest_at": at.timestamp() if (at := oldest.get(q.name)) else None,
                            "answered": answered, "abandoned": abandoned,
-                           "service_level": round(within / (answered + abandoned), 3) if answered + abandoned else None})
+                           "service_level": round(within / counted, 3) if counted else None})
         calls_today = dict(s.execute(select(Call.agent_id, func.count()).where(
-            Call.started_at >= today, Call.agent_id.is_not(None)).group_by(Call.agent_id)).all())
+            Call.started_at >= today, Call.agent_id.is_not(None)).group_by(Call.agent_id)).tuples().all())
         tickets_today = dict(s.execute(select(Ticket.created_by_id, func.count()).where(
-            Ticket.created_at >= today).group_by(Ticket.created_by_id)).all())
+            Ticket.created_at >= today).group_by(Ticket.created_by_id)).tuples().all())
         with self._lock:
             live = dict(self._agents)
         agents = []
@@ -93,11 +100,11 @@ class Wallboard:
                            "since": state["since"], "calls": calls_today.get(user.id, 0),
                            "tickets": tickets_today.get(user.id, 0)})
         at_risk = s.scalars(select(Ticket).where(
-            tickets.sla_clause("breached") | tickets.sla_clause("near")).limit(12)).all()
+            sla_clause("breached") | sla_clause("near")).limit(12)).all()
         pending = select(func.count()).select_from(Callback).where(Callback.status == CallbackStatus.PENDING)
         return {
             "at": now.timestamp(), "queues": queues, "agents": agents,
-            "sla": [{"number": t.number, "subject": t.subject, "state": tickets.sla_state(t, now)} for t in at_risk],
+            "sla": [{"number": t.number, "subject": t.subject, "state": sla_state(t, now)} for t in at_risk],
             "callbacks_due": s.scalar(pending.where(Callback.due_at <= now + dt.timedelta(minutes=15),
                                                     Callback.due_at >= now)) or 0,
             "callbacks_overdue": s.scalar(pending.where(Callback.due_at < now)) or 0,

@@ -2,7 +2,7 @@
 uses in ``AGI(agi://host:4573/NAME)``.  Imported explicitly, never discovered."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..request import Request
 from . import callback, lookup, menu, survey, ticket_status

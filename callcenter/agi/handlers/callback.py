@@ -12,8 +12,8 @@ import re
 
 from sqlalchemy import select
 
+from ...calls.numbers import try_e164
 from ...models import Call, Callback, CallbackSource, CallbackStatus, CustomerPhone, Queue, utcnow
-from ...phone import try_e164
 from .. import variables as var
 from ..request import DialplanBreak, Request
 

@@ -14,14 +14,12 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from ...calls import merge_call
-from ...models import Customer, CustomerPhone, Ticket, TicketStatus, VipTier
-from ...phone import try_e164
-from .. import safe
+from ...calls.numbers import try_e164
+from ...calls.records import merge_call
+from ...models import OPEN_STATUSES, Customer, CustomerPhone, Ticket, VipTier
+from ...pbx.values import inert
 from .. import variables as var
 from ..request import Request
-
-OPEN = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
 
 
 def handle(req: Request) -> None:
@@ -50,8 +48,8 @@ def store_call(db: Session, *, pbx: str, linkedid: str, raw_number: str, raw_nam
                number: str | None, customer_id: int | None, language: str) -> None:
     """The call's row with what lookup learnt; the menu or the AMI bridge may
     have created it already, so fill what they left empty."""
-    fill = {"caller_number": number, "caller_raw": safe.inert(raw_number, 80),
-            "caller_name": safe.inert(raw_name, 80), "did": safe.inert(did, 40), "customer_id": customer_id}
+    fill = {"caller_number": number, "caller_raw": inert(raw_number, 80),
+            "caller_name": inert(raw_name, 80), "did": inert(did, 40), "customer_id": customer_id}
     overwrite: dict[str, object] = {"language": language}
     if customer_id is not None:
         overwrite["customer_id"] = fill.pop("customer_id")
@@ -65,7 +63,7 @@ def find_customer(db: Session, number: str | None) -> Row[Any] | None:
         return None
     open_tickets = (
         select(func.count()).select_from(Ticket)
-        .where(Ticket.customer_id == Customer.id, Ticket.status.in_(OPEN))
+        .where(Ticket.customer_id == Customer.id, Ticket.status.in_(OPEN_STATUSES))
         .scalar_subquery()
     )
     return db.execute(

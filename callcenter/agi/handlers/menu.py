@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...calls import merge_call
+from ...calls.records import merge_call
 from ...config import IVROption
 from ...models import Queue
 from .. import variables as var

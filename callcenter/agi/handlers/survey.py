@@ -13,8 +13,7 @@ import re
 from asterisk.agi import AGIHangup
 from sqlalchemy import select
 
-from ...models import (AgentProfile, Call, Party, Recording, Survey, SurveyChannel, SurveyStatus,
-                       utcnow)
+from ...models import AgentProfile, Call, Party, Recording, Survey, SurveyChannel, SurveyStatus, utcnow
 from .. import variables as var
 from ..request import Request
 
@@ -99,6 +98,8 @@ def _attach(req: Request, survey_id: int, path: str) -> None:
     local = req.settings.recordings_dir() / path
     with req.transaction():
         survey = req.db.get(Survey, survey_id)
+        if survey is None:  # erased meanwhile: the comment has nothing to belong to
+            return
         recording = req.db.scalar(select(Recording).where(Recording.path == path))
         if recording is None:
             recording = Recording(call_id=survey.call_id or req.call().id, party=Party.CALLER, path=path, format="wav",

@@ -10,9 +10,9 @@ import functools
 
 from sqlalchemy import select
 
-from ... import ticket_numbers
-from ...calls import merge_call
+from ...calls.records import merge_call
 from ...models import Ticket, TicketStatus
+from ...tickets.numbers import is_valid
 from .. import variables as var
 from ..request import Request
 
@@ -36,7 +36,8 @@ def handle(req: Request) -> None:
                                            ivr={"ticket_status": status.value if status else "unknown"}))
         req.agi.set(var.TICKET_NUMBER, number)
         req.agi.set(var.TICKET_STATUS, status.value if status else "unknown")
-        req.agi.play(req.prompt(STATUS_PROMPTS.get(status, "ticket-status-unknown")))
+        prompt = STATUS_PROMPTS.get(status, "ticket-status-unknown") if status else "ticket-status-unknown"
+        req.agi.play(req.prompt(prompt))
     wants_agent = req.agi.ask(req.prompt("ticket-status-more"), req.timeout_ms(), 1) == AGENT_KEY
     req.agi.set(var.IVR_PATH, "queue" if wants_agent else "hangup")
     if not wants_agent:
@@ -47,7 +48,7 @@ def ask_number(req: Request) -> str | None:
     """A ticket number with a valid check digit, or None after the retries."""
     for _ in range(max(1, req.ivr.retries)):
         typed = req.agi.ask(req.prompt("enter-ticket-number"), req.timeout_ms(), MAX_DIGITS)
-        if ticket_numbers.is_valid(typed):
+        if is_valid(typed):
             return typed
         if typed:
             req.agi.play(req.prompt("ticket-number-invalid"))

@@ -11,7 +11,6 @@ from alembic import op
 
 import callcenter.models.base
 
-
 revision = '0002'
 down_revision = '0001'
 branch_labels = None

@@ -11,7 +11,6 @@ from alembic import op
 
 import callcenter.models.base
 
-
 revision = '0003'
 down_revision = '0002'
 branch_labels = None

@@ -1,0 +1,1 @@
+"""Customers: created with their phone numbers once, found again by number, name or id."""

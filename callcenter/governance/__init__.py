@@ -1,0 +1,1 @@
+"""Data governance: retention per queue and erasure of one customer, idempotent and audited."""

@@ -1,0 +1,1 @@
+"""Quality review: scorecards, keyword rules and the tagger, transcript search, the redacted QA audio."""

@@ -1,0 +1,81 @@
+"""Top recurring issues: similar ticket subjects, form answers and transcripts grouped together.
+
+Plain TF-IDF over words (Latin script) and character bigrams (Chinese, which
+has no spaces), then leader clustering by cosine similarity: small, fast,
+explainable, and good enough to show a supervisor "what are people calling
+about this week" with the words that define each group.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+WORD = re.compile(r"[a-z0-9]{3,}")
+HAN = re.compile(r"[\u4e00-\u9fff]+")
+STOP = set("""the and for with that this from have has had not but are was were you your our can cannot could
+would should will just about into over after before when what which who how why they them their there here
+been being call called calling caller customer please thanks thank need needs said says also still very
+than then its it's ticket issue problem""".split())
+
+
+def tokens(text: str) -> list[str]:
+    lower = text.lower()
+    out = [w for w in WORD.findall(lower) if w not in STOP and not w.isdigit()]
+    for run in HAN.findall(text):
+        out += [run[i:i + 2] for i in range(len(run) - 1)] or [run]
+    return out
+
+
+@dataclass
+class Topic:
+    label: str
+    size: int
+    examples: list[int] = field(default_factory=list)  # document ids
+    terms: list[str] = field(default_factory=list)
+
+
+def _vectors(docs: list[list[str]]) -> list[dict[str, float]]:
+    df = Counter(t for d in docs for t in set(d))
+    n = len(docs)
+    vectors = []
+    for d in docs:
+        tf = Counter(d)
+        v = {t: (c / len(d)) * math.log((1 + n) / (1 + df[t])) for t, c in tf.items()} if d else {}
+        norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
+        vectors.append({t: x / norm for t, x in v.items()})
+    return vectors
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(x * b.get(t, 0.0) for t, x in a.items())
+
+
+def cluster(documents: list[tuple[int, str]], threshold: float = 0.15, top: int = 10) -> list[Topic]:
+    """Group (id, text) documents; the largest groups first, each labelled by its strongest terms."""
+    docs = [(i, tokens(text)) for i, text in documents]
+    docs = [(i, t) for i, t in docs if t]
+    vectors = _vectors([t for _, t in docs])
+    groups: list[tuple[dict[str, float], list[int], Counter[str]]] = []
+    for (doc_id, words), vec in zip(docs, vectors, strict=True):
+        best, best_score = None, threshold
+        for g in groups:
+            score = _cosine(vec, g[0])
+            if score >= best_score:
+                best, best_score = g, score
+        if best is None:
+            groups.append((dict(vec), [doc_id], Counter(words)))
+            continue
+        centroid, members, counts = best
+        for t, x in vec.items():  # running mean of the members' vectors
+            centroid[t] = centroid.get(t, 0.0) + (x - centroid.get(t, 0.0)) / (len(members) + 1)
+        members.append(doc_id)
+        counts.update(words)
+    topics = []
+    for centroid, members, _counts in sorted(groups, key=lambda g: -len(g[1]))[:top]:
+        terms = [t for t, _ in sorted(centroid.items(), key=lambda kv: -kv[1])[:4]]
+        topics.append(Topic(label=" · ".join(terms), size=len(members), examples=members[:5], terms=terms))
+    return topics

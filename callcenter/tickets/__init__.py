@@ -1,0 +1,1 @@
+"""Tickets: created, changed, assigned, noted and attached to calls in one place, with their history."""

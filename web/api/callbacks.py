@@ -1,0 +1,48 @@
+"""API: callbacks, and promising one (the dispatcher schedules it at once)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from callcenter.access import roles, visibility
+from callcenter.dispatch.callbacks import CallbackError
+from callcenter.models import Callback, CallbackSource, Customer
+
+from ..db import get_db
+from .registry import ApiError, api_actor, api_user, body, container, endpoint, page
+from .schemas import CallbackIn, CallbackOut
+
+
+@endpoint("GET", "/callbacks", roles=roles.DESK, summary="List callbacks", response=CallbackOut, many=True,
+          params=("status", "limit", "offset"))
+def list_callbacks() -> ResponseReturnValue:
+    query = select(Callback).order_by(Callback.due_at)
+    if request.args.get("status"):
+        query = query.where(Callback.status == request.args["status"][:20])
+    return page(query, CallbackOut.of)
+
+
+@endpoint("POST", "/callbacks", roles=roles.DESK, summary="Promise a callback", request_model=CallbackIn,
+          response=CallbackOut, status=201)
+def create_callback() -> ResponseReturnValue:
+    db = get_db()
+    data = body(CallbackIn)
+    if data.due_at.tzinfo is None:
+        raise ApiError(422, "invalid", "due_at needs a time zone", {"due_at": "use ISO 8601 with an offset"})
+    if data.ticket_id is not None and not visibility.can_see_ticket(db, api_user(), data.ticket_id):
+        raise ApiError(422, "invalid", "unknown ticket", {"ticket_id": "no such ticket"})
+    if data.customer_id is not None and db.get(Customer, data.customer_id) is None:
+        raise ApiError(422, "invalid", "unknown customer", {"customer_id": "no such customer"})
+    try:
+        cb = container().callbacks.request(
+            db, data.number, source=CallbackSource.API, actor=api_actor(),
+            due_at=data.due_at.astimezone(dt.UTC), ticket_id=data.ticket_id, customer_id=data.customer_id,
+            requested_by_id=api_user().id)
+    except CallbackError:
+        db.rollback()
+        raise ApiError(422, "invalid", "not a phone number", {"number": "not a phone number"}) from None
+    db.commit()
+    return jsonify(CallbackOut.of(cb).model_dump(mode="json")), 201

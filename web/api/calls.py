@@ -1,0 +1,52 @@
+"""API: calls you may see, one call, and its transcript."""
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from callcenter import days
+from callcenter.access import roles, visibility
+from callcenter.models import Call
+from callcenter.qa import search as transcripts
+
+from ..db import get_db
+from .registry import api_user, container, endpoint, page, refused
+from .schemas import CallOut, TranscriptOut
+
+
+@endpoint("GET", "/calls", roles=roles.EVERYONE, summary="List calls you may see, newest first",
+          response=CallOut, many=True, params=("disposition", "from", "to", "limit", "offset"))
+def list_calls() -> ResponseReturnValue:
+    query = select(Call).where(visibility.call_clause(api_user())).order_by(Call.started_at.desc())
+    if request.args.get("disposition"):
+        query = query.where(Call.disposition == request.args["disposition"][:20])
+    period = days.between(request.args.get("from"), request.args.get("to"), container().settings.timezone)
+    query = query.where(*period.clauses(Call.started_at))
+    return page(query, CallOut.of)
+
+
+@endpoint("GET", "/calls/<int:call_id>", roles=roles.EVERYONE, summary="One call", response=CallOut)
+def get_call(call_id: int) -> ResponseReturnValue:
+    db = get_db()
+    call = db.get(Call, call_id)
+    if call is None or not visibility.can_see_call(db, api_user(), call_id):
+        refused("call", call_id)
+    return jsonify(CallOut.of(call).model_dump(mode="json"))
+
+
+@endpoint("GET", "/calls/<int:call_id>/transcript", roles=roles.EVERYONE,
+          summary="A call's transcript: turns of timed words (agents: calls they answered)", response=TranscriptOut)
+def call_transcript(call_id: int) -> ResponseReturnValue:
+    db = get_db()
+    if not visibility.can_open_call(db, api_user(), call_id):
+        refused("call", call_id)
+    status = transcripts.job_status(db, call_id)
+    t = transcripts.transcript_for_call(db, call_id)
+    out = TranscriptOut(call_id=call_id, status=status[0] if status else None, error=status[1] if status else None,
+                        language=t.language if t else None, duration=t.duration_seconds if t else None,
+                        redacted=bool(t and t.redacted), turns=t.turns if t else [],
+                        redactions=(t.redactions or []) if t else [],
+                        tags=transcripts.tags_of(db, [call_id]).get(call_id, []),
+                        audio_url=f"/qa/calls/{call_id}/audio" if t and t.qa_audio else None)
+    return jsonify(out.model_dump(mode="json"))

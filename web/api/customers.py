@@ -1,0 +1,54 @@
+"""API: find customers by phone (any format), one customer, create one."""
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from callcenter.access import roles
+from callcenter.calls.numbers import InvalidNumber, to_e164
+from callcenter.customers.lookup import with_number
+from callcenter.customers.service import CustomerError
+from callcenter.models import Customer, VipTier
+
+from ..db import get_db
+from .registry import ApiError, api_actor, body, container, endpoint, page
+from .schemas import CustomerIn, CustomerOut
+
+
+@endpoint("GET", "/customers", roles=roles.DESK, summary="Find customers (by phone, any format)",
+          response=CustomerOut, many=True, params=("phone", "limit", "offset"))
+def list_customers() -> ResponseReturnValue:
+    query = select(Customer).where(Customer.erased_at.is_(None)).order_by(Customer.id)
+    if request.args.get("phone"):
+        try:
+            number = to_e164(request.args["phone"], container().settings.phone.default_region)
+        except InvalidNumber:
+            raise ApiError(422, "invalid", "not a phone number", {"phone": "not a phone number"}) from None
+        query = query.where(with_number(number))
+    return page(query, CustomerOut.of)
+
+
+@endpoint("GET", "/customers/<int:customer_id>", roles=roles.DESK, summary="One customer", response=CustomerOut)
+def get_customer(customer_id: int) -> ResponseReturnValue:
+    customer = get_db().get(Customer, customer_id)
+    if customer is None or customer.erased_at is not None:
+        raise ApiError(404, "not_found", "no such customer")
+    return jsonify(CustomerOut.of(customer).model_dump(mode="json"))
+
+
+@endpoint("POST", "/customers", roles=roles.DESK, summary="Create a customer", request_model=CustomerIn,
+          response=CustomerOut, status=201)
+def create_customer() -> ResponseReturnValue:
+    db = get_db()
+    data = body(CustomerIn)
+    try:
+        customer = container().customers.create(
+            db, api_actor(), name=data.name, numbers=data.phones, language=data.language, company=data.company,
+            email=data.email, vip_tier=VipTier(data.vip_tier), external_ref=data.external_ref)
+    except CustomerError as exc:
+        db.rollback()
+        raise ApiError(409 if exc.conflict else 422, "conflict" if exc.conflict else "invalid", str(exc),
+                       exc.fields) from None
+    db.commit()
+    return jsonify(CustomerOut.of(customer).model_dump(mode="json")), 201

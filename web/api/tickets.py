@@ -1,0 +1,78 @@
+"""API: tickets you may see (the desk's filters, days of the centre), one ticket, create, change."""
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from callcenter.access import roles, visibility
+from callcenter.models import Call, Customer, Priority, Ticket
+from callcenter.tickets import queries
+
+from ..db import get_db
+from .registry import ApiError, api_actor, api_user, body, container, endpoint, page, refused
+from .schemas import TicketIn, TicketOut, TicketPatch
+
+
+@endpoint("GET", "/tickets", roles=roles.EVERYONE, summary="List tickets you may see, newest first",
+          response=TicketOut, many=True,
+          params=("status", "priority", "queue", "category", "assignee", "sla", "from", "to", "q", "limit", "offset"))
+def list_tickets() -> ResponseReturnValue:
+    where = [visibility.ticket_clause(api_user()),
+             *queries.filters(request.args, container().settings.timezone, api_user().id)]
+    return page(select(Ticket).where(*where).order_by(Ticket.created_at.desc()), TicketOut.of)
+
+
+def _ticket(number: str) -> Ticket:
+    db = get_db()
+    ticket = db.scalar(select(Ticket).where(Ticket.number == number)) if number.isdigit() else None
+    if ticket is None:
+        raise ApiError(404, "not_found", "no such ticket")
+    if not visibility.can_see_ticket(db, api_user(), ticket.id):
+        refused("ticket", number)
+    return ticket
+
+
+@endpoint("GET", "/tickets/<number>", roles=roles.EVERYONE, summary="One ticket by number", response=TicketOut)
+def get_ticket(number: str) -> ResponseReturnValue:
+    return jsonify(TicketOut.of(_ticket(number)).model_dump(mode="json"))
+
+
+@endpoint("POST", "/tickets", roles=roles.DESK, summary="Create a ticket (the dispatcher assigns it at once)",
+          request_model=TicketIn, response=TicketOut, status=201)
+def create_ticket() -> ResponseReturnValue:
+    db = get_db()
+    data = body(TicketIn)
+    call = None
+    if data.call_id is not None:
+        call = db.get(Call, data.call_id)
+        if call is None or not visibility.can_see_call(db, api_user(), data.call_id):
+            raise ApiError(422, "invalid", "unknown call", {"call_id": "no such call"})
+        if call.ticket_id is not None:
+            raise ApiError(409, "conflict", "this call already has a ticket",
+                           {"call_id": f"ticket id {call.ticket_id}"})
+    if data.customer_id is not None and db.get(Customer, data.customer_id) is None:
+        raise ApiError(422, "invalid", "unknown customer", {"customer_id": "no such customer"})
+    ticket = container().tickets.create(db, api_actor(), call=call, subject=data.subject, source="api",
+                                        description=data.description, category=data.category,
+                                        priority=Priority(data.priority), customer_id=data.customer_id,
+                                        reason="api")
+    db.commit()
+    return jsonify(TicketOut.of(ticket).model_dump(mode="json")), 201
+
+
+@endpoint("PATCH", "/tickets/<number>", roles=roles.DESK, summary="Change status or priority, add a note",
+          request_model=TicketPatch, response=TicketOut)
+def patch_ticket(number: str) -> ResponseReturnValue:
+    db = get_db()
+    ticket = _ticket(number)
+    if not visibility.can_edit_ticket(db, api_user(), ticket.id):
+        refused("ticket", number)
+    data = body(TicketPatch)
+    values = {k: v for k, v in (("status", data.status), ("priority", data.priority)) if v is not None}
+    tickets = container().tickets
+    tickets.change(db, ticket, api_actor(), reason=data.reason or "api", **values)
+    if data.note:
+        tickets.add_note(db, ticket, data.note, api_actor())
+    db.commit()
+    return jsonify(TicketOut.of(ticket).model_dump(mode="json"))
