@@ -155,7 +155,8 @@ class Bus:
         if hooked not in session.info:
             session.info[hooked] = True
             sa_event.listen(session, "after_commit", lambda s: self._send_all(s.info.pop(pending, [])))
-            sa_event.listen(session, "after_rollback", lambda s: s.info.pop(pending, None))
+            sa_event.listen(session, "after_soft_rollback",
+                            lambda s, previous: None if previous.nested else s.info.pop(pending, None))
         session.info.setdefault(pending, []).append(message)
 
     def _send_all(self, messages: list[Message[Event]]) -> None:
@@ -227,7 +228,8 @@ class PostgresBus(Bus):
         if hooked not in session.info:
             session.info[hooked] = True
             sa_event.listen(session, "before_commit", self._notify_pending)
-            sa_event.listen(session, "after_rollback", lambda s: s.info.pop(pending, None))
+            sa_event.listen(session, "after_soft_rollback",
+                            lambda s, previous: None if previous.nested else s.info.pop(pending, None))
         session.info.setdefault(pending, []).append(message.encode())
 
     def _notify_pending(self, session: Session) -> None:

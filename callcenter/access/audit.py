@@ -11,11 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, SessionTransaction
 
-from ..models import AuditLog, Role, User
+from ..models import AuditLog, Role, User, utcnow
 
 SECRET_KEYS = {"password", "secret", "token", "api_token", "csrf_token"}
+# session.info keys: the transaction's audit rows, and "hooks set on this session".
+_PENDING, _HOOKED = "callcenter_audit_pending", "callcenter_audit_hooked"
 
 
 @dataclass(frozen=True)
@@ -45,26 +49,49 @@ class Actor:
 
 
 def record(session: Session, action: str, actor: Actor, *, object_type: str | None = None,
-           object_id: object = None, outcome: str = "ok", **detail: Any) -> AuditLog:
-    """Add one audit row to the caller's transaction. Secret values are dropped."""
+           object_id: object = None, outcome: str = "ok", **detail: Any) -> None:
+    """Add one audit row to the caller's transaction. Secret values are dropped.
+
+    The rows of a transaction are written together, in one statement, when it
+    commits (and forgotten if it rolls back): a dispatcher assigning a
+    thousand tickets pays one INSERT for their audit rows, not a thousand.
+    """
     if actor.via and "via" not in detail:
         detail["via"] = actor.via
-    entry = AuditLog(
-        action=action,
-        actor_id=actor.user_id,
-        actor_name=actor.name[:80],
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id)[:80],
-        ip=(actor.ip or None) and actor.ip[:40],
-        outcome=outcome,
-        detail={k: v for k, v in detail.items() if k not in SECRET_KEYS},
-    )
-    session.add(entry)
-    return entry
+    row = {
+        "at": utcnow(),
+        "action": action,
+        "actor_id": actor.user_id,
+        "actor_name": actor.name[:80],
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id)[:80],
+        "ip": (actor.ip or None) and actor.ip[:40],
+        "outcome": outcome,
+        "detail": {k: v for k, v in detail.items() if k not in SECRET_KEYS},
+    }
+    if not session.in_transaction():
+        session.begin()  # the rows belong to a transaction, so a rollback can forget them
+    if _HOOKED not in session.info:
+        session.info[_HOOKED] = True
+        sa_event.listen(session, "before_commit", _write_pending)
+        sa_event.listen(session, "after_soft_rollback", _forget_pending)
+    session.info.setdefault(_PENDING, []).append(row)
+
+
+def _forget_pending(session: Session, previous: SessionTransaction) -> None:
+    """A rollback (even of a session that had not begun yet) forgets the rows; a savepoint's does not."""
+    if not previous.nested:
+        session.info.pop(_PENDING, None)
+
+
+def _write_pending(session: Session) -> None:
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        session.execute(insert(AuditLog), rows)
 
 
 def denied(session: Session, actor: Actor, object_type: str, object_id: object,
-           action: str = "access_denied", **detail: Any) -> AuditLog:
+           action: str = "access_denied", **detail: Any) -> None:
     """Someone asked for what their role or scope does not allow."""
-    return record(session, action, actor, object_type=object_type, object_id=object_id, outcome="denied",
+    record(session, action, actor, object_type=object_type, object_id=object_id, outcome="denied",
                   **detail)
