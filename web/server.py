@@ -23,18 +23,29 @@ class WSGIService(Service):
         self.connection_limit = max(connection_limit, threads + 16)
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def start(self) -> None:
         self._server = create_server(self.app, host=self.host, port=self.port, threads=self.threads,
                                      connection_limit=self.connection_limit)
         self.port = self._server.effective_port
-        self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._serve, name="web", daemon=True)
         self._thread.start()
+
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except OSError:
+            # waitress has no stop call: closing its sockets makes the loop's select fail. Expected then.
+            if not self._stopping.is_set():
+                raise
 
     def stop(self, timeout: float = 10.0) -> None:
         hub = self.app.extensions.get("pops")
         if hub is not None:
             hub.close_streams()  # open desk streams end now instead of at their next keepalive
+        self._stopping.set()
         if self._server is not None:
             self._server.close()
             self._server.task_dispatcher.shutdown()
