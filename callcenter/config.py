@@ -9,6 +9,7 @@ exists), then the defaults below.  Every setting is listed, commented, in
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,9 @@ class LabSettings(BaseModel):
     dir: Path = DEFAULT_LAB_DIR
     mirror: str = "http://deb.debian.org/debian"
     boot_timeout: float = 60.0
+    # The lab's customer endpoint answers these numbers (fictional +1 555 123 ...);
+    # the dialling policy allows them while the lab is enabled.
+    customer_prefix: str = "+1555123"
 
     @field_validator("dir", mode="after")
     @classmethod
@@ -178,6 +182,43 @@ class RecordingSettings(BaseModel):
 class PhoneSettings(BaseModel):
     # Region for numbers dialled without a country code (ISO 3166 code).
     default_region: str = "US"
+
+
+# phonenumbers' number types a call centre has no business calling back (toll fraud's favourites).
+RISKY_NUMBER_TYPES = ["PREMIUM_RATE", "SHARED_COST", "UAN", "VOIP", "PERSONAL_NUMBER", "PAGER", "VOICEMAIL"]
+# Satellite and international-network ranges (+881 Iridium/Globalstar, +882/+883 international networks,
+# +870 Inmarsat), and international premium rate and shared cost (+979, +808).
+RISKY_PREFIXES = ["+881", "+882", "+883", "+870", "+979", "+808"]
+
+
+class DiallingSettings(BaseModel):
+    """Which numbers we ever call out to: every callback, survey and click-to-call passes this."""
+
+    # ISO 3166 regions we call (empty: only [phone] default_region).
+    countries: list[str] = Field(default_factory=list)
+    # E.164 prefixes always allowed (a test range, a partner's numbers); deny_prefixes still win.
+    allow_prefixes: list[str] = Field(default_factory=list)
+    deny_prefixes: list[str] = Field(default_factory=lambda: list(RISKY_PREFIXES))
+    deny_types: list[str] = Field(default_factory=lambda: list(RISKY_NUMBER_TYPES))
+    # Callbacks booked for one number in one day of the centre (0: no limit).
+    max_callbacks_per_number_per_day: int = Field(default=3, ge=0)
+
+    @field_validator("allow_prefixes", "deny_prefixes")
+    @classmethod
+    def _prefixes(cls, v: list[str]) -> list[str]:
+        for prefix in v:
+            if not re.fullmatch(r"\+[0-9]{1,14}", prefix):
+                raise ValueError(f"{prefix!r}: an E.164 prefix is + and digits")
+        return v
+
+    @field_validator("deny_types")
+    @classmethod
+    def _types(cls, v: list[str]) -> list[str]:
+        known = {"FIXED_LINE", "MOBILE", "FIXED_LINE_OR_MOBILE", "TOLL_FREE", "UNKNOWN", *RISKY_NUMBER_TYPES}
+        unknown = set(v) - known
+        if unknown:
+            raise ValueError(f"unknown number types {sorted(unknown)}; known: {sorted(known)}")
+        return v
 
 
 class TranscribeSettings(BaseModel):
@@ -397,6 +438,7 @@ class Settings(BaseSettings):
     recordings: RecordingSettings = Field(default_factory=RecordingSettings)
     ami: AMISettings = Field(default_factory=AMISettings)
     phone: PhoneSettings = Field(default_factory=PhoneSettings)
+    dialling: DiallingSettings = Field(default_factory=DiallingSettings)
     transcribe: TranscribeSettings = Field(default_factory=TranscribeSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .access.dialling import DiallingPolicy
 from .bus import Bus, make_bus
 from .config import Settings
 from .customers.notifier import CustomerNotifier
@@ -72,7 +73,7 @@ class Container:
     @cached_property
     def callbacks(self) -> Callbacks:
         return Callbacks(self.settings.dispatch.callbacks, self.settings.phone.default_region, self.tickets,
-                         DispatchNotifier(self.bus))
+                         DispatchNotifier(self.bus), DiallingPolicy.from_settings(self.settings))
 
     @cached_property
     def erasure(self) -> Erasure:

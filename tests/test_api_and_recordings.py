@@ -62,12 +62,16 @@ def test_crm_flow_create_customer_ticket_and_callback(client, shop, session_fact
     patched = client.patch(f"/api/v1/tickets/{number}", headers=h,
                            json={"status": "pending", "note": "asked for invoice"})
     assert patched.get_json()["status"] == "pending"
-    cb = client.post("/api/v1/callbacks", headers=h, json={"number": "+8613800139000",
+    # The centre is in the US: a Chinese number is refused by the dialling policy, with the reason.
+    abroad = client.post("/api/v1/callbacks", headers=h, json={"number": "+8613800139000",
+                                                               "due_at": "2026-11-24T10:00:00+08:00"})
+    assert abroad.status_code == 422 and "US" in abroad.get_json()["fields"]["number"]
+    cb = client.post("/api/v1/callbacks", headers=h, json={"number": "+1 212 555 0100",
                                                            "due_at": "2026-11-24T10:00:00+08:00"})
     assert cb.status_code == 201 and cb.get_json()["due_at"].startswith("2026-11-24T02:00:00")
     with session_factory() as s:
         assert s.scalar(select(Ticket).where(Ticket.number == number)).notes[0].body == "asked for invoice"
-        assert s.scalar(select(Callback)).number == "+8613800139000"
+        assert s.scalar(select(Callback)).number == "+12125550100"
         assert s.scalar(select(Customer).where(Customer.name == "Zhang Wei")).vip_tier.value == "gold"
 
 

@@ -176,7 +176,7 @@ def placer(dialer: ScriptedDialer, **cfg) -> CallbackPlacer:
     cb_cfg = CallbackSettings(**{"retry_delays": [60, 120], "max_attempts": 3, "calling_hours": "", **cfg})
     return CallbackPlacer(cb_cfg, Assigner(AssignmentRules(), tickets).engine, dialer,
                           DailyWindow(cb_cfg.calling_hours, "UTC"), "cc-callback", "customer",
-                          tickets=tickets, notifier=DispatchNotifier(None))
+                          tickets=tickets, notifier=DispatchNotifier(None), policy=services.policy())
 
 
 def test_callback_requests_are_validated_and_never_duplicated(session_factory) -> None:
@@ -314,7 +314,7 @@ def test_one_outbound_survey_per_resolved_ticket(session_factory) -> None:
         assert first is not None and surveys.schedule_for_resolved(s, tid, cfg, quiet) is None
         sid = first.id
     dialer = ScriptedDialer(Outcome.NO_ANSWER)
-    placer_ = surveys.SurveyPlacer(cfg, dialer, quiet, "cc-survey-outbound", "customer")
+    placer_ = surveys.SurveyPlacer(cfg, dialer, quiet, "cc-survey-outbound", "customer", policy=services.policy())
     with session_factory() as s:
         due = s.get(Survey, sid).scheduled_at
     assert placer_.run(session_factory, sid, due - dt.timedelta(minutes=1)) == due
@@ -335,7 +335,8 @@ def test_quiet_hours_move_the_survey_call(session_factory) -> None:
         survey = surveys.schedule_for_resolved(s, resolved_ticket(s), cfg, quiet)
         assert survey is not None
         sid = survey.id
-    placer_ = surveys.SurveyPlacer(cfg, ScriptedDialer(), quiet, "cc-survey-outbound", "customer")
+    placer_ = surveys.SurveyPlacer(cfg, ScriptedDialer(), quiet, "cc-survey-outbound", "customer",
+                                   policy=services.policy())
     night = utcnow().replace(hour=22, minute=0, second=0, microsecond=0)
     with transaction(session_factory) as s:
         row(s, Survey, sid).scheduled_at = night

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import threading
 
+from ..access.dialling import DiallingPolicy
 from ..ami.actions import Actions, OriginateOutcome
 from ..ami.connection import AMIConnection
 from ..config import AMISettings, PBXSettings
@@ -35,8 +36,9 @@ CONNECT_WAIT = 15.0
 
 
 class AMIDialer:
-    def __init__(self, pbx: PBXSettings, ami: AMISettings) -> None:
+    def __init__(self, pbx: PBXSettings, ami: AMISettings, policy: DiallingPolicy) -> None:
         self.pbx = pbx
+        self.policy = policy
         self.loop = asyncio.new_event_loop()
         self._watch: dict[str, asyncio.Queue[dict[str, str]]] = {}
         self._started = threading.Event()
@@ -65,6 +67,11 @@ class AMIDialer:
 
     # -- placing a call ------------------------------------------------------------------
     def dial(self, request: DialRequest) -> DialResult:
+        for number in request.outside_numbers():  # the last gate before Asterisk: whoever built the request
+            refusal = self.policy.check(number)
+            if refusal is not None:
+                log.error("refusing to dial %s (%s): %s", number, request.key, refusal.message)
+                return DialResult(Outcome.FAILED, f"dialling policy: {refusal.message}", sent=False)
         limit = CONNECT_WAIT + request.ring_seconds + request.second_leg_seconds + 30
         return asyncio.run_coroutine_threadsafe(self._dial(request), self.loop).result(limit)
 
@@ -144,9 +151,9 @@ class AMIDialer:
             self._thread.join(10)
 
 
-def for_settings(pbxes: list[PBXSettings], name: str, ami: AMISettings) -> AMIDialer:
+def for_settings(pbxes: list[PBXSettings], name: str, ami: AMISettings, policy: DiallingPolicy) -> AMIDialer:
     chosen = [p for p in pbxes if p.name == name] if name else pbxes[:1]
     if not chosen:
         raise ValueError(f"dispatch.pbx = {name!r}: no such PBX (known: {[p.name for p in pbxes]})")
-    return AMIDialer(chosen[0], ami)
+    return AMIDialer(chosen[0], ami, policy)
 

@@ -1,8 +1,10 @@
 """Callbacks as promises: created from the IVR, by an agent, or for abandoned calls.
 
 Each callback has a due time and an SLA (call back no later than
-``sla_due_at``).  Numbers are normalised to E.164 here, once; nothing else
-ever reaches the dialler.  Placing the call is ``placing.py``.
+``sla_due_at``).  Numbers are normalised to E.164 here, once, and must pass
+the dialling policy (no premium, satellite or foreign numbers, a few
+callbacks per number a day); nothing else ever reaches the dialler.
+Placing the call is ``placing.py``.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..access import audit
 from ..access.audit import Actor
+from ..access.dialling import DiallingPolicy, NumberRefused, record_refusal
 from ..calls.numbers import InvalidNumber, to_e164
 from ..config import CallbackSettings
 from ..db import rowcount
@@ -40,9 +43,10 @@ class CallbackError(ValueError):
 class Callbacks:
     """Promising callbacks: each one noted on its ticket, audited, and announced to the dispatcher."""
 
-    def __init__(self, cfg: CallbackSettings, region: str, tickets: TicketService,
-                 notifier: DispatchNotifier) -> None:
+    def __init__(self, cfg: CallbackSettings, region: str, tickets: TicketService, notifier: DispatchNotifier,
+                 policy: DiallingPolicy) -> None:
         self.cfg, self.region, self.tickets, self.notifier = cfg, region, tickets, notifier
+        self.policy = policy
 
     def request(self, session: Session, number: str, *, source: CallbackSource | str,
                 actor: Actor = DISPATCHER, due_at: dt.datetime | None = None,
@@ -50,11 +54,16 @@ class Callbacks:
         """Promise a callback; a second request for a number already waiting returns the first.
 
         ``links``: call_id, customer_id, ticket_id, queue_id, requested_by_id, language.
+        Raises CallbackError for input that is not a number, NumberRefused for one the
+        dialling policy refuses (the caller records the refusal: ``refused``).
         """
         try:
             e164 = to_e164(number, self.region)
         except InvalidNumber as exc:
             raise CallbackError(f"cannot call back {number!r}: {exc}") from exc
+        refusal = self.policy.check(e164)
+        if refusal is not None:
+            raise NumberRefused(e164, refusal)
         now = utcnow()
         due = due_at or now
         if due.tzinfo is None:
@@ -65,6 +74,9 @@ class Callbacks:
         existing = session.scalar(select(Callback).where(Callback.number == e164, Callback.status.in_(ACTIVE)))
         if existing is not None:
             return existing
+        refusal = self.policy.check_quota(session, e164, now)
+        if refusal is not None:
+            raise NumberRefused(e164, refusal)
         sla_due = due + dt.timedelta(minutes=self.cfg.sla_minutes)
         cb = Callback(number=e164, source=CallbackSource(source), due_at=due, next_attempt_at=due, sla_due_at=sla_due,
                       max_attempts=self.cfg.max_attempts, **links)
@@ -97,6 +109,13 @@ class Callbacks:
                                 queue_id=call.queue_id, language=call.language)
         except CallbackError:
             return None  # an unusable caller ID: nothing to call back
+        except NumberRefused as refused:
+            self.refused(session, DISPATCHER, refused)
+            return None
+
+    def refused(self, session: Session, actor: Actor, refused: NumberRefused) -> None:
+        """Remember a refused callback request (its own transaction if the request's was rolled back)."""
+        record_refusal(session, actor, refused, "callback")
 
     def close_stale(self, session: Session, now: dt.datetime, timeout_s: int) -> list[int]:
         """DIALING for too long (restart or lost AMI link mid-call): fail it, never redial.

@@ -11,8 +11,14 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
+
+# A first leg straight to a number ("PJSIP/+15551234567@customer"), and the variable the
+# dialplan dials a customer from (agent-first callbacks): both are outside numbers.
+_CHANNEL_NUMBER = re.compile(r"^[A-Za-z0-9]+/(\+?[0-9]{3,})(?:@|$)")
+NUMBER_VARIABLES = ("CC_CALLBACK_NUMBER",)
 
 
 class Outcome(str, enum.Enum):
@@ -49,6 +55,11 @@ class DialRequest:
     follow_dial: bool = False
     # How long to wait for the second leg after the first answered.
     second_leg_seconds: int = 60
+
+    def outside_numbers(self) -> list[str]:
+        """Every number outside the centre this Originate would ring, directly or through the dialplan."""
+        found = [m.group(1)] if (m := _CHANNEL_NUMBER.match(self.channel)) else []
+        return found + [self.variables[v] for v in NUMBER_VARIABLES if self.variables.get(v)]
 
     @property
     def originate_key(self) -> str:

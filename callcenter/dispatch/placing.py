@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..access.dialling import DiallingPolicy, NumberRefused, record_refusal
 from ..config import CallbackSettings
 from ..db import rowcount, transaction
 from ..models import Callback, CallbackAttempt, CallbackStatus, Queue, Ticket, utcnow
@@ -47,6 +48,7 @@ class CallbackPlacer:
     endpoint: str  # PJSIP endpoint reaching customers
     tickets: TicketService = field(kw_only=True)
     notifier: DispatchNotifier = field(kw_only=True)
+    policy: DiallingPolicy = field(kw_only=True)
     live: LiveAgents | None = None
     _reserved: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -86,6 +88,12 @@ class CallbackPlacer:
             return self._later(session, cb, self.window.next_allowed(now), "outside calling hours")
         if not E164.match(cb.number):
             self._close(session, cb, CallbackStatus.FAILED, f"number {cb.number!r} is not E.164")
+            return None
+        refusal = self.policy.check(cb.number)
+        if refusal is not None:  # booked before the policy changed, or written around the service
+            record_refusal(session, DISPATCHER, NumberRefused(cb.number, refusal), "callback")
+            self._close(session, cb, CallbackStatus.FAILED, f"dialling policy: {refusal.message}")
+            self._note(session, cb, f"Callback to {cb.number} not placed: {refusal.message}.")
             return None
         agent_id, interface = None, None
         if self.cfg.mode == "agent_first":

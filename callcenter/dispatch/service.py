@@ -17,6 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..access.dialling import DiallingPolicy
 from ..bus import Bus, Message, Unsubscribe
 from ..config import Settings
 from ..events import CallbackRequested, CallRecordWritten, TicketEvent
@@ -50,7 +51,8 @@ def make_dialer(settings: Settings) -> Dialer | None:
         if not settings.pbxes():
             log.error("dispatcher: no PBX configured; callbacks and surveys wait until one is")
             return None
-        return for_settings(settings.pbxes(), settings.dispatch.pbx, settings.ami)
+        return for_settings(settings.pbxes(), settings.dispatch.pbx, settings.ami,
+                            DiallingPolicy.from_settings(settings))
     module, _, attr = choice.partition(":")
     if not attr:
         raise ValueError(f"dispatch.dialer = {choice!r}: use 'ami' or 'package.module:factory'")
@@ -63,7 +65,7 @@ def build_runtime(settings: Settings, engine: Engine, factory: sessionmaker[Sess
                   callbacks: Callbacks, clock: Callable[[], dt.datetime] = utcnow) -> runtime.Runtime:
     """Everything the jobs need; ``callbacks`` brings the ticket service and the notifier the rest share."""
     d, tz = settings.dispatch, settings.timezone
-    tickets, notifier = callbacks.tickets, callbacks.notifier
+    tickets, notifier, policy = callbacks.tickets, callbacks.notifier, callbacks.policy
     pbx = next((p for p in settings.pbxes() if p.name == d.pbx), None) if d.pbx else \
         next(iter(settings.pbxes()), None)
     assigner = Assigner(d.assignment, tickets, live)
@@ -71,9 +73,9 @@ def build_runtime(settings: Settings, engine: Engine, factory: sessionmaker[Sess
                           dt.timedelta(minutes=d.sla.escalation_interval_minutes), assigner, tickets, notifier)
     placer = CallbackPlacer(d.callbacks, assigner.engine, dialer, DailyWindow(d.callbacks.calling_hours, tz),
                             pbx.callback_context if pbx else "cc-callback", d.outbound_endpoint,
-                            tickets=tickets, notifier=notifier, live=live)
+                            tickets=tickets, notifier=notifier, policy=policy, live=live)
     surveys = SurveyPlacer(d.surveys, dialer, DailyWindow(d.surveys.quiet_hours, tz, inverted=True),
-                           pbx.survey_context if pbx else "cc-survey-outbound", d.outbound_endpoint)
+                           pbx.survey_context if pbx else "cc-survey-outbound", d.outbound_endpoint, policy=policy)
     return runtime.Runtime(engine=engine, factory=factory, scheduler=scheduler, assigner=assigner,
                            escalator=escalator, callbacks=callbacks, placer=placer, surveys=surveys,
                            settings_surveys=d.surveys, settings=settings, clock=clock)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..access.dialling import DiallingPolicy, NumberRefused, record_refusal
 from ..config import SurveySettings
 from ..db import rowcount, transaction
 from ..models import (
@@ -31,6 +32,7 @@ from ..models import (
 from . import runs
 from .calendar import DailyWindow
 from .dialer import Dialer, DialRequest, DialResult, Outcome
+from .notifier import DISPATCHER
 from .placing import E164, NO_DIALER_WAIT
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,7 @@ class SurveyPlacer:
     quiet: DailyWindow
     context: str
     endpoint: str
+    policy: DiallingPolicy = field(kw_only=True)
 
     def run(self, factory: sessionmaker[Session], survey_id: int, now: dt.datetime) -> dt.datetime | None:
         with transaction(factory) as session:
@@ -112,6 +115,13 @@ class SurveyPlacer:
             runs.claim(session, f"survey:{survey.id}:dial", "survey")
             runs.finish(session, f"survey:{survey.id}:dial", "skipped",
                         why="expired" if number else "no callable number")
+            return None
+        refusal = self.policy.check(number)
+        if refusal is not None:
+            survey.status = SurveyStatus.FAILED
+            record_refusal(session, DISPATCHER, NumberRefused(number, refusal), "survey")
+            runs.claim(session, f"survey:{survey.id}:dial", "survey")
+            runs.finish(session, f"survey:{survey.id}:dial", "skipped", why=f"dialling policy: {refusal.code}")
             return None
         if not self.quiet.allows(now):
             survey.scheduled_at = self.quiet.next_allowed(now)

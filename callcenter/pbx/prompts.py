@@ -46,6 +46,11 @@ PROMPTS: dict[str, dict[str, str]] = {
         "number-invalid": "That is not a valid phone number.",
         "survey-offer": "To rate our service after your call, press 1 now.",
         "survey-comment": "To leave a short comment after the tone, press 1.",
+        "callback-number-refused": "Sorry, we cannot call that number back.",
+        "callback-limit": (
+            "We have already arranged all the call backs we can for this number today. "
+            "Please stay on the line for an agent."
+        ),
     },
     "zh": {
         "welcome": "感谢您的来电。本次通话可能会被录音以保证服务质量。",
@@ -68,5 +73,7 @@ PROMPTS: dict[str, dict[str, str]] = {
         "number-invalid": "这不是有效的电话号码。",
         "survey-offer": "如愿意在通话结束后为我们的服务打分，请现在按1。",
         "survey-comment": "如需在提示音后留言，请按1。",
+        "callback-number-refused": "抱歉，我们无法回电到这个号码。",
+        "callback-limit": "今天这个号码的回电次数已满。请不要挂机，我们将为您转接客服人员。",
     },
 }

@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from callcenter.access import roles, visibility
+from callcenter.access.dialling import NumberRefused
 from callcenter.dispatch.callbacks import CallbackError
 from callcenter.models import Callback, CallbackSource, Customer
 
@@ -44,5 +45,11 @@ def create_callback() -> ResponseReturnValue:
     except CallbackError:
         db.rollback()
         raise ApiError(422, "invalid", "not a phone number", {"number": "not a phone number"}) from None
+    except NumberRefused as refused:
+        db.rollback()
+        container().callbacks.refused(db, api_actor(), refused)
+        db.commit()
+        raise ApiError(422, "refused", "the dialling policy refuses this number",
+                       {"number": refused.refusal.message}) from None
     db.commit()
     return jsonify(CallbackOut.of(cb).model_dump(mode="json")), 201
