@@ -378,6 +378,20 @@ class RetentionPolicy(BaseModel):
     calls_days: int = Field(default=0, ge=0)
 
 
+class BackgroundSettings(BaseModel):
+    """Long work people ask for (re-applying keyword rules, big exports): the worker service and its bounds."""
+
+    poll_seconds: float = Field(default=1.0, gt=0)
+    # A running job whose progress stops this long is taken as lost and queued again.
+    heartbeat_timeout_seconds: float = Field(default=300.0, gt=0)
+    # Rows (calls, tickets) per short transaction: the AMI writer and the IVR get the database between them.
+    batch_size: int = Field(default=200, ge=1, le=10000)
+    # An export of more rows than this is made in the background, with progress.
+    inline_export_rows: int = Field(default=2000, ge=0)
+    # Where finished exports are kept (empty: <instance_dir>/exports).
+    exports_dir: str = ""
+
+
 class RetentionSettings(BaseModel):
     """Data governance: a default policy and per-queue overrides (by queue name)."""
 
@@ -442,6 +456,7 @@ class Settings(BaseSettings):
     transcribe: TranscribeSettings = Field(default_factory=TranscribeSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    background: BackgroundSettings = Field(default_factory=BackgroundSettings)
     summary: SummarySettings = Field(default_factory=SummarySettings)
 
     @classmethod
@@ -473,6 +488,10 @@ class Settings(BaseSettings):
     def qa_audio_dir(self) -> Path:
         """Where the transcriber writes the redacted QA copies the QA workspace plays."""
         return Path(self.transcribe.qa_audio_dir or self.instance_dir / "qa-audio").expanduser()
+
+    def exports_dir(self) -> Path:
+        """Where background exports write their files (served by job id only)."""
+        return Path(self.background.exports_dir or self.instance_dir / "exports").expanduser()
 
     def pbxes(self) -> list[PBXSettings]:
         """Every Asterisk server to follow, the lab first when enabled."""

@@ -50,8 +50,9 @@ def _sqlite_pragmas(engine: Engine, busy_ms: int) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # pysqlite's own transaction handling defers BEGIN; take it over so
-        # BEGIN IMMEDIATE can be issued for writes (no upgrade deadlocks).
+        # pysqlite's own transaction handling is taken over: reads run in a
+        # plain BEGIN (WAL serves them beside the writer and they never hold the
+        # write lock), writes in BEGIN IMMEDIATE (no upgrade deadlocks).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -61,10 +62,49 @@ def _sqlite_pragmas(engine: Engine, busy_ms: int) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        # A read that says so (execution option sqlite_read) takes no write
-        # lock: WAL serves it beside the writer, so it never waits for one.
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("sqlite_read") else "BEGIN IMMEDIATE")
+    def _on_begin(conn: Connection) -> None:
+        # Nothing is sent yet: the first statement decides how the transaction begins.
+        conn.info["sqlite_txn"] = "pending"
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(conn: Connection, cursor: Any, statement: str, _params: Any, context: Any,
+                        _many: bool) -> None:
+        state = conn.info.get("sqlite_txn")
+        if state is None or state == "write":
+            return
+        writes = _writes(statement, context)
+        if state == "pending":
+            cursor.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
+        elif writes:
+            # A read that turns into a write: end the read snapshot and wait for the
+            # write lock (busy_timeout), as PostgreSQL's read committed would see it.
+            cursor.execute("COMMIT")
+            cursor.execute("BEGIN IMMEDIATE")
+        conn.info["sqlite_txn"] = "write" if writes else "read"
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn: Connection) -> None:
+        conn.info.pop("sqlite_txn", None)
+
+
+READ_STATEMENTS = ("SELECT", "PRAGMA", "EXPLAIN", "VALUES")
+
+
+def _writes(statement: str, context: Any) -> bool:
+    """Whether a statement needs SQLite's write lock: anything but a plain read.
+
+    ``SELECT ... FOR UPDATE`` (which SQLite's compiler drops) and savepoints
+    count as writes, so code that locks rows on PostgreSQL is serialised here.
+    """
+    head = statement.lstrip(" \t\r\n(").split(None, 1)
+    word = head[0].upper() if head else ""
+    if word == "WITH":
+        return any(w in statement.upper() for w in ("INSERT", "UPDATE", "DELETE"))
+    if word not in READ_STATEMENTS:
+        return True
+    compiled = getattr(context, "compiled", None)
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

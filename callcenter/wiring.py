@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .ami.bridge import AMIService
 
 # The services ``callcenter run`` starts in one process; each also runs alone (``callcenter ami`` ...).
-BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger")
+BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background")
 
 
 @dataclass
@@ -109,6 +109,17 @@ class Container:
         from .qa.tagger import KeywordTagger
 
         return KeywordTagger(self.session_factory, self.bus, self.tickets)
+
+    def background(self) -> Service:
+        """The worker for long work people ask for, each kind run by the package that owns it."""
+        from .background.worker import BackgroundWorker
+        from .qa import rules
+        from .tickets import export
+
+        cfg = self.settings.background
+        handlers = {rules.REAPPLY: lambda work: rules.reapply(work, self.tickets, cfg.batch_size),
+                    export.KIND: lambda work: export.run(work, self.settings.exports_dir(), cfg.batch_size)}
+        return BackgroundWorker(self.session_factory, handlers, cfg.poll_seconds, cfg.heartbeat_timeout_seconds)
 
     def service(self, name: str) -> Service:
         if name not in BACKEND_SERVICES:

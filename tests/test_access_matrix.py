@@ -62,6 +62,12 @@ PAGES = [
     Row("GET", "/tickets/<number>", "/tickets/{t2}", {"bob", "quinn", "ada"}, 200),
     Row("POST", "/tickets/<number>/notes", "/tickets/{t1}/notes", {"ann", "sue", "ada"}, 303),
     Row("POST", "/tickets/<number>/update", "/tickets/{t2}/update", {"bob", "ada"}, 303),
+    Row("POST", "/tickets/export", "/tickets/export", MANAGERS, 200),  # small: the CSV at once
+    # Background jobs: each requester's own (a job nobody has is a 404 for all).
+    Row("GET", "/jobs/", "/jobs/", EVERYONE, 200),
+    Row("GET", "/jobs/<int:job_id>", "/jobs/999", EVERYONE, 404),
+    Row("GET", "/jobs/<int:job_id>.json", "/jobs/999.json", EVERYONE, 404),
+    Row("GET", "/jobs/<int:job_id>/download", "/jobs/999/download", EVERYONE, 404),
     Row("GET", "/review/", "/review/", MANAGERS, 200),
     Row("GET", "/reports/", "/reports/", MANAGERS, 200),
     Row("GET", "/reports/export/<name>.csv", "/reports/export/summary.csv", MANAGERS, 200),

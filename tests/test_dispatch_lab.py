@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from callcenter import migrations
+from callcenter.access.dialling import DiallingPolicy
 from callcenter.config import Settings
 from callcenter.db import make_engine, make_session_factory, transaction
 from callcenter.dispatch.service import DispatcherService
@@ -90,7 +91,8 @@ def start_dispatcher(tmp_path: Path, **dispatch: object):
     engine = make_engine(settings.database)
     migrations.upgrade(engine)
     factory = make_session_factory(engine)
-    callbacks = services.callbacks(settings.dispatch.callbacks, "US")
+    # The lab's customer numbers (+1 555 123 ...) are allowed by the policy while the lab is enabled.
+    callbacks = services.callbacks(settings.dispatch.callbacks, "US", dialling=DiallingPolicy.from_settings(settings))
     service = DispatcherService(settings, engine, factory, None, callbacks)
     return settings, engine, factory, service
 

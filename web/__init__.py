@@ -10,11 +10,11 @@ from flask_login import current_user
 
 from callcenter.wiring import Container
 
-from . import admin, api, auth, db, desk, main, qa, recordings, reports, review, templating, tickets, wallboard
+from . import admin, api, auth, db, desk, jobs, main, qa, recordings, reports, review, templating, tickets, wallboard
 from .extensions import babel, csrf, limiter, login_manager
 
 # Each registers its blueprint(s) and whatever it runs beside them (the desk's pop hub ...).
-PACKAGES = (auth, main, desk, tickets, review, reports, wallboard, recordings, admin, qa, api)
+PACKAGES = (auth, main, desk, tickets, review, reports, wallboard, recordings, admin, qa, jobs, api)
 
 
 def _secret_key(instance: Path) -> str:

@@ -33,7 +33,7 @@ def serve(container: Container, names: tuple[str, ...]) -> None:
 @click.option("--no-pbx", is_flag=True, help="Do not start the lab PBX.")
 @click.pass_obj
 def run(container: Container, no_pbx: bool) -> None:
-    """Everything in one process: web, AMI bridge, FastAGI, dispatcher, transcriber, QA tagger."""
+    """Everything in one process: web, AMI bridge, FastAGI, dispatcher, transcriber, QA tagger, background worker."""
     if not no_pbx:
         lab_up(container)
     upgrade(container)

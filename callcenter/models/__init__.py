@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2.0 models, one module per step of the call's story."""
 from .audit import AuditLog
+from .background import BackgroundJob, JobStatus
 from .base import Base, utcnow
 from .calls import Call, CallLeg, CallStatus, Direction, Disposition, LegKind, Party, Recording
 from .customers import Customer, CustomerPhone, VipTier
@@ -26,6 +27,7 @@ __all__ = [
     "AgentQueue",
     "AgentSkill",
     "AuditLog",
+    "BackgroundJob",
     "Base",
     "Call",
     "CallLeg",
@@ -42,6 +44,7 @@ __all__ = [
     "FormDefinition",
     "FormSubmission",
     "JobRun",
+    "JobStatus",
     "KeywordRule",
     "LegKind",
     "Party",

@@ -6,29 +6,37 @@ words said in a row.  Applying rules is idempotent: a call has a tag once
 (``ON CONFLICT DO NOTHING`` on (call, tag), safe when two processes race) and
 a ticket's tag list never holds a tag twice.  The tagger (``tagger.py``)
 applies the active rules when the transcriber publishes ``transcript_ready``;
-the rules page re-applies them to every finished transcript.
+the rules page re-applies them to every finished transcript as a background
+job.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import db
 from ..access import audit
 from ..access.audit import Actor
+from ..background.worker import Work
+from ..db import transaction
 from ..models import Call, CallTag, KeywordRule, Ticket, Transcript, utcnow
 from ..models.transcripts import TranscriptStatus
 from ..tickets.service import TicketService
 from ..transcribe.speakers import Turn
 
+# The background job kind that re-applies every rule to every finished transcript.
+REAPPLY = "reapply_rules"
 # Tags from the rules are put on tickets by this actor.
 RULES = Actor.system("keyword-rules")
 
+# Bounds that keep matching cheap: every active rule's phrases are tried on every word of a transcript.
 MAX_PHRASES = 20
+MAX_PHRASE_WORDS = 8
+MAX_PHRASE_CHARS = 100
+MAX_ACTIVE_RULES = 100
 MAX_HITS = 5
 TAG = re.compile(r"^[\w-]{1,40}$")
 PUNCT = re.compile(r"[^\w\s'-]+")
@@ -44,11 +52,13 @@ def words_of(text: str) -> list[str]:
 
 def clean_rule(name: str, phrases: list[str], tag: str, item: str | None, mark: str) -> dict[str, Any]:
     name, tag = name.strip(), tag.strip().lower()
-    kept = []
+    kept: list[str] = []
     for phrase in phrases:
         words = words_of(phrase)
+        if len(words) > MAX_PHRASE_WORDS or len(" ".join(words)) > MAX_PHRASE_CHARS:
+            raise RuleError(f"a phrase is at most {MAX_PHRASE_WORDS} words and {MAX_PHRASE_CHARS} characters")
         if words and " ".join(words) not in kept:
-            kept.append(" ".join(words)[:100])
+            kept.append(" ".join(words))
     if not name or len(name) > 80:
         raise RuleError("a name of 1-80 characters is needed")
     if not kept or len(kept) > MAX_PHRASES:
@@ -62,21 +72,36 @@ def clean_rule(name: str, phrases: list[str], tag: str, item: str | None, mark: 
 
 
 def find(turns: list[Turn], phrases: list[str]) -> list[dict[str, Any]]:
-    """Where any phrase was said: [{"w", "start", "speaker"}] (first words of each match)."""
+    """Where any phrase was said: [{"w", "start", "speaker"}] (first words of each match).
+
+    Phrases are indexed by their first word, so each spoken word is compared
+    only with the phrases that start with it.
+    """
     hits = []
-    wanted = [p.split() for p in phrases]
+    starting: dict[str, list[list[str]]] = {}
+    for phrase in phrases:
+        words = phrase.split()
+        if words:
+            starting.setdefault(words[0], []).append(words)
     for turn in turns:
         said = [" ".join(words_of(w["w"])) for w in turn["words"]]
-        for i in range(len(said)):
-            for phrase in wanted:
-                if said[i:i + len(phrase)] == phrase:
-                    hits.append({"w": " ".join(phrase), "start": turn["words"][i]["start"],
+        for i, word in enumerate(said):
+            for wanted in starting.get(word, ()):
+                if said[i:i + len(wanted)] == wanted:
+                    hits.append({"w": " ".join(wanted), "start": turn["words"][i]["start"],
                                  "speaker": turn["speaker"]})
     return sorted(hits, key=lambda h: h["start"])
 
 
+def _check_room(session: Session) -> None:
+    active = session.scalar(select(func.count()).select_from(KeywordRule).where(KeywordRule.is_active)) or 0
+    if active >= MAX_ACTIVE_RULES:
+        raise RuleError(f"at most {MAX_ACTIVE_RULES} rules can be active; switch one off first")
+
+
 def add_rule(session: Session, actor: Actor, values: dict[str, Any]) -> KeywordRule:
-    """Store a rule made by ``clean_rule``."""
+    """Store a rule made by ``clean_rule``; RuleError if the active rules are at their bound."""
+    _check_room(session)
     rule = KeywordRule(**values, created_by_id=actor.user_id)
     session.add(rule)
     session.flush()
@@ -89,6 +114,8 @@ def toggle_rule(session: Session, actor: Actor, rule_id: int) -> KeywordRule | N
     rule = session.get(KeywordRule, rule_id)
     if rule is None:
         return None
+    if not rule.is_active:
+        _check_room(session)
     rule.is_active = not rule.is_active
     audit.record(session, "keyword_rule_changed", actor, object_type="keyword_rule", object_id=rule_id,
                  active=rule.is_active)
@@ -132,19 +159,28 @@ def apply_to_call(session: Session, tickets: TicketService, call_id: int,
     return added
 
 
-def reapply_all(session: Session, tickets: TicketService, actor: Actor,
-                progress: Callable[[int, int], None] | None = None) -> int:
-    """Every finished transcript against the active rules (audited); returns the number of new call tags."""
-    rules = active_rules(session)
-    ids = list(session.scalars(select(Transcript.call_id).where(Transcript.status == TranscriptStatus.DONE)
-                               .order_by(Transcript.call_id)))
+def reapply(work: Work, tickets: TicketService, batch: int = 200) -> dict[str, Any]:
+    """Every finished transcript against the active rules, ``batch`` calls per short transaction.
+
+    A background job (``callcenter.background``): the AMI writer and the IVR
+    get the database between batches, and the page shows the progress.  Safe
+    to run again after a crash: tags are added once.
+    """
+    with transaction(work.session_factory) as session:
+        ids = list(session.scalars(select(Transcript.call_id).where(Transcript.status == TranscriptStatus.DONE)
+                                   .order_by(Transcript.call_id)))
     added = 0
-    for n, call_id in enumerate(ids, 1):
-        added += len(apply_to_call(session, tickets, call_id, rules, actor))
-        if progress:
-            progress(n, len(ids))
-    audit.record(session, "keyword_rules_applied", actor, object_type="keyword_rule", tags_added=added)
-    return added
+    work.progress(0, len(ids))
+    for start in range(0, len(ids), batch):
+        with transaction(work.session_factory) as session:
+            rules, actor = active_rules(session), work.actor(session)
+            for call_id in ids[start:start + batch]:
+                added += len(apply_to_call(session, tickets, call_id, rules, actor))
+        work.progress(min(start + batch, len(ids)), len(ids))
+    with transaction(work.session_factory) as session:
+        audit.record(session, "keyword_rules_applied", work.actor(session), object_type="keyword_rule",
+                     tags_added=added, calls=len(ids))
+    return {"tags_added": added, "calls": len(ids)}
 
 
 def pre_marks(session: Session, call_id: int) -> dict[str, str]:

@@ -1,12 +1,13 @@
 """Keyword rules (admin, QA): phrases that tag calls and tickets, re-applicable to old transcripts."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from callcenter.access import roles
+from callcenter.background import jobs as background
 from callcenter.models import CallTag, KeywordRule
 from callcenter.qa import rules as keyword_rules
 
@@ -34,10 +35,14 @@ def rules() -> ResponseReturnValue:
         except keyword_rules.RuleError as exc:
             flash(str(exc), "error")
         else:
-            keyword_rules.add_rule(db, actor(), values)
-            db.commit()
-            flash(_("Rule saved. Re-apply the rules to tag calls transcribed before."), "success")
-            return redirect(url_for("qa_rules.rules"), 303)
+            try:
+                keyword_rules.add_rule(db, actor(), values)
+            except keyword_rules.RuleError as exc:
+                flash(str(exc), "error")
+            else:
+                db.commit()
+                flash(_("Rule saved. Re-apply the rules to tag calls transcribed before."), "success")
+                return redirect(url_for("qa_rules.rules"), 303)
     counts = dict(db.execute(select(CallTag.rule_id, func.count()).group_by(CallTag.rule_id)).tuples().all())
     return render_template("qa/rules.html", rules=db.scalars(select(KeywordRule).order_by(KeywordRule.id)).all(),
                            counts=counts, form=form), (400 if request.method == "POST" else 200)
@@ -47,8 +52,12 @@ def rules() -> ResponseReturnValue:
 @roles_required(roles.QA_EDITORS)
 def toggle_rule(rule_id: int) -> ResponseReturnValue:
     db = get_db()
-    if keyword_rules.toggle_rule(db, actor(), rule_id) is None:
-        abort(404)
+    try:
+        if keyword_rules.toggle_rule(db, actor(), rule_id) is None:
+            abort(404)
+    except keyword_rules.RuleError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("qa_rules.rules"), 303)
     db.commit()
     return redirect(url_for("qa_rules.rules"), 303)
 
@@ -56,8 +65,8 @@ def toggle_rule(rule_id: int) -> ResponseReturnValue:
 @bp.route("/apply", methods=["POST"])
 @roles_required(roles.QA_EDITORS)
 def apply_rules() -> ResponseReturnValue:
+    """Re-applying every rule to every transcript is long: a background job with its progress page."""
     db = get_db()
-    added = keyword_rules.reapply_all(db, current_app.extensions["container"].tickets, actor())
+    job = background.submit(db, actor(), keyword_rules.REAPPLY, {}, _("Re-apply the keyword rules"))
     db.commit()
-    flash(_("Rules applied: %(n)s new tags.", n=added), "success")
-    return redirect(url_for("qa_rules.rules"), 303)
+    return redirect(url_for("jobs.show", job_id=job.id), 303)

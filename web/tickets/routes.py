@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from callcenter.access import roles, visibility
+from callcenter.background import jobs as background
 from callcenter.forms import catalog
 from callcenter.models import (
     Call,
@@ -21,12 +22,13 @@ from callcenter.models import (
     TicketStatus,
     User,
 )
-from callcenter.tickets import queries
+from callcenter.tickets import export, queries
 from callcenter.tickets.deadlines import sla_state
 from callcenter.tickets.service import TicketError, TicketService
 
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
+from ..downloads import csv_download
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 PAGE = 50
@@ -58,7 +60,25 @@ def index() -> ResponseReturnValue:
         users=users, queues=db.scalars(select(Queue).order_by(Queue.name)).all(),
         agents=db.scalars(select(User).where(User.role.in_(roles.ASSIGNABLE)).order_by(User.username)).all(),
         categories=sorted({f.category for f in catalog.active_forms(db)}),
-        sla_state=sla_state, args=request.args, statuses=list(TicketStatus), priorities=list(Priority))
+        sla_state=sla_state, args=request.args, statuses=list(TicketStatus), priorities=list(Priority),
+        export_keys=export.FILTER_KEYS)
+
+
+@bp.route("/export", methods=["POST"])
+@roles_required(roles.MANAGERS)
+def export_csv() -> ResponseReturnValue:
+    """The list under its filters as CSV: at once when small, else a background job with a progress bar."""
+    db = get_db()
+    settings = current_app.extensions["container"].settings
+    args = export.filter_args(request.form)
+    if export.count(db, user(), args, _zone()) <= settings.background.inline_export_rows:
+        found = export.at_once(db, actor(), args, _zone())
+        db.commit()
+        return csv_download("tickets.csv", export.HEADER, found)
+    job = background.submit(db, actor(), export.KIND, {"filters": args, "zone": _zone()},
+                            _("Ticket export (CSV)"))
+    db.commit()
+    return redirect(url_for("jobs.show", job_id=job.id), 303)
 
 
 def _visible(number: str) -> Ticket:

@@ -1,0 +1,70 @@
+"""A job's page (progress while it runs), its progress as JSON for the page's script, and an export's file."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from callcenter.access import roles
+from callcenter.background import jobs
+from callcenter.models import BackgroundJob, JobStatus
+
+from ..auth.access import actor, refuse, roles_required, user
+from ..db import get_db
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+
+def _job(job_id: int) -> BackgroundJob:
+    job = get_db().get(BackgroundJob, job_id)
+    if job is None:
+        abort(404)
+    if not jobs.visible(job, user()):
+        refuse("background_job", job_id)
+    return job
+
+
+def _state(job: BackgroundJob) -> dict[str, object]:
+    messages = {JobStatus.QUEUED: _("Waiting for the background worker…"), JobStatus.RUNNING: _("Working…"),
+                JobStatus.DONE: _("Done."), JobStatus.FAILED: _("Failed: %(why)s", why=job.error or "")}
+    download = (url_for("jobs.download", job_id=job.id)
+                if job.status is JobStatus.DONE and job.result.get("file") else None)
+    return {"id": job.id, "status": job.status.value, "done": job.done, "total": job.total,
+            "percent": jobs.percent(job), "message": messages[job.status], "result": job.result,
+            "download": download}
+
+
+@bp.route("/")
+@roles_required(roles.EVERYONE)
+def index() -> ResponseReturnValue:
+    mine = get_db().scalars(select(BackgroundJob).where(BackgroundJob.requested_by_id == user().id)
+                            .order_by(BackgroundJob.id.desc()).limit(50)).all()
+    return render_template("jobs/index.html", jobs=[(j, _state(j)) for j in mine])
+
+
+@bp.route("/<int:job_id>")
+@roles_required(roles.EVERYONE)
+def show(job_id: int) -> ResponseReturnValue:
+    job = _job(job_id)
+    return render_template("jobs/show.html", job=job, state=_state(job))
+
+
+@bp.route("/<int:job_id>.json")
+@roles_required(roles.EVERYONE)
+def progress(job_id: int) -> ResponseReturnValue:
+    resp = jsonify(_state(_job(job_id)))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/<int:job_id>/download")
+@roles_required(roles.EVERYONE)
+def download(job_id: int) -> ResponseReturnValue:
+    db = get_db()
+    job = _job(job_id)
+    path = jobs.result_file(db, actor(), job, current_app.extensions["container"].settings.exports_dir())
+    if path is None:
+        abort(404)
+    db.commit()
+    return send_file(path, mimetype="text/csv", as_attachment=True, download_name=f"tickets-{job.id}.csv")
