@@ -134,14 +134,16 @@ def test_a_lost_job_is_queued_again_and_its_old_worker_stops(container, shop) ->
     with transaction(sf) as s:
         job_id = jobs.submit(s, Actor.system("test"), "export_tickets", {}, "x").id
     with transaction(sf) as s:
-        assert jobs.claim(s, "worker-a").id == job_id
+        claimed = jobs.claim(s, "worker-a")
+        assert claimed is not None and claimed.id == job_id
     lost = Work(job_id, {}, None, sf, "worker-a")
     lost.progress(1, 10)
     with transaction(sf) as s:
         assert jobs.requeue_lost(s, heartbeat_timeout=60) == 0  # still beating
         assert jobs.requeue_lost(s, heartbeat_timeout=-1) == 1  # stopped beating
     with transaction(sf) as s:
-        assert jobs.claim(s, "worker-b").id == job_id
+        claimed = jobs.claim(s, "worker-b")
+        assert claimed is not None and claimed.id == job_id
     with pytest.raises(Lost):
         lost.progress(2, 10)
     with sf() as s:
