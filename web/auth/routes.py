@@ -6,7 +6,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from callcenter.access import accounts
+from callcenter.access import accounts, redirects
 
 from ..db import get_db
 from ..extensions import limiter
@@ -17,10 +17,8 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: never redirect to another host after sign-in.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.index")
+    # Only same-site paths we rebuilt ourselves: never another host, never a broken header.
+    return redirects.same_site_path(target) or url_for("main.index")
 
 
 def _login_key() -> str:
