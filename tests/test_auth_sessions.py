@@ -151,3 +151,30 @@ def test_seen_is_refreshed_but_not_on_every_request(client, session_factory) -> 
     client.get("/")
     with client.session_transaction() as sess:
         assert sess["auth"]["seen"] >= int(time.time()) - 5 > old
+
+
+def test_admin_page_changes_role_and_deactivates(app, client, session_factory) -> None:
+    """The admin's page calls the same services: the user's copied cookie stops working."""
+    make_user(session_factory, "ada", "admin")
+    user_id, thief = _signed_in_pair(app, app.test_client(), session_factory)
+    assert sign_in(client, "ada").status_code == 302
+    token = csrf_token(client, "/admin/users")
+    resp = client.post(f"/admin/users/{user_id}/access", data={"role": "qa", "active": "1", "csrf_token": token})
+    assert resp.status_code == 303
+    _refused(thief)
+    resp = client.post(f"/admin/users/{user_id}/access", data={"role": "qa", "active": "0", "csrf_token": token})
+    with session_factory() as s:
+        from callcenter.models import User
+
+        user = s.get(User, user_id)
+        assert user is not None and user.role.value == "qa" and not user.is_active
+    assert client.post(f"/admin/users/{user_id}/access", data={"role": "boss", "active": "1",
+                                                               "csrf_token": token}).status_code == 400
+
+
+def test_the_ended_session_is_explained_in_chinese(app, client, session_factory) -> None:
+    _, thief = _signed_in_pair(app, client, session_factory)
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    zh = {"Accept-Language": "zh-CN,zh;q=0.9"}
+    resp = thief.get("/", headers=zh)
+    assert "您的会话已结束，请重新登录。" in thief.get(resp.headers["Location"], headers=zh).get_data(as_text=True)

@@ -17,6 +17,7 @@ from .signin_limits import SignInLimits
 
 SETUP = Actor.system("setup")
 WRONG_PASSWORD = "the current password is not right"
+LAST_ADMIN = "the last admin must stay an active admin"
 
 MIN_PASSWORD = 10
 # werkzeug's scrypt default; tests swap in a cheap method to stay fast.
@@ -162,7 +163,7 @@ def change_role(session: Session, user_id: int, role: Role | str, actor: Actor) 
     if user.role is new:
         return user
     if user.role is Role.ADMIN and not _keeps_an_admin(session, user):
-        raise AccountError("the last admin keeps the admin role")
+        raise AccountError(LAST_ADMIN)
     old, user.role = user.role, new
     if new is Role.AGENT and user.agent is None:
         user.agent = AgentProfile()
@@ -178,7 +179,7 @@ def set_active(session: Session, user_id: int, active: bool, actor: Actor) -> Us
     if user.is_active is active:
         return user
     if not active and user.role is Role.ADMIN and not _keeps_an_admin(session, user):
-        raise AccountError("the last admin cannot be deactivated")
+        raise AccountError(LAST_ADMIN)
     user.is_active = active
     sessions.end_all(user)
     audit.record(session, "user_reactivated" if active else "user_deactivated", actor,
