@@ -13,7 +13,7 @@ from callcenter.db import transaction
 from callcenter.models import AuditLog, User, utcnow
 from callcenter.wiring import Container
 
-from .webtools import make_user, sign_in
+from .webtools import csrf_token, make_user, sign_in
 
 
 def _failures() -> Any:
@@ -146,8 +146,6 @@ def _failed_from(app: Any, session_factory: Any) -> tuple[str | None, str]:
 
 
 def sign_in_with_header(client: Any) -> Any:
-    from .webtools import csrf_token
-
     headers = {"X-Forwarded-For": "203.0.113.9"}
     token = csrf_token(client)
     return client.post("/auth/login", headers=headers, data={
