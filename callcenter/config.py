@@ -150,6 +150,22 @@ class WebSettings(BaseModel):
     connection_limit: int = 1024
     languages: list[str] = ["en", "zh"]
     default_language: str = "en"
+    # Reverse proxies in front of the UI that append X-Forwarded-For (and -Proto): that many hops
+    # are believed. 0 ignores the headers, which anyone can forge.
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
+    # A session with no request for this long ends. An hour lets an agent sit through a long call
+    # without clicking, yet a desk left signed in over lunch is closed before someone else uses it.
+    session_idle_minutes: int = Field(default=60, ge=1)
+    # Every session ends this long after sign-in, however busy: one shift plus overtime, so a cookie
+    # copied today is useless tomorrow.
+    session_lifetime_hours: int = Field(default=12, ge=1)
+    # Failed sign-ins counted over this window, in the database (shared by every web process).
+    sign_in_window_minutes: int = Field(default=15, ge=1)
+    # Failures for one username from one address before it must wait.
+    sign_in_failures_per_account: int = Field(default=10, ge=1)
+    # Failures from one address, whatever the usernames (password spraying). A whole shift behind
+    # one NAT mistyping at 8 o'clock stays well below it.
+    sign_in_failures_per_address: int = Field(default=50, ge=1)
 
 
 class AMISettings(BaseModel):

@@ -82,6 +82,7 @@ PAGES = [
     Row("GET", "/admin/users", "/admin/users", ADMINS, 200),
     Row("POST", "/admin/users", "/admin/users", ADMINS, 200),  # no username: the error is shown
     Row("POST", "/admin/users/<int:user_id>/token", "/admin/users/{sam}/token", ADMINS, 200),
+    Row("POST", "/admin/users/<int:user_id>/access", "/admin/users/{sam}/access", ADMINS, 400),  # no role given
     Row("GET", "/admin/audit", "/admin/audit", ADMINS, 200),
     # Data governance: supervisors look, the admin acts; an unconfirmed erasure is a 400.
     Row("GET", "/admin/erasure", "/admin/erasure?q=wang", MANAGERS, 200),

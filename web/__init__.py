@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request, session
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from callcenter.wiring import Container
 
@@ -67,6 +68,11 @@ def create_app(container: Container, test_config: dict[str, Any] | None = None) 
     for package in PACKAGES:
         package.init_app(app)
     app.after_request(_security_headers)
+    if settings.web.trusted_proxies:
+        # Believe X-Forwarded-For/-Proto only from the proxies we were told about (the rest is forgeable).
+        hops = settings.web.trusted_proxies
+        # Flask documents wrapping wsgi_app this way; mypy sees a method being replaced.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
 
 

@@ -1,6 +1,8 @@
 """User accounts: creation, sign-in, passwords, the first admin, API tokens; each step audited."""
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import hashlib
 import secrets
 
@@ -9,11 +11,13 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..models import AgentProfile, Role, User, utcnow
-from . import audit
+from . import audit, sessions, signin_limits
 from .audit import Actor
+from .signin_limits import SignInLimits
 
 SETUP = Actor.system("setup")
 WRONG_PASSWORD = "the current password is not right"
+LAST_ADMIN = "the last admin must stay an active admin"
 
 MIN_PASSWORD = 10
 # werkzeug's scrypt default; tests swap in a cheap method to stay fast.
@@ -22,6 +26,10 @@ PASSWORD_METHOD = "scrypt"
 
 class AccountError(ValueError):
     pass
+
+
+class SignInThrottled(AccountError):
+    """Too many failed sign-ins lately from this address (for this user, or for any)."""
 
 
 def validate_username(username: str) -> str:
@@ -78,32 +86,105 @@ def set_password(user: User, password: str) -> None:
     user.must_change_password = False
 
 
-def check_password(user: User, password: str) -> bool:
-    return bool(user.is_active and check_password_hash(user.password_hash, password))
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
-def sign_in(session: Session, username: str, password: str, ip: str | None) -> User | None:
-    """The user whose name and password these are (None: wrong or inactive); both outcomes audited."""
+def check_password(user: User | None, password: str) -> bool:
+    """Whether ``password`` is this active user's; always one hash check, so a missing user takes as long."""
+    # The dummy follows the method in force now, so its cost matches a real user's hash.
+    hashed = user.password_hash if user is not None else _dummy_hash(PASSWORD_METHOD)
+    matches = check_password_hash(hashed, password)
+    return bool(user is not None and user.is_active and matches)
+
+
+def sign_in(session: Session, username: str, password: str, ip: str | None,
+            limits: SignInLimits | None = None, now: dt.datetime | None = None) -> User | None:
+    """The user whose name and password these are (None: wrong or inactive); every outcome audited.
+
+    SignInThrottled when ``limits`` are exceeded for this address (the password is then not checked).
+    """
+    now = now or utcnow()
+    who = Actor(name=username[:80] or "?", ip=ip, via="web")
+    if limits is not None and signin_limits.refused(session, limits, ip, username, now):
+        audit.record(session, "sign_in", who, outcome="throttled")
+        raise SignInThrottled("too many failed sign-ins")
     user = session.scalar(select(User).where(User.username == username.strip()))
-    if user is None or not check_password(user, password):
-        audit.record(session, "sign_in", Actor(name=username[:80] or "?", ip=ip, via="web"), outcome="failed")
+    if not check_password(user, password) or user is None:
+        if limits is not None:
+            signin_limits.failed(session, limits, ip, username, now)
+        audit.record(session, "sign_in", who, outcome="failed")
         return None
-    user.last_login_at = utcnow()
+    signin_limits.succeeded(session, ip, username)
+    user.last_login_at = now
     audit.record(session, "sign_in", Actor.of(user, ip=ip, via="web"))
     return user
 
 
 def sign_out(session: Session, actor: Actor) -> None:
+    """Sign out everywhere: every session of this user ends, copied cookies included."""
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is not None:
+        sessions.end_all(user)
     audit.record(session, "sign_out", actor)
 
 
-def change_password(session: Session, user_id: int, current: str, new: str, actor: Actor) -> None:
-    """A user changes their own password; AccountError if the current one is wrong or the new one weak."""
+def change_password(session: Session, user_id: int, current: str, new: str, actor: Actor) -> User:
+    """A user changes their own password; AccountError if the current one is wrong or the new one weak.
+
+    Every session of the user ends; the caller starts a new one for the browser that asked.
+    """
     user = session.get(User, user_id)
     if user is None or not check_password(user, current):
         raise AccountError(WRONG_PASSWORD)
     set_password(user, new)
+    sessions.end_all(user)
     audit.record(session, "password_changed", actor, object_type="user", object_id=user.id)
+    return user
+
+
+def _user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise AccountError(f"no user {user_id}")
+    return user
+
+
+def _keeps_an_admin(session: Session, user: User) -> bool:
+    others = session.scalar(select(func.count()).select_from(User).where(
+        User.role == Role.ADMIN, User.is_active, User.id != user.id))
+    return bool(others)
+
+
+def change_role(session: Session, user_id: int, role: Role | str, actor: Actor) -> User:
+    """Give a user another role; their sessions end, so the new role applies from their next sign-in."""
+    user, new = _user(session, user_id), Role(role)
+    if user.role is new:
+        return user
+    if user.role is Role.ADMIN and not _keeps_an_admin(session, user):
+        raise AccountError(LAST_ADMIN)
+    old, user.role = user.role, new
+    if new is Role.AGENT and user.agent is None:
+        user.agent = AgentProfile()
+    sessions.end_all(user)
+    audit.record(session, "user_role_changed", actor, object_type="user", object_id=user.id,
+                 old=old.value, new=new.value)
+    return user
+
+
+def set_active(session: Session, user_id: int, active: bool, actor: Actor) -> User:
+    """Deactivate (every session ends, sign-in refused) or reactivate a user."""
+    user = _user(session, user_id)
+    if user.is_active is active:
+        return user
+    if not active and user.role is Role.ADMIN and not _keeps_an_admin(session, user):
+        raise AccountError(LAST_ADMIN)
+    user.is_active = active
+    sessions.end_all(user)
+    audit.record(session, "user_reactivated" if active else "user_deactivated", actor,
+                 object_type="user", object_id=user.id)
+    return user
 
 
 def set_language(session: Session, user_id: int, language: str) -> None:

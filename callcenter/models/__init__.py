@@ -8,6 +8,7 @@ from .dispatch import CallbackAttempt, JobRun, SchedulerJob
 from .followups import Callback, CallbackSource, CallbackStatus, Survey, SurveyChannel, SurveyStatus
 from .people import AgentProfile, AgentQueue, AgentSkill, Queue, Role, Skill, Team, User
 from .qa import CallTag, KeywordRule, QAReview, Scorecard
+from .signins import SignInFailure
 from .tickets import (
     OPEN_STATUSES,
     FormDefinition,
@@ -55,6 +56,7 @@ __all__ = [
     "Role",
     "SchedulerJob",
     "Scorecard",
+    "SignInFailure",
     "Skill",
     "SubmissionStatus",
     "Survey",

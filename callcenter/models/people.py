@@ -48,6 +48,8 @@ class User(Base):
     team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[Optional[dt.datetime]]
+    # Stamped into each web session at sign-in; bumping it ends every session of this user.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 

@@ -80,6 +80,29 @@ def issue_token(user_id: int) -> ResponseReturnValue:
     return render_template("admin/token.html", user=user, token=token)
 
 
+@bp.route("/users/<int:user_id>/access", methods=["POST"])
+@roles_required(roles.ADMINS)
+def change_access(user_id: int) -> ResponseReturnValue:
+    """Role and active flag; either change ends every session of the user (accounts does that)."""
+    db = get_db()
+    user = db.get(User, user_id)
+    if user is None:
+        abort(404)
+    role, active = request.form.get("role", ""), request.form.get("active", "")
+    if role not in {r.value for r in Role} or active not in ("0", "1"):
+        abort(400)
+    try:
+        accounts.change_role(db, user_id, role, actor())
+        accounts.set_active(db, user_id, active == "1", actor())
+        db.commit()
+        flash(_("%(u)s updated. If anything changed, their sessions have ended.", u=user.username), "success")
+    except accounts.AccountError as exc:
+        db.rollback()
+        flash(_("The last admin must stay an active admin.") if exc.args[0] == accounts.LAST_ADMIN else str(exc),
+              "error")
+    return redirect(url_for("admin.users"), 303)
+
+
 @bp.route("/audit")
 @roles_required(roles.ADMINS)
 def audit_log() -> ResponseReturnValue:

@@ -9,17 +9,22 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import NoReturn, ParamSpec, TypeVar
 
-from flask import abort, current_app, request
-from flask_login import current_user, login_required
+from flask import abort, current_app, g, request, session
+from flask_login import current_user, login_required, login_user, logout_user
 
-from callcenter.access import audit
+from callcenter.access import audit, sessions
 from callcenter.access.audit import Actor
-from callcenter.models import Role, User
+from callcenter.access.sessions import SessionPolicy
+from callcenter.access.signin_limits import SignInLimits
+from callcenter.models import Role, User, utcnow
 
 from ..db import get_db
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+# Where the session's stamp (generation, started, seen) is kept in the Flask session.
+STAMP = "auth"
 
 
 def load_user(user_id: str) -> User | None:
@@ -31,12 +36,45 @@ def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
     factory = current_app.extensions["container"].session_factory
-    with factory() as session:
-        user = session.get(User, int(user_id))
+    with factory() as db:
+        user: User | None = db.get(User, int(user_id))
         if user is not None:
             _ = user.agent  # loaded now: the desk reads it after the session is gone
-            session.expunge_all()
-    return user if user is not None and user.is_active else None
+            db.expunge_all()
+    if user is None:
+        return None
+    now = utcnow()
+    stored = session.get(STAMP)
+    reason = sessions.refusal(stored, user, now, _policy())
+    if reason is not None:
+        g.session_ended = reason  # worded for the user by auth.routes before the view runs
+        return None
+    fresher = sessions.touched(stored, now)
+    if fresher is not None:
+        session[STAMP] = fresher
+    return user
+
+
+def _policy() -> SessionPolicy:
+    return SessionPolicy.of(current_app.extensions["container"].settings.web)
+
+
+def sign_in_limits() -> SignInLimits:
+    return SignInLimits.of(current_app.extensions["container"].settings.web)
+
+
+def begin_session(user: User) -> None:
+    """Sign ``user`` in on this browser: a fresh CSRF token and a stamp of the user's current generation."""
+    session.pop("csrf_token", None)
+    g.pop("csrf_token", None)
+    login_user(user)
+    session[STAMP] = sessions.stamp(user, utcnow())
+
+
+def end_session() -> None:
+    """Forget the signed-in user on this browser (the server has already ended it, or is about to)."""
+    logout_user()
+    session.pop(STAMP, None)
 
 
 def user() -> User:

@@ -1,35 +1,28 @@
 """Sign in, sign out, change password; a one-time password opens only the change-password page."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
-from callcenter.access import accounts
+from callcenter.access import accounts, redirects, sessions
 
 from ..db import get_db
 from ..extensions import limiter
-from .access import actor, signed_in
+from .access import actor, begin_session, end_session, sign_in_limits, signed_in
 from .forms import ChangePasswordForm, LoginForm
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: never redirect to another host after sign-in.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.index")
-
-
-def _login_key() -> str:
-    # Per account and address: a whole shift behind one NAT can still sign in.
-    return f"{request.remote_addr}|{request.form.get('username', '').strip().lower()[:80]}"
+    # Only same-site paths we rebuilt ourselves: never another host, never a broken header.
+    return redirects.same_site_path(target) or url_for("main.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"], key_func=_login_key)
+# A flood guard per process only; the failed-sign-in limits are in the database (accounts.sign_in).
 @limiter.limit("1000 per minute", methods=["POST"])
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
@@ -37,12 +30,19 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         db = get_db()
-        user = accounts.sign_in(db, str(form.username.data), str(form.password.data), request.remote_addr)
+        try:
+            user = accounts.sign_in(db, str(form.username.data), str(form.password.data), request.remote_addr,
+                                    sign_in_limits())
+        except accounts.SignInThrottled:
+            db.commit()
+            flash(_("Too many failed sign-ins from your address. Please wait a few minutes and try again."),
+                  "error")
+            return render_template("auth/login.html", form=form), 429
         db.commit()
         if user is None:
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 401
-        login_user(user)
+        begin_session(user)
         if user.must_change_password:
             return redirect(url_for("auth.change_password"))
         return redirect(_safe_next(request.args.get("next")))
@@ -55,7 +55,7 @@ def logout() -> ResponseReturnValue:
     db = get_db()
     accounts.sign_out(db, actor())
     db.commit()
-    logout_user()
+    end_session()
     return redirect(url_for("auth.login"))
 
 
@@ -66,16 +66,43 @@ def change_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         db = get_db()
         try:
-            accounts.change_password(db, current_user.id, str(form.current.data), str(form.new.data), actor())
+            user = accounts.change_password(db, current_user.id, str(form.current.data), str(form.new.data),
+                                            actor())
         except accounts.AccountError as exc:
             db.rollback()
             flash(_("Your current password is not right.") if exc.args[0] == accounts.WRONG_PASSWORD else str(exc),
                   "error")
             return render_template("auth/change_password.html", form=form), 400
         db.commit()
+        begin_session(user)  # every other session of this user has ended; this browser goes on
         flash(_("Password changed."), "success")
         return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form)
+
+
+def _ended_message(reason: str) -> str:
+    if reason == sessions.IDLE:
+        return str(_("Your session ended after a long time without activity, please sign in again."))
+    if reason == sessions.EXPIRED:
+        return str(_("Your session has reached its time limit, please sign in again."))
+    return str(_("Your session has ended, please sign in again."))
+
+
+@bp.before_app_request
+def _end_refused_session() -> ResponseReturnValue | None:
+    """A session the server no longer honours (signed out elsewhere, idle, too old): say so, ask to sign in."""
+    _ = current_user.is_authenticated  # loads the user, which checks the session's stamp
+    reason = g.pop("session_ended", None)
+    if reason is None:
+        return None
+    end_session()
+    if not (request.endpoint == "auth.login" and request.method == "POST"):  # signing in again already
+        flash(_ended_message(reason), "error")
+    if request.endpoint in ("auth.login", "static", "main.healthz", "main.set_language"):
+        return None
+    if request.method == "GET":
+        return redirect(url_for("auth.login", next=request.full_path))
+    return redirect(url_for("auth.login"))
 
 
 @bp.before_app_request
