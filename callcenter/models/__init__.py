@@ -5,7 +5,7 @@ from .calls import Call, CallLeg, CallStatus, Direction, Disposition, LegKind, P
 from .customers import Customer, CustomerPhone, VipTier
 from .dispatch import CallbackAttempt, JobRun, SchedulerJob
 from .followups import Callback, CallbackSource, CallbackStatus, Survey, SurveyChannel, SurveyStatus
-from .people import AgentProfile, AgentQueue, AgentSkill, Queue, Role, Skill, Team, User
+from .people import AgentProfile, AgentQueue, AgentSkill, ApiToken, Queue, Role, Skill, Team, User
 from .qa import CallTag, KeywordRule, QAReview, Scorecard
 from .tickets import (
     OPEN_STATUSES,
@@ -25,6 +25,7 @@ __all__ = [
     "AgentProfile",
     "AgentQueue",
     "AgentSkill",
+    "ApiToken",
     "AuditLog",
     "Base",
     "Call",
