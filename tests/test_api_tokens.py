@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from callcenter.access import accounts, tokens
 from callcenter.access.audit import Actor
@@ -25,12 +26,14 @@ def _bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
 
+def _named(s: Session, username: str) -> User:
+    return s.scalars(select(User).where(User.username == username)).one()
+
+
 def _mint(session_factory, username: str, scopes: str = "all", minter: str | None = None) -> tuple[int, str]:
     with transaction(session_factory) as s:
-        owner = s.scalar(select(User).where(User.username == username))
-        actor = Actor.system("test") if minter is None else Actor.of(
-            s.scalar(select(User).where(User.username == minter)))
-        row, secret = tokens.mint(s, owner, actor, scopes=scopes)
+        actor = Actor.system("test") if minter is None else Actor.of(_named(s, minter))
+        row, secret = tokens.mint(s, _named(s, username), actor, scopes=scopes)
         return row.id, secret
 
 
