@@ -139,6 +139,10 @@ class IVRSettings(BaseModel):
     fail_context: str = "cc-fail"
 
 
+# Threads kept for ordinary pages and the API when streams are sized from ``threads``.
+STREAM_RESERVED_THREADS = 32
+
+
 class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 5000
@@ -148,6 +152,12 @@ class WebSettings(BaseModel):
     threads: int = 256
     # Connections accepted at once (waitress defaults to 100, too few for a floor).
     connection_limit: int = 1024
+    # Live streams (desk, wallboard) one user may hold; a newer one ends their oldest.
+    max_streams_per_user: int = Field(default=3, ge=1)
+    # Live streams in all; 0 = threads minus STREAM_RESERVED_THREADS, so pages always get threads.
+    max_streams_total: int = Field(default=0, ge=0)
+    # Seconds a refused stream (503) is told to wait before trying again.
+    streams_retry_after: int = Field(default=30, ge=1)
     languages: list[str] = ["en", "zh"]
     default_language: str = "en"
     # Reverse proxies in front of the UI that append X-Forwarded-For (and -Proto): that many hops
@@ -166,6 +176,10 @@ class WebSettings(BaseModel):
     # Failures from one address, whatever the usernames (password spraying). A whole shift behind
     # one NAT mistyping at 8 o'clock stays well below it.
     sign_in_failures_per_address: int = Field(default=50, ge=1)
+
+    def stream_limit(self) -> int:
+        """How many live streams may be open at once."""
+        return self.max_streams_total or max(1, self.threads - STREAM_RESERVED_THREADS)
 
 
 class AMISettings(BaseModel):

@@ -9,6 +9,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.access import accounts
+from callcenter.access import scopes as api_scopes
+from callcenter.access import tokens as api_tokens
 from callcenter.access.audit import Actor
 from callcenter.db import transaction
 from callcenter.models import (
@@ -67,7 +69,7 @@ def build(session_factory: sessionmaker[Session], recordings_dir: Path) -> Shop:
                                   ("sue", "supervisor", None), ("quinn", "qa", None), ("ada", "admin", None),
                                   ("sam", "supervisor", None)):
             user, _ = accounts.create_user(s, name, role, PASSWORD, sip_interface=iface)
-            tokens[name] = accounts.issue_api_token(s, user, services.TEST)
+            tokens[name] = api_tokens.mint(s, user, services.TEST, scopes=api_scopes.ALL)[1]
             users[name] = user.id
         team = Team(name="Support team", supervisor_id=users["sue"])
         s.add(team)

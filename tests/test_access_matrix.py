@@ -83,6 +83,8 @@ PAGES = [
     Row("POST", "/admin/users", "/admin/users", ADMINS, 200),  # no username: the error is shown
     Row("POST", "/admin/users/<int:user_id>/token", "/admin/users/{sam}/token", ADMINS, 200),
     Row("POST", "/admin/users/<int:user_id>/access", "/admin/users/{sam}/access", ADMINS, 400),  # no role given
+    Row("GET", "/admin/users/<int:user_id>/tokens", "/admin/users/{sam}/tokens", ADMINS, 200),
+    Row("POST", "/admin/tokens/<int:token_id>/revoke", "/admin/tokens/9999/revoke", ADMINS, 404),
     Row("GET", "/admin/audit", "/admin/audit", ADMINS, 200),
     # Data governance: supervisors look, the admin acts; an unconfirmed erasure is a 400.
     Row("GET", "/admin/erasure", "/admin/erasure?q=wang", MANAGERS, 200),

@@ -11,7 +11,23 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from callcenter.wiring import Container
 
-from . import admin, api, auth, db, desk, jobs, main, qa, recordings, reports, review, templating, tickets, wallboard
+from . import (
+    admin,
+    api,
+    auth,
+    db,
+    desk,
+    jobs,
+    main,
+    qa,
+    recordings,
+    reports,
+    review,
+    sse,
+    templating,
+    tickets,
+    wallboard,
+)
 from .extensions import babel, csrf, limiter, login_manager
 
 # Each registers its blueprint(s) and whatever it runs beside them (the desk's pop hub ...).
@@ -64,6 +80,7 @@ def create_app(container: Container, test_config: dict[str, Any] | None = None) 
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     db.init_app(app)
+    sse.init_app(app, settings.web)
     templating.init_app(app, settings.timezone)
     for package in PACKAGES:
         package.init_app(app)

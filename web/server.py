@@ -45,6 +45,9 @@ class WSGIService(Service):
         hub = self.app.extensions.get("pops")
         if hub is not None:
             hub.close_streams()  # open desk streams end now instead of at their next keepalive
+        slots = self.app.extensions.get("streams")
+        if slots is not None:
+            slots.close_all()  # and the wallboards' too
         self._stopping.set()
         if self._server is not None:
             self._server.close()

@@ -1,9 +1,8 @@
-"""User accounts: creation, sign-in, passwords, the first admin, API tokens; each step audited."""
+"""User accounts: creation, sign-in, passwords, the first admin; each step audited (API tokens: ``tokens``)."""
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import secrets
 
 from sqlalchemy import func, select
@@ -200,24 +199,6 @@ def ensure_first_admin(session: Session, username: str = "admin") -> str | None:
         return None
     _, password = create_user(session, username, Role.ADMIN, actor=SETUP)
     return password
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_api_token(session: Session, user: User, actor: Actor) -> str:
-    """A new API token, replacing the old one; only its digest is stored, so it is shown once."""
-    token = "cc_" + secrets.token_urlsafe(32)
-    user.api_token_hash = token_digest(token)
-    audit.record(session, "api_token_issued", actor, object_type="user", object_id=user.id)
-    return token
-
-
-def user_for_token(session: Session, token: str) -> User | None:
-    """The active user an API token belongs to."""
-    user = session.scalar(select(User).where(User.api_token_hash == token_digest(token.strip())))
-    return user if user is not None and user.is_active else None
 
 
 def display_names(session: Session, ids: set[int | None]) -> dict[int, str]:

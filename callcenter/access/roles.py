@@ -21,3 +21,5 @@ ADMINS = (Role.ADMIN,)
 SEE_ALL = (Role.ADMIN, Role.QA)
 # People a ticket can be given to.
 ASSIGNABLE = (Role.AGENT, Role.SUPERVISOR)
+# Who outranks whom, for minting another user's API token: never for a higher role, never for another admin.
+RANK = {Role.AGENT: 1, Role.QA: 2, Role.SUPERVISOR: 2, Role.ADMIN: 3}

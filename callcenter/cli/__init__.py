@@ -13,7 +13,7 @@ import click
 
 from ..config import Settings, load_settings
 from ..wiring import Container
-from . import calls, config, db, dispatch, events, governance, pbx, qa, reports, services, transcribe, users
+from . import calls, config, db, dispatch, events, governance, pbx, qa, reports, services, tokens, transcribe, users
 
 
 def _setup_logging(settings: Settings) -> None:
@@ -35,6 +35,7 @@ def main(ctx: click.Context) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for _module in (services, db, users, pbx, calls, config, events, dispatch, transcribe, qa, governance, reports):
+for _module in (services, db, users, tokens, pbx, calls, config, events, dispatch, transcribe, qa, governance,
+                reports):
     for _command in _module.COMMANDS:
         main.add_command(_command)

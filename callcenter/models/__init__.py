@@ -6,7 +6,7 @@ from .calls import Call, CallLeg, CallStatus, Direction, Disposition, LegKind, P
 from .customers import Customer, CustomerPhone, VipTier
 from .dispatch import CallbackAttempt, JobRun, SchedulerJob
 from .followups import Callback, CallbackSource, CallbackStatus, Survey, SurveyChannel, SurveyStatus
-from .people import AgentProfile, AgentQueue, AgentSkill, Queue, Role, Skill, Team, User
+from .people import AgentProfile, AgentQueue, AgentSkill, ApiToken, Queue, Role, Skill, Team, User
 from .qa import CallTag, KeywordRule, QAReview, Scorecard
 from .signins import SignInFailure
 from .tickets import (
@@ -27,6 +27,7 @@ __all__ = [
     "AgentProfile",
     "AgentQueue",
     "AgentSkill",
+    "ApiToken",
     "AuditLog",
     "BackgroundJob",
     "Base",

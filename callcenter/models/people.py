@@ -1,4 +1,4 @@
-"""Who works here: users and their roles, teams, queues, skills, agent profiles."""
+"""Who works here: users and their roles, teams, queues, skills, agent profiles, API tokens."""
 from __future__ import annotations
 
 import datetime as dt
@@ -42,8 +42,6 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     # A first or reset password must be changed at the next sign-in.
     must_change_password: Mapped[bool] = mapped_column(default=False)
-    # Only a hash of an API token is kept; the token is shown once.
-    api_token_hash: Mapped[Optional[str]] = mapped_column(String(128), unique=True)
     language: Mapped[Optional[str20]]
     team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -55,6 +53,8 @@ class User(Base):
 
     team: Mapped[Optional[Team]] = relationship(foreign_keys=[team_id])
     agent: Mapped[Optional[AgentProfile]] = relationship(back_populates="user")
+    api_tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", foreign_keys="ApiToken.user_id", cascade="all, delete-orphan", passive_deletes=True)
 
     # The Flask-Login protocol (is_active is the column above).
     is_authenticated = True
@@ -62,6 +62,30 @@ class User(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class ApiToken(Base):
+    """One API token of a user: what it may do (scopes), until when, and whether it was revoked.
+
+    Only the SHA-256 of the secret is kept (the secret is 32 random bytes, so a
+    slow hash adds nothing); ``prefix`` lets people tell their tokens apart.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str80] = mapped_column(default="")
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    prefix: Mapped[str20] = mapped_column(default="")
+    # e.g. ["tickets:read", "tickets:write"]; see callcenter.access.scopes.
+    scopes: Mapped[list[str]] = mapped_column(default=list)
+    expires_at: Mapped[Optional[dt.datetime]]
+    revoked_at: Mapped[Optional[dt.datetime]]
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[created_at]
+
+    user: Mapped[User] = relationship(back_populates="api_tokens", foreign_keys=[user_id])
 
 
 class Skill(Base):

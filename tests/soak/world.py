@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from bench.screen_pop import PASSWORD
 from callcenter.access import accounts
+from callcenter.access import tokens as api_tokens
 from callcenter.db import transaction
 from callcenter.models import Customer, CustomerPhone, Queue
 from callcenter.wiring import Container
@@ -31,7 +32,7 @@ def seed(container: Container, known_numbers: list[str]) -> str:
             s.add(Customer(name=f"Soak customer {i}", language="en",
                            phones=[CustomerPhone(number=phone)]))
         admin, _ = accounts.create_user(s, "soakadmin", "admin", PASSWORD)
-        return accounts.issue_api_token(s, admin, accounts.SETUP)
+        return api_tokens.mint(s, admin, accounts.SETUP, scopes="all")[1]
 
 
 @dataclass

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import governance, routes
+from . import governance, routes, tokens
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(routes.bp)
     app.register_blueprint(governance.bp)
+    app.register_blueprint(tokens.bp)

@@ -1,4 +1,4 @@
-"""Administration: intake forms (versioned), users and API tokens, the audit log."""
+"""Administration: intake forms (versioned), users, the audit log (API tokens: ``tokens``)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -66,18 +66,6 @@ def users() -> ResponseReturnValue:
             flash(str(exc), "error")
     rows = db.scalars(select(User).order_by(User.username)).all()
     return render_template("admin/users.html", users=rows, roles=list(Role), created=created)
-
-
-@bp.route("/users/<int:user_id>/token", methods=["POST"])
-@roles_required(roles.ADMINS)
-def issue_token(user_id: int) -> ResponseReturnValue:
-    db = get_db()
-    user = db.get(User, user_id)
-    if user is None:
-        abort(404)
-    token = accounts.issue_api_token(db, user, actor())
-    db.commit()
-    return render_template("admin/token.html", user=user, token=token)
 
 
 @bp.route("/users/<int:user_id>/access", methods=["POST"])

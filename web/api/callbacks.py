@@ -17,7 +17,8 @@ from .registry import ApiError, api_actor, api_user, body, container, endpoint, 
 from .schemas import CallbackIn, CallbackOut
 
 
-@endpoint("GET", "/callbacks", roles=roles.DESK, summary="List callbacks", response=CallbackOut, many=True,
+@endpoint("GET", "/callbacks", roles=roles.DESK, scope="callbacks:read",
+          summary="List callbacks", response=CallbackOut, many=True,
           params=("status", "limit", "offset"))
 def list_callbacks() -> ResponseReturnValue:
     query = select(Callback).order_by(Callback.due_at)
@@ -26,7 +27,8 @@ def list_callbacks() -> ResponseReturnValue:
     return page(query, CallbackOut.of)
 
 
-@endpoint("POST", "/callbacks", roles=roles.DESK, summary="Promise a callback", request_model=CallbackIn,
+@endpoint("POST", "/callbacks", roles=roles.DESK, scope="callbacks:write",
+          summary="Promise a callback", request_model=CallbackIn,
           response=CallbackOut, status=201)
 def create_callback() -> ResponseReturnValue:
     db = get_db()

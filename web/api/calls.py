@@ -15,7 +15,8 @@ from .registry import api_user, container, endpoint, page, refused
 from .schemas import CallOut, TranscriptOut
 
 
-@endpoint("GET", "/calls", roles=roles.EVERYONE, summary="List calls you may see, newest first",
+@endpoint("GET", "/calls", roles=roles.EVERYONE, scope="calls:read",
+          summary="List calls you may see, newest first",
           response=CallOut, many=True, params=("disposition", "from", "to", "limit", "offset"))
 def list_calls() -> ResponseReturnValue:
     query = select(Call).where(visibility.call_clause(api_user())).order_by(Call.started_at.desc())
@@ -26,7 +27,8 @@ def list_calls() -> ResponseReturnValue:
     return page(query, CallOut.of)
 
 
-@endpoint("GET", "/calls/<int:call_id>", roles=roles.EVERYONE, summary="One call", response=CallOut)
+@endpoint("GET", "/calls/<int:call_id>", roles=roles.EVERYONE, scope="calls:read",
+          summary="One call", response=CallOut)
 def get_call(call_id: int) -> ResponseReturnValue:
     db = get_db()
     call = db.get(Call, call_id)
@@ -35,7 +37,7 @@ def get_call(call_id: int) -> ResponseReturnValue:
     return jsonify(CallOut.of(call).model_dump(mode="json"))
 
 
-@endpoint("GET", "/calls/<int:call_id>/transcript", roles=roles.EVERYONE,
+@endpoint("GET", "/calls/<int:call_id>/transcript", roles=roles.EVERYONE, scope="transcripts:read",
           summary="A call's transcript: turns of timed words (agents: calls they answered)", response=TranscriptOut)
 def call_transcript(call_id: int) -> ResponseReturnValue:
     db = get_db()

@@ -16,7 +16,8 @@ from .registry import ApiError, api_actor, body, container, endpoint, page
 from .schemas import CustomerIn, CustomerOut
 
 
-@endpoint("GET", "/customers", roles=roles.DESK, summary="Find customers (by phone, any format)",
+@endpoint("GET", "/customers", roles=roles.DESK, scope="customers:read",
+          summary="Find customers (by phone, any format)",
           response=CustomerOut, many=True, params=("phone", "limit", "offset"))
 def list_customers() -> ResponseReturnValue:
     query = select(Customer).where(Customer.erased_at.is_(None)).order_by(Customer.id)
@@ -29,7 +30,8 @@ def list_customers() -> ResponseReturnValue:
     return page(query, CustomerOut.of)
 
 
-@endpoint("GET", "/customers/<int:customer_id>", roles=roles.DESK, summary="One customer", response=CustomerOut)
+@endpoint("GET", "/customers/<int:customer_id>", roles=roles.DESK, scope="customers:read",
+          summary="One customer", response=CustomerOut)
 def get_customer(customer_id: int) -> ResponseReturnValue:
     customer = get_db().get(Customer, customer_id)
     if customer is None or customer.erased_at is not None:
@@ -37,7 +39,8 @@ def get_customer(customer_id: int) -> ResponseReturnValue:
     return jsonify(CustomerOut.of(customer).model_dump(mode="json"))
 
 
-@endpoint("POST", "/customers", roles=roles.DESK, summary="Create a customer", request_model=CustomerIn,
+@endpoint("POST", "/customers", roles=roles.DESK, scope="customers:write",
+          summary="Create a customer", request_model=CustomerIn,
           response=CustomerOut, status=201)
 def create_customer() -> ResponseReturnValue:
     db = get_db()

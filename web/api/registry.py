@@ -1,8 +1,10 @@
-"""Declare an API endpoint once: its Flask route, token auth, role check and OpenAPI entry.
+"""Declare an API endpoint once: its Flask route, token auth, role and scope checks, and OpenAPI entry.
 
 Bearer tokens only (never the session cookie), so the API is exempt from
-CSRF without being open to it.  Refusals are audited like the UI's (through
-``callcenter.access``); a record outside the caller's scope is answered 404.
+CSRF without being open to it.  A revoked, expired or unknown token is a 401;
+a role or a token scope that does not allow the endpoint is a 403.  Refusals
+are audited like the UI's (through ``callcenter.access``); a record outside
+the caller's visibility is answered 404.
 """
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Select, func, select
 
-from callcenter.access import accounts, audit
+from callcenter.access import audit, tokens
+from callcenter.access import scopes as scope_rules
 from callcenter.access.audit import Actor
-from callcenter.models import Role, User
+from callcenter.models import ApiToken, Role, User
 from callcenter.wiring import Container
 
 from ..db import get_db
@@ -70,15 +73,17 @@ def refused(kind: str, ident: object) -> NoReturn:
     raise ApiError(404, "not_found", f"no such {kind}")
 
 
-def _user_from_token() -> User:
+def _token() -> ApiToken:
     header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
         raise ApiError(401, "unauthorized", "send 'Authorization: Bearer <token>'")
-    user = accounts.user_for_token(get_db(), token)
-    if user is None:
-        raise ApiError(401, "unauthorized", "unknown or revoked token")
-    return user
+    db = get_db()
+    try:
+        return tokens.authenticate(db, secret, request.remote_addr)
+    except tokens.TokenInvalid as exc:
+        db.commit()  # the refusal's audit row
+        raise ApiError(401, "unauthorized", exc.reason) from None
 
 
 def body(model: type[M]) -> M:
@@ -114,31 +119,36 @@ def _ref(model: type[BaseModel] | None, many: bool = False) -> dict[str, Any]:
     return ref
 
 
-def endpoint(method: str, path: str, *, roles: Iterable[Role], summary: str,
+def endpoint(method: str, path: str, *, roles: Iterable[Role], scope: str, summary: str,
              request_model: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
              many: bool = False, status: int = 200,
              params: tuple[str, ...] = ()) -> Callable[[View[P]], View[P]]:
-    """Register ``view`` at ``path`` (Flask syntax) with auth, roles and its OpenAPI entry."""
+    """Register ``view`` at ``path`` (Flask syntax) with auth, roles, the token scope it needs and its OpenAPI entry."""
     allowed = tuple(roles)
+    if scope not in scope_rules.ALL:
+        raise ValueError(f"{path}: unknown scope {scope!r}")
 
     def decorator(view: View[P]) -> View[P]:
         @functools.wraps(view)
         def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
-            user = _user_from_token()
-            g.api_user = user
+            token = _token()
+            g.api_user = user = token.user
+            db = get_db()
             if user.role not in allowed:
-                db = get_db()
                 audit.denied(db, api_actor(), "api", request.path)
                 db.commit()
                 raise ApiError(403, "forbidden", "your role may not do this")
+            if not tokens.check_scope(db, token, scope, api_actor(), request.path):
+                db.commit()
+                raise ApiError(403, "insufficient_scope", f"this token lacks the scope {scope}")
             return view(*args, **kwargs)
 
         bp.add_url_rule(path, endpoint=view.__name__, view_func=wrapped, methods=[method])
         openapi_path = path.replace("<int:", "{").replace("<", "{").replace(">", "}")
         op: dict[str, Any] = {
             "summary": summary, "operationId": view.__name__,
-            "description": "Roles: " + ", ".join(r.value for r in allowed),
-            "security": [{"bearer": []}],
+            "description": f"Scope: {scope}. Roles: " + ", ".join(r.value for r in allowed),
+            "security": [{"bearer": [scope]}], "x-scope": scope,
             "parameters": [{"name": p.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
                            for p in openapi_path.split("/") if p.startswith("{")]
             + [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in params],
@@ -146,7 +156,8 @@ def endpoint(method: str, path: str, *, roles: Iterable[Role], summary: str,
                 str(status): {"description": "OK", "content": {"application/json": {"schema": _ref(response, many)}}},
                 **{str(code): {"description": text, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Error"}}}}
-                   for code, text in ((401, "no or bad token"), (403, "role not allowed"), (404, "not found"),
+                   for code, text in ((401, "no, unknown, revoked or expired token"),
+                                      (403, "role or token scope not allowed"), (404, "not found"),
                                       (422, "invalid input"))},
             },
         }
@@ -169,7 +180,8 @@ def openapi() -> ResponseReturnValue:
         "openapi": "3.1.0",
         "info": {"title": "Call Center API", "version": "1.0.0",
                  "description": "Calls, tickets, customers, callbacks, surveys and transcripts for CRMs. "
-                                "Authenticate with an API token from an administrator."},
+                                "Authenticate with an API token from an administrator. Each operation "
+                                "names the token scope it needs (security, x-scope)."},
         "servers": [{"url": "/"}],
         "paths": SPEC_PATHS,
         "components": {"schemas": schemas,

@@ -11,7 +11,8 @@ from .registry import endpoint, page
 from .schemas import SurveyOut
 
 
-@endpoint("GET", "/surveys", roles=roles.REVIEWERS, summary="Survey results", response=SurveyOut, many=True,
+@endpoint("GET", "/surveys", roles=roles.REVIEWERS, scope="surveys:read",
+          summary="Survey results", response=SurveyOut, many=True,
           params=("limit", "offset"))
 def list_surveys() -> ResponseReturnValue:
     return page(select(Survey).order_by(Survey.id.desc()), SurveyOut.of)

@@ -14,7 +14,8 @@ from .registry import ApiError, api_actor, api_user, body, container, endpoint, 
 from .schemas import TicketIn, TicketOut, TicketPatch
 
 
-@endpoint("GET", "/tickets", roles=roles.EVERYONE, summary="List tickets you may see, newest first",
+@endpoint("GET", "/tickets", roles=roles.EVERYONE, scope="tickets:read",
+          summary="List tickets you may see, newest first",
           response=TicketOut, many=True,
           params=("status", "priority", "queue", "category", "assignee", "sla", "from", "to", "q", "limit", "offset"))
 def list_tickets() -> ResponseReturnValue:
@@ -33,12 +34,14 @@ def _ticket(number: str) -> Ticket:
     return ticket
 
 
-@endpoint("GET", "/tickets/<number>", roles=roles.EVERYONE, summary="One ticket by number", response=TicketOut)
+@endpoint("GET", "/tickets/<number>", roles=roles.EVERYONE, scope="tickets:read",
+          summary="One ticket by number", response=TicketOut)
 def get_ticket(number: str) -> ResponseReturnValue:
     return jsonify(TicketOut.of(_ticket(number)).model_dump(mode="json"))
 
 
-@endpoint("POST", "/tickets", roles=roles.DESK, summary="Create a ticket (the dispatcher assigns it at once)",
+@endpoint("POST", "/tickets", roles=roles.DESK, scope="tickets:write",
+          summary="Create a ticket (the dispatcher assigns it at once)",
           request_model=TicketIn, response=TicketOut, status=201)
 def create_ticket() -> ResponseReturnValue:
     db = get_db()
@@ -61,7 +64,8 @@ def create_ticket() -> ResponseReturnValue:
     return jsonify(TicketOut.of(ticket).model_dump(mode="json")), 201
 
 
-@endpoint("PATCH", "/tickets/<number>", roles=roles.DESK, summary="Change status or priority, add a note",
+@endpoint("PATCH", "/tickets/<number>", roles=roles.DESK, scope="tickets:write",
+          summary="Change status or priority, add a note",
           request_model=TicketPatch, response=TicketOut)
 def patch_ticket(number: str) -> ResponseReturnValue:
     db = get_db()

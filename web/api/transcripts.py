@@ -17,7 +17,8 @@ from .schemas import TranscriptHitOut
 PAGE = 50
 
 
-@endpoint("GET", "/transcripts/search", roles=roles.REVIEWERS, summary="Full-text search of finished transcripts",
+@endpoint("GET", "/transcripts/search", roles=roles.REVIEWERS, scope="transcripts:read",
+          summary="Full-text search of finished transcripts",
           response=TranscriptHitOut, many=True, params=("q", "agent", "queue", "tag", "from", "to", "offset"))
 def search_transcripts() -> ResponseReturnValue:
     args = request.args

@@ -137,6 +137,12 @@ class PopHub:
             if not streams:
                 self._streams.pop(user_id, None)
 
+    def end_stream(self, user_id: int, q: queue.Queue[dict[str, Any]]) -> None:
+        """Disconnect one stream and wake its reader, so it ends now."""
+        self.disconnect(user_id, q)
+        with contextlib.suppress(queue.Full):  # a full queue wakes its reader anyway
+            q.put_nowait({"type": "close", "data": {}})
+
     def close_streams(self) -> None:
         """Ask every open desk stream to finish (server shutdown)."""
         self.closing = True

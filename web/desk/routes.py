@@ -47,11 +47,16 @@ def index() -> ResponseReturnValue:
 def events() -> ResponseReturnValue:
     """Server-sent events: pops arrive the moment the bridge sees the ring."""
     hub, user_id = _hub(), user().id
-    stream = hub.connect(user_id)
 
-    def generate() -> Iterator[str]:
+    def open_events(slot: sse.Slot) -> Iterator[str]:
+        stream = hub.connect(user_id)
+        # A replaced or finished stream wakes from its wait at once, not at the next keepalive.
+        slot.on_end(lambda: hub.end_stream(user_id, stream))
+        return generate(slot, stream)
+
+    def generate(slot: sse.Slot, stream: queue.Queue[dict[str, Any]]) -> Iterator[str]:
         try:
-            while True:
+            while not slot.ended:
                 try:
                     msg = stream.get(timeout=KEEPALIVE_SECONDS)
                 except queue.Empty:
@@ -63,7 +68,7 @@ def events() -> ResponseReturnValue:
         finally:
             hub.disconnect(user_id, stream)
 
-    return sse.stream(generate())
+    return sse.stream(user_id, open_events)
 
 
 def _call_for_desk(call_id: int) -> Call:

@@ -168,6 +168,13 @@
       var d = JSON.parse(e.data);
       if (current && current.key === d.key) finishCurrent("on", "●");
     });
+    // The user opened one stream too many: this, the oldest, stops (reconnecting would end the newest).
+    source.addEventListener("replaced", function () {
+      source.close();
+      setLink(false);
+      el("link-state").title = t.tReplaced;
+      window.alert(t.tReplaced);
+    });
     source.addEventListener("ended", function (e) {
       var d = JSON.parse(e.data);
       queue = queue.filter(function (p) { return p.key !== d.key; });

@@ -49,5 +49,10 @@
   source.onopen = function () { var b = document.getElementById("wb-link"); b.className = "badge on"; b.textContent = "●"; };
   source.onerror = function () { var b = document.getElementById("wb-link"); b.className = "badge off"; b.textContent = "○"; };
   source.addEventListener("snapshot", function (e) { last = JSON.parse(e.data); render(); });
+  // A newer stream of the same user took this one's slot: stop, or the two would take turns.
+  source.addEventListener("replaced", function () {
+    source.close();
+    var b = document.getElementById("wb-link"); b.className = "badge off"; b.textContent = "○"; b.title = t.tReplaced;
+  });
   setInterval(render, 1000);
 })();

@@ -1,7 +1,6 @@
 """The live wallboard: pushed by the server every two seconds, readable across the room."""
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 from flask import Blueprint, current_app, render_template
@@ -10,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from callcenter.access import roles
 
 from .. import sse
-from ..auth.access import roles_required
+from ..auth.access import roles_required, user
 from .state import Wallboard
 
 bp = Blueprint("wallboard", __name__, url_prefix="/wallboard")
@@ -29,9 +28,10 @@ def events() -> ResponseReturnValue:
     board: Wallboard = current_app.extensions["wallboard"]
     hub = current_app.extensions["pops"]
 
-    def generate() -> Iterator[str]:
+    def generate(slot: sse.Slot) -> Iterator[str]:
         while not hub.closing:
             yield sse.message("snapshot", board.snapshot())
-            time.sleep(PUSH_SECONDS)
+            if slot.wait(PUSH_SECONDS):  # replaced by a newer stream, or the server stops
+                return
 
-    return sse.stream(generate())
+    return sse.stream(user().id, generate)

@@ -1,6 +1,6 @@
 """Background jobs: long work (re-applying keyword rules, big exports) with progress
 
-Revision ID: 0005d
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01 13:01:16.822496
 """
@@ -12,7 +12,7 @@ from alembic import op
 import callcenter.models.base
 
 
-revision = '0005d'
+revision = '0005'
 down_revision = '0004'
 branch_labels = None
 depends_on = None

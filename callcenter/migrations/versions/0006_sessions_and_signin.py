@@ -1,7 +1,7 @@
 """Revocable sessions (users.session_generation) and failed sign-ins shared by every web process
 
-Revision ID: 0005a
-Revises: 0005d
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 13:00:00
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import callcenter.models.base
 
-revision = '0005a'
-down_revision = '0005d'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
