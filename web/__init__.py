@@ -5,12 +5,27 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, current_app, request, session
 from flask_login import current_user
 
 from callcenter.wiring import Container
 
-from . import admin, api, auth, db, desk, main, qa, recordings, reports, review, templating, tickets, wallboard
+from . import (
+    admin,
+    api,
+    auth,
+    db,
+    desk,
+    headers,
+    main,
+    qa,
+    recordings,
+    reports,
+    review,
+    templating,
+    tickets,
+    wallboard,
+)
 from .extensions import babel, csrf, limiter, login_manager
 
 # Each registers its blueprint(s) and whatever it runs beside them (the desk's pop hub ...).
@@ -46,9 +61,9 @@ def create_app(container: Container, test_config: dict[str, Any] | None = None) 
         SECRET_KEY=settings.web.secret_key.get_secret_value() or _secret_key(settings.instance_dir),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.web.session_cookie_secure,
+        SESSION_COOKIE_SECURE=settings.web.session_cookie_secure or settings.web.https,
         REMEMBER_COOKIE_HTTPONLY=True,
-        REMEMBER_COOKIE_SECURE=settings.web.session_cookie_secure,
+        REMEMBER_COOKIE_SECURE=settings.web.session_cookie_secure or settings.web.https,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         LANGUAGES=settings.web.languages,
         DEFAULT_LANGUAGE=settings.web.default_language,
@@ -58,6 +73,7 @@ def create_app(container: Container, test_config: dict[str, Any] | None = None) 
         app.config.update(test_config)
     app.extensions["container"] = container
 
+    headers.init_app(app, https=settings.web.https)  # first: its hook then runs after every other
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -66,13 +82,5 @@ def create_app(container: Container, test_config: dict[str, Any] | None = None) 
     templating.init_app(app, settings.timezone)
     for package in PACKAGES:
         package.init_app(app)
-    app.after_request(_security_headers)
     return app
 
-
-def _security_headers(resp: Response) -> Response:
-    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-    resp.headers.setdefault("X-Frame-Options", "DENY")
-    resp.headers.setdefault("Referrer-Policy", "same-origin")
-    resp.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self'")
-    return resp
