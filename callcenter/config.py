@@ -148,6 +148,8 @@ class WebSettings(BaseModel):
     port: int = 5000
     secret_key: SecretStr = SecretStr("")
     session_cookie_secure: bool = False
+    # The UI is served over HTTPS (directly or behind a TLS proxy): Secure cookies and HSTS.
+    https: bool = False
     # Each open desk or wallboard stream holds a thread: size for your agents + 32.
     threads: int = 256
     # Connections accepted at once (waitress defaults to 100, too few for a floor).

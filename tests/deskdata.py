@@ -6,6 +6,7 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.access import accounts
@@ -16,6 +17,8 @@ from callcenter.db import transaction
 from callcenter.models import (
     AgentQueue,
     Call,
+    Callback,
+    CallbackSource,
     CallStatus,
     Customer,
     CustomerPhone,
@@ -23,7 +26,11 @@ from callcenter.models import (
     Party,
     Queue,
     Recording,
+    Survey,
+    SurveyChannel,
+    SurveyStatus,
     Team,
+    Ticket,
     User,
     VipTier,
 )
@@ -111,3 +118,61 @@ def build(session_factory: sessionmaker[Session], recordings_dir: Path) -> Shop:
     write_wav(recordings_dir / "1700000000.1-1700000000.2.wav", 2.0)
     write_wav(recordings_dir / "1700000000.9-1700000000.10.wav", 1.0)
     return shop
+
+
+@dataclass
+class Billing:
+    """A second team beside the shop's: its own supervisor, agent, queue, call, tickets, callback, survey."""
+    team_id: int
+    supervisor: str  # bea, leads the billing team
+    agent: str  # cai, serves the billing queue
+    ticket_number: str  # billing ticket of the shop's customer, assigned to cai
+    subject: str
+    callbacks: dict[str, int]  # "support" (ann's queue), "billing"
+    surveys: dict[str, int]  # "support" (ann, score 5), "billing" (cai, score 1)
+
+
+def add_billing(session_factory: sessionmaker[Session], shop: Shop) -> Billing:
+    """Extend the shop with a billing team; the customer 王芳 has an open ticket there too."""
+    with transaction(session_factory) as s:
+        for name, role, iface in (("bea", "supervisor", None), ("cai", "agent", "PJSIP/agent1003")):
+            user, _ = accounts.create_user(s, name, role, PASSWORD, sip_interface=iface)
+            shop.tokens[name] = accounts.issue_api_token(s, user, services.TEST)
+            shop.users[name] = user.id
+        team = Team(name="Billing team", supervisor_id=shop.users["bea"])
+        s.add(team)
+        s.flush()
+        cai = _user(s, shop.users["cai"])
+        cai.team_id = team.id
+        billing = Queue(name="billing", team_id=team.id)
+        s.add(billing)
+        s.flush()
+        assert cai.agent is not None
+        s.add(AgentQueue(agent_id=cai.agent.id, queue_id=billing.id))
+        support = s.scalars(select(Queue).where(Queue.name == "support")).one()
+        call = Call(pbx="lab", linkedid="1700000000.20", caller_number="+8613800138000",
+                    customer_id=shop.customer_id, queue_name="billing", queue_id=billing.id, agent_id=cai.id,
+                    started_at=T0, answered_at=T0 + dt.timedelta(seconds=5), ended_at=T0 + dt.timedelta(minutes=2),
+                    status=CallStatus.COMPLETE, disposition=Disposition.ANSWERED)
+        s.add(call)
+        s.flush()
+        subject = "Invoice charged twice"
+        ticket = services.tickets().create(s, Actor.of(cai), subject=subject, category="billing",
+                                           queue_id=billing.id, team_id=team.id, assignee_id=cai.id,
+                                           customer_id=shop.customer_id)
+        s.flush()
+        ann_ticket = s.scalars(select(Ticket).where(Ticket.number == shop.ticket_number)).one()
+        done = T0 + dt.timedelta(hours=1)
+        callbacks = {"support": Callback(number="+8613800138000", source=CallbackSource.IVR, queue_id=support.id,
+                                         ticket_id=ann_ticket.id, due_at=T0),
+                     "billing": Callback(number="+8613800138000", source=CallbackSource.IVR, queue_id=billing.id,
+                                         ticket_id=ticket.id, assigned_agent_id=cai.id, due_at=T0)}
+        surveys = {"support": Survey(channel=SurveyChannel.IVR, status=SurveyStatus.COMPLETED, call_id=shop.call_id,
+                                     ticket_id=ann_ticket.id, agent_id=shop.users["ann"], score=5, completed_at=done),
+                   "billing": Survey(channel=SurveyChannel.IVR, status=SurveyStatus.COMPLETED, call_id=call.id,
+                                     ticket_id=ticket.id, agent_id=cai.id, score=1, completed_at=done)}
+        s.add_all([*callbacks.values(), *surveys.values()])
+        s.flush()
+        assert ticket.number is not None
+        return Billing(team.id, "bea", "cai", ticket.number, subject,
+                       {k: c.id for k, c in callbacks.items()}, {k: v.id for k, v in surveys.items()})

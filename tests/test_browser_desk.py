@@ -1,6 +1,8 @@
 """The desk in a real browser: a ring pops the form, the agent files a ticket, a supervisor sees it."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
@@ -15,6 +17,11 @@ from .support.browser import screenshot, sign_in
 pytestmark = pytest.mark.browser
 
 
+def _watch_csp(page: Any, seen: list[str]) -> None:
+    """Chromium logs each thing the Content-Security-Policy blocked: ``seen`` should stay empty."""
+    page.on("console", lambda m: seen.append(m.text) if "Content Security Policy" in m.text else None)
+
+
 def test_pop_form_ticket_in_chromium(browser, live_server, live_container) -> None:
     shop = build(live_container.session_factory, live_container.settings.recordings_dir())
     with transaction(live_container.session_factory) as s:
@@ -22,6 +29,8 @@ def test_pop_form_ticket_in_chromium(browser, live_server, live_container) -> No
                            customer_id=shop.customer_id, queue_name="support", ivr={"category": "support"})
         call_id = call.id
     page = browser.new_page(locale="en-US")
+    blocked: list[str] = []
+    _watch_csp(page, blocked)
     sign_in(page, live_server, "ann", PASSWORD)
     page.goto(f"{live_server}/desk/")
     page.wait_for_selector("#link-state.on", timeout=10000)
@@ -50,12 +59,16 @@ def test_pop_form_ticket_in_chromium(browser, live_server, live_container) -> No
         assert ticket is not None and ticket.origin_call_id == call_id and ticket.priority.value == "high"
     # The supervisor of ann's team sees it, with the call's story.
     boss = browser.new_page(locale="zh-CN")
+    _watch_csp(boss, blocked)
     sign_in(boss, live_server, "sue", PASSWORD)
     boss.goto(f"{live_server}/tickets/?q={number}")
     boss.click(f"text={number}")
     boss.wait_for_selector("text=Fibre box shows red light")
     assert "工单" in boss.inner_text("h1")  # the supervisor's browser asked for Chinese
     screenshot(boss, "ticket-detail-zh")
+    boss.goto(f"{live_server}/reports/")
+    boss.wait_for_load_state("networkidle")
+    assert blocked == [], blocked  # the pages still work under the strict CSP
     page.close()
     boss.close()
 

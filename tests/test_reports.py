@@ -121,7 +121,7 @@ def test_reports_page_and_csv(client, session_factory) -> None:
     from .webtools import sign_in
 
     _seed(session_factory)
-    make_user(session_factory, "boss", "supervisor")
+    make_user(session_factory, "boss", "admin")  # the whole centre: a supervisor reads only their teams
     with transaction(session_factory) as s:
         agent_b = s.scalar(select(User).where(User.username == "agent_b"))
         assert agent_b is not None

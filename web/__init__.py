@@ -5,7 +5,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, current_app, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -17,6 +17,7 @@ from . import (
     auth,
     db,
     desk,
+    headers,
     jobs,
     main,
     qa,
@@ -63,9 +64,9 @@ def create_app(container: Container, test_config: dict[str, Any] | None = None) 
         SECRET_KEY=settings.web.secret_key.get_secret_value() or _secret_key(settings.instance_dir),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.web.session_cookie_secure,
+        SESSION_COOKIE_SECURE=settings.web.session_cookie_secure or settings.web.https,
         REMEMBER_COOKIE_HTTPONLY=True,
-        REMEMBER_COOKIE_SECURE=settings.web.session_cookie_secure,
+        REMEMBER_COOKIE_SECURE=settings.web.session_cookie_secure or settings.web.https,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         LANGUAGES=settings.web.languages,
         DEFAULT_LANGUAGE=settings.web.default_language,
@@ -75,6 +76,7 @@ def create_app(container: Container, test_config: dict[str, Any] | None = None) 
         app.config.update(test_config)
     app.extensions["container"] = container
 
+    headers.init_app(app, https=settings.web.https)  # first: its hook then runs after every other
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -84,7 +86,6 @@ def create_app(container: Container, test_config: dict[str, Any] | None = None) 
     templating.init_app(app, settings.timezone)
     for package in PACKAGES:
         package.init_app(app)
-    app.after_request(_security_headers)
     if settings.web.trusted_proxies:
         # Believe X-Forwarded-For/-Proto only from the proxies we were told about (the rest is forgeable).
         hops = settings.web.trusted_proxies
@@ -92,10 +93,3 @@ def create_app(container: Container, test_config: dict[str, Any] | None = None) 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
 
-
-def _security_headers(resp: Response) -> Response:
-    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-    resp.headers.setdefault("X-Frame-Options", "DENY")
-    resp.headers.setdefault("Referrer-Policy", "same-origin")
-    resp.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self'")
-    return resp

@@ -10,6 +10,10 @@ can never differ between the two.
   they serve; calls they answered or that rang them, and calls of their queues.
 * qa: every call, recording and transcript; tickets read-only.
 
+Callbacks and surveys follow their ticket and call (and, for a supervisor,
+the team's queues and members); reports and their figures follow teams
+(``report_teams``): a supervisor reads the teams they lead or belong to.
+
 A call's recording, transcript and QA page are narrower for agents: only
 calls they answered (``can_open_call``), not every call of their queues.
 """
@@ -20,7 +24,19 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from ..models import AgentProfile, AgentQueue, Call, Queue, Recording, Role, Team, Ticket, User
+from ..models import (
+    AgentProfile,
+    AgentQueue,
+    Call,
+    Callback,
+    Queue,
+    Recording,
+    Role,
+    Survey,
+    Team,
+    Ticket,
+    User,
+)
 from .roles import EVERYONE, SEE_ALL
 
 
@@ -86,3 +102,47 @@ def can_open_call(session: Session, user: User, call_id: int) -> bool:
 
 def can_hear(session: Session, user: User, recording: Recording) -> bool:
     return can_open_call(session, user, recording.call_id)
+
+
+def callback_clause(user: User) -> ColumnElement[bool]:
+    """A callback is seen with its ticket or call, or its queue's or its people's team (agents: their own)."""
+    if user.role in SEE_ALL:
+        return true()
+    by_record = or_(Callback.ticket_id.in_(select(Ticket.id).where(ticket_clause(user))),
+                    Callback.call_id.in_(select(Call.id).where(call_clause(user))))
+    if user.role is Role.SUPERVISOR:
+        teams = _team_ids(user)
+        members = _members_of(teams)
+        return or_(by_record, Callback.queue_id.in_(select(Queue.id).where(Queue.team_id.in_(teams))),
+                   Callback.assigned_agent_id.in_(members), Callback.requested_by_id.in_(members))
+    if user.role is Role.AGENT:
+        return or_(by_record, Callback.queue_id.in_(_agent_queue_ids(user)),
+                   Callback.assigned_agent_id == user.id, Callback.requested_by_id == user.id)
+    return false()
+
+
+def survey_clause(user: User) -> ColumnElement[bool]:
+    """A survey is seen with its ticket or call, or its agent (a supervisor's team member, an agent's own)."""
+    if user.role in SEE_ALL:
+        return true()
+    by_record = or_(Survey.ticket_id.in_(select(Ticket.id).where(ticket_clause(user))),
+                    Survey.call_id.in_(select(Call.id).where(call_clause(user))))
+    if user.role is Role.SUPERVISOR:
+        return or_(by_record, Survey.agent_id.in_(_members_of(_team_ids(user))))
+    if user.role is Role.AGENT:
+        return or_(by_record, Survey.agent_id == user.id)
+    return false()
+
+
+def report_teams(session: Session, user: User) -> list[int] | None:
+    """The teams whose figures a user may read: None for every team (and figures of no team)."""
+    if user.role in SEE_ALL:
+        return None
+    if user.role is Role.SUPERVISOR:
+        return sorted(session.scalars(select(Team.id).where(Team.id.in_(_team_ids(user)))))
+    return []
+
+
+def can_see_team(session: Session, user: User, team_id: int) -> bool:
+    teams = report_teams(session, user)
+    return teams is None or team_id in teams

@@ -29,6 +29,7 @@ from ..models import (
     TicketStatus,
     utcnow,
 )
+from ..reporting.figures import survey_of_teams
 from . import runs
 from .calendar import DailyWindow
 from .dialer import Dialer, DialRequest, DialResult, Outcome
@@ -155,8 +156,9 @@ def close_unanswered(session: Session, now: dt.datetime, after: dt.timedelta) ->
     return rowcount(hit)
 
 
-def csat(session: Session, by: str, since: dt.datetime | None = None) -> list[dict[str, Any]]:
-    """Responses, mean score and CSAT (share of 4s and 5s) per agent, queue or category."""
+def csat(session: Session, by: str, since: dt.datetime | None = None,
+         team_id: int | None = None) -> list[dict[str, Any]]:
+    """Responses, mean score and CSAT (share of 4s and 5s) per agent, queue or category; of one team if given."""
     column = {"agent": Survey.agent_id, "queue": Call.queue_name,
               "category": func.coalesce(Ticket.category, "")}[by]
     q = (select(column.label("key"), func.count(Survey.id), func.avg(Survey.score),
@@ -167,5 +169,7 @@ def csat(session: Session, by: str, since: dt.datetime | None = None) -> list[di
          .where(Survey.score.is_not(None)).group_by(column).order_by(column))
     if since is not None:
         q = q.where(Survey.completed_at >= since)
+    if team_id is not None:
+        q = q.where(survey_of_teams([team_id]))
     return [{"key": key, "responses": n, "mean": round(float(avg), 2), "csat": round(100.0 * good / n, 1)}
             for key, n, avg, good in session.execute(q) if n]

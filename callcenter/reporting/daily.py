@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import days
-from ..models import Call, Queue, Survey, SurveyStatus, Ticket, TicketChange
+from ..models import Queue, Survey, Ticket, TicketChange
 from . import figures
 
 WEB = Path(__file__).resolve().parent.parent.parent / "web"
@@ -48,12 +48,7 @@ class Table:
 
 
 def _csat(session: Session, f: figures.ReportFilter) -> tuple[float | None, int]:
-    query = (select(func.avg(Survey.score), func.count()).select_from(Survey)
-             .outerjoin(Call, Call.id == Survey.call_id)
-             .where(Survey.status == SurveyStatus.COMPLETED, Survey.score.is_not(None),
-                    Survey.completed_at >= f.start, Survey.completed_at < f.end))
-    if f.queue_ids:
-        query = query.where(Call.queue_id.in_(f.queue_ids))
+    query = f.surveys(select(func.avg(Survey.score), func.count()).select_from(Survey))
     mean, count = session.execute(query).one()
     return (None if mean is None else round(float(mean), 2)), int(count or 0)
 

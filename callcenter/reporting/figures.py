@@ -15,6 +15,10 @@ Definitions (shown in the UI next to each figure):
 * CSAT: mean survey score (1-5) and share of 4-5, by agent, queue, category.
 * callbacks kept: callbacks due in the period reached by their SLA time (or due
   time) / callbacks due in the period.
+
+A team narrows every figure as visibility.py scopes a supervisor: calls of its
+queues or agents, tickets of the team, its queues or its members, surveys of
+its tickets or members, callbacks of its queues or members. ``scope`` is the teams the viewer may read (None: all).
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..days import Days
@@ -53,6 +57,7 @@ class ReportFilter:
     team_id: int | None = None
     agent_id: int | None = None
     timezone: str = "UTC"
+    scope: list[int] | None = None  # the teams the viewer may read; None: every team
 
     @classmethod
     def of(cls, period: Days) -> ReportFilter:
@@ -61,14 +66,19 @@ class ReportFilter:
             raise ValueError("a report needs a first and a last day")
         return cls(start=period.start, end=period.end, timezone=period.zone)
 
+    def teams(self) -> list[int] | None:
+        """The teams the figures cover: the chosen one, else the viewer's scope (None: no team filter)."""
+        return [self.team_id] if self.team_id is not None else self.scope
+
     def calls(self, query: Select[Any]) -> Select[Any]:
         query = query.where(Call.started_at >= self.start, Call.started_at < self.end)
         if self.queue_ids:
             query = query.where(Call.queue_id.in_(self.queue_ids))
         if self.agent_id is not None:
             query = query.where(Call.agent_id == self.agent_id)
-        if self.team_id is not None:
-            query = query.where(Call.agent_id.in_(select(User.id).where(User.team_id == self.team_id)))
+        teams = self.teams()
+        if teams is not None:
+            query = query.where(or_(Call.agent_id.in_(members(teams)), Call.queue_id.in_(team_queues(teams))))
         return query
 
     def tickets(self, query: Select[Any]) -> Select[Any]:
@@ -77,10 +87,39 @@ class ReportFilter:
             query = query.where(Ticket.queue_id.in_(self.queue_ids))
         if self.agent_id is not None:
             query = query.where(Ticket.assignee_id == self.agent_id)
-        if self.team_id is not None:
-            query = query.where(or_(Ticket.team_id == self.team_id, Ticket.assignee_id.in_(
-                select(User.id).where(User.team_id == self.team_id))))
+        teams = self.teams()
+        if teams is not None:
+            query = query.where(or_(Ticket.team_id.in_(teams), Ticket.assignee_id.in_(members(teams)),
+                                    Ticket.queue_id.in_(team_queues(teams))))
         return query
+
+    def surveys(self, query: Select[Any]) -> Select[Any]:
+        """Completed surveys of the period, of the chosen queues, agent and teams."""
+        query = query.where(Survey.status == SurveyStatus.COMPLETED, Survey.score.is_not(None),
+                            Survey.completed_at >= self.start, Survey.completed_at < self.end)
+        if self.agent_id is not None:
+            query = query.where(Survey.agent_id == self.agent_id)
+        if self.queue_ids:
+            query = query.where(Survey.call_id.in_(select(Call.id).where(Call.queue_id.in_(self.queue_ids))))
+        teams = self.teams()
+        if teams is not None:
+            query = query.where(survey_of_teams(teams))
+        return query
+
+
+def members(teams: list[int]) -> Select[tuple[int]]:
+    return select(User.id).where(User.team_id.in_(teams))
+
+
+def team_queues(teams: list[int]) -> Select[tuple[int]]:
+    return select(Queue.id).where(Queue.team_id.in_(teams))
+
+
+def survey_of_teams(teams: list[int]) -> ColumnElement[bool]:
+    """A survey belongs to a team through its ticket's team, its call's queue or its agent."""
+    return or_(Survey.ticket_id.in_(select(Ticket.id).where(Ticket.team_id.in_(teams))),
+               Survey.call_id.in_(select(Call.id).where(Call.queue_id.in_(team_queues(teams)))),
+               Survey.agent_id.in_(members(teams)))
 
 
 def _ratio(part: float, whole: float) -> float | None:
@@ -143,19 +182,13 @@ def csat(session: Session, f: ReportFilter, by: str) -> list[dict[str, Any]]:
     """Mean score and share satisfied (4-5) grouped by 'agent', 'queue' or 'category'."""
     key = {"agent": func.coalesce(User.display_name, User.username), "queue": Queue.name,
            "category": Ticket.category}[by]
-    query = (select(key.label("key"), func.count(), func.avg(Survey.score),
+    query = f.surveys(select(key.label("key"), func.count(), func.avg(Survey.score),
                     func.sum(case((Survey.score >= 4, 1), else_=0)))
              .select_from(Survey).join(Call, Call.id == Survey.call_id, isouter=True)
              .join(Ticket, Ticket.id == Survey.ticket_id, isouter=True)
              .join(User, User.id == Survey.agent_id, isouter=True)
              .join(Queue, Queue.id == Call.queue_id, isouter=True)
-             .where(Survey.status == SurveyStatus.COMPLETED, Survey.score.is_not(None),
-                    Survey.completed_at >= f.start, Survey.completed_at < f.end)
              .group_by(key).order_by(key))
-    if f.agent_id is not None:
-        query = query.where(Survey.agent_id == f.agent_id)
-    if f.queue_ids:
-        query = query.where(Call.queue_id.in_(f.queue_ids))
     return [{"key": k or "—", "surveys": n, "mean": round(float(mean), 2), "satisfied": _ratio(float(sat or 0), n)}
             for k, n, mean, sat in session.execute(query)]
 
@@ -166,6 +199,10 @@ def callbacks_kept(session: Session, f: ReportFilter) -> dict[str, Any]:
                                                            Callback.status != CallbackStatus.CANCELLED)
     if f.queue_ids:
         due = due.where(Callback.queue_id.in_(f.queue_ids))
+    teams = f.teams()
+    if teams is not None:
+        due = due.where(or_(Callback.queue_id.in_(team_queues(teams)),
+                            Callback.assigned_agent_id.in_(members(teams))))
     kept = due.where(Callback.status == CallbackStatus.REACHED, Callback.completed_at <= promise)
     total, on_time = session.scalar(due) or 0, session.scalar(kept) or 0
     return {"due": total, "kept": on_time, "kept_rate": _ratio(on_time, total)}

@@ -4,6 +4,9 @@ Plain TF-IDF over words (Latin script) and character bigrams (Chinese, which
 has no spaces), then leader clustering by cosine similarity: small, fast,
 explainable, and good enough to show a supervisor "what are people calling
 about this week" with the words that define each group.
+
+Only tickets the viewer may open are grouped (``recurring``): a label is made
+of their subjects' words, so other tickets are only counted.
 """
 from __future__ import annotations
 
@@ -11,6 +14,13 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, not_, select
+from sqlalchemy.orm import Session
+
+from ..models import Ticket
+from .figures import ReportFilter
 
 WORD = re.compile(r"[a-z0-9]{3,}")
 HAN = re.compile(r"[\u4e00-\u9fff]+")
@@ -79,3 +89,20 @@ def cluster(documents: list[tuple[int, str]], threshold: float = 0.15, top: int 
         terms = [t for t, _ in sorted(centroid.items(), key=lambda kv: -kv[1])[:4]]
         topics.append(Topic(label=" · ".join(terms), size=len(members), examples=members[:5], terms=terms))
     return topics
+
+
+@dataclass
+class Recurring:
+    topics: list[Topic]
+    numbers: dict[int, str]  # ticket id -> number, for the examples
+    restricted: int  # tickets of the period the viewer may not open: counted, never grouped
+
+
+def recurring(session: Session, period: ReportFilter, visible: ColumnElement[bool], limit: int = 5000) -> Recurring:
+    """Topics of ``period.tickets(...)`` among the tickets ``visible`` lets the viewer open."""
+    tickets: Select[Any] = period.tickets(select(Ticket.id, Ticket.subject).where(visible))
+    topics = cluster([(i, subject) for i, subject in session.execute(tickets.limit(limit)).tuples()])
+    numbers = dict(session.execute(select(Ticket.id, Ticket.number).where(
+        Ticket.id.in_([i for t in topics for i in t.examples]))).tuples().all())
+    hidden = session.scalar(period.tickets(select(func.count()).select_from(Ticket).where(not_(visible)))) or 0
+    return Recurring(topics, {i: n for i, n in numbers.items() if n}, int(hidden))

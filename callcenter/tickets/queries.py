@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from .. import days
@@ -21,10 +21,19 @@ def by_number(session: Session, number: str) -> Ticket | None:
     return session.scalar(select(Ticket).where(Ticket.number == number))
 
 
-def open_for_customer(session: Session, customer_id: int, limit: int = 10) -> list[Ticket]:
-    return list(session.scalars(
-        select(Ticket).where(Ticket.customer_id == customer_id, Ticket.status.in_(OPEN_STATUSES))
-        .order_by(Ticket.created_at.desc()).limit(limit)))
+def open_for_customer(session: Session, customer_id: int, limit: int = 10,
+                      visible: ColumnElement[bool] | None = None) -> list[Ticket]:
+    """The customer's open tickets, newest first; only those ``visible`` lets the viewer open, if given."""
+    query = select(Ticket).where(Ticket.customer_id == customer_id, Ticket.status.in_(OPEN_STATUSES))
+    if visible is not None:
+        query = query.where(visible)
+    return list(session.scalars(query.order_by(Ticket.created_at.desc()).limit(limit)))
+
+
+def open_hidden_for_customer(session: Session, customer_id: int, visible: ColumnElement[bool]) -> int:
+    """How many of the customer's open tickets the viewer may not open: counted, never listed."""
+    return session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.customer_id == customer_id, Ticket.status.in_(OPEN_STATUSES), not_(visible))) or 0
 
 
 def filters(args: Mapping[str, Any], zone: str, user_id: int | None = None) -> list[ColumnElement[bool]]:

@@ -21,7 +21,7 @@ from .schemas import CallbackIn, CallbackOut
           summary="List callbacks", response=CallbackOut, many=True,
           params=("status", "limit", "offset"))
 def list_callbacks() -> ResponseReturnValue:
-    query = select(Callback).order_by(Callback.due_at)
+    query = select(Callback).where(visibility.callback_clause(api_user())).order_by(Callback.due_at)
     if request.args.get("status"):
         query = query.where(Callback.status == request.args["status"][:20])
     return page(query, CallbackOut.of)

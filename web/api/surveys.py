@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from callcenter.access import roles
+from callcenter.access import roles, visibility
 from callcenter.models import Survey
 
-from .registry import endpoint, page
+from .registry import api_user, endpoint, page
 from .schemas import SurveyOut
 
 
@@ -15,4 +15,4 @@ from .schemas import SurveyOut
           summary="Survey results", response=SurveyOut, many=True,
           params=("limit", "offset"))
 def list_surveys() -> ResponseReturnValue:
-    return page(select(Survey).order_by(Survey.id.desc()), SurveyOut.of)
+    return page(select(Survey).where(visibility.survey_clause(api_user())).order_by(Survey.id.desc()), SurveyOut.of)

@@ -23,16 +23,17 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from callcenter.access import visibility
 from callcenter.bus import Bus, Message, Unsubscribe
 from callcenter.calls.numbers import display, try_e164
 from callcenter.calls.records import ensure_call, find_call
 from callcenter.customers.lookup import by_number
 from callcenter.events import AgentCallEvent, CallAnswered, CallEnded, CallRingingAgent, CallRingStopped
-from callcenter.models import AgentProfile, Call, Customer
-from callcenter.tickets.queries import open_for_customer
+from callcenter.models import AgentProfile, Call, Customer, User
+from callcenter.tickets.queries import open_for_customer, open_hidden_for_customer
 
 log = logging.getLogger(__name__)
 STREAM_BACKLOG = 100
@@ -208,7 +209,7 @@ class PopHub:
         if user_id is None or not self.connected(user_id):
             return None
         with self.session_factory() as session:
-            pop = self._build_pop(session, ev.event)
+            pop = self._build_pop(session, ev.event, user_id)
             session.commit()
         pop["event_at"] = ev.at
         # Where a late pop lost its time: source (AMI bridge) -> publish -> here -> push.
@@ -268,7 +269,7 @@ class PopHub:
             self._push(user_id, {"type": "ended", "data": {"key": key}})
 
     # -- building a pop ----------------------------------------------------
-    def _build_pop(self, session: Session, p: CallRingingAgent) -> dict[str, Any]:
+    def _build_pop(self, session: Session, p: CallRingingAgent, user_id: int) -> dict[str, Any]:
         call = find_call(session, p.pbx, p.linkedid) or ensure_call(
             session, p.pbx, p.linkedid, caller_number=p.caller_number, caller_name=p.caller_name,
             queue_name=p.queue)
@@ -279,13 +280,18 @@ class PopHub:
             customer = by_number(session, number)
         history: list[dict[str, Any]] = []
         open_tickets: list[dict[str, Any]] = []
+        restricted = 0
         if customer is not None:
             previous = session.scalars(select(Call).where(Call.customer_id == customer.id, Call.id != call.id)
                                        .order_by(Call.started_at.desc()).limit(5))
             history = [{"id": c.id, "at": c.started_at.isoformat(), "queue": c.queue_name,
                         "disposition": c.disposition.value if c.disposition else None} for c in previous]
+            # The ringing agent sees subjects only of tickets they may open; the rest are a count.
+            agent = session.get(User, user_id)
+            visible = visibility.ticket_clause(agent) if agent is not None else false()
             open_tickets = [{"id": t.id, "number": t.number, "subject": t.subject, "status": t.status.value}
-                            for t in open_for_customer(session, customer.id, 5)]
+                            for t in open_for_customer(session, customer.id, 5, visible)]
+            restricted = open_hidden_for_customer(session, customer.id, visible)
         return {
             "key": self._key(p),
             "call_id": call.id,
@@ -296,6 +302,7 @@ class PopHub:
                 "language": customer.language, "company": customer.company},
             "history": history,
             "open_tickets": open_tickets,
+            "restricted_tickets": restricted,
             "ivr": p.ivr or call.ivr or {},
             "queue": p.queue or call.queue_name,
             "wait_seconds": p.wait_seconds,

@@ -14,7 +14,7 @@ from callcenter.customers.service import CustomerError
 from callcenter.forms import catalog, intake
 from callcenter.forms.validate import FormErrors
 from callcenter.models import Call, Customer, FormDefinition, FormSubmission, Ticket
-from callcenter.tickets.queries import open_for_customer
+from callcenter.tickets.queries import open_for_customer, open_hidden_for_customer
 from callcenter.wiring import Container
 
 from .. import sse
@@ -112,9 +112,12 @@ def form(call_id: int) -> ResponseReturnValue:
     if draft is not None and draft.form_id == definition.id:
         values.update(draft.data or {})
     ticket = db.get(Ticket, call.ticket_id) if call.ticket_id else None
-    open_tickets = open_for_customer(db, customer.id) if customer else []
+    visible = visibility.ticket_clause(user())
+    open_tickets = open_for_customer(db, customer.id, visible=visible) if customer else []
+    restricted = open_hidden_for_customer(db, customer.id, visible) if customer else 0
     return render_template("desk/form.html", call=call, spec=spec, definition=definition,
                            values=values, customer=customer, ticket=ticket, open_tickets=open_tickets,
+                           restricted_tickets=restricted,
                            all_forms=catalog.active_forms(db), draft=draft)
 
 

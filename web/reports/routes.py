@@ -8,18 +8,18 @@ from typing import Any
 from flask import Blueprint, abort, current_app, get_template_attribute, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from callcenter import days
-from callcenter.access import roles
+from callcenter.access import roles, visibility
 from callcenter.config import Settings
-from callcenter.models import Queue, Role, Team, Ticket, User, utcnow
+from callcenter.models import Queue, Role, Team, User, utcnow
 from callcenter.reporting import daily as summary
 from callcenter.reporting import figures
 from callcenter.reporting import mail as summary_mail
-from callcenter.reporting.topics import cluster
+from callcenter.reporting.topics import recurring
 
-from ..auth.access import roles_required, user
+from ..auth.access import refuse, roles_required, user
 from ..db import get_db
 from ..downloads import csv_download
 
@@ -34,6 +34,7 @@ def _settings() -> Settings:
 
 
 def _filter() -> figures.ReportFilter:
+    """The period, queues, team and agent asked for, within the teams the viewer may read."""
     zone = _settings().timezone
     default = days.last_days(DEFAULT_DAYS, zone)
     f = figures.ReportFilter.of(days.between(days.parse(request.args.get("from")) or default.first,
@@ -42,25 +43,26 @@ def _filter() -> figures.ReportFilter:
     team, agent = request.args.get("team", ""), request.args.get("agent", "")
     f.team_id = int(team) if team.isdigit() else None
     f.agent_id = int(agent) if agent.isdigit() else None
-    if user().role is Role.SUPERVISOR and f.team_id is None and user().team_id is not None:
+    f.scope = visibility.report_teams(get_db(), user())
+    if f.team_id is not None and not visibility.can_see_team(get_db(), user(), f.team_id):
+        refuse("team", f.team_id)
+    if f.scope and f.team_id is None and user().team_id in f.scope:
         f.team_id = user().team_id  # a supervisor starts on their own team
     return f
 
 
 def _data(f: figures.ReportFilter) -> dict[str, Any]:
     db = get_db()
-    texts = [(t.id, t.subject) for t in db.scalars(f.tickets(select(Ticket)).limit(5000))]
-    topics = cluster(texts)
-    numbers = dict(db.execute(select(Ticket.id, Ticket.number).where(
-        Ticket.id.in_([i for t in topics for i in t.examples]))).tuples().all())
+    found = recurring(db, f, visibility.ticket_clause(user()))
     return {
         "summary": figures.summary(db, f),
         "csat_agent": figures.csat(db, f, "agent"),
         "csat_queue": figures.csat(db, f, "queue"),
         "csat_category": figures.csat(db, f, "category"),
         "volume": figures.volume_heatmap(db, f),
-        "topics": [{"label": t.label, "size": t.size, "examples": [numbers.get(i) for i in t.examples]}
-                   for t in topics],
+        "topics": [{"label": t.label, "size": t.size, "examples": [found.numbers.get(i) for i in t.examples]}
+                   for t in found.topics],
+        "topics_restricted": found.restricted,
     }
 
 
@@ -75,8 +77,14 @@ def index() -> ResponseReturnValue:
         start=days.local_date(f.start, zone).isoformat(),
         end=days.local_date(f.end - dt.timedelta(seconds=1), zone).isoformat(),
         queues=db.scalars(select(Queue).order_by(Queue.name)).all(),
-        teams=db.scalars(select(Team).order_by(Team.name)).all(),
-        agents=db.scalars(select(User).where(User.role == Role.AGENT).order_by(User.username)).all())
+        teams=db.scalars(_in_scope(select(Team).order_by(Team.name), Team.id, f)).all(),
+        agents=db.scalars(_in_scope(select(User).where(User.role == Role.AGENT).order_by(User.username),
+                                    User.team_id, f)).all())
+
+
+def _in_scope(query: Select[Any], team: Any, f: figures.ReportFilter) -> Select[Any]:
+    """The teams and agents a viewer may pick: those of the teams they may read."""
+    return query if f.scope is None else query.where(team.in_(f.scope))
 
 
 def _rows(name: str, data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
@@ -88,8 +96,10 @@ def _rows(name: str, data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         return ["weekday", *[f"{h:02d}h" for h in range(24)]], [[weekdays[i], *row]
                                                                  for i, row in enumerate(data["volume"])]
     if name == "topics":
-        return ["topic", "tickets", "examples"], [[t["label"], t["size"], " ".join(filter(None, t["examples"]))]
-                                                  for t in data["topics"]]
+        rows = [[t["label"], t["size"], " ".join(filter(None, t["examples"]))] for t in data["topics"]]
+        if data["topics_restricted"]:
+            rows.append([_("restricted"), data["topics_restricted"], ""])
+        return ["topic", "tickets", "examples"], rows
     flat = [[f"{group}.{key}", value] for group, values in data["summary"].items() for key, value in values.items()]
     return ["figure", "value"], flat
 

@@ -51,6 +51,7 @@
     });
     var tk = el("pop-tickets"); tk.innerHTML = "";
     (p.open_tickets || []).forEach(function (x) { li(tk, x.number + " · " + x.subject + " (" + x.status + ")"); });
+    if (p.restricted_tickets) li(tk, t.tRestricted.replace("__N__", p.restricted_tickets));
     var hs = el("pop-history"); hs.innerHTML = "";
     (p.history || []).forEach(function (x) { li(hs, x.at.slice(0, 16).replace("T", " ") + " · " + (x.queue || "") + " · " + (x.disposition || "")); });
     loadForm(p.call_id, null, (p.ivr && p.ivr.category) || p.queue);

@@ -1,4 +1,5 @@
 // Charts for the reports page (Apache ECharts, served locally).
+// Tooltips are drawn on the canvas (renderMode "richText"): ECharts' HTML tooltips carry style="" the CSP blocks.
 (function () {
   "use strict";
   var holder = document.getElementById("report-data");
@@ -9,7 +10,7 @@
     var cells = [], max = 1;
     data.volume.forEach(function (row, d) { row.forEach(function (n, h) { cells.push([h, d, n]); if (n > max) max = n; }); });
     echarts.init(volume).setOption({
-      tooltip: { position: "top" }, grid: { top: 10, left: 50, right: 10, bottom: 60 },
+      tooltip: { position: "top", renderMode: "richText" }, grid: { top: 10, left: 50, right: 10, bottom: 60 },
       xAxis: { type: "category", data: Array.from({ length: 24 }, function (_, h) { return h + "h"; }) },
       yAxis: { type: "category", data: days },
       visualMap: { min: 0, max: max, calculable: true, orient: "horizontal", left: "center", bottom: 0 },
@@ -19,7 +20,7 @@
   document.querySelectorAll(".chart[data-key]").forEach(function (el) {
     var rows = data[el.dataset.key];
     echarts.init(el).setOption({
-      grid: { left: 100, right: 20, top: 10, bottom: 30 }, tooltip: {},
+      grid: { left: 100, right: 20, top: 10, bottom: 30 }, tooltip: { renderMode: "richText" },
       xAxis: { type: "value", min: 0, max: 5 },
       yAxis: { type: "category", data: rows.map(function (r) { return r.key; }) },
       series: [{ type: "bar", name: holder.dataset.tMean, data: rows.map(function (r) { return r.mean; }),
