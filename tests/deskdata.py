@@ -137,7 +137,7 @@ def add_billing(session_factory: sessionmaker[Session], shop: Shop) -> Billing:
     with transaction(session_factory) as s:
         for name, role, iface in (("bea", "supervisor", None), ("cai", "agent", "PJSIP/agent1003")):
             user, _ = accounts.create_user(s, name, role, PASSWORD, sip_interface=iface)
-            shop.tokens[name] = accounts.issue_api_token(s, user, services.TEST)
+            shop.tokens[name] = api_tokens.mint(s, user, services.TEST, scopes=api_scopes.ALL)[1]
             shop.users[name] = user.id
         team = Team(name="Billing team", supervisor_id=shop.users["bea"])
         s.add(team)
