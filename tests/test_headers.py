@@ -12,7 +12,11 @@ from typing import Any
 
 import pytest
 
+from callcenter.access.audit import Actor
+from callcenter.background import jobs as background
 from callcenter.config import Settings
+from callcenter.db import transaction
+from callcenter.models import User
 
 from .deskdata import PASSWORD
 from .webtools import sign_in
@@ -61,6 +65,10 @@ def test_every_page_sends_the_security_headers(app, shop) -> None:
     sign_in(client, "ada", PASSWORD)
     adapter = app.url_map.bind("localhost")
     values = _values(shop)
+    with transaction(app.extensions["container"].session_factory) as s:  # a job page with a real job
+        ada = s.get(User, shop.users["ada"])
+        assert ada is not None
+        values["job_id"] = background.submit(s, Actor.of(ada), "export_tickets", {}, "export").id
     walked = 0
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "GET" not in (rule.methods or ()):
