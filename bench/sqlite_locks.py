@@ -35,7 +35,7 @@ from sqlalchemy.exc import OperationalError
 
 from callcenter import migrations
 from callcenter.config import DatabaseSettings
-from callcenter.db import make_engine, make_session_factory
+from callcenter.db import make_engine, make_read_session_factory, make_session_factory
 from callcenter.models import Call, CallStatus
 
 REPORT = ("SELECT c.status, count(*), avg(length(c.caller_number)), max(c.started_at) FROM calls c "
@@ -84,7 +84,7 @@ def run_report(kind: str, url: str, path: Path, repeats: int) -> float:
         conn.close()
     else:
         engine = make_engine(url)
-        with make_session_factory(engine)() as s, s.begin():
+        with make_read_session_factory(engine)() as s, s.begin():
             for _ in range(repeats):
                 s.execute(text(REPORT)).all()
         engine.dispose()

@@ -50,9 +50,10 @@ def _sqlite_pragmas(engine: Engine, busy_ms: int) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # pysqlite's own transaction handling is taken over: reads run in a
-        # plain BEGIN (WAL serves them beside the writer and they never hold the
-        # write lock), writes in BEGIN IMMEDIATE (no upgrade deadlocks).
+        # pysqlite's own transaction handling is taken over: a reader's
+        # transaction runs in a plain BEGIN (WAL serves it beside the writer and
+        # it never holds the write lock), a writer's in BEGIN IMMEDIATE (no
+        # upgrade deadlocks).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -72,7 +73,10 @@ def _sqlite_pragmas(engine: Engine, busy_ms: int) -> None:
         state = conn.info.get("sqlite_txn")
         if state is None or state == "write":
             return
-        writes = _writes(statement, context)
+        # Only a reader (execution option sqlite_read: web pages, reports, the IVR's
+        # reads) begins without the lock; everything else serialises as before, so
+        # read-decide-write code (job claims) stays safe without FOR UPDATE.
+        writes = not conn.get_execution_options().get("sqlite_read") or _writes(statement, context)
         if state == "pending":
             cursor.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
         elif writes:
@@ -109,6 +113,12 @@ def _writes(statement: str, context: Any) -> bool:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for readers (pages, reports): on SQLite they never take the write lock
+    until they write, and then on a fresh snapshot (like PostgreSQL's read committed)."""
+    return sessionmaker(engine.execution_options(sqlite_read=True), expire_on_commit=False)
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ from .bus import Bus, make_bus
 from .config import Settings
 from .customers.notifier import CustomerNotifier
 from .customers.service import CustomerService
-from .db import make_engine, make_session_factory
+from .db import make_engine, make_read_session_factory, make_session_factory
 from .dispatch.callbacks import Callbacks
 from .dispatch.notifier import DispatchNotifier
 from .forms.intake import Intake
@@ -50,6 +50,11 @@ class Container:
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
         return make_session_factory(self.engine)
+
+    @cached_property
+    def read_session_factory(self) -> sessionmaker[Session]:
+        """For pages and reports: reads that never hold SQLite's write lock."""
+        return make_read_session_factory(self.engine)
 
     @cached_property
     def bus(self) -> Bus:

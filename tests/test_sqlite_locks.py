@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from callcenter.db import make_engine, make_session_factory
+from callcenter.db import make_engine, make_read_session_factory, make_session_factory
 from callcenter.models import Call, Ticket
 
 from .deskdata import PASSWORD
@@ -36,7 +36,7 @@ def sqlite_db(tmp_path: Path) -> str:
 
 
 def test_a_read_transaction_does_not_block_a_writer(sqlite_db: str) -> None:
-    reader = make_session_factory(make_engine(sqlite_db))
+    reader = make_read_session_factory(make_engine(sqlite_db))
     writer = sqlite3.connect(sqlite_db.removeprefix("sqlite:///"), isolation_level=None, timeout=0.2)
     with reader() as s, s.begin():
         s.execute(select(Call.id)).all()  # a long report, still open
@@ -47,7 +47,7 @@ def test_a_read_transaction_does_not_block_a_writer(sqlite_db: str) -> None:
 
 
 def test_a_read_that_turns_into_a_write_waits_for_the_lock_and_sees_new_rows(sqlite_db: str) -> None:
-    factory = make_session_factory(make_engine(sqlite_db))
+    factory = make_read_session_factory(make_engine(sqlite_db))
     path = sqlite_db.removeprefix("sqlite:///")
     with factory() as s, s.begin():
         assert s.scalar(text("SELECT count(*) FROM scratch")) == 0
@@ -64,7 +64,7 @@ def test_a_read_that_turns_into_a_write_waits_for_the_lock_and_sees_new_rows(sql
 
 
 def test_select_for_update_takes_the_write_lock(sqlite_db: str) -> None:
-    factory = make_session_factory(make_engine(sqlite_db))
+    factory = make_read_session_factory(make_engine(sqlite_db))
     path = sqlite_db.removeprefix("sqlite:///")
     with factory() as s, s.begin():
         s.execute(select(Ticket.id).with_for_update()).all()
@@ -113,3 +113,15 @@ def test_writes_still_serialise(sqlite_db: str) -> None:
     assert errors == []
     with factory() as s:
         assert len(s.scalar(text("SELECT name FROM scratch")) or "") == 1 + 80
+
+
+def test_a_writers_session_still_begins_with_the_lock(sqlite_db: str) -> None:
+    """Services that read, decide and write (job claims) stay serialised without FOR UPDATE."""
+    factory = make_session_factory(make_engine(sqlite_db))
+    path = sqlite_db.removeprefix("sqlite:///")
+    with factory() as s, s.begin():
+        s.execute(text("SELECT count(*) FROM scratch")).all()
+        other = sqlite3.connect(path, isolation_level=None, timeout=0.1)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()

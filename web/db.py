@@ -1,13 +1,19 @@
-"""One database session per request, closed at teardown."""
+"""One database session per request, closed at teardown: a reader's for GET, a writer's otherwise."""
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.orm import Session
+
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def get_db() -> Session:
+    """This request's session; a page that only looks (GET) reads without SQLite's write lock."""
     if "db" not in g:
-        g.db = current_app.extensions["container"].session_factory()
+        container = current_app.extensions["container"]
+        reads = has_request_context() and request.method in READ_METHODS
+        factory = container.read_session_factory if reads else container.session_factory
+        g.db = factory()
     session: Session = g.db
     return session
 

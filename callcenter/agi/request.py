@@ -89,9 +89,10 @@ class Request:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Session]:
-        """A read while the caller waits: no turn to take (on SQLite a read
-        begins as a plain BEGIN, so a batch of deferred writes never delays it)."""
+        """A read while the caller waits: no turn to take, and on SQLite a
+        plain BEGIN, so a batch of deferred writes never delays it."""
         with self.db.begin():
+            self.db.connection(execution_options={"sqlite_read": True})
             yield self.db
 
     def call(self, **values: object) -> Call:

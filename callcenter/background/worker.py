@@ -10,15 +10,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..access.audit import Actor
 from ..db import transaction
 from ..models import User
+from ..retry import Backoff
 from ..runner import ThreadService
 from . import jobs
 
 log = logging.getLogger(__name__)
+# What a stopped or restarting database raises; the worker waits, it does not die.
+DB_AWAY = (sa_exc.OperationalError, sa_exc.InterfaceError)
 
 
 class Lost(Exception):
@@ -61,12 +65,24 @@ class BackgroundWorker(ThreadService):
 
     def run(self, stop: threading.Event) -> None:
         next_sweep = 0.0
+        backoff = Backoff(self.poll_seconds, 30.0)
         while not stop.is_set():
-            if time.monotonic() >= next_sweep:
-                with transaction(self.session_factory) as session:
-                    jobs.requeue_lost(session, self.heartbeat_timeout)
-                next_sweep = time.monotonic() + min(60.0, self.heartbeat_timeout / 4)
-            if not self.run_once():
+            try:
+                if time.monotonic() >= next_sweep:
+                    with transaction(self.session_factory) as session:
+                        jobs.requeue_lost(session, self.heartbeat_timeout)
+                    next_sweep = time.monotonic() + min(60.0, self.heartbeat_timeout / 4)
+                ran = self.run_once()
+                backoff.reset()
+            except DB_AWAY as exc:
+                # The database is restarting: wait it out. A job cut short keeps its stale
+                # heartbeat and is queued again by the sweep.
+                wait = backoff.next()
+                log.warning("background: database unavailable (%s); retrying in %.1f s",
+                            type(exc.orig or exc).__name__, wait)
+                stop.wait(wait)
+                continue
+            if not ran:
                 stop.wait(self.poll_seconds)
 
     def run_once(self) -> bool:

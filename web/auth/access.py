@@ -35,7 +35,7 @@ def load_user(user_id: str) -> User | None:
     """
     if not user_id.isdigit():
         return None
-    factory = current_app.extensions["container"].session_factory
+    factory = current_app.extensions["container"].read_session_factory
     with factory() as db:
         user: User | None = db.get(User, int(user_id))
         if user is not None:

@@ -11,5 +11,6 @@ from .state import Wallboard
 
 def init_app(app: Flask) -> None:
     container: Container = app.extensions["container"]
-    app.extensions["wallboard"] = Wallboard(container.bus, container.session_factory, container.settings.timezone)
+    # Its figures are reads: on SQLite they never hold the write lock the AMI writer needs.
+    app.extensions["wallboard"] = Wallboard(container.bus, container.read_session_factory, container.settings.timezone)
     app.register_blueprint(routes.bp)
