@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from callcenter.wiring import Container
 
-from . import admin, api, auth, db, desk, main, qa, recordings, reports, review, templating, tickets, wallboard
+from . import admin, api, auth, db, desk, errors, main, qa, recordings, reports, review, templating, tickets, wallboard
 from .extensions import babel, csrf, limiter, login_manager
 
 # Each registers its blueprint(s) and whatever it runs beside them (the desk's pop hub ...).
@@ -42,6 +42,7 @@ def select_locale() -> str:
 def create_app(container: Container, test_config: dict[str, Any] | None = None) -> Flask:
     settings = container.settings
     app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
+    app.url_map.converters["int"] = errors.IdConverter  # before any route: every <int:id> is bounded
     app.config.update(
         SECRET_KEY=settings.web.secret_key.get_secret_value() or _secret_key(settings.instance_dir),
         SESSION_COOKIE_HTTPONLY=True,
@@ -64,6 +65,7 @@ def create_app(container: Container, test_config: dict[str, Any] | None = None) 
     limiter.init_app(app)
     db.init_app(app)
     templating.init_app(app, settings.timezone)
+    errors.init_app(app)
     for package in PACKAGES:
         package.init_app(app)
     app.after_request(_security_headers)

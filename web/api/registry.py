@@ -7,6 +7,7 @@ CSRF without being open to it.  Refusals are audited like the UI's (through
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
@@ -17,35 +18,32 @@ from sqlalchemy import Select, func, select
 
 from callcenter.access import accounts, audit
 from callcenter.access.audit import Actor
+from callcenter.inputs.parsers import MAX_OFFSET, Args
 from callcenter.models import Role, User
 from callcenter.wiring import Container
 
 from ..db import get_db
-from .schemas import ErrorOut
+from ..errors import ApiError, problem
+from .schemas import ProblemOut
+from .spec import ERROR_RESPONSES, MAX_PAGE, Param, parameters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 SPEC_PATHS: dict[str, dict[str, Any]] = {}
-SCHEMAS: dict[str, type[BaseModel]] = {"Error": ErrorOut}
-MAX_PAGE = 500
+SCHEMAS: dict[str, type[BaseModel]] = {"Problem": ProblemOut}
 P = ParamSpec("P")
 M = TypeVar("M", bound=BaseModel)
 View = Callable[P, ResponseReturnValue]
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str, fields: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.error, self.message, self.fields = status, error, message, fields or {}
+__all__ = ["ApiError", "api_actor", "api_user", "args", "body", "container", "endpoint", "page", "refused"]
 
 
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError) -> ResponseReturnValue:
-    return jsonify(error=exc.error, message=exc.message, fields=exc.fields), exc.status
+    return problem(exc.status, exc.error, exc.message, exc.fields)
 
 
-@bp.errorhandler(404)
-def _not_found(_exc: Exception) -> ResponseReturnValue:
-    return jsonify(error="not_found", message="no such resource", fields={}), 404
+def args() -> Args:
+    """This request's query string, read strictly: a bad value is a 422 naming its parameter."""
+    return Args(request.args, strict=True)
 
 
 def container() -> Container:
@@ -81,10 +79,23 @@ def _user_from_token() -> User:
     return user
 
 
+def _json_body() -> Any:
+    if request.mimetype != "application/json":
+        raise ApiError(400, "bad_request", "send the body as application/json",
+                       {"Content-Type": "must be application/json"})
+    raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_request", "the body is not UTF-8", {"body": "not valid UTF-8"}) from None
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
+        raise ApiError(400, "bad_request", "the body is not JSON", {"body": "not valid JSON"}) from None
+
+
 def body(model: type[M]) -> M:
-    data = request.get_json(silent=True)
+    data = _json_body()
     if not isinstance(data, dict):
-        raise ApiError(400, "bad_request", "the body must be a JSON object")
+        raise ApiError(400, "bad_request", "the body must be a JSON object", {"body": "must be a JSON object"})
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -95,8 +106,9 @@ def body(model: type[M]) -> M:
 def page(query: Select[Any], dump: Callable[[Any], BaseModel]) -> Response:
     """One page of ``query`` (``limit``/``offset`` from the query string), with the total."""
     db = get_db()
-    limit = min(max(request.args.get("limit", 50, type=int) or 50, 1), MAX_PAGE)
-    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    read = args()
+    limit = read.whole("limit", 1, MAX_PAGE) or 50
+    offset = read.whole("offset", 0, MAX_OFFSET) or 0
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     items = [dump(row).model_dump(mode="json") for row in db.scalars(query.limit(limit).offset(offset))]
     return jsonify(items=items, total=total, limit=limit, offset=offset)
@@ -117,7 +129,7 @@ def _ref(model: type[BaseModel] | None, many: bool = False) -> dict[str, Any]:
 def endpoint(method: str, path: str, *, roles: Iterable[Role], summary: str,
              request_model: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
              many: bool = False, status: int = 200,
-             params: tuple[str, ...] = ()) -> Callable[[View[P]], View[P]]:
+             params: tuple[str | Param, ...] = ()) -> Callable[[View[P]], View[P]]:
     """Register ``view`` at ``path`` (Flask syntax) with auth, roles and its OpenAPI entry."""
     allowed = tuple(roles)
 
@@ -139,15 +151,10 @@ def endpoint(method: str, path: str, *, roles: Iterable[Role], summary: str,
             "summary": summary, "operationId": view.__name__,
             "description": "Roles: " + ", ".join(r.value for r in allowed),
             "security": [{"bearer": []}],
-            "parameters": [{"name": p.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
-                           for p in openapi_path.split("/") if p.startswith("{")]
-            + [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in params],
+            "parameters": parameters(path, params),
             "responses": {
                 str(status): {"description": "OK", "content": {"application/json": {"schema": _ref(response, many)}}},
-                **{str(code): {"description": text, "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Error"}}}}
-                   for code, text in ((401, "no or bad token"), (403, "role not allowed"), (404, "not found"),
-                                      (422, "invalid input"))},
+                **ERROR_RESPONSES,
             },
         }
         if request_model is not None:
