@@ -88,7 +88,9 @@ class Args:
         self.problems: dict[str, str] = {}
 
     def _read(self, name: str, parse: Callable[[Any, str], T]) -> T | None:
-        raw = self.args.get(name)
+        return self._parse(self.args.get(name), name, parse)
+
+    def _parse(self, raw: Any, name: str, parse: Callable[[Any, str], T]) -> T | None:
         if raw is None or raw == "":
             return None
         try:
@@ -101,6 +103,12 @@ class Args:
 
     def ident(self, name: str) -> int | None:
         return self._read(name, ident)
+
+    def idents(self, name: str) -> list[int]:
+        """Every id given for a repeated parameter (``?queue=1&queue=2``)."""
+        getlist = getattr(self.args, "getlist", None)
+        values = getlist(name) if callable(getlist) else [self.args.get(name)]
+        return [i for i in (self._parse(v, name, ident) for v in values) if i is not None]
 
     def whole(self, name: str, lo: int = 0, hi: int = MAX_ID) -> int | None:
         return self._read(name, lambda v, f: whole(v, f, lo=lo, hi=hi))

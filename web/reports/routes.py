@@ -22,6 +22,7 @@ from callcenter.reporting.topics import cluster
 from ..auth.access import roles_required, user
 from ..db import get_db
 from ..downloads import csv_download
+from ..query_args import note_ignored, page_args
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 TABLES = ("csat_agent", "csat_queue", "csat_category", "volume", "topics", "summary")
@@ -36,12 +37,12 @@ def _settings() -> Settings:
 def _filter() -> figures.ReportFilter:
     zone = _settings().timezone
     default = days.last_days(DEFAULT_DAYS, zone)
-    f = figures.ReportFilter.of(days.between(days.parse(request.args.get("from")) or default.first,
-                                             days.parse(request.args.get("to")) or default.last, zone))
-    f.queue_ids = [int(q) for q in request.args.getlist("queue") if q.isdigit()]
-    team, agent = request.args.get("team", ""), request.args.get("agent", "")
-    f.team_id = int(team) if team.isdigit() else None
-    f.agent_id = int(agent) if agent.isdigit() else None
+    read = page_args()
+    f = figures.ReportFilter.of(days.between(read.day("from") or default.first, read.day("to") or default.last,
+                                             zone))
+    f.queue_ids = read.idents("queue")
+    f.team_id, f.agent_id = read.ident("team"), read.ident("agent")
+    note_ignored(read)
     if user().role is Role.SUPERVISOR and f.team_id is None and user().team_id is not None:
         f.team_id = user().team_id  # a supervisor starts on their own team
     return f
