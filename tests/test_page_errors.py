@@ -20,7 +20,7 @@ def signed(app, who: str, lang: str | None = None):
 def _page(resp, status: int) -> str:
     assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True)[:300])
     assert resp.mimetype == "text/html"
-    html = resp.get_data(as_text=True)
+    html: str = resp.get_data(as_text=True)
     assert f'id="error-{status}"' in html and 'class="topbar"' in html, html[:500]
     assert "Werkzeug" not in html and "<title>404 Not Found</title>" not in html
     return html
