@@ -167,12 +167,17 @@ def endpoint(method: str, path: str, *, roles: Iterable[Role], summary: str,
 
 @bp.route("/openapi.json")
 def openapi() -> ResponseReturnValue:
+    return jsonify(document())
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every endpoint declared so far."""
     schemas: dict[str, Any] = {}
     for name, model in SCHEMAS.items():
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
-    return jsonify({
+    return {
         "openapi": "3.1.0",
         "info": {"title": "Call Center API", "version": "1.0.0",
                  "description": "Calls, tickets, customers, callbacks, surveys and transcripts for CRMs. "
@@ -181,4 +186,4 @@ def openapi() -> ResponseReturnValue:
         "paths": SPEC_PATHS,
         "components": {"schemas": schemas,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    })
+    }
