@@ -77,3 +77,15 @@ def test_log_lines_and_tracebacks_hide_urls_and_secrets(pg_env: None) -> None:
 def test_secret_values_lists_what_logs_must_hide(pg_env: None) -> None:
     assert {"s3cr3t", "web-key-value", "smtp-pw-value"} <= set(Settings().secret_values())
     assert hide_passwords("key=web-key-value", Settings().secret_values()) == "key=***"
+
+
+def test_the_page_showing_a_new_api_token_is_never_cached(app, shop) -> None:
+    from tests.deskdata import PASSWORD
+    from tests.webtools import csrf_token, sign_in
+
+    client = app.test_client()
+    sign_in(client, "ada", PASSWORD)
+    resp = client.post(f"/admin/users/{shop.users['ann']}/token",
+                       data={"csrf_token": csrf_token(client, "/admin/users")})
+    assert resp.status_code == 200 and "cc_" in resp.get_data(as_text=True)
+    assert resp.headers["Cache-Control"] == "no-store"

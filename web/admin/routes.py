@@ -1,7 +1,7 @@
 """Administration: intake forms (versioned), users and API tokens, the audit log."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -78,7 +78,9 @@ def issue_token(user_id: int) -> ResponseReturnValue:
         abort(404)
     token = accounts.issue_api_token(db, user, actor())
     db.commit()
-    return render_template("admin/token.html", user=user, token=token)
+    resp = make_response(render_template("admin/token.html", user=user, token=token))
+    resp.headers["Cache-Control"] = "no-store"  # shown once: no browser or proxy may keep a copy
+    return resp
 
 
 @bp.route("/audit")
