@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -29,7 +31,56 @@ DEFAULT_LAB_DIR = Path(
 ) / "callcenter" / "lab-pbx"
 
 
-class DatabaseSettings(BaseModel):
+HIDDEN = "***"
+# Query parameters that carry a credential (libpq reads ?password=; others put tokens there).
+SECRET_PARAMS = {"password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "access_token"}
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
+_KEYWORD_SECRET = re.compile(r"\b(password|passwd|secret|token)(\s*[=:]\s*)('[^']*'|\"[^\"]*\"|[^\s,;&)]+)", re.I)
+
+
+def hide_password(url: str) -> str:
+    """``url`` safe to print or log: its password and credential query parameters show as ``***``.
+
+    One helper for every URL we show (database, mirrors, error messages); it never raises,
+    and a URL it cannot parse is hidden whole rather than printed.
+    """
+    try:
+        parts = urlsplit(url)
+        userinfo, at, host = parts.netloc.rpartition("@")  # rpartition: a password may hold '@'
+        if at and ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":" + HIDDEN
+        query = parts.query
+        if query:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            if any(k.lower() in SECRET_PARAMS for k, _ in pairs):
+                query = urlencode([(k, HIDDEN if k.lower() in SECRET_PARAMS else v) for k, v in pairs], safe="*")
+        if userinfo + at + host == parts.netloc and query == parts.query:
+            return url  # nothing to hide: the URL exactly as written (sqlite:////abs/path too)
+        tail = (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+        return f"{parts.scheme}://{userinfo}{at}{host}{parts.path}{tail}"
+    except ValueError:
+        return f"{url.partition(':')[0]}://{HIDDEN}"
+
+
+def hide_passwords(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` (a log line, an error) with the passwords of URLs in it, ``password=...`` pairs
+    (libpq's keyword form) and the given secret values hidden."""
+    text = _URL_IN_TEXT.sub(lambda m: hide_password(m.group(0)), text)
+    text = _KEYWORD_SECRET.sub(lambda m: m.group(1) + m.group(2) + HIDDEN, text)
+    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, HIDDEN)
+    return text
+
+
+class _HidesUrls(BaseModel):
+    """A section whose repr (and so the Settings' repr) shows its URLs without their passwords."""
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, hide_password(value) if isinstance(value, str) and "://" in value else value
+
+
+class DatabaseSettings(_HidesUrls):
     """Where calls and tickets live. SQLite is embedded; PostgreSQL scales out."""
 
     url: str = f"sqlite:///{DEFAULT_INSTANCE / 'callcenter.db'}"
@@ -58,7 +109,7 @@ class PBXSettings(BaseModel):
         return v
 
 
-class LabSettings(BaseModel):
+class LabSettings(_HidesUrls):
     """The lab PBX: a real Asterisk 22 in a Debian sid chroot on this machine."""
 
     enabled: bool = True
@@ -539,8 +590,26 @@ class Settings(BaseSettings):
         return v.expanduser()
 
     def redacted(self) -> dict[str, Any]:
-        """A dump safe to print or log: secrets show as '**********'."""
-        return self.model_dump(mode="json")
+        """A dump safe to print or log: secrets show as '**********', URLs without their passwords."""
+        dumped: dict[str, Any] = _hide_urls(self.model_dump(mode="json"))
+        return dumped
+
+    def secret_values(self) -> list[str]:
+        """Every secret this installation holds, so log lines and errors can hide them by value."""
+        values = [self.web.secret_key, self.summary.smtp_password, *(p.secret for p in self.pbx)]
+        found = [v.get_secret_value() for v in values]
+        password = urlsplit(self.database.url).password if "://" in self.database.url else None
+        return [v for v in [*found, password or ""] if v]
+
+
+def _hide_urls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _hide_urls(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hide_urls(v) for v in value]
+    if isinstance(value, str) and "://" in value:
+        return hide_password(value)
+    return value
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -17,6 +17,7 @@ from . import (
     auth,
     db,
     desk,
+    errors,
     headers,
     jobs,
     main,
@@ -60,6 +61,7 @@ def select_locale() -> str:
 def create_app(container: Container, test_config: dict[str, Any] | None = None) -> Flask:
     settings = container.settings
     app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
+    app.url_map.converters["int"] = errors.IdConverter  # before any route: every <int:id> is bounded
     app.config.update(
         SECRET_KEY=settings.web.secret_key.get_secret_value() or _secret_key(settings.instance_dir),
         SESSION_COOKIE_HTTPONLY=True,
@@ -84,6 +86,7 @@ def create_app(container: Container, test_config: dict[str, Any] | None = None) 
     db.init_app(app)
     sse.init_app(app, settings.web)
     templating.init_app(app, settings.timezone)
+    errors.init_app(app)
     for package in PACKAGES:
         package.init_app(app)
     if settings.web.trusted_proxies:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ..access import audit
 from ..access.audit import Actor
 from ..models import FormDefinition
-from .schema import FormSpec
+from .schema import NAME, FormSpec
 
 DEFINITIONS = Path(__file__).resolve().parent / "definitions"
 # New versions loaded from the shipped files are by this actor.
@@ -47,6 +47,8 @@ def _digest(schema: dict[str, Any]) -> str:
 
 
 def latest(session: Session, slug: str) -> FormDefinition | None:
+    if not NAME.match(slug):  # slugs come from URLs and request bodies: no query for what cannot be one
+        return None
     return session.scalar(select(FormDefinition).where(FormDefinition.slug == slug)
                           .order_by(FormDefinition.version.desc()).limit(1))
 

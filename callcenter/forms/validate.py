@@ -10,6 +10,8 @@ from .schema import FieldSpec, FormSpec
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Lone surrogates ("\ud800" in a JSON body) cannot be encoded in UTF-8: the database would refuse them.
+UNSTORABLE = re.compile(r"[\ud800-\udfff]")
 
 
 class FormErrors(ValueError):
@@ -38,6 +40,8 @@ def _clean_one(spec: FieldSpec, raw: Any, region: str) -> Any:
         raise ValueError(f"at most {spec.max_length} characters")
     if CONTROL.search(text):
         raise ValueError("contains control characters")
+    if UNSTORABLE.search(text):
+        raise ValueError("contains characters that cannot be stored")
     if spec.type == "text" and ("\n" in text or "\r" in text):
         raise ValueError("one line only")
     if spec.type == "choice" and text not in {c.value for c in spec.choices}:

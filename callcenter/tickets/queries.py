@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from .. import days
+from ..inputs.parsers import Args
 from ..models import OPEN_STATUSES, Customer, CustomerPhone, Priority, Ticket, TicketStatus
 from .deadlines import SLA_STATES, sla_clause
 from .numbers import is_valid
@@ -36,35 +36,48 @@ def open_hidden_for_customer(session: Session, customer_id: int, visible: Column
         Ticket.customer_id == customer_id, Ticket.status.in_(OPEN_STATUSES), not_(visible))) or 0
 
 
-def filters(args: Mapping[str, Any], zone: str, user_id: int | None = None) -> list[ColumnElement[bool]]:
+STATUS_FILTERS = {*(s.value for s in TicketStatus), "open_all"}
+PRIORITY_FILTERS = {p.value for p in Priority}
+
+
+def filters(args: Mapping[str, Any] | Args, zone: str, user_id: int | None = None) -> list[ColumnElement[bool]]:
     """Each filter the ticket list offers (page or API), as WHERE clauses.
 
-    Values come from the query string: bad ones are ignored, never fatal.
-    ``from``/``to`` are days of the centre's time zone; ``assignee=me`` needs ``user_id``.
+    ``args`` is a query string read by ``inputs.parsers.Args``: strict (the API) raises
+    ``InvalidInput`` for a bad value, lenient (a plain mapping, the pages) ignores it and notes it.
+    ``from``/``to`` are days of the centre's time zone; ``assignee`` is an id, ``me`` or ``none``.
     """
+    read = args if isinstance(args, Args) else Args(args, strict=False)
     clauses: list[ColumnElement[bool]] = []
-    status = args.get("status")
-    if status in {s.value for s in TicketStatus}:
-        clauses.append(Ticket.status == TicketStatus(status))
-    elif status == "open_all":
+    status = read.choice("status", STATUS_FILTERS)
+    if status == "open_all":
         clauses.append(Ticket.status.in_(OPEN_STATUSES))
-    if args.get("priority") in {p.value for p in Priority}:
-        clauses.append(Ticket.priority == Priority(args["priority"]))
-    if str(args.get("queue", "")).isdigit():
-        clauses.append(Ticket.queue_id == int(args["queue"]))
-    if args.get("category"):
-        clauses.append(Ticket.category == str(args["category"])[:80])
-    assignee = str(args.get("assignee", ""))
-    if assignee == "me" and user_id is not None:
-        clauses.append(Ticket.assignee_id == user_id)
+    elif status is not None:
+        clauses.append(Ticket.status == TicketStatus(status))
+    priority = read.choice("priority", PRIORITY_FILTERS)
+    if priority is not None:
+        clauses.append(Ticket.priority == Priority(priority))
+    queue = read.ident("queue")
+    if queue is not None:
+        clauses.append(Ticket.queue_id == queue)
+    category = read.text("category", 80)
+    if category:
+        clauses.append(Ticket.category == category)
+    assignee = read.args.get("assignee")
+    if assignee == "me":
+        if user_id is not None:
+            clauses.append(Ticket.assignee_id == user_id)
     elif assignee == "none":
         clauses.append(Ticket.assignee_id.is_(None))
-    elif assignee.isdigit():
-        clauses.append(Ticket.assignee_id == int(assignee))
-    if args.get("sla") in SLA_STATES:
-        clauses.append(sla_clause(str(args["sla"])))
-    clauses += days.between(args.get("from"), args.get("to"), zone).clauses(Ticket.created_at)
-    q = str(args.get("q", "")).strip()[:MAX_SEARCH]
+    else:
+        assignee_id = read.ident("assignee")
+        if assignee_id is not None:
+            clauses.append(Ticket.assignee_id == assignee_id)
+    sla = read.choice("sla", SLA_STATES)
+    if sla is not None:
+        clauses.append(sla_clause(sla))
+    clauses += read.period(zone).clauses(Ticket.created_at)
+    q = read.text("q", MAX_SEARCH)
     if q:
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         phones = select(CustomerPhone.customer_id).where(CustomerPhone.number.like(like, escape="\\"))

@@ -19,6 +19,7 @@ from callcenter.wiring import Container
 
 from ..auth.access import actor, roles_required
 from ..db import get_db, release_db
+from ..query_args import note_ignored, page_args
 
 bp = Blueprint("governance", __name__, url_prefix="/admin")
 
@@ -31,7 +32,9 @@ def _container() -> Container:
 @bp.route("/erasure")
 @roles_required(roles.MANAGERS)
 def erasure_search() -> ResponseReturnValue:
-    q = request.args.get("q", "").strip()[:200]
+    read = page_args()
+    q = read.text("q", 200)
+    note_ignored(read)
     found = lookup.search(get_db(), q, _container().settings.phone.default_region) if q else []
     return render_template("admin/erasure.html", q=q, found=found)
 

@@ -12,6 +12,7 @@ from callcenter.models import AuditLog, Role, User
 
 from ..auth.access import actor, roles_required
 from ..db import get_db
+from ..query_args import note_ignored, page_args
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -96,10 +97,12 @@ def change_access(user_id: int) -> ResponseReturnValue:
 def audit_log() -> ResponseReturnValue:
     db = get_db()
     query = select(AuditLog).order_by(AuditLog.id.desc())
-    action = request.args.get("action", "").strip()[:80]
+    read = page_args()
+    action = read.text("action", 80)
     if action:
         query = query.where(AuditLog.action == action)
-    actor_name = request.args.get("actor", "").strip()[:80]
+    actor_name = read.text("actor", 80)
+    note_ignored(read)
     if actor_name:
         query = query.where(AuditLog.actor_name == actor_name)
     rows = db.scalars(query.limit(500)).all()

@@ -3,27 +3,31 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import jsonify, request
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from callcenter.access import roles, visibility
 from callcenter.access.dialling import NumberRefused
 from callcenter.dispatch.callbacks import CallbackError
-from callcenter.models import Callback, CallbackSource, Customer
+from callcenter.models import Callback, CallbackSource, CallbackStatus, Customer
 
 from ..db import get_db
-from .registry import ApiError, api_actor, api_user, body, container, endpoint, page
+from .registry import ApiError, api_actor, api_user, args, body, container, endpoint, page
 from .schemas import CallbackIn, CallbackOut
+from .spec import Param
+
+STATUSES = {s.value for s in CallbackStatus}
 
 
 @endpoint("GET", "/callbacks", roles=roles.DESK, scope="callbacks:read",
           summary="List callbacks", response=CallbackOut, many=True,
-          params=("status", "limit", "offset"))
+          params=(Param.choice("status", STATUSES), "limit", "offset"))
 def list_callbacks() -> ResponseReturnValue:
     query = select(Callback).where(visibility.callback_clause(api_user())).order_by(Callback.due_at)
-    if request.args.get("status"):
-        query = query.where(Callback.status == request.args["status"][:20])
+    status = args().choice("status", STATUSES)
+    if status is not None:
+        query = query.where(Callback.status == CallbackStatus(status))
     return page(query, CallbackOut.of)
 
 

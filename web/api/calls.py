@@ -1,29 +1,32 @@
 """API: calls you may see, one call, and its transcript."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from callcenter import days
 from callcenter.access import roles, visibility
-from callcenter.models import Call
+from callcenter.models import Call, Disposition
 from callcenter.qa import search as transcripts
 
 from ..db import get_db
-from .registry import api_user, container, endpoint, page, refused
+from .registry import api_user, args, container, endpoint, page, refused
 from .schemas import CallOut, TranscriptOut
+from .spec import Param
+
+DISPOSITIONS = {d.value for d in Disposition}
 
 
 @endpoint("GET", "/calls", roles=roles.EVERYONE, scope="calls:read",
-          summary="List calls you may see, newest first",
-          response=CallOut, many=True, params=("disposition", "from", "to", "limit", "offset"))
+          summary="List calls you may see, newest first", response=CallOut, many=True,
+          params=(Param.choice("disposition", DISPOSITIONS), "from", "to", "limit", "offset"))
 def list_calls() -> ResponseReturnValue:
     query = select(Call).where(visibility.call_clause(api_user())).order_by(Call.started_at.desc())
-    if request.args.get("disposition"):
-        query = query.where(Call.disposition == request.args["disposition"][:20])
-    period = days.between(request.args.get("from"), request.args.get("to"), container().settings.timezone)
-    query = query.where(*period.clauses(Call.started_at))
+    read = args()
+    disposition = read.choice("disposition", DISPOSITIONS)
+    if disposition is not None:
+        query = query.where(Call.disposition == Disposition(disposition))
+    query = query.where(*read.period(container().settings.timezone).clauses(Call.started_at))
     return page(query, CallOut.of)
 
 

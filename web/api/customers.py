@@ -1,7 +1,7 @@
 """API: find customers by phone (any format), one customer, create one."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -12,7 +12,7 @@ from callcenter.customers.service import CustomerError
 from callcenter.models import Customer, VipTier
 
 from ..db import get_db
-from .registry import ApiError, api_actor, body, container, endpoint, page
+from .registry import ApiError, api_actor, args, body, container, endpoint, page
 from .schemas import CustomerIn, CustomerOut
 
 
@@ -21,9 +21,10 @@ from .schemas import CustomerIn, CustomerOut
           response=CustomerOut, many=True, params=("phone", "limit", "offset"))
 def list_customers() -> ResponseReturnValue:
     query = select(Customer).where(Customer.erased_at.is_(None)).order_by(Customer.id)
-    if request.args.get("phone"):
+    phone = args().text("phone", 40)
+    if phone:
         try:
-            number = to_e164(request.args["phone"], container().settings.phone.default_region)
+            number = to_e164(phone, container().settings.phone.default_region)
         except InvalidNumber:
             raise ApiError(422, "invalid", "not a phone number", {"phone": "not a phone number"}) from None
         query = query.where(with_number(number))

@@ -9,6 +9,7 @@ the caller's visibility is answered 404.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
@@ -20,35 +21,32 @@ from sqlalchemy import Select, func, select
 from callcenter.access import audit, tokens
 from callcenter.access import scopes as scope_rules
 from callcenter.access.audit import Actor
+from callcenter.inputs.parsers import MAX_OFFSET, Args
 from callcenter.models import ApiToken, Role, User
 from callcenter.wiring import Container
 
 from ..db import get_db
-from .schemas import ErrorOut
+from ..errors import ApiError, problem
+from .schemas import ProblemOut
+from .spec import ERROR_RESPONSES, MAX_PAGE, Param, parameters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 SPEC_PATHS: dict[str, dict[str, Any]] = {}
-SCHEMAS: dict[str, type[BaseModel]] = {"Error": ErrorOut}
-MAX_PAGE = 500
+SCHEMAS: dict[str, type[BaseModel]] = {"Problem": ProblemOut}
 P = ParamSpec("P")
 M = TypeVar("M", bound=BaseModel)
 View = Callable[P, ResponseReturnValue]
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str, fields: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.error, self.message, self.fields = status, error, message, fields or {}
+__all__ = ["ApiError", "api_actor", "api_user", "args", "body", "container", "endpoint", "page", "refused"]
 
 
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError) -> ResponseReturnValue:
-    return jsonify(error=exc.error, message=exc.message, fields=exc.fields), exc.status
+    return problem(exc.status, exc.error, exc.message, exc.fields)
 
 
-@bp.errorhandler(404)
-def _not_found(_exc: Exception) -> ResponseReturnValue:
-    return jsonify(error="not_found", message="no such resource", fields={}), 404
+def args() -> Args:
+    """This request's query string, read strictly: a bad value is a 422 naming its parameter."""
+    return Args(request.args, strict=True)
 
 
 def container() -> Container:
@@ -86,10 +84,23 @@ def _token() -> ApiToken:
         raise ApiError(401, "unauthorized", exc.reason) from None
 
 
+def _json_body() -> Any:
+    if request.mimetype != "application/json":
+        raise ApiError(400, "bad_request", "send the body as application/json",
+                       {"Content-Type": "must be application/json"})
+    raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_request", "the body is not UTF-8", {"body": "not valid UTF-8"}) from None
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
+        raise ApiError(400, "bad_request", "the body is not JSON", {"body": "not valid JSON"}) from None
+
+
 def body(model: type[M]) -> M:
-    data = request.get_json(silent=True)
+    data = _json_body()
     if not isinstance(data, dict):
-        raise ApiError(400, "bad_request", "the body must be a JSON object")
+        raise ApiError(400, "bad_request", "the body must be a JSON object", {"body": "must be a JSON object"})
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -100,8 +111,9 @@ def body(model: type[M]) -> M:
 def page(query: Select[Any], dump: Callable[[Any], BaseModel]) -> Response:
     """One page of ``query`` (``limit``/``offset`` from the query string), with the total."""
     db = get_db()
-    limit = min(max(request.args.get("limit", 50, type=int) or 50, 1), MAX_PAGE)
-    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    read = args()
+    limit = read.whole("limit", 1, MAX_PAGE) or 50
+    offset = read.whole("offset", 0, MAX_OFFSET) or 0
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     items = [dump(row).model_dump(mode="json") for row in db.scalars(query.limit(limit).offset(offset))]
     return jsonify(items=items, total=total, limit=limit, offset=offset)
@@ -122,7 +134,7 @@ def _ref(model: type[BaseModel] | None, many: bool = False) -> dict[str, Any]:
 def endpoint(method: str, path: str, *, roles: Iterable[Role], scope: str, summary: str,
              request_model: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
              many: bool = False, status: int = 200,
-             params: tuple[str, ...] = ()) -> Callable[[View[P]], View[P]]:
+             params: tuple[str | Param, ...] = ()) -> Callable[[View[P]], View[P]]:
     """Register ``view`` at ``path`` (Flask syntax) with auth, roles, the token scope it needs and its OpenAPI entry."""
     allowed = tuple(roles)
     if scope not in scope_rules.ALL:
@@ -149,16 +161,10 @@ def endpoint(method: str, path: str, *, roles: Iterable[Role], scope: str, summa
             "summary": summary, "operationId": view.__name__,
             "description": f"Scope: {scope}. Roles: " + ", ".join(r.value for r in allowed),
             "security": [{"bearer": [scope]}], "x-scope": scope,
-            "parameters": [{"name": p.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
-                           for p in openapi_path.split("/") if p.startswith("{")]
-            + [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in params],
+            "parameters": parameters(path, params),
             "responses": {
                 str(status): {"description": "OK", "content": {"application/json": {"schema": _ref(response, many)}}},
-                **{str(code): {"description": text, "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Error"}}}}
-                   for code, text in ((401, "no, unknown, revoked or expired token"),
-                                      (403, "role or token scope not allowed"), (404, "not found"),
-                                      (422, "invalid input"))},
+                **ERROR_RESPONSES,
             },
         }
         if request_model is not None:
@@ -171,12 +177,17 @@ def endpoint(method: str, path: str, *, roles: Iterable[Role], scope: str, summa
 
 @bp.route("/openapi.json")
 def openapi() -> ResponseReturnValue:
+    return jsonify(document())
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every endpoint declared so far."""
     schemas: dict[str, Any] = {}
     for name, model in SCHEMAS.items():
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
-    return jsonify({
+    return {
         "openapi": "3.1.0",
         "info": {"title": "Call Center API", "version": "1.0.0",
                  "description": "Calls, tickets, customers, callbacks, surveys and transcripts for CRMs. "
@@ -186,4 +197,4 @@ def openapi() -> ResponseReturnValue:
         "paths": SPEC_PATHS,
         "components": {"schemas": schemas,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    })
+    }

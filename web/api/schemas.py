@@ -2,19 +2,46 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from callcenter import days
+from callcenter.inputs import parsers
 from callcenter.models import Call, Callback, Customer, Survey, Ticket
 
 STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class ErrorOut(BaseModel):
-    error: str
-    message: str
-    fields: dict[str, str] = {}
+def _storable(value: str) -> str:
+    """No NUL or lone surrogate: PostgreSQL and UTF-8 cannot store them (a 500 before)."""
+    try:
+        return parsers.text(value, "text", len(value))
+    except parsers.InvalidInput:
+        raise ValueError("text without NUL or invalid characters") from None
+
+
+def _in_our_years(value: dt.datetime) -> dt.datetime:
+    if not days.FIRST_YEAR <= value.year <= days.LAST_YEAR:
+        raise ValueError(f"a time in the years {days.FIRST_YEAR} to {days.LAST_YEAR}")
+    return value
+
+
+Id = Annotated[int, Field(ge=1, le=parsers.MAX_ID)]
+Text = Annotated[str, AfterValidator(_storable)]
+Moment = Annotated[dt.datetime, AfterValidator(_in_our_years)]
+
+
+class ProblemOut(BaseModel):
+    """RFC 9457 problem details; ``error`` (a short code), ``message`` and ``fields`` are our extension members."""
+
+    type: str = Field(description="'about:blank': the status and title say what happened")
+    title: str = Field(description="The HTTP status phrase")
+    status: int
+    detail: str
+    error: str = Field(description="A short code: bad_request, unauthorized, forbidden, not_found, invalid ...")
+    message: str = Field(description="Same as detail (kept for clients written before problem details)")
+    fields: dict[str, str] = Field(description="Which field (or parameter) is wrong, and what would do")
 
 
 class CallOut(BaseModel):
@@ -79,20 +106,20 @@ class TicketOut(BaseModel):
 
 class TicketIn(BaseModel):
     model_config = STRICT
-    subject: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=20000)
-    category: str = Field(default="general", min_length=1, max_length=80, pattern=r"^[a-z0-9_]+$")
+    subject: Text = Field(min_length=1, max_length=200)
+    description: Text = Field(default="", max_length=20000)
+    category: Text = Field(default="general", min_length=1, max_length=80, pattern=r"^[a-z0-9_]+$")
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
-    customer_id: int | None = None
-    call_id: int | None = None
+    customer_id: Id | None = None
+    call_id: Id | None = None
 
 
 class TicketPatch(BaseModel):
     model_config = STRICT
     status: Literal["new", "open", "pending", "resolved", "closed"] | None = None
     priority: Literal["low", "normal", "high", "urgent"] | None = None
-    note: str | None = Field(default=None, max_length=20000)
-    reason: str = Field(default="", max_length=500)
+    note: Text | None = Field(default=None, max_length=20000)
+    reason: Text = Field(default="", max_length=500)
 
 
 class CustomerOut(BaseModel):
@@ -113,13 +140,13 @@ class CustomerOut(BaseModel):
 
 class CustomerIn(BaseModel):
     model_config = STRICT
-    name: str = Field(min_length=1, max_length=200)
-    company: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    name: Text = Field(min_length=1, max_length=200)
+    company: Text | None = Field(default=None, max_length=200)
+    email: Text | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     language: Literal["en", "zh"] = "en"
     vip_tier: Literal["none", "silver", "gold", "platinum"] = "none"
-    phones: list[str] = Field(min_length=1, max_length=10)
-    external_ref: str | None = Field(default=None, max_length=200)
+    phones: list[Text] = Field(min_length=1, max_length=10)
+    external_ref: Text | None = Field(default=None, max_length=200)
 
 
 class CallbackOut(BaseModel):
@@ -141,10 +168,10 @@ class CallbackOut(BaseModel):
 
 class CallbackIn(BaseModel):
     model_config = STRICT
-    number: str = Field(min_length=3, max_length=32)
-    due_at: dt.datetime
-    ticket_id: int | None = None
-    customer_id: int | None = None
+    number: Text = Field(min_length=3, max_length=32)
+    due_at: Moment
+    ticket_id: Id | None = None
+    customer_id: Id | None = None
 
 
 class SurveyOut(BaseModel):

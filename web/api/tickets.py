@@ -1,26 +1,30 @@
 """API: tickets you may see (the desk's filters, days of the centre), one ticket, create, change."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from callcenter.access import roles, visibility
 from callcenter.models import Call, Customer, Priority, Ticket
 from callcenter.tickets import queries
+from callcenter.tickets.deadlines import SLA_STATES
 
 from ..db import get_db
-from .registry import ApiError, api_actor, api_user, body, container, endpoint, page, refused
+from .registry import ApiError, api_actor, api_user, args, body, container, endpoint, page, refused
 from .schemas import TicketIn, TicketOut, TicketPatch
+from .spec import Param
 
 
 @endpoint("GET", "/tickets", roles=roles.EVERYONE, scope="tickets:read",
           summary="List tickets you may see, newest first",
           response=TicketOut, many=True,
-          params=("status", "priority", "queue", "category", "assignee", "sla", "from", "to", "q", "limit", "offset"))
+          params=(Param.choice("status", queries.STATUS_FILTERS), Param.choice("priority", queries.PRIORITY_FILTERS),
+                  "queue", "category", "assignee", Param.choice("sla", SLA_STATES), "from", "to", "q", "limit",
+                  "offset"))
 def list_tickets() -> ResponseReturnValue:
     where = [visibility.ticket_clause(api_user()),
-             *queries.filters(request.args, container().settings.timezone, api_user().id)]
+             *queries.filters(args(), container().settings.timezone, api_user().id)]
     return page(select(Ticket).where(*where).order_by(Ticket.created_at.desc()), TicketOut.of)
 
 

@@ -13,6 +13,7 @@ from callcenter.access import roles, visibility
 from callcenter.customers.service import CustomerError
 from callcenter.forms import catalog, intake
 from callcenter.forms.validate import FormErrors
+from callcenter.inputs import parsers
 from callcenter.models import Call, Customer, FormDefinition, FormSubmission, Ticket
 from callcenter.tickets.queries import open_for_customer, open_hidden_for_customer
 from callcenter.wiring import Container
@@ -20,6 +21,7 @@ from callcenter.wiring import Container
 from .. import sse
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
+from ..query_args import page_args
 from .pops import PopHub
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -91,7 +93,7 @@ def _form_for(call: Call, slug: str | None) -> FormDefinition:
             abort(404)
         return form
     # The pop knows the queue the moment the phone rings; the call row may catch up later.
-    hint = request.args.get("category", "")[:80] or None
+    hint = page_args().text("category", 80) or None
     found = catalog.form_for_category(db, (call.ivr or {}).get("category") or call.queue_name or hint)
     if found is None:
         abort(404)
@@ -159,9 +161,13 @@ def submit(call_id: int) -> ResponseReturnValue:
     attach_raw = str(data.pop("attach_to", "") or "")
     attach_to = None
     if attach_raw:
-        if not attach_raw.isdigit() or not visibility.can_edit_ticket(db, user(), int(attach_raw)):
+        try:
+            attach_id = parsers.ident(attach_raw, "attach_to")
+        except parsers.InvalidInput:
+            attach_id = None
+        if attach_id is None or not visibility.can_edit_ticket(db, user(), attach_id):
             return jsonify(errors={"attach_to": "not a ticket you can update"}), 422
-        attach_to = db.get(Ticket, int(attach_raw))
+        attach_to = db.get(Ticket, attach_id)
     try:
         result = _container().intake.submit(db, definition, call, actor(), data, wrapup_code=wrapup,
                                             attach_to=attach_to)

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from callcenter import days
 from callcenter.access import accounts, roles, visibility
 from callcenter.config import Settings
+from callcenter.inputs import parsers
 from callcenter.models import Call, CallTag, QAReview, Queue, Role, Scorecard, User
 from callcenter.qa import audio as qa_audio
 from callcenter.qa import rules, scorecards
@@ -23,6 +24,7 @@ from callcenter.qa import search as transcripts
 
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
+from ..query_args import note_ignored, page_args
 from ..recordings.routes import audio_response, starts_a_listen
 
 bp = Blueprint("qa", __name__, url_prefix="/qa")
@@ -110,7 +112,10 @@ def review(call_id: int) -> ResponseReturnValue:
     db = get_db()
     call = visible_call(call_id)
     card_id = request.form.get("scorecard_id", "")
-    card = db.get(Scorecard, int(card_id)) if card_id.isdigit() else None
+    try:
+        card = db.get(Scorecard, parsers.ident(card_id, "scorecard_id"))
+    except parsers.InvalidInput:
+        card = None
     if card is None:
         flash(_("Choose a scorecard."), "error")
         return _workspace(call_id), 400
@@ -134,13 +139,15 @@ def marked(snippet: str, terms: list[str]) -> tuple[str, list[tuple[str, bool]]]
 
 
 def search_args() -> dict[str, Any]:
-    args = request.args
-    agent, offset = args.get("agent", ""), args.get("offset", "0")
+    read = page_args()
     clean = transcripts.clean_query
-    return {"q": clean(args.get("q", "")), "agent": int(agent) if agent.isdigit() else None,
-            "queue": clean(args.get("queue", ""))[:80] or None, "tag": clean(args.get("tag", ""))[:40],
-            "from": args.get("from", "")[:10], "to": args.get("to", "")[:10],
-            "offset": min(int(offset), 10_000) if offset.isdigit() else 0}
+    first, last = read.day("from"), read.day("to")
+    found = {"q": clean(read.text("q", 4000)), "agent": read.ident("agent"),
+             "queue": clean(read.text("queue", 80)) or None, "tag": clean(read.text("tag", 40)),
+             "from": first.isoformat() if first else "", "to": last.isoformat() if last else "",
+             "offset": read.whole("offset", 0, 10_000) or 0}
+    note_ignored(read)
+    return found
 
 
 def run_search(f: dict[str, Any], who: User) -> list[transcripts.Hit]:

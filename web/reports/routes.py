@@ -22,6 +22,7 @@ from callcenter.reporting.topics import recurring
 from ..auth.access import refuse, roles_required, user
 from ..db import get_db
 from ..downloads import csv_download
+from ..query_args import note_ignored, page_args
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 TABLES = ("csat_agent", "csat_queue", "csat_category", "volume", "topics", "summary")
@@ -37,12 +38,12 @@ def _filter() -> figures.ReportFilter:
     """The period, queues, team and agent asked for, within the teams the viewer may read."""
     zone = _settings().timezone
     default = days.last_days(DEFAULT_DAYS, zone)
-    f = figures.ReportFilter.of(days.between(days.parse(request.args.get("from")) or default.first,
-                                             days.parse(request.args.get("to")) or default.last, zone))
-    f.queue_ids = [int(q) for q in request.args.getlist("queue") if q.isdigit()]
-    team, agent = request.args.get("team", ""), request.args.get("agent", "")
-    f.team_id = int(team) if team.isdigit() else None
-    f.agent_id = int(agent) if agent.isdigit() else None
+    read = page_args()
+    f = figures.ReportFilter.of(days.between(read.day("from") or default.first, read.day("to") or default.last,
+                                             zone))
+    f.queue_ids = read.idents("queue")
+    f.team_id, f.agent_id = read.ident("team"), read.ident("agent")
+    note_ignored(read)
     f.scope = visibility.report_teams(get_db(), user())
     if f.team_id is not None and not visibility.can_see_team(get_db(), user(), f.team_id):
         refuse("team", f.team_id)

@@ -12,6 +12,7 @@ from callcenter.tickets.deadlines import sla_clause, sla_state
 
 from ..auth.access import roles_required, user
 from ..db import get_db
+from ..query_args import note_ignored, page_args
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 ABANDONED = (Disposition.ABANDONED_QUEUE, Disposition.ABANDONED_IVR)
@@ -28,7 +29,9 @@ def index() -> ResponseReturnValue:
         where += [Call.ticket_id.is_(None), Call.disposition == Disposition.ANSWERED]
     elif view == "abandoned":
         where.append(Call.disposition.in_(ABANDONED))
-    day = days.one(request.args.get("day"), current_app.extensions["container"].settings.timezone)
+    read = page_args()
+    day = days.one(read.day("day"), current_app.extensions["container"].settings.timezone)
+    note_ignored(read)
     where += day.clauses(Call.started_at)
     calls = db.scalars(select(Call).where(*where).order_by(Call.started_at.desc()).limit(200)).all()
     agents = {u.id: u for u in db.scalars(select(User).where(User.id.in_({c.agent_id for c in calls} - {None})))}
@@ -47,4 +50,4 @@ def index() -> ResponseReturnValue:
     }
     return render_template("review/index.html", calls=calls, agents=agents, numbers=numbers, view=view,
                            sla_tickets=sla_tickets, sla_state=sla_state, counts=counts,
-                           day=request.args.get("day", ""))
+                           day=day.first.isoformat() if day.first else "")

@@ -29,9 +29,11 @@ from callcenter.tickets.service import TicketError, TicketService
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
 from ..downloads import csv_download
+from ..query_args import note_ignored, page_args
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 PAGE = 50
+MAX_PAGES = 100_000
 
 
 def _service() -> TicketService:
@@ -48,8 +50,10 @@ def _zone() -> str:
 @roles_required(roles.EVERYONE)
 def index() -> ResponseReturnValue:
     db = get_db()
-    where = [visibility.ticket_clause(user()), *queries.filters(request.args, _zone(), user().id)]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    read = page_args()
+    where = [visibility.ticket_clause(user()), *queries.filters(read, _zone(), user().id)]
+    page = read.whole("page", 1, MAX_PAGES) or 1
+    note_ignored(read)
     total = db.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
     rows = db.scalars(select(Ticket).where(*where).order_by(Ticket.created_at.desc())
                       .offset((page - 1) * PAGE).limit(PAGE)).all()
