@@ -55,7 +55,9 @@ def test_revoked_token_gets_401_json_and_is_audited(client, shop, session_factor
         tokens.revoke(s, token_id, Actor.system("test"))
     resp = client.get("/api/v1/tickets", headers=_bearer(secret))
     assert resp.status_code == 401
-    assert resp.get_json() == {"error": "unauthorized", "message": "token revoked", "fields": {}}
+    problem = resp.get_json()  # RFC 9457 problem details, with our error/message/fields members
+    assert resp.mimetype == "application/problem+json" and problem["status"] == 401
+    assert (problem["error"], problem["message"], problem["fields"]) == ("unauthorized", "token revoked", {})
     assert [r.outcome for r in _actions(session_factory, "api_token_revoked")] == ["ok"]
     refused = _actions(session_factory, "api_token_refused")
     assert refused[-1].detail["reason"] == "revoked" and refused[-1].actor_name == "ann"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -55,6 +56,7 @@ def test_wallboard_in_chromium(browser, live_server, live_container) -> None:
     live_container.bus.publish(AgentStateChanged(pbx="lab", interface="PJSIP/agent1001", state="ringing"))
     page.wait_for_selector("tr.state-ringing", timeout=10000)
     busy = page.inner_text(".wb-queue.busy")
-    assert "SUPPORT" in busy.upper() and "1:1" in busy  # one waiting, 1:15+ longest wait
+    # One waiting, 75 s and more by now (a loaded machine reads it late): 1:15 to 1:59.
+    assert "SUPPORT" in busy.upper() and re.search(r"\b1:[1-5][0-9]\b", busy), busy
     screenshot(page, "wallboard")
     page.close()
