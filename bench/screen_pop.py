@@ -191,6 +191,8 @@ def run_submits(container: Container, port: int, rate: float, seconds: float) ->
         conn.request("GET", "/desk/", headers={"Cookie": cookie})
         resp = conn.getresponse()
         token = csrf_token(resp.read().decode()) if resp.status == 200 else ""
+        # The CSRF token is new since sign-in (rotated there): the page's cookie carries it, as in a browser.
+        cookie = (resp.getheader("Set-Cookie") or cookie).split(";")[0]
         sessions.append((cookie, token))
     latencies: list[float] = []
     errors = 0
@@ -206,13 +208,15 @@ def run_submits(container: Container, port: int, rate: float, seconds: float) ->
         conn.request("POST", f"/desk/calls/{calls[n]}/submit", body=body, headers={
             "Cookie": cookie, "X-CSRFToken": token, "Content-Type": "application/json"})
         resp = conn.getresponse()
-        resp.read()
+        body_text = resp.read().decode("utf-8", "replace")
         elapsed = time.perf_counter() - started
         conn.close()
         with lock:
             latencies.append(elapsed * 1000)
             if resp.status != 200:
                 errors += 1
+                if errors == 1:
+                    print(f"first submit error: {resp.status} {body_text[:300]!r}", file=sys.stderr)
 
     with ThreadPoolExecutor(64) as pool:
         start = time.perf_counter()
