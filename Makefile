@@ -15,6 +15,11 @@ STAMP := $(VENV)/.installed
 # static folder (no CDN), fetched once from the npm registry.
 ECHARTS_VERSION := 6.1.0
 ECHARTS := web/static/vendor/echarts.min.js
+# The desk's softphone: JsSIP (SIP over WebSocket, WebRTC), from the npm
+# registry.  Its package ships no browser bundle, so esbuild makes one.
+JSSIP_VERSION := 3.13.8
+ESBUILD_VERSION := 0.25.12
+JSSIP := web/static/vendor/jssip.min.js
 
 .PHONY: run test check bench soak deps system-deps translations clean
 
@@ -46,7 +51,16 @@ $(ECHARTS):
 	  mkdir -p $(CURDIR)/web/static/vendor && cp package/dist/echarts.min.js $(CURDIR)/$(ECHARTS) && \
 	  cp package/LICENSE $(CURDIR)/web/static/vendor/ECHARTS-LICENSE && rm -rf $$tmp
 
-deps: system-deps $(STAMP) translations $(ECHARTS)
+$(JSSIP):
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq npm >/dev/null; }
+	@tmp=$$(mktemp -d) && cd $$tmp && echo "module.exports = require('jssip');" > entry.js && \
+	  npm install --silent --no-audit --no-fund jssip@$(JSSIP_VERSION) esbuild@$(ESBUILD_VERSION) >/dev/null && \
+	  ./node_modules/.bin/esbuild entry.js --bundle --minify --format=iife --global-name=JsSIP \
+	    --log-level=warning --outfile=jssip.min.js && \
+	  mkdir -p $(CURDIR)/web/static/vendor && cp jssip.min.js $(CURDIR)/$(JSSIP) && \
+	  cp node_modules/jssip/LICENSE.md $(CURDIR)/web/static/vendor/JSSIP-LICENSE.md && rm -rf $$tmp
+
+deps: system-deps $(STAMP) translations $(ECHARTS) $(JSSIP)
 
 run: deps
 	$(BIN)/callcenter run

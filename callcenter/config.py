@@ -262,6 +262,33 @@ class RecordingSettings(BaseModel):
     dir: Path | None = None
 
 
+class SoftphoneSettings(BaseModel):
+    """The browser softphone: one WebRTC endpoint per extension on each Asterisk."""
+
+    enabled: bool = True
+    # Extensions with a browser endpoint (webrtc<extension>): agents 1001-1010, supervisors 1901-1902.
+    extensions: list[str] = Field(default_factory=lambda: [str(n) for n in (*range(1001, 1011), 1901, 1902)])
+    # SIP passwords are HMAC(secret, endpoint): the desk hands each signed-in agent only its own.
+    # Empty: the lab's generated secret (softphone_secret.conf beside the AMI secret).
+    secret: SecretStr = SecretStr("")
+    # Where browsers reach Asterisk's SIP-over-WebSocket; wss:// (a TLS proxy) away from localhost.
+    ws_url: str = "ws://127.0.0.1:8088/ws"
+    # SIP domain in the agent's URI (sip:webrtc1001@<domain>).
+    domain: str = "127.0.0.1"
+    # STUN/TURN servers handed to the browser; none are needed on a LAN or loopback.
+    ice_servers: list[str] = Field(default_factory=list)
+    # The DTLS certificate inside Asterisk (made by `pbx up` in the lab).
+    dtls_cert_file: str = "/etc/asterisk/keys/webrtc.crt"
+    dtls_private_key: str = "/etc/asterisk/keys/webrtc.key"
+
+    @field_validator("extensions")
+    @classmethod
+    def _digits(cls, v: list[str]) -> list[str]:
+        if any(not (x.isdigit() and 2 <= len(x) <= 8) for x in v):
+            raise ValueError("softphone extensions are 2-8 digits")
+        return v
+
+
 class PhoneSettings(BaseModel):
     # Region for numbers dialled without a country code (ISO 3166 code).
     default_region: str = "US"
@@ -535,6 +562,7 @@ class Settings(BaseSettings):
     recordings: RecordingSettings = Field(default_factory=RecordingSettings)
     ami: AMISettings = Field(default_factory=AMISettings)
     phone: PhoneSettings = Field(default_factory=PhoneSettings)
+    softphone: SoftphoneSettings = Field(default_factory=SoftphoneSettings)
     dialling: DiallingSettings = Field(default_factory=DiallingSettings)
     transcribe: TranscribeSettings = Field(default_factory=TranscribeSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
@@ -562,6 +590,18 @@ class Settings(BaseSettings):
     def lab_secret_file(self) -> Path:
         """The lab's AMI secret, written by ``pbx up`` as an Asterisk include."""
         return self.lab.dir / "etc" / "asterisk" / "manager_secret.conf"
+
+    @property
+    def lab_softphone_secret_file(self) -> Path:
+        """The lab's softphone secret (``pbx up`` makes it; SIP passwords derive from it)."""
+        return self.lab.dir / "etc" / "asterisk" / "softphone_secret.conf"
+
+    def softphone_secret(self) -> str:
+        """[softphone] secret, or the lab's generated one while the lab is enabled."""
+        given = self.softphone.secret.get_secret_value()
+        if given or not self.lab.enabled:
+            return given
+        return read_lab_secret(self.lab_softphone_secret_file)
 
     def recordings_dir(self) -> Path:
         if self.recordings.dir is not None:
@@ -596,7 +636,8 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every secret this installation holds, so log lines and errors can hide them by value."""
-        values = [self.web.secret_key, self.summary.smtp_password, *(p.secret for p in self.pbx)]
+        values = [self.web.secret_key, self.summary.smtp_password, self.softphone.secret,
+                  *(p.secret for p in self.pbx)]
         found = [v.get_secret_value() for v in values]
         password = urlsplit(self.database.url).password if "://" in self.database.url else None
         return [v for v in [*found, password or ""] if v]

@@ -34,6 +34,7 @@ from .tickets.service import TicketService
 
 if TYPE_CHECKING:
     from .ami.bridge import AMIService
+    from .ami.control import Controls
 
 # The services ``callcenter run`` starts in one process; each also runs alone (``callcenter ami`` ...).
 BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background")
@@ -84,6 +85,13 @@ class Container:
     def erasure(self) -> Erasure:
         return Erasure(self.session_factory, self.settings, ErasureNotifier(self.bus))
 
+    @cached_property
+    def controls(self) -> Controls:
+        """AMI links for acting on live calls (agent states, click-to-call, transfers, monitoring)."""
+        from .ami.control import Controls
+
+        return Controls(self.settings.pbxes(), self.settings.ami)
+
     # -- long-running services --------------------------------------------
     @cached_property
     def _bridge(self) -> AMIService:
@@ -133,6 +141,8 @@ class Container:
         return built
 
     def close(self) -> None:
+        if "controls" in self.__dict__:
+            self.controls.close()
         if "bus" in self.__dict__:
             self.bus.stop()
         if "engine" in self.__dict__:

@@ -89,7 +89,8 @@ class Actions:
         self._remember = remember
 
     async def _send(self, action: dict[str, Any]) -> Any:
-        reply = await self.connection.send(action)
+        # One reply each: panoramisk would otherwise wait for an event list after "Added ... to queue".
+        reply = await self.connection.send(action, as_list=False)
         if not reply.success:
             raise RuntimeError(f"{action['Action']} refused: {reply.get('Message', '')}")
         return reply
@@ -134,6 +135,66 @@ class Actions:
         result = self._originates.get(uniqueid[len(CHANNEL_ID_PREFIX):])
         if result is not None and result.outcome in (OriginateOutcome.UNKNOWN, OriginateOutcome.QUEUED):
             result.outcome = OriginateOutcome.DIALLED
+
+    # -- agents in queues -------------------------------------------------------------
+    async def queue_add(self, queue: str, interface: str, member_name: str = "", *, paused: bool = False,
+                        reason: str = "") -> bool:
+        """Add a dynamic member; False if it was already a member (static or dynamic)."""
+        action = {"Action": "QueueAdd", "Queue": _match("queue", _DIALPLAN_NAME, queue),
+                  "Interface": check_channel(interface), "StateInterface": check_channel(interface),
+                  "MemberName": check_text("member name", member_name, 80),
+                  "Paused": "true" if paused else "false", "Reason": check_text("reason", reason)}
+        reply = await self.connection.send(action, as_list=False)
+        if reply.success:
+            return True
+        if "already" in str(reply.get("Message", "")).lower():
+            return False
+        raise RuntimeError(f"QueueAdd refused: {reply.get('Message', '')}")
+
+    async def queue_remove(self, queue: str, interface: str) -> bool:
+        """Remove a dynamic member; False if it was not one (static members stay)."""
+        reply = await self.connection.send({"Action": "QueueRemove", "Queue": _match("queue", _DIALPLAN_NAME, queue),
+                                            "Interface": check_channel(interface)}, as_list=False)
+        if reply.success:
+            return True
+        message = str(reply.get("Message", "")).lower()
+        if "not there" in message or "not dynamic" in message:
+            return False
+        raise RuntimeError(f"QueueRemove refused: {reply.get('Message', '')}")
+
+    # -- live calls ---------------------------------------------------------------------
+    async def channels(self) -> list[dict[str, str]]:
+        """Every channel now (CoreShowChannels): name, uniqueid, linkedid, bridge, state."""
+        events = await self.connection.send({"Action": "CoreShowChannels"}, as_list=True)
+        return [dict(e) for e in events if e.get("Event") == "CoreShowChannel"]
+
+    async def set_variable(self, channel: str, name: str, value: str) -> None:
+        assignment = check_variable(name, value)
+        await self._send({"Action": "Setvar", "Channel": check_channel(channel),
+                          "Variable": name, "Value": assignment.partition("=")[2]})
+
+    async def blind_transfer(self, channel: str, context: str, exten: str) -> None:
+        """Send the party bridged with ``channel`` to context/exten; ``channel`` leaves the call."""
+        await self._send({"Action": "BlindTransfer", "Channel": check_channel(channel),
+                          "Context": _match("context", _DIALPLAN_NAME, context),
+                          "Exten": _match("exten", _DIALPLAN_NAME, exten)})
+
+    async def attended_transfer(self, channel: str, context: str, exten: str) -> None:
+        """``channel`` consults context/exten while its party holds; hanging up completes it."""
+        await self._send({"Action": "Atxfer", "Channel": check_channel(channel),
+                          "Context": _match("context", _DIALPLAN_NAME, context),
+                          "Exten": _match("exten", _DIALPLAN_NAME, exten)})
+
+    async def cancel_attended_transfer(self, channel: str) -> None:
+        await self._send({"Action": "CancelAtxfer", "Channel": check_channel(channel)})
+
+    async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> None:
+        await self._send({"Action": "Redirect", "Channel": check_channel(channel),
+                          "Context": _match("context", _DIALPLAN_NAME, context),
+                          "Exten": _match("exten", _DIALPLAN_NAME, exten), "Priority": str(int(priority))})
+
+    async def hangup(self, channel: str) -> None:
+        await self._send({"Action": "Hangup", "Channel": check_channel(channel)})
 
     async def queue_pause(self, interface: str, paused: bool, queue: str | None = None,
                           reason: str = "") -> None:

@@ -19,7 +19,8 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from .. import db
-from ..models import AgentProfile, Call, CallLeg, CallStatus, Customer, Direction, Disposition, Queue, Recording, utcnow
+from ..calls.agents import interfaces_by_agent
+from ..models import Call, CallLeg, CallStatus, Customer, Direction, Disposition, Queue, Recording, utcnow
 from ..models.base import insert_defaults
 from .record import CallSnapshot
 
@@ -56,8 +57,7 @@ class Directory:
     def _refresh(self, session: Session) -> None:
         if time.monotonic() - self._loaded < self.ttl:
             return
-        self._agents = {iface: uid for iface, uid in session.execute(
-            select(AgentProfile.sip_interface, AgentProfile.user_id)) if iface}
+        self._agents = interfaces_by_agent(session)
         self._queues = dict(session.execute(select(Queue.name, Queue.id)).tuples().all())
         self._loaded = time.monotonic()
 

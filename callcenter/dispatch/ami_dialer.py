@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 
 from ..access.dialling import DiallingPolicy
-from ..ami.actions import Actions, OriginateOutcome
-from ..ami.connection import AMIConnection
+from ..ami.actions import OriginateOutcome
+from ..ami.link import CONNECT_WAIT, LinkDown, ThreadedLink
 from ..config import AMISettings, PBXSettings
 from ..pbx.values import UnsafeValue
 from .dialer import DIAL_STATUS, REASONS, DialRequest, DialResult, Outcome
@@ -31,34 +30,16 @@ log = logging.getLogger(__name__)
 WATCHED = ("OriginateResponse", "DialEnd", "Hangup")
 # Hangup causes of a first leg that never answered (Q.850: 17 busy, 18/19 no answer).
 HANGUP_CAUSES = {"17": Outcome.BUSY, "18": Outcome.NO_ANSWER, "19": Outcome.NO_ANSWER, "21": Outcome.BUSY}
-# Seconds to wait for the AMI link before giving up on a dial (nothing sent).
-CONNECT_WAIT = 15.0
 
 
-class AMIDialer:
+class AMIDialer(ThreadedLink):
     def __init__(self, pbx: PBXSettings, ami: AMISettings, policy: DiallingPolicy) -> None:
-        self.pbx = pbx
         self.policy = policy
-        self.loop = asyncio.new_event_loop()
         self._watch: dict[str, asyncio.Queue[dict[str, str]]] = {}
-        self._started = threading.Event()
-        self._thread = threading.Thread(target=self._main, args=(ami,), name=f"dialer-{pbx.name}", daemon=True)
-        self._thread.start()
-        self._started.wait(5)
+        super().__init__(pbx, ami, "dialer")
+        self.listen(self._watched)
 
-    # -- the link's own thread -----------------------------------------------------
-    def _main(self, ami: AMISettings) -> None:
-        asyncio.set_event_loop(self.loop)
-        self._stop = asyncio.Event()
-        self.conn = AMIConnection(self.pbx, ami, on_event=self._on_event)
-        self.actions = Actions(self.conn)
-        self._started.set()
-        try:
-            self.loop.run_until_complete(self.conn.run(self._stop))
-        finally:
-            self.loop.close()
-
-    def _on_event(self, event: dict[str, str]) -> None:
+    def _watched(self, event: dict[str, str]) -> None:
         if event.get("Event") not in WATCHED:
             return
         queue = self._watch.get(event.get("Uniqueid", ""))
@@ -73,12 +54,12 @@ class AMIDialer:
                 log.error("refusing to dial %s (%s): %s", number, request.key, refusal.message)
                 return DialResult(Outcome.FAILED, f"dialling policy: {refusal.message}", sent=False)
         limit = CONNECT_WAIT + request.ring_seconds + request.second_leg_seconds + 30
-        return asyncio.run_coroutine_threadsafe(self._dial(request), self.loop).result(limit)
+        return self.call(self._dial(request), limit)
 
     async def _dial(self, req: DialRequest) -> DialResult:
         try:
-            await asyncio.wait_for(self.conn.ready.wait(), CONNECT_WAIT)
-        except TimeoutError:
+            await self.wait_ready()
+        except LinkDown:
             return DialResult(Outcome.FAILED, f"AMI link to {self.pbx.name} is down; nothing was dialled",
                               sent=False)
         channel_id = f"cc-{req.originate_key}"
@@ -144,11 +125,6 @@ class AMIDialer:
                 return DialResult(Outcome.FAILED, "agent hung up before the customer answered", action_id)
             elif kind == "Hangup":
                 hung, wait = event, 5.0  # the OriginateResponse with its reason follows
-
-    def close(self) -> None:
-        if self._thread.is_alive():
-            self.loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join(10)
 
 
 def for_settings(pbxes: list[PBXSettings], name: str, ami: AMISettings, policy: DiallingPolicy) -> AMIDialer:

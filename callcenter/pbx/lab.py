@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..config import ROOT, Settings
+from . import webrtc
 from .prompts import PROMPTS, VOICES
 
 CONF_SOURCE = ROOT / "asterisk-conf"
@@ -152,12 +153,21 @@ class LabPBX:
             shutil.copyfile(src, etc / src.name)
         # Debian's sample users.conf only earns a deprecation warning; unused.
         (etc / "users.conf").unlink(missing_ok=True)
-        secret_file = self.settings.lab_secret_file
-        if not secret_file.exists():
-            fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(f"secret = {secrets.token_urlsafe(32)}\n")
+        for secret_file in (self.settings.lab_secret_file, self.settings.lab_softphone_secret_file):
+            if not secret_file.exists():
+                webrtc.write_private(secret_file, f"secret = {secrets.token_urlsafe(32)}\n")
+        self._softphones(etc)
         self.recordings_dir.mkdir(parents=True, exist_ok=True)
+
+    def _softphones(self, etc: Path) -> None:
+        """The browser softphones' endpoints and the DTLS certificate they use."""
+        soft = self.settings.softphone
+        if not soft.enabled:
+            (etc / webrtc.CONF_NAME).unlink(missing_ok=True)
+            return
+        if not webrtc.make_certificate(self.path(soft.dtls_cert_file), self.path(soft.dtls_private_key)):
+            raise LabUnavailable("openssl is needed to make the softphones' DTLS certificate")
+        webrtc.write_private(etc / webrtc.CONF_NAME, webrtc.render(soft, self.settings.softphone_secret()))
 
     def make_prompts(self, progress: Callable[[str], None] = print) -> None:
         """Synthesise missing IVR prompts (8 kHz mono 16-bit WAV, Asterisk's

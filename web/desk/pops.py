@@ -28,11 +28,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.access import visibility
 from callcenter.bus import Bus, Message, Unsubscribe
+from callcenter.calls.agents import interfaces_by_agent
 from callcenter.calls.numbers import display, try_e164
 from callcenter.calls.records import ensure_call, find_call
 from callcenter.customers.lookup import by_number
 from callcenter.events import AgentCallEvent, CallAnswered, CallEnded, CallRingingAgent, CallRingStopped
-from callcenter.models import AgentProfile, Call, Customer, User
+from callcenter.models import Call, Customer, User
 from callcenter.tickets.queries import open_for_customer, open_hidden_for_customer
 
 log = logging.getLogger(__name__)
@@ -196,8 +197,7 @@ class PopHub:
         if age < AGENTS_TTL and (user_id is not None or age < 1.0):
             return user_id
         with self.session_factory() as session:
-            agents = {iface: uid for iface, uid in session.execute(
-                select(AgentProfile.sip_interface, AgentProfile.user_id)) if iface}
+            agents = interfaces_by_agent(session)
         with self._lock:
             self._agents, self._agents_loaded = agents, time.monotonic()
         return agents.get(interface)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter import days
 from callcenter.bus import Bus, Message
+from callcenter.calls.agents import phones_of
 from callcenter.events import AgentStateChanged
 from callcenter.models import (
     AgentProfile,
@@ -93,9 +94,11 @@ class Wallboard:
         with self._lock:
             live = dict(self._agents)
         agents = []
-        for user, iface in s.execute(select(User, AgentProfile.sip_interface).join(
+        for user, profile in s.execute(select(User, AgentProfile).join(
                 AgentProfile, AgentProfile.user_id == User.id).where(User.is_active).order_by(User.username)):
-            state = live.get(iface or "", {"state": "unknown", "since": None})
+            # The phone Asterisk reports on: the browser softphone or the desk phone.
+            state = next((live[i] for i in reversed(phones_of(profile)) if i in live),
+                         {"state": "unknown", "since": None})
             agents.append({"name": user.display_name or user.username, "state": state["state"],
                            "since": state["since"], "calls": calls_today.get(user.id, 0),
                            "tickets": tickets_today.get(user.id, 0)})

@@ -13,7 +13,8 @@ import re
 from asterisk.agi import AGIHangup
 from sqlalchemy import select
 
-from ...models import AgentProfile, Call, Party, Recording, Survey, SurveyChannel, SurveyStatus, utcnow
+from ...calls.agents import interfaces_by_agent
+from ...models import Call, Party, Recording, Survey, SurveyChannel, SurveyStatus, utcnow
 from .. import variables as var
 from ..request import Request
 
@@ -77,7 +78,7 @@ def find_or_create(req: Request, survey_id: int | None, interface: str | None) -
 def _agent(req: Request, interface: str | None) -> int | None:
     if interface is None:
         return None
-    return req.db.scalar(select(AgentProfile.user_id).where(AgentProfile.sip_interface == interface))
+    return interfaces_by_agent(req.db).get(interface)
 
 
 def record_comment(req: Request, survey_id: int) -> None:
