@@ -17,7 +17,7 @@ import pytest
 from callcenter import migrations
 from callcenter.config import Settings
 from callcenter.wiring import Container
-from tests.support.browser import browser, live_container, live_server  # noqa: F401
+from tests.support.browser import browser, live_container, live_server, phone_browser  # noqa: F401
 from tests.support.lab_fixtures import lab_pbx  # noqa: F401
 
 if TYPE_CHECKING:

@@ -50,6 +50,24 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+# The softphone's browser: a fake microphone (Chromium's beeping test source), no permission prompt,
+# loopback ICE candidates (Asterisk and the page share 127.0.0.1) and audio that plays unprompted.
+SOFTPHONE_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                  "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required"]
+
+
+@pytest.fixture(scope="module")
+def phone_browser() -> Iterator[Browser]:
+    """Chromium for the browser softphone (WebRTC with fake media devices); one per test module."""
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + SOFTPHONE_ARGS, headless=True)
+        yield b
+        b.close()
+
+
 @pytest.fixture
 def live_container(tmp_path: Path) -> Iterator[Container]:
     settings = Settings(instance_dir=tmp_path / "instance", database={"url": f"sqlite:///{tmp_path / 'ui.db'}"},
