@@ -48,7 +48,7 @@ def test_an_agent_gets_only_her_own_softphone_never_cached(client, phone_shop, c
     assert body["ws_url"] == "ws://127.0.0.1:8088/ws" and body["ice_servers"] == []
     assert body["display_name"] == "ann" and body["register_expires"] > 0
     # Nobody else's: no query argument picks another endpoint.
-    other = client.get("/desk/phone?extension=1002&user_id=%d" % phone_shop.users["bob"]).get_json()
+    other = client.get(f"/desk/phone?extension=1002&user_id={phone_shop.users['bob']}").get_json()
     assert other["authorization_user"] == "webrtc1001"
     assert body["password"] not in caplog.text
 

@@ -60,7 +60,7 @@
   // -- media ------------------------------------------------------------------------------------
   phone.stats = function () {
     var pc = session && session.connection;
-    if (!pc) return Promise.resolve(lastStats);
+    if (!pc || pc.signalingState === "closed") return Promise.resolve(lastStats);  // the last call's figures
     return pc.getStats().then(function (report) {
       var o = { bytesReceived: 0, bytesSent: 0, packetsReceived: 0, packetsSent: 0 };
       report.forEach(function (s) {
@@ -103,13 +103,11 @@
   function ended(reason) {
     if (timer) clearInterval(timer);
     timer = null;
-    phone.stats().then(function () {
-      session = null; held = false; muted = false;
-      if (phone.call) { phone.call.endedAt = now(); phone.call.end = reason; }
-      note("ended");
-      callView("ended");
-      window.ccDesk.releaseCall();
-    });
+    session = null; held = false; muted = false;
+    if (phone.call) { phone.call.endedAt = now(); phone.call.end = reason; }
+    note("ended");
+    callView("ended");
+    window.ccDesk.releaseCall();
   }
 
   function incoming(e) {
@@ -126,7 +124,8 @@
     callView("ringing");
     s.on("peerconnection", function (ev) { attachAudio(ev.peerconnection); });
     s.on("accepted", function () {
-      answeredAt = Date.now(); tick(); timer = setInterval(tick, 1000);
+      answeredAt = Date.now(); tick();
+      timer = setInterval(function () { tick(); phone.stats(); }, 1000);
       callView("incall");
     });
     s.on("hold", function () { held = true; callView("held"); note("hold"); });
