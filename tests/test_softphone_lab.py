@@ -198,3 +198,16 @@ def test_only_the_signed_in_agent_gets_softphone_credentials(desk_lab, phone_bro
     quinn = phone_browser.new_page()
     sign_in(quinn, live_server, "quinn", PASSWORD)
     assert quinn.evaluate("fetch('/desk/phone').then(r => r.status)") == 403
+
+
+def test_a_refused_registration_shows_failed_in_the_agents_language(desk_lab, phone_browser, live_server,
+                                                                    live_container) -> None:
+    """Asterisk refuses a password derived from another secret: the phone says so (here in Chinese)."""
+    from pydantic import SecretStr
+
+    with transaction(live_container.session_factory) as s:
+        accounts.set_language(s, desk_lab["shop"].users["ann"], "zh")
+    live_container.settings.softphone.secret = SecretStr("not-the-lab-secret")
+    page = _open_desk(phone_browser, live_server, "ann")
+    page.wait_for_selector("#phone-state[data-state=failed]", timeout=20000)
+    assert page.inner_text("#phone-state") == "话机：注册失败"

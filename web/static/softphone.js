@@ -123,6 +123,12 @@
     window.ccDesk.showCall(phone.matches, phone.call.number || t.tUnknown, phone.call.name);
     callView("ringing");
     s.on("peerconnection", function (ev) { attachAudio(ev.peerconnection); });
+    // JsSIP answers once ICE gathering completes; an unreachable STUN/TURN server must not hold the
+    // answer for seconds: a second after the first candidate, answer with what has been gathered.
+    var iceTimer = null;
+    s.on("icecandidate", function (ev) {
+      if (!iceTimer && config.ice_servers.length) iceTimer = setTimeout(ev.ready, 1000);
+    });
     s.on("accepted", function () {
       answeredAt = Date.now(); tick();
       timer = setInterval(function () { tick(); phone.stats(); }, 1000);
