@@ -7,7 +7,8 @@ call at a time.  Ring: the caller's INVITE (SIPp's -trace_msg timestamp) to JsSI
 the page.  Audio: the click on Answer to the first getStats() in which inbound bytesReceived and
 outbound bytesSent are both > 0.  Baseline: the same calls with PJSIP/agent1001 (a SIPp UAS) as
 the queue's only member; ring = the caller's INVITE to the INVITE reaching that phone.
-Goal: browser ring within 150 ms of the baseline's, audio within 1 s of Answer.
+Goal: browser ring within 150 ms of the baseline's, audio within 1 s of Answer.  Each round also
+rings every browser at once (one caller per agent), to show ring and audio with all phones busy.
 
     .venv/bin/python bench/softphone.py [--quick]
 
@@ -84,7 +85,7 @@ def clear_queue(control: Any, members: list[str]) -> None:
     """Leftover callers of an earlier run would take our ring; members of earlier runs go too."""
     for ch in control.act(lambda a: a.channels()):
         queued = ch.get("Application") == "Queue" and ch.get("ApplicationData", "").startswith(QUEUE + ",")
-        if queued or ch.get("Channel", "").startswith(("PJSIP/webrtc10", "PJSIP/agent1001-")):
+        if queued or ch.get("Channel", "").startswith(("PJSIP/webrtc10", "PJSIP/agent100")):
             with contextlib.suppress(RuntimeError):  # it ended meanwhile
                 control.act(lambda a, name=ch["Channel"]: a.hangup(name))
     members_in(control, members, False)
@@ -155,6 +156,69 @@ def _wait_audio(page: Any) -> None:
     raise RuntimeError("no two-way audio within 15 s of Answer")
 
 
+def browser_burst(pages: list[Any], work: Path, burst: int) -> list[dict[str, float]]:
+    """Every agent's phone rings at once: one caller per agent dials 101 together."""
+    callers = {}
+    for i in range(len(pages)):
+        number = f"+1555999{burst:02d}{i:02d}"
+        caller = Caller(work / f"burst{burst}-{i}", "101", caller_id=number, text="Hello, this is a benchmark call.",
+                        port=5200 + i, media_port=17000 + 20 * i)
+        caller.args.append("-trace_msg")
+        callers[number] = caller
+    for caller in callers.values():
+        caller.start()
+    answered: dict[str, Any] = {}
+    deadline = time.monotonic() + 30
+    while len(answered) < len(callers) and time.monotonic() < deadline:
+        for page in pages:
+            call = page.evaluate("window.ccPhone.call")
+            number = call and call.get("number")
+            if number in callers and number not in answered and not call.get("endedAt"):
+                page.click("#phone-answer")
+                answered[number] = page
+        time.sleep(0.01)
+    out = []
+    for number, page in answered.items():
+        _wait_audio(page)
+        call = page.evaluate("window.ccPhone.call")
+        out.append({"ring_ms": call["ringAt"] - first_invite_at(callers[number].workdir, "sent") * 1000,
+                    "audio_ms": call["answerToAudioMs"]})
+        page.click("#phone-hangup")
+    for caller in callers.values():
+        if not caller.wait(20).ok:
+            raise RuntimeError(f"burst {burst}: a caller did not end cleanly")
+    if len(answered) < len(callers):
+        raise RuntimeError(f"burst {burst}: {len(callers) - len(answered)} browsers never rang")
+    return out
+
+
+def baseline_burst(work: Path, burst: int, size: int) -> list[dict[str, float]]:
+    """The same burst to SIPp phones agent1001..agent100<size> (the lab has four)."""
+    agents = [Agent(work / f"sburst{burst}-{i}", 1001 + i, talk_ms=800) for i in range(size)]
+    callers = [Caller(work / f"sburst{burst}-{i}", "101", caller_id=f"+1555666{burst:02d}{i:02d}",
+                      text="Hello, this is a benchmark call.", port=5200 + i, media_port=17000 + 20 * i)
+               for i in range(size)]
+    for agent in agents:
+        agent.args.append("-trace_msg")
+    for caller in callers:
+        caller.args.append("-trace_msg")
+    with contextlib.ExitStack() as stack:
+        for agent in agents:
+            stack.enter_context(agent)
+        for caller in callers:
+            caller.start()
+        if not all(caller.wait(30).ok for caller in callers):
+            raise RuntimeError(f"baseline burst {burst}: a caller did not end cleanly")
+    # Which caller reached which phone: the agent's INVITE carries the caller's number in From.
+    out = []
+    for agent in agents:
+        received = first_invite_at(agent.workdir, "received")
+        text = "".join(p.read_text(errors="replace") for p in agent.workdir.glob("*_messages.log"))
+        caller = next(c for c in callers if c.args[c.args.index("caller") + 1].lstrip("+") in text)
+        out.append({"ring_ms": (received - first_invite_at(caller.workdir, "sent")) * 1000})
+    return out
+
+
 def baseline_call(work: Path, n: int) -> dict[str, float]:
     caller = Caller(work / f"sipp{n}", "101", caller_id=f"+1555888{n:04d}", text="Hello, this is a benchmark call.",
                     port=5071, media_port=16020)
@@ -182,29 +246,34 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, list[dict[str, float]]
     web.start()
     control = container.controls.get()
     phones = [f"PJSIP/webrtc{1001 + i}" for i in range(args.agents)]
-    results: dict[str, list[dict[str, float]]] = {"browser": [], "sipp": []}
+    results: dict[str, list[dict[str, float]]] = {"browser": [], "sipp": [], "burst": [], "sipp_burst": []}
+    sipp_phones = [f"PJSIP/agent{1001 + i}" for i in range(min(4, args.agents))]
     from playwright.sync_api import sync_playwright
 
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + SOFTPHONE_ARGS,
                                         headless=True)
-            clear_queue(control, [*phones, "PJSIP/agent1001"])
+            clear_queue(control, [*phones, *sipp_phones])
             console.print(f"{args.agents} browser agents signing in and registering...")
             pages = open_desks(browser, web.url, args.agents)
             for round_ in range(args.rounds):  # the two kinds alternate in blocks, so drift hits both
                 members_in(control, phones, True)
                 for n in range(args.calls):
                     results["browser"].append(browser_call(pages, tmp, round_ * args.calls + n))
+                results["burst"] += browser_burst(pages, tmp, round_)
                 members_in(control, phones, False)
                 members_in(control, ["PJSIP/agent1001"], True)
                 for n in range(args.calls):
                     results["sipp"].append(baseline_call(tmp, round_ * args.calls + n))
                 members_in(control, ["PJSIP/agent1001"], False)
+                members_in(control, sipp_phones, True)
+                results["sipp_burst"] += baseline_burst(tmp, round_, len(sipp_phones))
+                members_in(control, sipp_phones, False)
                 console.print(f"round {round_ + 1}/{args.rounds} done")
             browser.close()
     finally:
-        clear_queue(control, [*phones, "PJSIP/agent1001"])
+        clear_queue(control, [*phones, *sipp_phones])
         logging.getLogger("waitress").setLevel(logging.CRITICAL)  # desk streams cut by the stop are expected
         web.stop()
         container.close()
@@ -226,12 +295,19 @@ def main() -> None:
     ring_b = [r["ring_ms"] for r in results["browser"]]
     ring_s = [r["ring_ms"] for r in results["sipp"]]
     audio = [r["audio_ms"] for r in results["browser"]]
+    burst_ring = [r["ring_ms"] for r in results["burst"]]
+    burst_audio = [r["audio_ms"] for r in results["burst"]]
+    sipp_burst = [r["ring_ms"] for r in results["sipp_burst"]]
     table = Table(title=f"Softphone: {args.agents} browser agents, {len(ring_b)} browser and "
                         f"{len(ring_s)} SIPp-agent calls to 101 (queue {QUEUE})")
     for col in ("measure", "p50 ms", "p99 ms", "max ms"):
         table.add_column(col, justify="right" if col != "measure" else "left")
     for name, values in (("ring: INVITE -> browser rings", ring_b), ("ring: INVITE -> SIPp agent (baseline)", ring_s),
-                         ("audio: Answer -> two-way audio (browser)", audio)):
+                         ("audio: Answer -> two-way audio (browser)", audio),
+                         (f"burst ({args.agents} at once): INVITE -> browser rings", burst_ring),
+                         (f"burst ({args.agents} at once): Answer -> two-way audio", burst_audio),
+                         (f"burst ({len(sipp_burst) // args.rounds} SIPp phones at once): INVITE -> ring",
+                          sipp_burst)):
         table.add_row(name, f"{pct(values, 50):.1f}", f"{pct(values, 99):.1f}", f"{max(values):.1f}")
     Console().print(table)
     summary = {
@@ -242,6 +318,10 @@ def main() -> None:
         "ring_diff_p99_ms": round(pct(ring_b, 99) - pct(ring_s, 99), 1),
         "ring_ratio_p50": round(pct(ring_b, 50) / pct(ring_s, 50), 2),
         "audio_p50_ms": round(pct(audio, 50), 1), "audio_p99_ms": round(pct(audio, 99), 1),
+        "burst_ring_p50_ms": round(pct(burst_ring, 50), 1), "burst_ring_p99_ms": round(pct(burst_ring, 99), 1),
+        "sipp_burst_ring_p50_ms": round(pct(sipp_burst, 50), 1),
+        "sipp_burst_ring_p99_ms": round(pct(sipp_burst, 99), 1),
+        "burst_audio_p50_ms": round(pct(burst_audio, 50), 1), "burst_audio_p99_ms": round(pct(burst_audio, 99), 1),
         "goal_ring_within_150ms": pct(ring_b, 99) - pct(ring_s, 99) <= 150,
         "goal_audio_within_1s": pct(audio, 99) <= 1000,
     }
