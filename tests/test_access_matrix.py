@@ -52,6 +52,8 @@ PAGES = [
     Row("POST", "/language", "/language", PUBLIC, 302),
     Row("GET", "/desk/", "/desk/", DESK, 200),
     Row("GET", "/desk/events", "/desk/events", DESK, 200),
+    # Only ever the caller's own softphone; nobody in the shop has an extension: a clear 404 for the desk roles.
+    Row("GET", "/desk/phone", "/desk/phone", DESK, 404),
     Row("GET", "/desk/calls/<int:call_id>/form", "/desk/calls/{c1}/form", {"ann", "sue", "ada"}, 200),
     Row("GET", "/desk/calls/<int:call_id>/form", "/desk/calls/{c2}/form", {"bob", "ada"}, 200),
     Row("POST", "/desk/calls/<int:call_id>/draft", "/desk/calls/{c1}/draft", {"ann", "sue", "ada"}, 200),
@@ -83,6 +85,7 @@ PAGES = [
     Row("POST", "/admin/users", "/admin/users", ADMINS, 200),  # no username: the error is shown
     Row("POST", "/admin/users/<int:user_id>/token", "/admin/users/{sam}/token", ADMINS, 200),
     Row("POST", "/admin/users/<int:user_id>/access", "/admin/users/{sam}/access", ADMINS, 400),  # no role given
+    Row("POST", "/admin/users/<int:user_id>/extension", "/admin/users/{sam}/extension", ADMINS, 303),
     Row("GET", "/admin/users/<int:user_id>/tokens", "/admin/users/{sam}/tokens", ADMINS, 200),
     Row("POST", "/admin/tokens/<int:token_id>/revoke", "/admin/tokens/9999/revoke", ADMINS, 404),
     Row("GET", "/admin/audit", "/admin/audit", ADMINS, 200),

@@ -78,7 +78,8 @@ def create_app(container: Container, test_config: dict[str, Any] | None = None) 
         app.config.update(test_config)
     app.extensions["container"] = container
 
-    headers.init_app(app, https=settings.web.https)  # first: its hook then runs after every other
+    phone_ws = [settings.softphone.ws_url] if settings.softphone.enabled else []
+    headers.init_app(app, https=settings.web.https, connect=phone_ws)  # first: its hook then runs after every other
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

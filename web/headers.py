@@ -10,6 +10,8 @@ HTTPS (HSTS).
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 
@@ -46,9 +48,22 @@ class SessionInterface(SecureCookieSessionInterface):
         return super().get_cookie_secure(app) or request.is_secure
 
 
-def init_app(app: Flask, https: bool) -> None:
-    """Call before any extension that sets cookies: hooks run last-registered first, this one must be last."""
+def csp(connect: list[str]) -> str:
+    """The policy, with the extra origins pages may connect to (the softphone's WebSocket to Asterisk)."""
+    origins = []
+    for url in connect:
+        parts = urlsplit(url)
+        if parts.scheme in ("ws", "wss") and parts.netloc and all(c not in parts.netloc for c in " ;,'\""):
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return CSP.replace("connect-src 'self'", " ".join(["connect-src 'self'", *origins]))
+
+
+def init_app(app: Flask, https: bool, connect: list[str] | None = None) -> None:
+    """Call before any extension that sets cookies: hooks run last-registered first, this one must be last.
+
+    ``connect``: WebSocket URLs pages may open besides our own origin (the softphone's, to Asterisk)."""
     app.config["HTTPS"] = https
+    app.config["CSP"] = csp(connect or [])
     if https:
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     app.session_interface = SessionInterface()
@@ -62,6 +77,7 @@ def _over_https() -> bool:
 def security_headers(resp: Response) -> Response:
     for name, value in HEADERS.items():
         resp.headers[name] = value
+    resp.headers["Content-Security-Policy"] = current_app.config.get("CSP", CSP)
     if _over_https():
         resp.headers["Strict-Transport-Security"] = HSTS
         _secure_cookies(resp)

@@ -46,6 +46,19 @@ def validate_password(password: str) -> str:
     return password
 
 
+def validate_extension(session: Session, extension: str | None, user_id: int | None = None) -> str | None:
+    """A softphone extension: 2-8 digits, nobody else's (one browser endpoint is one agent's)."""
+    value = (extension or "").strip()
+    if not value:
+        return None
+    if not (value.isdigit() and 2 <= len(value) <= 8):
+        raise AccountError("extension: 2-8 digits")
+    holder = session.scalar(select(AgentProfile.user_id).where(AgentProfile.extension == value))
+    if holder is not None and holder != user_id:
+        raise AccountError(f"extension {value} belongs to another user")
+    return value
+
+
 def create_user(
     session: Session,
     username: str,
@@ -54,6 +67,7 @@ def create_user(
     *,
     display_name: str = "",
     sip_interface: str | None = None,
+    extension: str | None = None,
     must_change_password: bool = False,
     actor: Actor = SETUP,
 ) -> tuple[User, str | None]:
@@ -72,9 +86,10 @@ def create_user(
         password_hash=generate_password_hash(validate_password(password), method=PASSWORD_METHOD),
         must_change_password=must_change_password,
     )
+    extension = validate_extension(session, extension)
     session.add(user)
-    if user.role is Role.AGENT or sip_interface:
-        user.agent = AgentProfile(sip_interface=sip_interface)
+    if user.role is Role.AGENT or sip_interface or extension:
+        user.agent = AgentProfile(sip_interface=sip_interface, extension=extension)
     session.flush()
     audit.record(session, "user_created", actor, object_type="user", object_id=user.id, role=user.role.value)
     return user, generated
@@ -183,6 +198,21 @@ def set_active(session: Session, user_id: int, active: bool, actor: Actor) -> Us
     sessions.end_all(user)
     audit.record(session, "user_reactivated" if active else "user_deactivated", actor,
                  object_type="user", object_id=user.id)
+    return user
+
+
+def set_extension(session: Session, user_id: int, extension: str | None, actor: Actor) -> User:
+    """Give a user a softphone extension (their browser phone: webrtc<extension>), or take it away."""
+    user = _user(session, user_id)
+    value = validate_extension(session, extension, user.id)
+    old = user.agent.extension if user.agent is not None else None
+    if old == value:
+        return user
+    if user.agent is None:
+        user.agent = AgentProfile()
+    user.agent.extension = value
+    audit.record(session, "user_extension_changed", actor, object_type="user", object_id=user.id,
+                 old=old, new=value)
     return user
 
 

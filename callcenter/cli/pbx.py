@@ -1,9 +1,14 @@
-"""``callcenter pbx up|down|status``: the lab PBX, a real Asterisk 22 in a chroot on this machine."""
+"""``callcenter pbx up|down|status``: the lab PBX, a real Asterisk 22 in a chroot on this machine;
+``pbx webrtc-conf``: the softphones' endpoints for an Asterisk of your own."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
 from ..pbx.lab import LabPBX, LabUnavailable
+from ..softphone.credentials import NoSoftphone
+from ..softphone.endpoints import write_conf
 from ..wiring import Container
 
 
@@ -44,6 +49,20 @@ def pbx_status(container: Container) -> None:
     """Show whether the lab PBX is provisioned and running."""
     for key, value in LabPBX(container.settings).status().items():
         click.echo(f"{key:>12}: {value}")
+
+
+@pbx_group.command("webrtc-conf")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write pjsip_webrtc.conf (mode 0600: it holds the SIP passwords).")
+@click.pass_obj
+def pbx_webrtc_conf(container: Container, output: Path) -> None:
+    """The browser softphones' endpoints for your own Asterisk (pjsip.conf includes pjsip_webrtc.conf)."""
+    try:
+        with container.read_session_factory() as session:
+            count = write_conf(container.settings, session, output)
+    except NoSoftphone as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"wrote {output} ({count} endpoints)")
 
 
 COMMANDS = (pbx_group,)

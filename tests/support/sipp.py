@@ -7,7 +7,9 @@ trace, so a failing test can show SIPp's own words.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterable
@@ -117,23 +119,50 @@ class _Sipp:
         return SippResult(rc, time.monotonic() - self.started, read("errors.log"), read("screen.log"))
 
 
+ECHOED = re.compile(r"(\d+) Total echo RTP pckts 1st stream")
+
+
 class Caller(_Sipp):
     """A caller dialling `number`; waits for the PBX to hang up, or hangs up
-    itself `hangup_after_ms` after its DTMF when that is given."""
+    itself `hangup_after_ms` after its DTMF when that is given.
+
+    With ``count_rtp`` SIPp also echoes what it receives (``-rtp_echo``) and
+    counts it, so ``rtp_received()`` says how many RTP packets reached the
+    caller while it still streams its own speech."""
 
     def __init__(self, workdir: Path, number: str = "100", *, caller_id: str = "15551230001",
                  text: str = "Hello, my internet connection is broken, can you help me please?",
                  dtmf: Iterable[tuple[int, str]] = (), hangup_after_ms: int | None = None,
-                 voice: str = "en-us"):
+                 voice: str = "en-us", count_rtp: bool = False, port: int = CALLER_PORT,
+                 media_port: int = CALLER_MEDIA):
         super().__init__(workdir, "caller")
         make_speech_wav(text, self.workdir / "caller.wav", voice)
         name = "caller.xml" if hangup_after_ms is None else "caller-hangup.xml"
         scenario = render_scenario(name, self.workdir, dtmf)
+        self.scenario_name = scenario.stem
         self.args = ["-sf", str(scenario), "-s", number, PBX, "-i", "127.0.0.1",
-                     "-p", str(CALLER_PORT), "-mi", "127.0.0.1", "-mp", str(CALLER_MEDIA),
+                     "-p", str(port), "-mi", "127.0.0.1", "-mp", str(media_port),
                      "-m", "1", "-key", "caller", caller_id, "-timeout", "120s"]
         if hangup_after_ms is not None:
             self.args += ["-d", str(int(hangup_after_ms))]
+        if count_rtp:  # -trace_screen: SIGUSR2 appends to one screen file (without it, each dump truncates it)
+            self.args += ["-rtp_echo", "-trace_screen"]
+
+    def rtp_received(self, timeout: float = 5.0) -> int:
+        """RTP packets received so far (needs ``count_rtp`` and a running SIPp): SIGUSR2 makes SIPp
+        append its screen, echo counter included, to <scenario>_<pid>_screen.log.  SIPp does not flush
+        that file, so it is asked again until its stdio buffer fills and the counter reaches the disk."""
+        assert self.proc is not None and self.proc.poll() is None, "SIPp is not running"
+        screen = self.workdir / f"{self.scenario_name}_{self.proc.pid}_screen.log"
+        before = len(ECHOED.findall(screen.read_text(errors="replace"))) if screen.exists() else 0
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGUSR2)
+            time.sleep(0.2)
+            found = ECHOED.findall(screen.read_text(errors="replace")) if screen.exists() else []
+            if len(found) > before:
+                return int(found[-1])
+        raise AssertionError(f"SIPp wrote no RTP counter to {screen}")
 
     def start(self) -> None:
         """Dial without waiting (the test does something while the call is up)."""

@@ -59,7 +59,8 @@ def users() -> ResponseReturnValue:
             user, password = accounts.create_user(
                 db, request.form.get("username", ""), request.form.get("role", ""),
                 display_name=request.form.get("display_name", "")[:200],
-                sip_interface=request.form.get("sip_interface") or None, actor=actor())
+                sip_interface=request.form.get("sip_interface") or None,
+                extension=request.form.get("extension", "")[:20] or None, actor=actor())
             db.commit()
             created = (user.username, password)
         except (accounts.AccountError, ValueError) as exc:
@@ -89,6 +90,23 @@ def change_access(user_id: int) -> ResponseReturnValue:
         db.rollback()
         flash(_("The last admin must stay an active admin.") if exc.args[0] == accounts.LAST_ADMIN else str(exc),
               "error")
+    return redirect(url_for("admin.users"), 303)
+
+
+@bp.route("/users/<int:user_id>/extension", methods=["POST"])
+@roles_required(roles.ADMINS)
+def change_extension(user_id: int) -> ResponseReturnValue:
+    """The user's softphone extension (empty: none; their browser shows no phone)."""
+    db = get_db()
+    if db.get(User, user_id) is None:
+        abort(404)
+    try:
+        user = accounts.set_extension(db, user_id, request.form.get("extension", "")[:20] or None, actor())
+        db.commit()
+        flash(_("%(u)s updated.", u=user.username), "success")
+    except accounts.AccountError as exc:
+        db.rollback()
+        flash(str(exc), "error")
     return redirect(url_for("admin.users"), 303)
 
 

@@ -22,6 +22,7 @@ from .. import sse
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
 from ..query_args import page_args
+from . import phone
 from .pops import PopHub
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -41,7 +42,7 @@ def _hub() -> PopHub:
 @bp.route("/")
 @roles_required(roles.DESK)
 def index() -> ResponseReturnValue:
-    return render_template("desk/index.html")
+    return render_template("desk/index.html", phone=phone.available())
 
 
 @bp.route("/events")

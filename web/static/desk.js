@@ -54,8 +54,32 @@
     if (p.restricted_tickets) li(tk, t.tRestricted.replace("__N__", p.restricted_tickets));
     var hs = el("pop-history"); hs.innerHTML = "";
     (p.history || []).forEach(function (x) { li(hs, x.at.slice(0, 16).replace("T", " ") + " · " + (x.queue || "") + " · " + (x.disposition || "")); });
-    loadForm(p.call_id, null, (p.ivr && p.ivr.category) || p.queue);
+    if (p.call_id) loadForm(p.call_id, null, (p.ivr && p.ivr.category) || p.queue);
+    else el("pop-form").innerHTML = "";
+    root.dispatchEvent(new CustomEvent("cc:pop", { detail: p }));
   }
+
+  function closePop() {
+    current = null; el("pop").hidden = true; el("idle").hidden = false;
+    root.dispatchEvent(new CustomEvent("cc:pop-closed"));
+    showNext();
+  }
+
+  // The softphone (softphone.js) rings: its call's pop comes forward, or a pop from the SIP INVITE
+  // alone stands in until the bridge's pop arrives (ring, pop and answer are one panel).
+  function showCall(match, number, name) {
+    if (current && !current.phoneOnly && match(current)) return current;
+    var i = queue.findIndex(match);
+    if (current && !current.phoneOnly) queue.unshift(current);
+    current = i >= 0 ? queue.splice(i + (current && !current.phoneOnly ? 1 : 0), 1)[0]
+      : { key: "phone", phoneOnly: true, caller_number: number, caller_name: name };
+    renderPop(current);
+    updateQueueCount();
+    return current;
+  }
+  // A stand-in pop goes with its call; a real pop stays for its form.
+  function releaseCall() { if (current && current.phoneOnly) closePop(); }
+  window.ccDesk = { showCall: showCall, releaseCall: releaseCall, current: function () { return current; } };
 
   function loadForm(callId, slug, category) {
     var url = t.formUrl.replace("/0/", "/" + callId + "/") + (slug ? "?form=" + encodeURIComponent(slug)
@@ -150,6 +174,9 @@
       var p = JSON.parse(e.data);
       p.received_at = Date.now() / 1000;
       window.__lastPop = p;
+      if (current && current.phoneOnly && window.ccPhone && window.ccPhone.matches(p)) {
+        current = p; renderPop(p); updateQueueCount(); return;  // the ringing call's own pop
+      }
       queue.push(p);
       showNext();
     });
@@ -158,10 +185,7 @@
       queue = queue.filter(function (p) { return p.key !== d.key; });
       if (current && current.key === d.key) {
         el("pop").classList.add("withdrawn");
-        current = null;
-        el("pop").hidden = true;
-        el("idle").hidden = false;
-        showNext();
+        closePop();
       }
       updateQueueCount();
     });
@@ -187,7 +211,8 @@
   // The agent closes a finished pop to take the next one in line.
   document.addEventListener("click", function (e) {
     if (e.target && e.target.matches(".submitted, .submitted *")) {
-      current = null; el("pop").hidden = true; el("idle").hidden = false; showNext();
+      if (window.ccPhone && window.ccPhone.busy()) return;  // hang up first: the call's controls are here
+      closePop();
     }
   });
   connect();
