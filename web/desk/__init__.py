@@ -1,4 +1,5 @@
-"""The agent's desk: calls pop as they ring (``pops``), the intake form becomes a ticket (``routes``)."""
+"""The agent's desk: calls pop as they ring (``pops``), the intake form becomes a ticket (``routes``),
+the state bar signs in to queues and pauses (``presence``)."""
 from __future__ import annotations
 
 from flask import Flask
@@ -8,7 +9,7 @@ from callcenter.db import transaction
 from callcenter.forms import catalog
 from callcenter.wiring import Container
 
-from . import routes
+from . import presence, routes
 from .pops import PopHub
 
 
@@ -28,3 +29,4 @@ def init_app(app: Flask) -> None:
     app.extensions["pops"] = hub
     _load_forms(container)
     app.register_blueprint(routes.bp)
+    app.register_blueprint(presence.bp)
