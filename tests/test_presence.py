@@ -37,7 +37,7 @@ from callcenter.models import (
 from callcenter.presence.service import PresenceError, PresenceService, PresenceUnavailable
 from callcenter.reporting.figures import ReportFilter
 
-from .support import services
+from .support import rows, services
 from .webtools import csrf_token, sign_in
 
 ANN_PHONE = "PJSIP/agent1001"
@@ -98,14 +98,14 @@ def pbx() -> Members:
 
 @pytest.fixture
 def presence(container, pbx: Members) -> PresenceService:
-    service = container.presence
+    service: PresenceService = container.presence
     service.link = pbx.link
     service.pbx = "lab"
     return service
 
 
 def _ann(s: Any, shop: Any) -> Actor:
-    return Actor.of(s.get(User, shop.users["ann"]))
+    return Actor.of(rows.row(s, User, shop.users["ann"]))
 
 
 def _spans(s: Any, user_id: int) -> list[tuple[str, str | None, bool]]:
@@ -165,7 +165,7 @@ def test_bad_requests_say_what_is_wrong_and_change_nothing(container, shop, pres
         assert bad.value.field == "reason"
         with pytest.raises(PresenceError, match="not in wrap-up"):
             presence.ready(s, ann)
-        sue = Actor.of(s.get(User, shop.users["sue"]))
+        sue = Actor.of(rows.row(s, User, shop.users["sue"]))
         with pytest.raises(PresenceError, match="only agents"):
             presence.sign_in(s, sue, "desk", ["support"])
     with container.session_factory() as s:
@@ -212,7 +212,7 @@ def test_wrap_up_from_answer_to_form_or_deadline(container, shop, presence, pbx)
         presence.call_answered(s, "lab", ANN_PHONE)
         presence.call_completed(s, "lab", ANN_PHONE, "x")
         assert presence.expire_wrapups(s, "lab") == []
-        s.get(AgentPresence, shop.users["ann"]).wrapup_until = utcnow() - dt.timedelta(seconds=1)
+        rows.row(s, AgentPresence, shop.users["ann"]).wrapup_until = utcnow() - dt.timedelta(seconds=1)
     with transaction(container.session_factory) as s:
         assert presence.expire_wrapups(s, "lab") == [shop.users["ann"]]
     assert not pbx.members[("support", ANN_PHONE)].paused
@@ -225,7 +225,7 @@ def test_no_wrap_up_when_the_form_was_in_before_the_call_ended(container, shop, 
     with transaction(container.session_factory) as s:
         presence.sign_in(s, _ann(s, shop), "desk", ["support"])
         presence.call_answered(s, "lab", ANN_PHONE)
-        call = s.get(Call, shop.call_id)
+        call = rows.row(s, Call, shop.call_id)
         s.add(FormSubmission(idempotency_key="k1", form_id=_form(s), call_id=call.id, agent_id=shop.users["ann"],
                              status=SubmissionStatus.SUBMITTED))
     with transaction(container.session_factory) as s:
@@ -238,7 +238,9 @@ def _form(s: Any) -> int:
     from callcenter.forms import catalog
 
     catalog.sync_files(s)
-    return catalog.latest(s, "support").id
+    form = catalog.latest(s, "support")
+    assert form is not None
+    return form.id
 
 
 def test_reapply_after_asterisk_lost_its_members(container, shop, presence, pbx) -> None:
@@ -277,7 +279,7 @@ def test_dispatcher_skips_signed_out_and_paused_without_tickets(container, shop,
         ticket = container.tickets.create(s, services.TEST, subject="Needs someone")
         decision = assigner.assign(s, ticket.id, now)
         assert decision is not None and decision.agent_id == shop.users["bob"]
-        assert s.get(Ticket, ticket.id).assignee_id == shop.users["bob"]
+        assert rows.row(s, Ticket, ticket.id).assignee_id == shop.users["bob"]
 
 
 def test_time_in_state_clips_spans_to_the_period(container, shop) -> None:

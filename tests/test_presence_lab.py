@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from sqlalchemy import select
 
 from callcenter.access import accounts
 from callcenter.access.audit import Actor
+from callcenter.ami.actions import Actions
 from callcenter.db import transaction
 from callcenter.forms import catalog
 from callcenter.models import AgentQueue, Call, CallLeg, PresenceSpan, PresenceState, Queue, User
@@ -34,7 +36,7 @@ T = TypeVar("T")
 PHONES = {"cara": "PJSIP/agent1003", "dan": "PJSIP/agent1004"}
 
 
-def _wait(predicate: Callable[[], T], timeout: float, what: str) -> T:
+def _wait(predicate: Callable[[], T | None], timeout: float, what: str) -> T:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -70,9 +72,9 @@ def _forget_members(container: Container) -> None:
             stale.add(channel["Channel"])
     for name in stale:
         with contextlib.suppress(RuntimeError):  # gone meanwhile
-            control.act(lambda a, name=name: a.hangup(name))
+            control.act(functools.partial(Actions.hangup, channel=name))
     for phone in PHONES.values():
-        control.act(lambda a, p=phone: a.queue_remove("webdesk", p))
+        control.act(functools.partial(Actions.queue_remove, queue="webdesk", interface=phone))
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@
     el("presence-signin").hidden = !out;
     el("presence-actions").hidden = out;
     el("presence-ready").hidden = s.state !== "wrap_up";
-    el("presence-available").hidden = s.state === "available" || s.state === "on_call";
+    el("presence-available").hidden = s.state !== "paused";  // after a call, Ready ends the wrap-up
     if (first || out) renderChoices(s);
     else if (!el("presence-reason-select").options.length) renderChoices(s);
     tick();
