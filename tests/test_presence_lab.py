@@ -102,7 +102,8 @@ def lab(lab_pbx, live_container: Container, tmp_path: Path) -> Iterator[tuple[Co
         _wait(lambda: bridge.connected(), 30, "the AMI bridge to connect")
         yield c, users
     finally:
-        bridge.stop()
+        if bridge.alive():  # a test may have stopped it (a restart of our side)
+            bridge.stop()
         _forget_members(c)
 
 
@@ -298,3 +299,34 @@ def test_the_desk_state_bar_in_chromium(lab, browser, live_server, tmp_path: Pat
     page.wait_for_selector("#presence[data-state=signed_out]", timeout=10000)
     assert webdesk_members(c) == {}
     page.close()
+
+
+def test_our_processes_restart_and_asterisk_forgets(lab, tmp_path: Path) -> None:
+    """The database is the truth: a new bridge re-applies pauses Asterisk lost, and ends wrap-ups that ran out."""
+    from callcenter.ami.bridge import AMIService
+
+    c, users = lab
+    c.settings.presence.wrapup_seconds = 4
+    _do(c, users["cara"], "sign_in", "desk", ["webdesk"])
+    _do(c, users["dan"], "sign_in", "desk", ["webdesk"])
+    _do(c, users["dan"], "pause", "meeting")
+    _do(c, users["cara"], "pause", "lunch")
+    _do(c, users["cara"], "available")
+    call = _call(c, tmp_path, "before")
+    assert call.agent_id == users["cara"]
+    _wait(lambda: _state(c, users["cara"]) is PresenceState.WRAP_UP, 10, "cara's wrap-up")
+    c.ami().stop()  # our side goes away during cara's wrap-up ...
+    control = c.controls.get("lab")
+    for phone in PHONES.values():  # ... and Asterisk forgets both members (as after its own restart)
+        assert control.act(functools.partial(Actions.queue_remove, queue="webdesk", interface=phone))
+    time.sleep(5)  # cara's wrap-up runs out while nothing follows the PBX
+    assert webdesk_members(c) == {} and _state(c, users["cara"]) is PresenceState.WRAP_UP
+    again = AMIService(c.settings, c.session_factory, c.bus, presence=c.presence)
+    again.start()
+    try:
+        _wait(lambda: webdesk_members(c) == {PHONES["cara"]: (False, ""), PHONES["dan"]: (True, "meeting")}, 20,
+              "the desk's states re-applied")
+        assert _state(c, users["cara"]) is PresenceState.AVAILABLE
+        assert _state(c, users["dan"]) is PresenceState.PAUSED
+    finally:
+        again.stop()
