@@ -10,15 +10,19 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..db import transaction
+from ..models import utcnow
 from .service import PresenceError, PresenceService
 
 log = logging.getLogger(__name__)
 Job = Callable[[Session], object]
+# A wrap-up the desk cut short when the AMI link was down is found within this many seconds.
+LOOK_ANYWAY_SECONDS = 15.0
 
 
 class Keeper:
@@ -26,6 +30,8 @@ class Keeper:
         self.pbx, self.service, self.session_factory = pbx, service, session_factory
         self._jobs: queue.Queue[tuple[str, Job] | None] = queue.Queue()
         self._ticking = threading.Event()
+        self._next_due = 0.0  # monotonic time the next wrap-up may run out (0: look at once)
+        self._looked_at = 0.0
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -45,7 +51,10 @@ class Keeper:
         self._jobs.put(("completed", lambda s: self.service.call_completed(s, self.pbx, interface, linkedid)))
 
     def tick(self) -> None:
-        if not self._ticking.is_set():  # one expiry check waiting is enough
+        """Every second: end wrap-ups that ran out, looking at the database only when one may have."""
+        now = time.monotonic()
+        due = now >= self._next_due or now - self._looked_at >= LOOK_ANYWAY_SECONDS
+        if due and not self._ticking.is_set():  # one expiry check waiting is enough
             self._ticking.set()
             self._jobs.put(("tick", self._expire))
 
@@ -55,7 +64,14 @@ class Keeper:
     # -- the thread ---------------------------------------------------------------------
     def _expire(self, session: Session) -> object:
         self._ticking.clear()
+        self._looked_at = time.monotonic()
         return self.service.expire_wrapups(session, self.pbx)
+
+    def _plan(self, session: Session) -> None:
+        """When the next wrap-up on this PBX runs out (wrap-ups only start here; the desk ends them early)."""
+        until = self.service.next_wrapup_end(session, self.pbx)
+        left = (until - utcnow()).total_seconds() if until else LOOK_ANYWAY_SECONDS
+        self._next_due = time.monotonic() + max(0.0, left)
 
     def _run(self) -> None:
         while (item := self._jobs.get()) is not None:
@@ -63,6 +79,7 @@ class Keeper:
             try:
                 with transaction(self.session_factory) as session:
                     job(session)
+                    self._plan(session)
             except PresenceError as exc:
                 log.warning("%s: presence %s not applied: %s", self.pbx, what, exc)
             except Exception:

@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from ..access import audit
@@ -219,6 +219,10 @@ class PresenceService:
             self._set(session, row, PresenceState.AVAILABLE)
             self.notifier.changed(session, row, row.phone)
         return [r.user_id for r in rows]
+
+    def next_wrapup_end(self, session: Session, pbx: str) -> dt.datetime | None:
+        return session.scalar(select(func.min(AgentPresence.wrapup_until)).where(
+            AgentPresence.pbx == pbx, AgentPresence.state == PresenceState.WRAP_UP))
 
     def reapply(self, session: Session, pbx: str) -> int:
         """After a (re)connect: every signed-in agent's membership and pause, as the database says."""
