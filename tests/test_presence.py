@@ -325,9 +325,12 @@ def test_desk_routes_need_csrf_and_show_the_state(container, shop, app, presence
                                                  ("meeting", "Meeting"), ("back_office", "Back office"))]}
     client.post("/language", data={"lang": "zh", "csrf_token": token})
     assert client.get("/desk/state").get_json()["reason_label"] == "培训"
+    resp = client.post("/desk/state/sign-in", json={"phone": "browser", "queues": ["support"]}, headers=headers)
+    assert resp.status_code == 422 and resp.get_json() == {"error": "您还没有配置浏览器电话。", "field": "phone"}
     pbx.down = True
     resp = client.post("/desk/state/available", headers=headers)
-    assert resp.status_code == 503 and "nothing was changed" in resp.get_json()["error"]
+    assert resp.status_code == 503 and resp.get_json()["error"] == "电话系统未能执行，未做任何更改。请稍后再试。"
+    assert "link to lab is down" in resp.get_json()["detail"]
 
 
 def test_wallboard_shows_what_agents_declared(container, shop, presence, pbx) -> None:

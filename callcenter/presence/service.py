@@ -48,11 +48,12 @@ PHONES = ("browser", "desk")
 
 
 class PresenceError(ValueError):
-    """A request the desk cannot carry out; ``field`` names the input at fault."""
+    """A request the desk cannot carry out; ``field`` names the input at fault, ``code`` the case
+    (so a page can say it in the agent's language), ``params`` the values the message names."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, code: str = "", **params: str) -> None:
         super().__init__(message)
-        self.field = field
+        self.field, self.code, self.params = field, code, params
 
 
 class PresenceUnavailable(PresenceError):
@@ -102,16 +103,17 @@ class PresenceService:
         user, profile = self._agent(session, actor)
         phones = self.phones(profile)
         if phone not in PHONES:
-            raise PresenceError(f"phone must be one of {', '.join(PHONES)}", "phone")
+            raise PresenceError(f"phone must be one of {', '.join(PHONES)}", "phone", "bad_phone")
         if phone not in phones:
-            raise PresenceError(f"you have no {phone} phone set up", "phone")
+            raise PresenceError(f"you have no {phone} phone set up", "phone", f"no_{phone}_phone")
         mine = self.queues(session, profile)
         chosen = list(dict.fromkeys(queues))
         if not chosen:
-            raise PresenceError("choose at least one queue", "queues")
+            raise PresenceError("choose at least one queue", "queues", "no_queues")
         strangers = [q for q in chosen if q not in mine]
         if strangers:
-            raise PresenceError(f"not one of your queues: {', '.join(strangers)}", "queues")
+            raise PresenceError(f"not one of your queues: {', '.join(strangers)}", "queues", "not_your_queue",
+                                queues=", ".join(strangers))
         interface = phones[phone]
         row = self.current(session, user.id, lock=True)
         if row is None:
@@ -147,7 +149,7 @@ class PresenceService:
         """Take calls again (after a pause or a wrap-up)."""
         row = self._signed_in(session, actor)
         if row.state is PresenceState.ON_CALL:
-            raise PresenceError("you are on a call; you become available after its wrap-up", "state")
+            raise PresenceError("you are on a call; you become available after its wrap-up", "state", "on_call")
         self._set(session, row, PresenceState.AVAILABLE)
         self._changed(session, row, actor, "presence_available")
         return row
@@ -155,7 +157,8 @@ class PresenceService:
     def pause(self, session: Session, actor: Actor, reason: str) -> AgentPresence:
         if reason not in self.settings.pause_codes:
             raise PresenceError(f"unknown pause reason {reason[:20]!r}; choose one of "
-                                f"{', '.join(self.settings.pause_codes)}", "reason")
+                                f"{', '.join(self.settings.pause_codes)}", "reason", "unknown_reason",
+                                reason=reason[:20])
         row = self._signed_in(session, actor)
         self._set(session, row, PresenceState.PAUSED, reason)
         self._changed(session, row, actor, "presence_pause", reason=reason)
@@ -165,7 +168,7 @@ class PresenceService:
         """End the wrap-up early (the desk's Ready button)."""
         row = self._signed_in(session, actor)
         if row.state is not PresenceState.WRAP_UP:
-            raise PresenceError("you are not in wrap-up", "state")
+            raise PresenceError("you are not in wrap-up", "state", "not_wrap_up")
         return self.available(session, actor)
 
     # -- the intake form ------------------------------------------------------------
@@ -242,14 +245,14 @@ class PresenceService:
         user = actor.user
         profile = session.scalar(select(AgentProfile).where(AgentProfile.user_id == user.id)) if user else None
         if user is None or profile is None:
-            raise PresenceError("only agents with an agent profile sign in to queues")
+            raise PresenceError("only agents with an agent profile sign in to queues", None, "not_agent")
         return user, profile
 
     def _signed_in(self, session: Session, actor: Actor) -> AgentPresence:
         user, _ = self._agent(session, actor)
         row = self.current(session, user.id, lock=True)
         if row is None or row.state is PresenceState.SIGNED_OUT:
-            raise PresenceError("sign in to your queues first", "state")
+            raise PresenceError("sign in to your queues first", "state", "signed_out")
         return row
 
     def _by_phone(self, session: Session, pbx: str, interface: str,
@@ -283,7 +286,8 @@ class PresenceService:
         try:
             return self.link(pbx, work)
         except (ConnectionError, TimeoutError, RuntimeError) as exc:
-            raise PresenceUnavailable(f"the phone system did not take it ({exc}); nothing was changed") from exc
+            raise PresenceUnavailable(f"the phone system did not take it ({exc}); nothing was changed", None,
+                                      "unavailable") from exc
 
     def _changed(self, session: Session, row: AgentPresence, actor: Actor, action: str, **detail: Any) -> None:
         audit.record(session, action, actor, object_type="user", object_id=row.user_id,

@@ -6,6 +6,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from callcenter.access import roles
@@ -16,6 +17,20 @@ from ..auth.access import actor, roles_required, user
 from ..db import get_db
 
 bp = Blueprint("presence", __name__, url_prefix="/desk/state")
+# What the state bar says for each PresenceError code, in the agent's language.
+MESSAGES = {
+    "bad_phone": _l("Choose the browser phone or the desk phone."),
+    "no_browser_phone": _l("You have no browser phone set up."),
+    "no_desk_phone": _l("You have no desk phone set up."),
+    "no_queues": _l("Choose at least one queue."),
+    "not_your_queue": _l("Not one of your queues: %(queues)s"),
+    "on_call": _l("You are on a call; you become available after its wrap-up."),
+    "unknown_reason": _l("Unknown pause reason: %(reason)s"),
+    "not_wrap_up": _l("You are not in wrap-up."),
+    "not_agent": _l("Only agents with an agent profile sign in to queues."),
+    "signed_out": _l("Sign in to your queues first."),
+    "unavailable": _l("The phone system did not take it; nothing was changed. Try again in a moment."),
+}
 
 
 def _service() -> PresenceService:
@@ -69,16 +84,21 @@ def _queues(data: dict[str, Any]) -> list[str]:
     return [str(v)[:80] for v in items if str(v)][:50]
 
 
+def _message(exc: PresenceError) -> str:
+    known = MESSAGES.get(exc.code)
+    return str(known) % exc.params if known is not None else str(exc)
+
+
 def _change(work: Any) -> ResponseReturnValue:
     db = get_db()
     try:
         row = work(db)
     except PresenceUnavailable as exc:
         db.rollback()
-        return jsonify(error=str(exc)), 503
+        return jsonify(error=_message(exc), detail=str(exc)), 503
     except PresenceError as exc:
         db.rollback()
-        return jsonify(error=str(exc), field=exc.field), 422
+        return jsonify(error=_message(exc), field=exc.field), 422
     db.commit()
     return jsonify(_view(row))
 
