@@ -346,3 +346,24 @@ def test_wallboard_shows_what_agents_declared(container, shop, presence, pbx) ->
     assert (ann["presence"], ann["reason"]) == ("paused", "lunch") and ann["presence_since"] is not None
     bob = next(a for a in board.snapshot()["agents"] if a["name"] == "bob")
     assert bob["presence"] is None  # never signed in at the desk
+
+
+def test_reports_page_and_csv_show_time_in_state(container, shop, app) -> None:
+    day = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
+    uid = shop.users["ann"]
+    with transaction(container.session_factory) as s:
+        s.add_all([PresenceSpan(user_id=uid, state=PresenceState.AVAILABLE, started_at=day,
+                                ended_at=day + dt.timedelta(minutes=50)),
+                   PresenceSpan(user_id=uid, state=PresenceState.PAUSED, reason="lunch",
+                                started_at=day + dt.timedelta(minutes=50), ended_at=day + dt.timedelta(minutes=80))])
+    client = app.test_client()
+    sign_in(client, "ada", "correct-horse-1")
+    page = client.get("/reports/?from=2026-11-30&to=2026-11-30").get_data(as_text=True)
+    assert "Time in each state per agent" in page and 'id="chart-presence"' in page
+    table = page[page.index('id="presence-table"'):]
+    assert "<td>ann</td><td>80:00</td><td>50:00</td>" in table and "Lunch 30:00" in table
+    csv_text = client.get("/reports/export/presence.csv?from=2026-11-30&to=2026-11-30").get_data(as_text=True)
+    lines = csv_text.strip().splitlines()
+    assert lines[0].strip() == ("agent,signed_in_seconds,available_seconds,on_call_seconds,wrap_up_seconds,"
+                                "paused_seconds,paused_by_reason")
+    assert lines[1].strip() == "ann,4800,3000,0,0,1800,lunch=1800"
