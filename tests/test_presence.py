@@ -7,6 +7,7 @@ real lab Asterisk answers the same in tests/test_presence_lab.py.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import time
 from dataclasses import dataclass, field
@@ -88,7 +89,9 @@ class Members:
         self.sent.append(action)
 
     def link(self, pbx: str, work: Any) -> Any:
-        return asyncio.run(work(self))
+        """Like PBXControl.act: the work runs on another thread's event loop (Playwright holds this one's)."""
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, work(self)).result(10)
 
 
 @pytest.fixture
@@ -367,3 +370,22 @@ def test_reports_page_and_csv_show_time_in_state(container, shop, app) -> None:
     assert lines[0].strip() == ("agent,signed_in_seconds,available_seconds,on_call_seconds,wrap_up_seconds,"
                                 "paused_seconds,paused_by_reason")
     assert lines[1].strip() == "ann,4800,3000,0,0,1800,lunch=1800"
+
+
+@pytest.mark.browser
+def test_wallboard_in_chromium_shows_state_reason_and_since(browser, live_server, live_container, tmp_path) -> None:
+    from .deskdata import PASSWORD, build
+    from .support.browser import sign_in as browser_sign_in
+
+    shop = build(live_container.session_factory, tmp_path / "recordings")
+    pbx = Members()
+    live_container.presence.link = pbx.link
+    with transaction(live_container.session_factory) as s:
+        live_container.presence.sign_in(s, _ann(s, shop), "desk", ["support"])
+        live_container.presence.pause(s, _ann(s, shop), "lunch")
+    page = browser.new_page(viewport={"width": 1600, "height": 900})
+    browser_sign_in(page, live_server, "sue", PASSWORD)
+    page.goto(f"{live_server}/wallboard/")
+    cell = page.wait_for_selector(".wb-presence.presence-paused", timeout=10000)
+    assert cell.inner_text().startswith("Paused · Lunch · 0:")
+    page.close()
