@@ -25,11 +25,13 @@ from callcenter.dispatch.load import build_snapshot
 from callcenter.events import AgentStateChanged
 from callcenter.models import (
     AgentPresence,
+    AgentQueue,
     AuditLog,
     Call,
     FormSubmission,
     PresenceSpan,
     PresenceState,
+    Queue,
     SubmissionStatus,
     Ticket,
     User,
@@ -389,3 +391,23 @@ def test_wallboard_in_chromium_shows_state_reason_and_since(browser, live_server
     cell = page.wait_for_selector(".wb-presence.presence-paused", timeout=10000)
     assert cell.inner_text().startswith("Paused · Lunch · 0:")
     page.close()
+
+
+def test_browser_phone_and_changing_phone_or_queues_while_signed_in(container, shop, presence, pbx) -> None:
+    with transaction(container.session_factory) as s:
+        ann = rows.row(s, User, shop.users["ann"])
+        assert ann.agent is not None
+        ann.agent.extension = "1001"
+        s.add(AgentQueue(agent_id=ann.agent.id, queue_id=s.scalar(select(Queue.id).where(Queue.name == "sales")),
+                         penalty=2))
+    with transaction(container.session_factory) as s:
+        presence.sign_in(s, _ann(s, shop), "desk", ["support", "sales"])
+        presence.pause(s, _ann(s, shop), "training")
+    assert set(pbx.members) == {("support", ANN_PHONE), ("sales", ANN_PHONE)}
+    with transaction(container.session_factory) as s:  # on to the browser softphone, in support only
+        row = presence.sign_in(s, _ann(s, shop), "browser", ["support"])
+        assert (row.phone, row.queues, row.state, row.reason) == ("PJSIP/webrtc1001", ["support"],
+                                                                  PresenceState.PAUSED, "training")
+    assert pbx.members == {("support", "PJSIP/webrtc1001"): Member(True, True, "training")}
+    with container.session_factory() as s:  # still one paused span: the pause went on across the change
+        assert _spans(s, shop.users["ann"]) == [("available", None, False), ("paused", "training", True)]
