@@ -37,7 +37,8 @@ from callcenter.models import (
     User,
     utcnow,
 )
-from callcenter.presence.service import PresenceError, PresenceService, PresenceUnavailable
+from callcenter.presence.errors import PresenceError, PresenceUnavailable
+from callcenter.presence.service import PresenceService
 from callcenter.reporting.figures import ReportFilter
 
 from .support import rows, services

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..db import transaction
 from ..models import utcnow
-from .service import PresenceError, PresenceService
+from .errors import PresenceError
+from .service import PresenceService
 
 log = logging.getLogger(__name__)
 Job = Callable[[Session], object]

@@ -15,6 +15,8 @@ from typing import Any
 
 from ..ami.actions import Actions
 from ..ami.live import WRAP_UP_REASON
+from ..models import User
+from ..pbx.values import UnsafeValue, checked
 
 # Asterisk's pause reason while we hold an agent out after a queue call (from the answer on);
 # the bridge's live state shows such a member as on a call, then in wrap-up.
@@ -52,3 +54,13 @@ def leave(phone: str, queues: list[str]) -> Work:
                 await actions.queue_pause(phone, True, queue=queue, reason=SIGNED_OUT_REASON)
         return kept
     return work
+
+
+def member_name(user: User | None) -> str:
+    """The name Asterisk shows for the member: the display name if it may be sent, else the username."""
+    if user is None:
+        return ""
+    try:
+        return checked(user.display_name or user.username, "member name", 80)
+    except UnsafeValue:
+        return user.username[:80]

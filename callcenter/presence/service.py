@@ -37,27 +37,14 @@ from ..models import (
     utcnow,
 )
 from ..pbx import webrtc
-from ..pbx.values import UnsafeValue, checked
 from . import members
+from .errors import PresenceError, PresenceUnavailable
 from .history import move
-from .members import HOLD_REASON, Link
+from .members import HOLD_REASON, Link, member_name
 from .notifier import PresenceNotifier
 
 log = logging.getLogger(__name__)
 PHONES = ("browser", "desk")
-
-
-class PresenceError(ValueError):
-    """A request the desk cannot carry out; ``field`` names the input at fault, ``code`` the case
-    (so a page can say it in the agent's language), ``params`` the values the message names."""
-
-    def __init__(self, message: str, field: str | None = None, code: str = "", **params: str) -> None:
-        super().__init__(message)
-        self.field, self.code, self.params = field, code, params
-
-
-class PresenceUnavailable(PresenceError):
-    """Asterisk did not carry it out (link down, refused): nothing was changed."""
 
 
 @dataclasses.dataclass
@@ -293,16 +280,6 @@ class PresenceService:
         audit.record(session, action, actor, object_type="user", object_id=row.user_id,
                      state=row.state.value, **detail)
         self.notifier.changed(session, row, row.phone)
-
-
-def member_name(user: User | None) -> str:
-    """The name Asterisk shows for the member: the display name if it may be sent, else the username."""
-    if user is None:
-        return ""
-    try:
-        return checked(user.display_name or user.username, "member name", 80)
-    except UnsafeValue:
-        return user.username[:80]
 
 
 def _asterisk_pause(state: PresenceState, reason: str | None, settings: PresenceSettings) -> tuple[bool, str]:

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from callcenter.access import roles
 from callcenter.models import AgentPresence, AgentProfile, PresenceState, utcnow
-from callcenter.presence.service import PresenceError, PresenceService, PresenceUnavailable
+from callcenter.presence.errors import PresenceError, PresenceUnavailable
+from callcenter.presence.service import PresenceService
 
 from ..auth.access import actor, roles_required, user
 from ..db import get_db
