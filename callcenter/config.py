@@ -289,6 +289,44 @@ class SoftphoneSettings(BaseModel):
         return v
 
 
+class PauseCode(BaseModel):
+    """One reason an agent may pause for, with its labels; ``takes_tickets``: the dispatcher still assigns."""
+
+    en: str
+    zh: str
+    takes_tickets: bool = False
+
+
+def _default_pause_codes() -> dict[str, PauseCode]:
+    return {"lunch": PauseCode(en="Lunch", zh="午餐"),
+            "break": PauseCode(en="Break", zh="休息"),
+            "training": PauseCode(en="Training", zh="培训"),
+            "meeting": PauseCode(en="Meeting", zh="会议"),
+            "back_office": PauseCode(en="Back office", zh="后台工作", takes_tickets=True)}
+
+
+PAUSE_CODE = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+
+
+class PresenceSettings(BaseModel):
+    """Agent states from the desk: pause reasons and the wrap-up after each queue call."""
+
+    # Reason codes an agent may pause with (code -> English and Chinese label, still takes tickets?).
+    pause_codes: dict[str, PauseCode] = Field(default_factory=_default_pause_codes)
+    # Seconds an agent stays out of the queues after a call, unless they submit the form (0: no wrap-up).
+    wrapup_seconds: int = Field(default=30, ge=0, le=3600)
+    # The Asterisk the desk signs agents in to ("": the first configured PBX).
+    pbx: str = ""
+
+    @field_validator("pause_codes")
+    @classmethod
+    def _codes(cls, v: dict[str, PauseCode]) -> dict[str, PauseCode]:
+        bad = [code for code in v if not PAUSE_CODE.match(code)]
+        if bad:
+            raise ValueError(f"pause codes are 1-20 lowercase letters, digits or _, not {bad}")
+        return v
+
+
 class PhoneSettings(BaseModel):
     # Region for numbers dialled without a country code (ISO 3166 code).
     default_region: str = "US"
@@ -563,6 +601,7 @@ class Settings(BaseSettings):
     ami: AMISettings = Field(default_factory=AMISettings)
     phone: PhoneSettings = Field(default_factory=PhoneSettings)
     softphone: SoftphoneSettings = Field(default_factory=SoftphoneSettings)
+    presence: PresenceSettings = Field(default_factory=PresenceSettings)
     dialling: DiallingSettings = Field(default_factory=DiallingSettings)
     transcribe: TranscribeSettings = Field(default_factory=TranscribeSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)

@@ -200,7 +200,12 @@ class QueueChanged(Event, name="queue_changed"):
 
 @dataclass(frozen=True, kw_only=True)
 class AgentStateChanged(Event, name="agent_state_changed"):
-    """An agent became available, ringing, on a call, paused, in wrap-up or unavailable."""
+    """An agent became available, ringing, on a call, paused, in wrap-up, unavailable or signed out.
+
+    ``source`` says who tells: ``pbx`` (the bridge, from Asterisk's member
+    events: what the phone does) or ``desk`` (the presence service: what the
+    agent declared, with ``since`` and, in wrap-up, ``wrapup_until``).
+    """
 
     pbx: str
     interface: str
@@ -208,6 +213,9 @@ class AgentStateChanged(Event, name="agent_state_changed"):
     paused_reason: str | None = None
     queues: list[str] = dataclasses.field(default_factory=list)
     agent_id: int | None = None
+    source: str = "pbx"
+    since: float | None = None
+    wrapup_until: float | None = None
 
 
 # -- tickets --------------------------------------------------------------------------------------

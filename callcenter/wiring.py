@@ -28,6 +28,8 @@ from .dispatch.notifier import DispatchNotifier
 from .forms.intake import Intake
 from .governance.erasure import Erasure
 from .governance.notifier import ErasureNotifier
+from .presence.notifier import PresenceNotifier
+from .presence.service import PresenceService
 from .runner import Service
 from .tickets.notifier import TicketNotifier
 from .tickets.service import TicketService
@@ -74,7 +76,15 @@ class Container:
 
     @cached_property
     def intake(self) -> Intake:
-        return Intake(self.tickets, self.settings.phone.default_region)
+        return Intake(self.tickets, self.settings.phone.default_region, self.presence)
+
+    @cached_property
+    def presence(self) -> PresenceService:
+        """Agent states; the desk's changes go through the control link, the bridge's through its own."""
+        pbxes = self.settings.pbxes()
+        pbx = self.settings.presence.pbx or (pbxes[0].name if pbxes else "")
+        return PresenceService(self.settings.presence, pbx, PresenceNotifier(self.bus),
+                               lambda name, work: self.controls.get(name).act(work), self.settings.softphone.enabled)
 
     @cached_property
     def callbacks(self) -> Callbacks:
@@ -97,7 +107,7 @@ class Container:
     def _bridge(self) -> AMIService:
         from .ami.bridge import AMIService
 
-        return AMIService(self.settings, self.session_factory, self.bus)
+        return AMIService(self.settings, self.session_factory, self.bus, presence=self.presence)
 
     def ami(self) -> AMIService:
         """One per container: other services reach the PBXs through it (``container.ami().action``)."""

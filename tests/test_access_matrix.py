@@ -59,6 +59,13 @@ PAGES = [
     Row("POST", "/desk/calls/<int:call_id>/draft", "/desk/calls/{c1}/draft", {"ann", "sue", "ada"}, 200),
     Row("POST", "/desk/calls/<int:call_id>/submit", "/desk/calls/{c1}/submit", {"ann", "sue", "ada"}, 422),
     Row("POST", "/desk/calls/<int:call_id>/customer", "/desk/calls/{c2}/customer", {"bob", "ada"}, 422),
+    # The state bar: the matrix's form posts are incomplete (no phone, no reason, nobody signed in): 422.
+    Row("GET", "/desk/state", "/desk/state", DESK, 200),
+    Row("POST", "/desk/state/sign-in", "/desk/state/sign-in", DESK, 422),
+    Row("POST", "/desk/state/sign-out", "/desk/state/sign-out", DESK, 422),
+    Row("POST", "/desk/state/available", "/desk/state/available", DESK, 422),
+    Row("POST", "/desk/state/pause", "/desk/state/pause", DESK, 422),
+    Row("POST", "/desk/state/ready", "/desk/state/ready", DESK, 422),
     Row("GET", "/tickets/", "/tickets/", EVERYONE, 200),
     Row("GET", "/tickets/<number>", "/tickets/{t1}", {"ann", "sue", "quinn", "ada"}, 200),
     Row("GET", "/tickets/<number>", "/tickets/{t2}", {"bob", "quinn", "ada"}, 200),

@@ -138,12 +138,13 @@ class Actions:
 
     # -- agents in queues -------------------------------------------------------------
     async def queue_add(self, queue: str, interface: str, member_name: str = "", *, paused: bool = False,
-                        reason: str = "") -> bool:
+                        reason: str = "", penalty: int = 0) -> bool:
         """Add a dynamic member; False if it was already a member (static or dynamic)."""
         action = {"Action": "QueueAdd", "Queue": _match("queue", _DIALPLAN_NAME, queue),
                   "Interface": check_channel(interface), "StateInterface": check_channel(interface),
                   "MemberName": check_text("member name", member_name, 80),
-                  "Paused": "true" if paused else "false", "Reason": check_text("reason", reason)}
+                  "Paused": "true" if paused else "false", "Reason": check_text("reason", reason),
+                  "Penalty": str(max(0, int(penalty)))}
         reply = await self.connection.send(action, as_list=False)
         if reply.success:
             return True

@@ -14,7 +14,8 @@ import gc
 import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,7 +33,13 @@ from .record import CallSnapshot
 from .resync import resync
 from .writer import Writer
 
+if TYPE_CHECKING:
+    from ..presence.keeper import Keeper
+    from ..presence.service import PresenceService
+
 log = logging.getLogger(__name__)
+# Seconds an action the bridge sends for another thread may take.
+ACTION_SECONDS = 10.0
 
 
 def settle_memory() -> None:
@@ -59,23 +66,43 @@ class PBXBridge:
     def __init__(self, pbx: PBXSettings, settings: Settings, writer: Writer | None) -> None:
         self.pbx = pbx
         self.writer = writer
+        self.keeper: Keeper | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.accumulator = Accumulator(pbx.name)
         self.live = LiveState(self.accumulator)
         self.notifier = Notifier(writer if writer is not None else NullOutbox())
         self.interpreter = Interpreter(self.accumulator, self.live, self.notifier,
                                        writer if writer is not None else _NoStore(),
                                        settings.phone.default_region, on_originate=self._originated)
-        self.connection = AMIConnection(pbx, settings.ami, self.interpreter.handle, self._ready)
+        self.connection = AMIConnection(pbx, settings.ami, self._on_event, self._ready)
         self.actions = Actions(self.connection)
+
+    def _on_event(self, event: AMIEvent) -> None:
+        self.interpreter.handle(event)
+        if self.keeper is not None:  # desk-managed agents: hold out from the answer, wrap up after the call
+            name = event.get("Event")
+            if name == "AgentConnect":
+                self.keeper.answered(event.get("Interface", ""))
+            elif name == "AgentComplete":
+                self.keeper.completed(event.get("Interface", ""), event.get("Linkedid", ""))
 
     async def _ready(self) -> None:
         await resync(self.connection, self.interpreter, self.actions, self.writer)
+        if self.keeper is not None:
+            self.keeper.reconnected()
+
+    def act(self, pbx: str, work: Callable[[Actions], Coroutine[Any, Any, Any]]) -> Any:
+        """Run ``work`` on this bridge's own link, from another thread (presence's keeper)."""
+        if self.loop is None or pbx != self.pbx.name:
+            raise ConnectionError(f"the AMI bridge does not follow {pbx!r} here")
+        return asyncio.run_coroutine_threadsafe(work(self.actions), self.loop).result(ACTION_SECONDS)
 
     def _originated(self, event: AMIEvent) -> None:
         if event.get("Event") == "Newchannel":
             self.actions.channel_seen(event.get("Uniqueid", ""))
 
     async def run(self, stop: asyncio.Event) -> None:
+        self.loop = asyncio.get_running_loop()
         ticker = asyncio.ensure_future(self._tick(stop))
         try:
             await self.connection.run(stop)
@@ -86,6 +113,8 @@ class PBXBridge:
         while not stop.is_set():
             await asyncio.sleep(1.0)
             self.interpreter.expire(time.time())
+            if self.keeper is not None:
+                self.keeper.tick()
 
 
 class AMIService(Service):
@@ -95,7 +124,7 @@ class AMIService(Service):
 
     def __init__(self, settings: Settings, session_factory: sessionmaker[Session] | None = None,
                  bus: Bus | None = None, pbxes: list[PBXSettings] | None = None,
-                 persist: bool = True) -> None:
+                 persist: bool = True, presence: PresenceService | None = None) -> None:
         self.settings = settings
         self.writer = None
         if persist:
@@ -104,6 +133,11 @@ class AMIService(Service):
                                  settings.instance_dir / "ami-dead-letter.jsonl")
         self.bridges = {p.name: PBXBridge(p, settings, self.writer)
                         for p in (pbxes if pbxes is not None else settings.pbxes())}
+        if persist and presence is not None and session_factory is not None:
+            from ..presence.keeper import Keeper
+
+            for bridge in self.bridges.values():
+                bridge.keeper = Keeper(bridge.pbx.name, presence.with_link(bridge.act), session_factory)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
@@ -116,6 +150,9 @@ class AMIService(Service):
         if self.writer is not None:
             self.writer.start()
             self.writer.sweep_stale(self.settings.ami.stale_call_hours)
+        for bridge in self.bridges.values():
+            if bridge.keeper is not None:
+                bridge.keeper.start()
         self._thread = threading.Thread(target=self._main, name="ami-bridge", daemon=True)
         self._thread.start()
         self._started.wait(10)
@@ -140,6 +177,9 @@ class AMIService(Service):
             self.loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
             self._thread.join(timeout)
+        for bridge in self.bridges.values():
+            if bridge.keeper is not None:
+                bridge.keeper.stop(timeout)
         if self.writer is not None:
             self.writer.flush(timeout)
             self.writer.stop(timeout)

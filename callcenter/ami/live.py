@@ -23,6 +23,8 @@ class AgentState(str, enum.Enum):
     UNAVAILABLE = "unavailable"
 
 
+# The pause reason presence uses for its wrap-up (callcenter.presence.members.HOLD_REASON).
+WRAP_UP_REASON = "wrap-up"
 # Asterisk device states (QueueMemberStatus "Status").
 _RINGING = {"6", "7"}
 _BUSY = {"2", "3", "8"}
@@ -51,13 +53,15 @@ class AgentLive:
     state: AgentState = AgentState.AVAILABLE
 
     def compute(self, now: float) -> AgentState:
-        if self.paused:
+        # The desk holds an agent out with this reason from the answer to the end of the wrap-up.
+        held = self.paused and self.reason == WRAP_UP_REASON
+        if self.paused and not held:
             return AgentState.PAUSED
         if self.device in _RINGING:
             return AgentState.RINGING
         if self.device in _BUSY:
             return AgentState.ON_CALL
-        if self.wrap_until > now:
+        if held or self.wrap_until > now:
             return AgentState.WRAP_UP
         if self.device in _GONE:
             return AgentState.UNAVAILABLE

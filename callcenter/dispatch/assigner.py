@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from ..config import AssignmentRules
+from ..config import AssignmentRules, PresenceSettings
 from ..models import OPEN_STATUSES, Ticket, TicketChange, TicketNote
 from ..tickets.service import TicketService
 from .assignment import Decision, Engine, Snapshot
@@ -24,6 +24,7 @@ class Assigner:
     rules: AssignmentRules
     tickets: TicketService
     live: LiveAgents | None = None
+    presence: PresenceSettings | None = None
 
     def __post_init__(self) -> None:
         self.engine = Engine(self.rules)
@@ -35,7 +36,7 @@ class Assigner:
         ticket = session.get(Ticket, ticket_id, with_for_update=True)
         if ticket is None or ticket.status not in OPEN_STATUSES:
             return None
-        snap = snapshot or build_snapshot(session, self.rules, self.live, now)
+        snap = snapshot or build_snapshot(session, self.rules, self.live, now, self.presence)
         needs = needs_for(session, ticket, self.rules, exclude)
         decision = self.engine.decide(snap, needs, now)
         if decision.agent_id is not None and decision.agent_id != ticket.assignee_id:

@@ -39,6 +39,7 @@ class AgentState:
     team_id: int | None = None
     active: bool = True
     interface: str | None = None  # Asterisk interface, e.g. PJSIP/agent1001
+    presence: str | None = None  # the state declared at the desk (None: never signed in there)
 
 
 @dataclass(frozen=True)

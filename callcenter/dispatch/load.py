@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..bus import Bus, Message, Unsubscribe
-from ..config import AssignmentRules
+from ..config import AssignmentRules, PresenceSettings
 from ..events import AgentStateChanged, CallAnswered, CallEnded
 from ..models import (
     OPEN_STATUSES,
@@ -28,6 +28,7 @@ from ..models import (
     TicketChange,
     User,
 )
+from ..presence.eligibility import presence_by_agent, takes_tickets
 from .assignment import AgentState, Snapshot, TicketNeeds
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,10 @@ def _urgent_streaks(session: Session, since: dt.datetime) -> dict[int, tuple[int
 
 
 def build_snapshot(session: Session, rules: AssignmentRules, live: LiveAgents | None,
-                   now: dt.datetime) -> Snapshot:
+                   now: dt.datetime, presence: PresenceSettings | None = None) -> Snapshot:
+    """Every active agent; those the desk says are signed out or paused without tickets are not eligible."""
+    desk = presence_by_agent(session)
+    presence = presence or PresenceSettings()
     weights = {k.lower(): float(v) for k, v in rules.priority_weights.items()}
     load = _open_load(session, weights)
     streaks = _urgent_streaks(session, now - dt.timedelta(minutes=max(rules.urgent_pause_minutes, 1)))
@@ -124,14 +128,17 @@ def build_snapshot(session: Session, rules: AssignmentRules, live: LiveAgents | 
     for p in profiles:
         user_load, n = load.get(p.user_id, (0.0, 0))
         streak, last = streaks.get(p.user_id, (0, None))
+        declared = desk.get(p.user_id)
         agents[p.user_id] = AgentState(
             user_id=p.user_id, name=p.user.display_name or p.user.username,
+            active=takes_tickets(declared, presence),
+            presence=declared.state.value if declared else None,
             skills={s.skill_id: s.level for s in p.skills},
             languages=frozenset(p.languages or ()), seniority=p.seniority, capacity=p.capacity,
             load=user_load, open_count=n,
             on_call=bool(live and live.on_call(p.user_id, p.sip_interface)),
             urgent_streak=streak, last_urgent_at=last, team_id=p.user.team_id,
-            interface=p.sip_interface)
+            interface=(declared.phone if declared and declared.phone else p.sip_interface))
     team = session.scalar(select(Team).where(Team.name == rules.fallback_team)) if rules.fallback_team else None
     return Snapshot(agents, fallback_team_id=team.id if team else None,
                     supervisor_id=default_supervisor(session, rules))

@@ -135,7 +135,7 @@ class CallbackPlacer:
             for agent in snap.agents.values():
                 free = self.live is None or self.live.free(agent.user_id, agent.interface)
                 agent.active = agent.active and free and bool(agent.interface) \
-                    and agent.user_id not in self._reserved
+                    and agent.user_id not in self._reserved and agent.presence in (None, "available")
             skill = session.scalar(select(Queue.skill_id).where(Queue.id == cb.queue_id)) if cb.queue_id else None
             needs = TicketNeeds(ticket_id=cb.ticket_id or 0, skills={skill: 1} if skill else {},
                                 language=cb.language)

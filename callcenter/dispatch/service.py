@@ -68,7 +68,7 @@ def build_runtime(settings: Settings, engine: Engine, factory: sessionmaker[Sess
     tickets, notifier, policy = callbacks.tickets, callbacks.notifier, callbacks.policy
     pbx = next((p for p in settings.pbxes() if p.name == d.pbx), None) if d.pbx else \
         next(iter(settings.pbxes()), None)
-    assigner = Assigner(d.assignment, tickets, live)
+    assigner = Assigner(d.assignment, tickets, live, settings.presence)
     escalator = Escalator(SLA(d.sla, tz), list(d.sla.escalation),
                           dt.timedelta(minutes=d.sla.escalation_interval_minutes), assigner, tickets, notifier)
     placer = CallbackPlacer(d.callbacks, assigner.engine, dialer, DailyWindow(d.callbacks.calling_hours, tz),

@@ -8,7 +8,7 @@ ticket it already made, and a call opens at most one ticket
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,9 @@ from ..tickets.service import TicketService
 from .catalog import spec_of
 from .schema import FormSpec
 from .validate import FormErrors, clean
+
+if TYPE_CHECKING:
+    from ..presence.service import PresenceService
 
 
 def draft_key(call_id: int, agent_id: int) -> str:
@@ -72,10 +75,13 @@ class Submitted:
 
 
 class Intake:
-    """Submitting intake forms: the ticket they make goes through the ticket service."""
+    """Submitting intake forms: the ticket they make goes through the ticket service.
 
-    def __init__(self, tickets: TicketService, region: str) -> None:
-        self.tickets, self.region = tickets, region
+    A submitted form also ends the agent's wrap-up (``presence``), so they take calls again.
+    """
+
+    def __init__(self, tickets: TicketService, region: str, presence: PresenceService | None = None) -> None:
+        self.tickets, self.region, self.presence = tickets, region, presence
 
     def save_draft(self, session: Session, form: FormDefinition, call: Call, actor: Actor,
                    data: dict[str, Any]) -> FormSubmission:
@@ -103,6 +109,8 @@ class Intake:
         row.ticket_id = ticket.id
         row.wrapup_code = wrapup_code
         row.submitted_at = utcnow()
+        if self.presence is not None:
+            self.presence.form_submitted(session, agent_id)
         return Submitted(ticket, created)
 
     def _ticket(self, session: Session, spec: FormSpec, form: FormDefinition, call: Call, actor: Actor,

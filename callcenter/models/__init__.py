@@ -7,6 +7,7 @@ from .customers import Customer, CustomerPhone, VipTier
 from .dispatch import CallbackAttempt, JobRun, SchedulerJob
 from .followups import Callback, CallbackSource, CallbackStatus, Survey, SurveyChannel, SurveyStatus
 from .people import AgentProfile, AgentQueue, AgentSkill, ApiToken, Queue, Role, Skill, Team, User
+from .presence import AgentPresence, PresenceSpan, PresenceState
 from .qa import CallTag, KeywordRule, QAReview, Scorecard
 from .signins import SignInFailure
 from .tickets import (
@@ -24,6 +25,7 @@ from .transcripts import Transcript, TranscriptStatus
 
 __all__ = [
     "OPEN_STATUSES",
+    "AgentPresence",
     "AgentProfile",
     "AgentQueue",
     "AgentSkill",
@@ -50,6 +52,8 @@ __all__ = [
     "KeywordRule",
     "LegKind",
     "Party",
+    "PresenceSpan",
+    "PresenceState",
     "Priority",
     "QAReview",
     "Queue",

@@ -1,5 +1,6 @@
 """The agent's desk: calls pop as they ring (``pops``), the intake form becomes a ticket (``routes``),
-the agent's browser phone gets its own settings (``phone``)."""
+the agent's browser phone gets its own settings (``phone``), the state bar signs in to queues and
+pauses (``presence``)."""
 from __future__ import annotations
 
 from flask import Flask
@@ -9,7 +10,7 @@ from callcenter.db import transaction
 from callcenter.forms import catalog
 from callcenter.wiring import Container
 
-from . import phone, routes
+from . import phone, presence, routes
 from .pops import PopHub
 
 
@@ -30,3 +31,4 @@ def init_app(app: Flask) -> None:
     _load_forms(container)
     app.register_blueprint(routes.bp)
     app.register_blueprint(phone.bp)
+    app.register_blueprint(presence.bp)

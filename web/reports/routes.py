@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, get_template_attribute, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
@@ -17,6 +18,7 @@ from callcenter.models import Queue, Role, Team, User, utcnow
 from callcenter.reporting import daily as summary
 from callcenter.reporting import figures
 from callcenter.reporting import mail as summary_mail
+from callcenter.reporting.presence import STATES, time_in_state
 from callcenter.reporting.topics import recurring
 
 from ..auth.access import refuse, roles_required, user
@@ -25,7 +27,7 @@ from ..downloads import csv_download
 from ..query_args import note_ignored, page_args
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-TABLES = ("csat_agent", "csat_queue", "csat_category", "volume", "topics", "summary")
+TABLES = ("csat_agent", "csat_queue", "csat_category", "volume", "topics", "presence", "summary")
 DEFAULT_DAYS = 7
 
 
@@ -64,6 +66,7 @@ def _data(f: figures.ReportFilter) -> dict[str, Any]:
         "topics": [{"label": t.label, "size": t.size, "examples": [found.numbers.get(i) for i in t.examples]}
                    for t in found.topics],
         "topics_restricted": found.restricted,
+        "presence": time_in_state(db, f),
     }
 
 
@@ -73,8 +76,10 @@ def index() -> ResponseReturnValue:
     db = get_db()
     f = _filter()
     zone = _settings().timezone
+    presence = current_app.extensions["container"].presence
+    reasons = {code: presence.reason_label(code, str(get_locale())) for code in presence.settings.pause_codes}
     return render_template(
-        "reports/index.html", data=_data(f), f=f, args=request.args,
+        "reports/index.html", data=_data(f), f=f, args=request.args, reasons=reasons,
         start=days.local_date(f.start, zone).isoformat(),
         end=days.local_date(f.end - dt.timedelta(seconds=1), zone).isoformat(),
         queues=db.scalars(select(Queue).order_by(Queue.name)).all(),
@@ -101,6 +106,10 @@ def _rows(name: str, data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         if data["topics_restricted"]:
             rows.append([_("restricted"), data["topics_restricted"], ""])
         return ["topic", "tickets", "examples"], rows
+    if name == "presence":
+        return ["agent", "signed_in_seconds", *[f"{s}_seconds" for s in STATES], "paused_by_reason"], [
+            [r["agent"], r["signed_in"], *[r[s] for s in STATES],
+             " ".join(f"{code}={secs}" for code, secs in sorted(r["reasons"].items()))] for r in data["presence"]]
     flat = [[f"{group}.{key}", value] for group, values in data["summary"].items() for key, value in values.items()]
     return ["figure", "value"], flat
 

@@ -27,4 +27,18 @@
                  itemStyle: { color: "#2256c7" } }]
     });
   });
+  var presence = document.getElementById("chart-presence");
+  if (presence && data.presence.length) {
+    var names = JSON.parse(presence.dataset.states), colours = { available: "#2e8b57", on_call: "#2256c7", wrap_up: "#c98a00", paused: "#b23b3b" };
+    echarts.init(presence).setOption({
+      grid: { left: 100, right: 20, top: 30, bottom: 30 }, tooltip: { renderMode: "richText" },
+      legend: { top: 0, data: Object.keys(names).map(function (k) { return names[k]; }) },
+      xAxis: { type: "value", name: "min" },
+      yAxis: { type: "category", data: data.presence.map(function (r) { return r.agent; }) },
+      series: Object.keys(names).map(function (k) {
+        return { type: "bar", stack: "time", name: names[k], itemStyle: { color: colours[k] },
+                 data: data.presence.map(function (r) { return Math.round(r[k] / 6) / 10; }) };
+      })
+    });
+  }
 })();

@@ -4,6 +4,14 @@
   var root = document.getElementById("wallboard");
   if (!root) return;
   var t = root.dataset, states = JSON.parse(t.states), last = null;
+  var presence = JSON.parse(t.presence), reasons = JSON.parse(t.reasons);
+  function declared(a, now) {
+    if (!a.presence) return "";
+    var parts = [presence[a.presence] || a.presence];
+    if (a.reason) parts.push(reasons[a.reason] || a.reason);
+    if (a.presence !== "signed_out" && a.presence_since) parts.push(mmss(now - a.presence_since));
+    return parts.join(" · ");
+  }
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
   function mmss(s) { s = Math.max(0, Math.round(s)); return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0"); }
   function pct(v) { return v == null ? "–" : Math.round(v * 100) + "%"; }
@@ -33,6 +41,7 @@
       var tr = el("tr", "state-" + a.state);
       tr.appendChild(el("td", "wb-name", a.name));
       tr.appendChild(el("td", null, (states[a.state] || a.state) + (a.since ? " · " + mmss(now - a.since) : "")));
+      tr.appendChild(el("td", "wb-presence" + (a.presence ? " presence-" + a.presence : ""), declared(a, now)));
       tr.appendChild(el("td", null, a.calls + " " + t.tCalls));
       tr.appendChild(el("td", null, a.tickets + " " + t.tTickets));
       ag.appendChild(tr);

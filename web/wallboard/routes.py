@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 from flask import Blueprint, current_app, render_template
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 
 from callcenter.access import roles
 
@@ -19,7 +20,10 @@ PUSH_SECONDS = 2.0
 @bp.route("/")
 @roles_required(roles.MANAGERS)
 def index() -> ResponseReturnValue:
-    return render_template("wallboard/index.html")
+    presence = current_app.extensions["container"].presence
+    language = str(get_locale())
+    reasons = {code: presence.reason_label(code, language) for code in presence.settings.pause_codes}
+    return render_template("wallboard/index.html", reasons=reasons)
 
 
 @bp.route("/events")

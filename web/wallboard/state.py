@@ -20,6 +20,7 @@ from callcenter.bus import Bus, Message
 from callcenter.calls.agents import phones_of
 from callcenter.events import AgentStateChanged
 from callcenter.models import (
+    AgentPresence,
     AgentProfile,
     Call,
     Callback,
@@ -47,6 +48,8 @@ class Wallboard:
 
     def on_agent_state(self, message: Message[AgentStateChanged]) -> None:
         p = message.event
+        if p.source == "desk":  # what agents declared is read from agent_presence with the rest
+            return
         with self._lock:
             previous = self._agents.get(p.interface)
             since = previous["since"] if previous and previous["state"] == p.state else message.at
@@ -93,15 +96,22 @@ class Wallboard:
             Ticket.created_at >= today).group_by(Ticket.created_by_id)).tuples().all())
         with self._lock:
             live = dict(self._agents)
+        declared = {row.user_id: row for row in s.scalars(select(AgentPresence))}
         agents = []
         for user, profile in s.execute(select(User, AgentProfile).join(
                 AgentProfile, AgentProfile.user_id == User.id).where(User.is_active).order_by(User.username)):
             # The phone Asterisk reports on: the browser softphone or the desk phone.
             state = next((live[i] for i in reversed(phones_of(profile)) if i in live),
                          {"state": "unknown", "since": None})
+            desk = declared.get(user.id)
             agents.append({"name": user.display_name or user.username, "state": state["state"],
                            "since": state["since"], "calls": calls_today.get(user.id, 0),
-                           "tickets": tickets_today.get(user.id, 0)})
+                           "tickets": tickets_today.get(user.id, 0),
+                           # What the agent declared at the desk (None: never signed in there).
+                           "presence": desk.state.value if desk else None,
+                           "reason": desk.reason if desk else None,
+                           "presence_since": desk.since.timestamp() if desk else None,
+                           "wrapup_until": desk.wrapup_until.timestamp() if desk and desk.wrapup_until else None})
         at_risk = s.scalars(select(Ticket).where(
             sla_clause("breached") | sla_clause("near")).limit(12)).all()
         pending = select(func.count()).select_from(Callback).where(Callback.status == CallbackStatus.PENDING)
