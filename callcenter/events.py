@@ -309,6 +309,19 @@ class CallbackOutcome(Event, name="callback_outcome"):
     ticket_id: int | None = None
 
 
+# -- call control from the desk ----------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class ClickToCallPlaced(Event, name="click_to_call_placed"):
+    """An agent's click-to-call was sent to the PBX (``dialling``), failed, or its outcome is unknown."""
+
+    click_id: int
+    agent_id: int
+    status: str
+    ticket_id: int | None = None
+    call_id: int | None = None
+    actor: str = "system"
+
+
 # -- transcripts ----------------------------------------------------------------------------------
 @dataclass(frozen=True, kw_only=True)
 class TranscriptReady(Event, name="transcript_ready"):

@@ -35,6 +35,7 @@ from .tickets.service import TicketService
 if TYPE_CHECKING:
     from .ami.bridge import AMIService
     from .ami.control import Controls
+    from .callcontrol.clicktocall import ClickToCall
 
 # The services ``callcenter run`` starts in one process; each also runs alone (``callcenter ami`` ...).
 BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background")
@@ -91,6 +92,15 @@ class Container:
         from .ami.control import Controls
 
         return Controls(self.settings.pbxes(), self.settings.ami)
+
+    @cached_property
+    def click_to_call(self) -> ClickToCall:
+        """The desk's click-to-call: the agent's phone first, then the customer, exactly once."""
+        from .callcontrol.clicktocall import ClickToCall
+        from .callcontrol.notifier import CallControlNotifier
+
+        return ClickToCall(self.session_factory, self.controls, DiallingPolicy.from_settings(self.settings),
+                           self.settings, CallControlNotifier(self.bus))
 
     # -- long-running services --------------------------------------------
     @cached_property

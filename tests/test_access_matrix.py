@@ -57,6 +57,8 @@ PAGES = [
     Row("POST", "/desk/calls/<int:call_id>/draft", "/desk/calls/{c1}/draft", {"ann", "sue", "ada"}, 200),
     Row("POST", "/desk/calls/<int:call_id>/submit", "/desk/calls/{c1}/submit", {"ann", "sue", "ada"}, 422),
     Row("POST", "/desk/calls/<int:call_id>/customer", "/desk/calls/{c2}/customer", {"bob", "ada"}, 422),
+    # Click-to-call: a form post carries no key, so an allowed user gets the "reload" error.
+    Row("POST", "/desk/dial", "/desk/dial", DESK, 400),
     Row("GET", "/tickets/", "/tickets/", EVERYONE, 200),
     Row("GET", "/tickets/<number>", "/tickets/{t1}", {"ann", "sue", "quinn", "ada"}, 200),
     Row("GET", "/tickets/<number>", "/tickets/{t2}", {"bob", "quinn", "ada"}, 200),

@@ -8,7 +8,7 @@ from callcenter.db import transaction
 from callcenter.forms import catalog
 from callcenter.wiring import Container
 
-from . import routes
+from . import callcontrol, routes
 from .pops import PopHub
 
 
@@ -28,3 +28,4 @@ def init_app(app: Flask) -> None:
     app.extensions["pops"] = hub
     _load_forms(container)
     app.register_blueprint(routes.bp)
+    app.register_blueprint(callcontrol.bp)
