@@ -22,6 +22,7 @@ from callcenter.models import AuditLog, ClickCall, ClickStatus, CustomerPhone, T
 from callcenter.wiring import Container
 
 from .deskdata import build
+from .support.rows import row
 from .webtools import csrf_token, sign_in
 
 NUMBER, PREMIUM = "+12025550188", "+19005550123"
@@ -46,9 +47,9 @@ def desk(db_url: str, tmp_path):
     with transaction(container.session_factory) as s:
         s.add_all([CustomerPhone(customer_id=shop.customer_id, number=NUMBER),
                    CustomerPhone(customer_id=shop.customer_id, number=PREMIUM)])
-        shop.ticket_id = s.scalars(select(Ticket.id).where(Ticket.number == shop.ticket_number)).one()
-        shop.other_ticket_id = s.scalars(select(Ticket.id).where(Ticket.number == shop.other_ticket_number)).one()
-    yield container, shop
+        ids = {"ticket": s.scalars(select(Ticket.id).where(Ticket.number == shop.ticket_number)).one(),
+               "other_ticket": s.scalars(select(Ticket.id).where(Ticket.number == shop.other_ticket_number)).one()}
+    yield container, shop, ids
     container.close()
 
 
@@ -56,10 +57,10 @@ def desk(db_url: str, tmp_path):
 def web(desk):
     from web import create_app
 
-    container, shop = desk
+    container, _, ids = desk
     client = create_app(container=container, test_config={"TESTING": True}).test_client()
     sign_in(client, "ann")
-    return client, csrf_token(client, "/tickets/"), container, shop
+    return client, csrf_token(client, "/tickets/"), container, ids
 
 
 def _dial(client, token: str, **body):
@@ -67,12 +68,12 @@ def _dial(client, token: str, **body):
 
 
 def test_premium_number_is_refused_in_both_languages_and_audited(web) -> None:
-    client, token, container, shop = web
-    resp = _dial(client, token, key="k" * 16, number=PREMIUM, ticket_id=shop.ticket_id)
+    client, token, container, ids = web
+    resp = _dial(client, token, key="k" * 16, number=PREMIUM, ticket_id=ids["ticket"])
     assert resp.status_code == 422 and resp.get_json()["error"] == "refused"
     assert "dialling policy does not allow this kind of number" in resp.get_json()["message"]
     client.post("/language", data={"lang": "zh", "csrf_token": token})
-    zh = _dial(client, token, key="z" * 16, number=PREMIUM, ticket_id=shop.ticket_id).get_json()
+    zh = _dial(client, token, key="z" * 16, number=PREMIUM, ticket_id=ids["ticket"]).get_json()
     assert zh["error"] == "refused" and "拨号策略不允许拨打此类号码" in zh["message"]
     with container.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(ClickCall)) == 0
@@ -81,20 +82,20 @@ def test_premium_number_is_refused_in_both_languages_and_audited(web) -> None:
 
 
 def test_only_numbers_of_the_ticket_and_only_visible_tickets(web) -> None:
-    client, token, container, shop = web
-    stranger = _dial(client, token, key="s" * 16, number="+12025550199", ticket_id=shop.ticket_id)
+    client, token, container, ids = web
+    stranger = _dial(client, token, key="s" * 16, number="+12025550199", ticket_id=ids["ticket"])
     assert stranger.status_code == 422 and stranger.get_json()["error"] == "unknown_number"
-    hidden = _dial(client, token, key="h" * 16, number=NUMBER, ticket_id=shop.other_ticket_id)
+    hidden = _dial(client, token, key="h" * 16, number=NUMBER, ticket_id=ids["other_ticket"])
     assert hidden.status_code == 403  # bob's ticket: not ann's to see
     with container.session_factory() as s:
         denied = s.scalars(select(AuditLog).where(AuditLog.outcome == "denied")).all()
-        assert [(d.object_type, d.object_id) for d in denied] == [("ticket", str(shop.other_ticket_id))]
+        assert [(d.object_type, d.object_id) for d in denied] == [("ticket", str(ids["other_ticket"]))]
         assert s.scalar(select(func.count()).select_from(ClickCall)) == 0
 
 
 def test_pbx_down_fails_cleanly_and_frees_the_number(web) -> None:
-    client, token, container, shop = web
-    resp = _dial(client, token, key="d" * 16, number=NUMBER, ticket_id=shop.ticket_id)
+    client, token, container, ids = web
+    resp = _dial(client, token, key="d" * 16, number=NUMBER, ticket_id=ids["ticket"])
     assert resp.status_code == 503 and resp.get_json()["error"] == "link_down"
     assert "nothing was dialled" in resp.get_json()["message"]
     with container.session_factory() as s:
@@ -106,24 +107,24 @@ def test_pbx_down_fails_cleanly_and_frees_the_number(web) -> None:
 
 def test_a_live_call_to_the_number_is_handed_back_not_dialled(desk) -> None:
     """A second button (another key) for a number the agent is already calling returns that call."""
-    container, shop = desk
+    container, shop, ids = desk
     with transaction(container.session_factory) as s:
-        ann = s.get(User, shop.users["ann"])
+        ann = row(s, User, shop.users["ann"])
         live = ClickCall(idempotency_key=f"{ann.id}:earlier-key", live_slot=f"{ann.id}:{NUMBER}", agent_id=ann.id,
-                         number=NUMBER, ticket_id=shop.ticket_id, pbx="down", originate_key="ab" * 16,
+                         number=NUMBER, ticket_id=ids["ticket"], pbx="down", originate_key="ab" * 16,
                          status=ClickStatus.DIALLING, created_at=utcnow() - dt.timedelta(seconds=5))
         s.add(live)
         s.flush()
         live_id = live.id
         s.expunge(ann)
-    placed = container.click_to_call.place(Actor.of(ann), "another-key-1", NUMBER, ticket_id=shop.ticket_id)
+    placed = container.click_to_call.place(Actor.of(ann), "another-key-1", NUMBER, ticket_id=ids["ticket"])
     assert placed.again and placed.click_id == live_id
     # Once the earlier click is over (no call appeared for LIVE_HOLD), the number may be dialled again.
     with transaction(container.session_factory) as s:
-        s.get(ClickCall, live_id).created_at = utcnow() - dt.timedelta(minutes=5)
+        row(s, ClickCall, live_id).created_at = utcnow() - dt.timedelta(minutes=5)
     with pytest.raises(CallControlError) as down:
-        container.click_to_call.place(Actor.of(ann), "third-key-123", NUMBER, ticket_id=shop.ticket_id)
+        container.click_to_call.place(Actor.of(ann), "third-key-123", NUMBER, ticket_id=ids["ticket"])
     assert down.value.code == "link_down"
     with container.session_factory() as s:
-        assert s.get(ClickCall, live_id).live_slot is None
+        assert row(s, ClickCall, live_id).live_slot is None
         assert s.scalar(select(func.count()).select_from(ClickCall)) == 2

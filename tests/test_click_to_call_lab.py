@@ -41,7 +41,7 @@ def _wait(predicate, timeout: float, what: str) -> Any:
 
 def _drop_link_after_originate(control) -> list[str]:
     """The fault: the control link closes right after an Originate is written, before its reply."""
-    conn, dropped = control.conn, []
+    conn, dropped = control.conn, list[str]()
     real = conn.send
 
     async def send(action: dict[str, Any], as_list: bool | None = None, timeout: float | None = None) -> Any:
@@ -75,13 +75,13 @@ def lab_desk(lab_pbx, live_container, tmp_path: Path):
         ticket = s.scalars(select(Ticket).where(Ticket.number == shop.ticket_number)).one()
         s.add_all([CustomerPhone(customer_id=shop.customer_id, number=NUMBER, label="office"),
                    CustomerPhone(customer_id=shop.customer_id, number=PREMIUM, label="hotline")])
-        shop.ticket_id = ticket.id
+        ticket_id = ticket.id
     bridge = live_container.ami()
     bridge.start()
     control = live_container.controls.get("lab")
     try:
         _wait(lambda: bridge.connected() and control.connected(), 30, "the AMI bridge and control link")
-        yield shop, control
+        yield shop, ticket_id, control
     finally:
         bridge.stop()
 
@@ -96,7 +96,7 @@ def _ticket_page(browser, live_server: str, number: str):
 @pytest.mark.timeout(180)
 def test_double_click_with_a_reconnect_rings_the_customer_once(lab_desk, browser, live_server, live_container,
                                                                  tmp_path: Path) -> None:
-    shop, control = lab_desk
+    shop, ticket_id, control = lab_desk
     sessions_before = control.conn.sessions
     dropped = _drop_link_after_originate(control)
     page = _ticket_page(browser, live_server, shop.ticket_number)
@@ -132,7 +132,7 @@ def test_double_click_with_a_reconnect_rings_the_customer_once(lab_desk, browser
         calls = s.scalars(select(Call).where(Call.linkedid.like("cc-%"))).all()
         assert len(calls) == 1 and calls[0].id == click.call_id
         call = calls[0]
-        assert call.ticket_id == shop.ticket_id and call.direction.value == "outbound"
+        assert call.ticket_id == ticket_id and call.direction.value == "outbound"
         assert call.agent_id == shop.users["ann"] and call.caller_number == NUMBER
         assert call.disposition.value == "answered" and call.status.value == "complete"
         rows = s.scalars(select(AuditLog).where(AuditLog.action == "click_to_call")).all()
@@ -149,7 +149,7 @@ def _final(container, linkedid: str) -> bool:
 
 @pytest.mark.timeout(120)
 def test_premium_number_is_refused_audited_and_never_dialled(lab_desk, browser, live_server, live_container) -> None:
-    shop, _ = lab_desk
+    shop, _, _ = lab_desk
     page = _ticket_page(browser, live_server, shop.ticket_number)
     page.locator(f'.dial-button[data-number="{PREMIUM}"]').click()
     status = page.locator('.dial-status[data-state="refused"]')
@@ -166,17 +166,17 @@ def test_premium_number_is_refused_audited_and_never_dialled(lab_desk, browser, 
 @pytest.mark.timeout(60)
 def test_unregistered_softphone_is_a_clear_error(lab_desk, live_container) -> None:
     """An agent with only a browser phone that is not registered: nothing is dialled."""
-    shop, _ = lab_desk
+    shop, ticket_id, _ = lab_desk
     with transaction(live_container.session_factory) as s:
         bob = row(s, User, shop.users["bob"])
-        profile = s.scalar(select(AgentProfile).where(AgentProfile.user_id == bob.id))
+        profile = s.scalars(select(AgentProfile).where(AgentProfile.user_id == bob.id)).one()
         profile.sip_interface, profile.extension = None, "1010"
         ticket = s.scalars(select(Ticket).where(Ticket.number == shop.ticket_number)).one()
         ticket.assignee_id = bob.id
         s.flush()
         s.expunge(bob)
     with pytest.raises(CallControlError) as refused:
-        live_container.click_to_call.place(Actor.of(bob), "b0b0b0b0b0b0", NUMBER, ticket_id=shop.ticket_id)
+        live_container.click_to_call.place(Actor.of(bob), "b0b0b0b0b0b0", NUMBER, ticket_id=ticket_id)
     assert refused.value.code == "phone_unregistered"
     with live_container.session_factory() as s:
         click = s.scalars(select(ClickCall)).one()
