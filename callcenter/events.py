@@ -322,6 +322,16 @@ class ClickToCallPlaced(Event, name="click_to_call_placed"):
     actor: str = "system"
 
 
+@dataclass(frozen=True, kw_only=True)
+class CallTransferRequested(CallEvent, name="call_transfer_requested"):
+    """An agent moved their call from the desk: blind, attended (consulting), complete or cancel."""
+
+    mode: str
+    kind: str = ""
+    target: str = ""
+    actor: str = "system"
+
+
 # -- transcripts ----------------------------------------------------------------------------------
 @dataclass(frozen=True, kw_only=True)
 class TranscriptReady(Event, name="transcript_ready"):

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .ami.bridge import AMIService
     from .ami.control import Controls
     from .callcontrol.clicktocall import ClickToCall
+    from .callcontrol.transfers import Transfers
 
 # The services ``callcenter run`` starts in one process; each also runs alone (``callcenter ami`` ...).
 BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background")
@@ -101,6 +102,15 @@ class Container:
 
         return ClickToCall(self.session_factory, self.controls, DiallingPolicy.from_settings(self.settings),
                            self.settings, CallControlNotifier(self.bus))
+
+    @cached_property
+    def transfers(self) -> Transfers:
+        """Blind and attended transfers from the desk; the ticket follows the call."""
+        from .callcontrol.notifier import CallControlNotifier
+        from .callcontrol.transfers import Transfers
+
+        return Transfers(self.session_factory, self.controls, DiallingPolicy.from_settings(self.settings),
+                         self.settings, CallControlNotifier(self.bus), self.tickets)
 
     # -- long-running services --------------------------------------------
     @cached_property

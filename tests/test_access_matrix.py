@@ -59,6 +59,10 @@ PAGES = [
     Row("POST", "/desk/calls/<int:call_id>/customer", "/desk/calls/{c2}/customer", {"bob", "ada"}, 422),
     # Click-to-call: a form post carries no key, so an allowed user gets the "reload" error.
     Row("POST", "/desk/dial", "/desk/dial", DESK, 400),
+    # Transfers: a form post names no target (400); the matrix has no PBX to act on (503).
+    Row("POST", "/desk/transfer", "/desk/transfer", DESK, 400),
+    Row("POST", "/desk/transfer/complete", "/desk/transfer/complete", DESK, 503),
+    Row("POST", "/desk/transfer/cancel", "/desk/transfer/cancel", DESK, 503),
     Row("GET", "/tickets/", "/tickets/", EVERYONE, 200),
     Row("GET", "/tickets/<number>", "/tickets/{t1}", {"ann", "sue", "quinn", "ada"}, 200),
     Row("GET", "/tickets/<number>", "/tickets/{t2}", {"bob", "quinn", "ada"}, 200),

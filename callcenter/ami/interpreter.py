@@ -48,7 +48,7 @@ class Interpreter:
         "QueueMemberStatus": "on_member", "QueueMemberPause": "on_member",
         "QueueMemberAdded": "on_member", "QueueMember": "on_member",
         "QueueMemberRemoved": "on_member_removed",
-        "OriginateResponse": "on_originate_response",
+        "OriginateResponse": "on_originate_response", "UserEvent": "on_user_event",
     }
     VARIABLES: ClassVar[dict[str, str]] = {var.DID: "did", var.LANG: "language"}
 
@@ -332,6 +332,17 @@ class Interpreter:
             if call is not None and call.transferred_at is None:
                 call.transferred_at = at
                 self.notify.call_transferred(call, None)
+
+    def on_user_event(self, ev: AMIEvent, at: float) -> None:
+        """``CCTransfer`` from the cc-transfer-* contexts: the desk moved the call (Target: where to)."""
+        if ev.get("UserEvent") != "CCTransfer":
+            return
+        call = self._call(ev, at)
+        if call is None or call.transferred_at is not None:
+            return
+        call.transferred_at = at
+        target = inert(ev.get("Target")) or ""
+        self.notify.call_transferred(call, target if target.startswith("PJSIP/") else None)
 
     def on_mixmonitor_start(self, ev: AMIEvent, at: float) -> None:
         _, leg = self._leg(ev)

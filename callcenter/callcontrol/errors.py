@@ -12,6 +12,8 @@ STATUS = {
     "no_phone": 409,          # the agent has neither a softphone nor a desk phone
     "phone_unregistered": 409,  # the agent's phone is not reachable (not registered)
     "phone_busy": 409,        # the agent's phone is already ringing or on a call
+    "unknown_target": 422,    # no such colleague (with a phone) or queue
+    "target_unavailable": 409,  # the colleague's phone cannot ring now
     "no_call": 409,           # the agent has no live call to transfer or monitor
     "private_queue": 403,     # monitoring is turned off for the call's queue
     "not_monitoring": 409,    # no listening session of this supervisor to switch

@@ -33,6 +33,8 @@ ERRORS = {
     "phone_unregistered": _l("Your phone is not registered: open the softphone, or check your desk phone."),
     "phone_busy": _l("Your phone is busy: finish your current call first."),
     "no_call": _l("You are not on a call."),
+    "unknown_target": _l("There is no such colleague or queue."),
+    "target_unavailable": _l("Your colleague's phone cannot ring now (not registered or busy)."),
     "private_queue": _l("Monitoring is turned off for this queue."),
     "not_monitoring": _l("You are not listening to a call."),
     "link_down": _l("The phone system cannot be reached right now; nothing was dialled. Try again in a moment."),
@@ -102,3 +104,72 @@ def dial() -> ResponseReturnValue:
         message = _("Your phone is ringing; the customer is called when you answer.")
     return jsonify(click_id=placed.click_id, status=placed.status, call_id=placed.call_id, again=placed.again,
                    message=message)
+
+
+def _ticket_arg(data: dict[str, Any]) -> int | None:
+    """The ticket the agent has open, if it is theirs to see (else refused and audited)."""
+    ticket_id = _ident(data, "ticket_id")
+    if ticket_id is not None and not visibility.can_see_ticket(get_db(), user(), ticket_id):
+        refuse("ticket", ticket_id)
+    return ticket_id
+
+
+TRANSFERRED = {
+    "blind": _l("Transferred: the caller is on the way."),
+    "attended": _l("Consulting your colleague; the caller is on hold. Complete or cancel the transfer."),
+    "complete": _l("The caller is with your colleague now."),
+    "cancel": _l("Back with the caller."),
+}
+
+
+def _transferred(mode: str, done: Any) -> ResponseReturnValue:
+    return jsonify(mode=mode, kind=done.kind, target=done.target, call_id=done.call_id,
+                   message=str(TRANSFERRED[mode]))
+
+
+@bp.route("/transfer", methods=["POST"])
+@roles_required(roles.DESK)
+def transfer() -> ResponseReturnValue:
+    """Move the agent's live call: blind to an agent, a queue or a number, or attended to an agent."""
+    data = _json()
+    ticket_id = _ticket_arg(data)
+    mode, kind, target = str(data.get("mode") or "blind"), str(data.get("kind") or ""), str(data.get("target") or "")
+    get_db().close()
+    service = _container().transfers
+    try:
+        if mode == "attended":
+            agent = _ident(data, "target")
+            if kind != "agent" or agent is None:
+                raise CallControlError("bad_request", "an attended transfer goes to a colleague")
+            done = service.attended(actor(), agent, ticket_id)
+        elif mode == "blind":
+            done = service.blind(actor(), kind, target, ticket_id)
+        else:
+            raise CallControlError("bad_request", f"unknown transfer mode {mode!r}")
+    except CallControlError as exc:
+        return failure(exc)
+    return _transferred(mode, done)
+
+
+@bp.route("/transfer/complete", methods=["POST"])
+@roles_required(roles.DESK)
+def transfer_complete() -> ResponseReturnValue:
+    """The consulting agent hangs up: the caller and the colleague are joined; the ticket is theirs."""
+    data = _json()
+    ticket_id = _ticket_arg(data)
+    get_db().close()
+    try:
+        done = _container().transfers.complete(actor(), _ident(data, "target"), ticket_id)
+    except CallControlError as exc:
+        return failure(exc)
+    return _transferred("complete", done)
+
+
+@bp.route("/transfer/cancel", methods=["POST"])
+@roles_required(roles.DESK)
+def transfer_cancel() -> ResponseReturnValue:
+    try:
+        done = _container().transfers.cancel(actor())
+    except CallControlError as exc:
+        return failure(exc)
+    return _transferred("cancel", done)
