@@ -10,6 +10,7 @@ its history).  An outside number passes the dialling policy first: the
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -36,6 +37,18 @@ from .notifier import CallControlNotifier
 
 T = TypeVar("T")
 CONTEXTS = {"agent": "cc-transfer-agent", "queue": "cc-transfer-queue", "number": "cc-transfer-out"}
+# Atxfer types its Exten as DTMF, so an attended transfer names the colleague's phone in digits.
+CONSULT_CONTEXT = "cc-transfer-consult"
+CONSULT_PREFIX = {"agent": "1", "webrtc": "2"}
+_ENDPOINT = re.compile(r"^(agent|webrtc)([0-9]{2,8})$")
+
+
+def consult_exten(endpoint: str) -> str:
+    """``agent1002`` -> ``11002``, ``webrtc1002`` -> ``21002`` (see cc-transfer-consult)."""
+    found = _ENDPOINT.match(endpoint)
+    if found is None:
+        raise CallControlError("target_unavailable", f"{endpoint} cannot be consulted from the desk")
+    return CONSULT_PREFIX[found.group(1)] + found.group(2)
 
 
 @dataclass(frozen=True)
@@ -83,7 +96,7 @@ class Transfers:
         exten = self._act(lambda a: self._endpoint(a, receiver))
 
         async def consult(a: Actions) -> None:
-            await a.attended_transfer(channel["Channel"], CONTEXTS["agent"], exten)
+            await a.attended_transfer(channel["Channel"], CONSULT_CONTEXT, consult_exten(exten))
         self._act(consult)
         return self._done(actor, "attended", "agent", exten, channel, call_id, None, ticket_id)
 
