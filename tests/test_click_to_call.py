@@ -128,3 +128,21 @@ def test_a_live_call_to_the_number_is_handed_back_not_dialled(desk) -> None:
     with container.session_factory() as s:
         assert row(s, ClickCall, live_id).live_slot is None
         assert s.scalar(select(func.count()).select_from(ClickCall)) == 2
+
+
+def test_transfer_out_passes_the_dialling_policy_first(web) -> None:
+    """A blind transfer to an outside number is checked before anything reaches Asterisk."""
+    client, token, container, _ = web
+    resp = client.post("/desk/transfer", json={"mode": "blind", "kind": "number", "target": PREMIUM},
+                       headers={"X-CSRFToken": token})
+    assert resp.status_code == 422 and resp.get_json()["error"] == "refused"
+    queue = client.post("/desk/transfer", json={"mode": "blind", "kind": "queue", "target": "nosuch"},
+                        headers={"X-CSRFToken": token})
+    assert queue.status_code == 422 and queue.get_json()["error"] == "unknown_target"
+    attended = client.post("/desk/transfer", json={"mode": "attended", "kind": "queue", "target": "support"},
+                           headers={"X-CSRFToken": token})
+    assert attended.status_code == 400  # consulting goes to a colleague only
+    with container.session_factory() as s:
+        refusal = s.scalars(select(AuditLog).where(AuditLog.action == "dial_refused")).one()
+        assert refusal.detail["purpose"] == "transfer" and refusal.object_id == PREMIUM
+        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "call_transfer")) == 0
