@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .ami.bridge import AMIService
     from .ami.control import Controls
     from .callcontrol.clicktocall import ClickToCall
+    from .callcontrol.monitoring import Monitor
     from .callcontrol.transfers import Transfers
 
 # The services ``callcenter run`` starts in one process; each also runs alone (``callcenter ami`` ...).
@@ -111,6 +112,13 @@ class Container:
 
         return Transfers(self.session_factory, self.controls, DiallingPolicy.from_settings(self.settings),
                          self.settings, CallControlNotifier(self.bus), self.tickets)
+
+    @cached_property
+    def monitor(self) -> Monitor:
+        """Supervisors listen to, coach and barge into agents' calls (ChanSpy), audited."""
+        from .callcontrol.monitoring import Monitor
+
+        return Monitor(self.session_factory, self.controls, self.settings)
 
     # -- long-running services --------------------------------------------
     @cached_property

@@ -80,6 +80,10 @@ PAGES = [
     Row("GET", "/reports/daily", "/reports/daily?date=2026-11-23", MANAGERS, 200),
     Row("GET", "/wallboard/", "/wallboard/", MANAGERS, 200),
     Row("GET", "/wallboard/events", "/wallboard/events", MANAGERS, 200),
+    # Monitoring: supervisors only; a form post names no agent (400), and there is no PBX to act on (503).
+    Row("POST", "/wallboard/monitor", "/wallboard/monitor", MANAGERS, 400),
+    Row("POST", "/wallboard/monitor/mode", "/wallboard/monitor/mode", MANAGERS, 400),
+    Row("POST", "/wallboard/monitor/stop", "/wallboard/monitor/stop", MANAGERS, 503),
     Row("GET", "/recordings/<int:recording_id>", "/recordings/{r1}", {"ann", "sue", "quinn", "ada"}, 200),
     Row("GET", "/recordings/<int:recording_id>", "/recordings/{r2}", {"bob", "quinn", "ada"}, 200),
     Row("GET", "/admin/forms", "/admin/forms", ADMINS, 200),

@@ -99,7 +99,7 @@ class Wallboard:
             # The phone Asterisk reports on: the browser softphone or the desk phone.
             state = next((live[i] for i in reversed(phones_of(profile)) if i in live),
                          {"state": "unknown", "since": None})
-            agents.append({"name": user.display_name or user.username, "state": state["state"],
+            agents.append({"id": user.id, "name": user.display_name or user.username, "state": state["state"],
                            "since": state["since"], "calls": calls_today.get(user.id, 0),
                            "tickets": tickets_today.get(user.id, 0)})
         at_risk = s.scalars(select(Ticket).where(
