@@ -93,9 +93,9 @@ class Interpreter:
             return CALLER
         return OUTBOUND
 
-    def _reclassify(self, leg: Leg) -> None:
-        """A dialled channel turns out to be an agent's (a transfer to a colleague)."""
-        if leg.kind == OUTBOUND and self.live.is_agent(leg.interface):
+    def _reclassify(self, call: CallInProgress, leg: Leg) -> None:
+        """A dialled channel turns out to be an agent's (a transfer to a colleague, even one in no queue)."""
+        if leg.kind == OUTBOUND and (self.live.is_agent(leg.interface) or leg.interface in call.transfer_targets):
             leg.kind = AGENT
 
     def save(self, call: CallInProgress, final: bool = False) -> None:
@@ -278,7 +278,7 @@ class Interpreter:
         call, leg = self._leg(ev, "DestUniqueid")
         if call is None or leg is None:
             return
-        self._reclassify(leg)
+        self._reclassify(call, leg)
         if leg.kind == AGENT and not leg.rung and leg.interface:
             leg.rung = True
             call.rung(leg.interface)
@@ -290,7 +290,7 @@ class Interpreter:
         call, leg = self._leg(ev, "DestUniqueid")
         if call is None or leg is None:
             return
-        self._reclassify(leg)
+        self._reclassify(call, leg)
         status = ev.get("DialStatus", "")
         if leg.outcome in (None, "cancelled"):
             leg.outcome = _DIAL_OUTCOME.get(status, leg.outcome)
@@ -338,11 +338,14 @@ class Interpreter:
         if ev.get("UserEvent") != "CCTransfer":
             return
         call = self._call(ev, at)
-        if call is None or call.transferred_at is not None:
+        if call is None:
             return
-        call.transferred_at = at
         target = inert(ev.get("Target")) or ""
-        self.notify.call_transferred(call, target if target.startswith("PJSIP/") else None)
+        if target.startswith("PJSIP/"):
+            call.transfer_targets.add(target)  # its Dial next rings an agent: pop their desk
+        if call.transferred_at is None:
+            call.transferred_at = at
+            self.notify.call_transferred(call, target if target.startswith("PJSIP/") else None)
 
     def on_mixmonitor_start(self, ev: AMIEvent, at: float) -> None:
         _, leg = self._leg(ev)
