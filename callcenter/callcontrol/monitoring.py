@@ -155,3 +155,14 @@ class Monitor:
                          object_id=call.id if call else done.linkedid or None, agent_id=done.agent_id,
                          endpoint=done.endpoint, phone=done.phone, mode=done.mode)
         return done
+
+
+def set_monitoring(session: Session, actor: Actor, queue_name: str, allowed: bool) -> Queue:
+    """Turn monitoring of a queue's calls on or off (privacy), audited with the old value."""
+    queue = session.scalar(select(Queue).where(Queue.name == queue_name))
+    if queue is None:
+        raise CallControlError("unknown_target", f"no queue {queue_name!r}")
+    before, queue.monitoring_allowed = queue.monitoring_allowed, allowed
+    audit.record(session, "queue_monitoring", actor, object_type="queue", object_id=queue.id, queue=queue.name,
+                 old=before, new=allowed)
+    return queue
