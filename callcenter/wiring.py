@@ -102,7 +102,7 @@ class Container:
         from .callcontrol.notifier import CallControlNotifier
 
         return ClickToCall(self.session_factory, self.controls, DiallingPolicy.from_settings(self.settings),
-                           self.settings, CallControlNotifier(self.bus))
+                           self.settings, CallControlNotifier(self.bus), self.callbacks)
 
     @cached_property
     def transfers(self) -> Transfers:

@@ -18,7 +18,18 @@ from callcenter.access.audit import Actor
 from callcenter.callcontrol.errors import CallControlError
 from callcenter.config import Settings
 from callcenter.db import transaction
-from callcenter.models import AuditLog, ClickCall, ClickStatus, CustomerPhone, Ticket, User, utcnow
+from callcenter.models import (
+    AuditLog,
+    Callback,
+    CallbackSource,
+    CallbackStatus,
+    ClickCall,
+    ClickStatus,
+    CustomerPhone,
+    Ticket,
+    User,
+    utcnow,
+)
 from callcenter.wiring import Container
 
 from .deskdata import build
@@ -146,3 +157,17 @@ def test_transfer_out_passes_the_dialling_policy_first(web) -> None:
         refusal = s.scalars(select(AuditLog).where(AuditLog.action == "dial_refused")).one()
         assert refusal.detail["purpose"] == "transfer" and refusal.object_id == PREMIUM
         assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "call_transfer")) == 0
+
+
+def test_a_callback_the_dispatcher_is_dialling_is_not_dialled_again(web) -> None:
+    client, token, container, ids = web
+    with transaction(container.session_factory) as s:
+        callback = Callback(number=NUMBER, source=CallbackSource.IVR, ticket_id=ids["ticket"],
+                            status=CallbackStatus.DIALING, due_at=utcnow())
+        s.add(callback)
+        s.flush()
+        callback_id = callback.id
+    resp = _dial(client, token, key="c" * 16, callback_id=callback_id)
+    assert resp.status_code == 409 and resp.get_json()["error"] == "already_dialling"
+    with container.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(ClickCall)) == 0

@@ -7,6 +7,7 @@ drops right after the Originate left must still ring the customer once.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,20 @@ from sqlalchemy import func, select
 from callcenter.access.audit import Actor
 from callcenter.callcontrol.errors import CallControlError
 from callcenter.db import transaction
-from callcenter.models import AgentProfile, AuditLog, Call, ClickCall, ClickStatus, CustomerPhone, Ticket, User
+from callcenter.models import (
+    AgentProfile,
+    AuditLog,
+    Call,
+    Callback,
+    CallbackSource,
+    CallbackStatus,
+    ClickCall,
+    ClickStatus,
+    CustomerPhone,
+    Ticket,
+    User,
+    utcnow,
+)
 
 from .deskdata import PASSWORD, build
 from .support.browser import screenshot, sign_in
@@ -182,3 +196,27 @@ def test_unregistered_softphone_is_a_clear_error(lab_desk, live_container) -> No
         click = s.scalars(select(ClickCall)).one()
         assert click.status is ClickStatus.FAILED and click.live_slot is None and click.sent_at is None
         assert click.detail == "phone_unregistered"
+
+
+@pytest.mark.timeout(120)
+def test_dialling_a_callback_takes_it_from_the_dispatcher(lab_desk, browser, live_server, live_container,
+                                                          tmp_path: Path) -> None:
+    shop, ticket_id, _ = lab_desk
+    with transaction(live_container.session_factory) as s:
+        callback = Callback(number=NUMBER, source=CallbackSource.IVR, ticket_id=ticket_id,
+                            customer_id=shop.customer_id, due_at=utcnow() + dt.timedelta(hours=1))
+        s.add(callback)
+        s.flush()
+        callback_id = callback.id
+    page = _ticket_page(browser, live_server, shop.ticket_number)
+    with Agent(tmp_path / "agent", 1001, talk_ms=2000) as agent, customer(tmp_path / "customer") as phone:
+        page.locator(f'.dial-button[data-callback="{callback_id}"]').click()
+        page.locator('.dial-status[data-state="dialling"]').wait_for(timeout=15000)
+        assert agent.wait(40).ok and phone.wait(30).ok
+    with live_container.session_factory() as s:
+        taken = row(s, Callback, callback_id)
+        assert taken.status is CallbackStatus.CANCELLED and "from the desk" in (taken.outcome_detail or "")
+        click = s.scalars(select(ClickCall)).one()
+        assert click.callback_id == callback_id and click.ticket_id == ticket_id
+        taker = s.scalars(select(AuditLog).where(AuditLog.action == "callback_taken")).one()
+        assert taker.actor_id == shop.users["ann"]

@@ -33,9 +33,11 @@ from ..calls.numbers import InvalidNumber, to_e164
 from ..calls.records import find_call, merge_call
 from ..config import Settings
 from ..db import insert, transaction
+from ..dispatch.callbacks import Callbacks
 from ..models import (
     Call,
     Callback,
+    CallbackStatus,
     CallStatus,
     ClickCall,
     ClickStatus,
@@ -77,8 +79,9 @@ class _Plan:
 
 class ClickToCall:
     def __init__(self, factory: sessionmaker[Session], controls: Controls, policy: DiallingPolicy,
-                 settings: Settings, notifier: CallControlNotifier) -> None:
+                 settings: Settings, notifier: CallControlNotifier, callbacks: Callbacks) -> None:
         self.factory, self.controls, self.policy, self.notifier = factory, controls, policy, notifier
+        self.callbacks = callbacks
         self.region = settings.phone.default_region
         self.softphone = settings.softphone
         self.ring_seconds = settings.dispatch.callbacks.agent_ring_seconds
@@ -149,6 +152,8 @@ class ClickToCall:
             callback = s.get(Callback, callback_id)
             if callback is None:
                 raise CallControlError("unknown_number", "no such callback")
+            if callback.status is CallbackStatus.DIALING:
+                raise CallControlError("already_dialling", "the dispatcher is calling this number right now")
             return callback.number, ticket_id or callback.ticket_id, callback.customer_id
         try:
             e164 = to_e164(number, self.region)
@@ -255,6 +260,9 @@ class ClickToCall:
                 "customer_id": click.customer_id}, overwrite={"ticket_id": click.ticket_id} if click.ticket_id else {})
             call = find_call(s, click.pbx, linkedid)
             click.call_id = call.id if call is not None else None
+            if click.callback_id is not None:  # the dispatcher must not call the customer a second time
+                self.callbacks.taken_by_agent(s, click.callback_id, actor,
+                                              f"called by {actor.name} from the desk (click-to-call {click.id})")
         elif outcome is OriginateOutcome.UNKNOWN:
             # Never re-sent; the live slot stays for LIVE_HOLD so a second click cannot ring twice meanwhile.
             click.status, click.sent_at = ClickStatus.UNKNOWN, utcnow()

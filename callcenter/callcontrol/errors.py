@@ -14,6 +14,7 @@ STATUS = {
     "phone_busy": 409,        # the agent's phone is already ringing or on a call
     "unknown_target": 422,    # no such colleague (with a phone) or queue
     "target_unavailable": 409,  # the colleague's phone cannot ring now
+    "already_dialling": 409,  # the dispatcher is calling this callback's number right now
     "no_call": 409,           # the agent has no live call to transfer or monitor
     "private_queue": 403,     # monitoring is turned off for the call's queue
     "not_monitoring": 409,    # no listening session of this supervisor to switch

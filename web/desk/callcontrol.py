@@ -32,6 +32,7 @@ ERRORS = {
     "no_phone": _l("You have no phone yet: ask an administrator for an extension."),
     "phone_unregistered": _l("Your phone is not registered: open the softphone, or check your desk phone."),
     "phone_busy": _l("Your phone is busy: finish your current call first."),
+    "already_dialling": _l("The dispatcher is calling this number right now."),
     "no_call": _l("You are not on a call."),
     "unknown_target": _l("There is no such colleague or queue."),
     "target_unavailable": _l("Your colleague's phone cannot ring now (not registered or busy)."),
