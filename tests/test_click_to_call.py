@@ -171,3 +171,32 @@ def test_a_callback_the_dispatcher_is_dialling_is_not_dialled_again(web) -> None
     assert resp.status_code == 409 and resp.get_json()["error"] == "already_dialling"
     with container.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(ClickCall)) == 0
+
+
+@pytest.mark.parametrize("keys", [("same-key-0001", "same-key-0001"), ("first-key-001", "second-key-02")])
+def test_concurrent_clicks_claim_one_call(desk, keys) -> None:
+    """Two requests at once (a double click, or two buttons for one number): one row, one Originate."""
+    import threading
+
+    container, shop, ids = desk
+    with transaction(container.session_factory) as s:
+        ann = row(s, User, shop.users["ann"])
+        s.expunge(ann)
+    start, results = threading.Barrier(2), []
+
+    def click(key: str) -> None:
+        start.wait()
+        try:
+            results.append(container.click_to_call.place(Actor.of(ann), key, NUMBER, ticket_id=ids["ticket"]))
+        except CallControlError as exc:
+            results.append(exc.code)
+
+    threads = [threading.Thread(target=click, args=(k,)) for k in keys]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    # The winner tried to dial (the PBX is down); the other got the winner's call back.
+    assert sorted(str(getattr(r, "again", r)) for r in results) == ["True", "link_down"], results
+    with container.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(ClickCall)) == 1
