@@ -200,3 +200,19 @@ def test_concurrent_clicks_claim_one_call(desk, keys) -> None:
     assert sorted(str(getattr(r, "again", r)) for r in results) == ["True", "link_down"], results
     with container.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(ClickCall)) == 1
+
+
+def test_a_supervisor_monitors_only_their_own_teams(desk) -> None:
+    from web import create_app
+
+    container, shop, _ = desk
+    app = create_app(container=container, test_config={"TESTING": True})
+    for who, status in (("sam", 403), ("sue", 503)):  # sam leads no team; sue leads ann's (the PBX is down)
+        client = app.test_client()
+        sign_in(client, who)
+        resp = client.post("/wallboard/monitor", json={"agent_id": shop.users["ann"]},
+                           headers={"X-CSRFToken": csrf_token(client, "/tickets/")})
+        assert resp.status_code == status, (who, resp.get_data(as_text=True))
+    with container.session_factory() as s:
+        refused = s.scalars(select(AuditLog).where(AuditLog.action == "monitor_refused")).one()
+        assert refused.actor_name == "sam" and refused.object_id == str(shop.users["ann"])

@@ -11,12 +11,13 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
-from callcenter.access import roles
+from callcenter.access import roles, visibility
 from callcenter.callcontrol.errors import CallControlError
 from callcenter.callcontrol.monitoring import Monitor, Monitoring
 from callcenter.inputs import parsers
+from callcenter.models import User
 
-from ..auth.access import actor, roles_required
+from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
 from ..desk.callcontrol import failure
 
@@ -48,11 +49,16 @@ def _done(done: Monitoring) -> ResponseReturnValue:
 def listen() -> ResponseReturnValue:
     """Listen to an agent's live call on the supervisor's own phone."""
     raw = _json().get("agent_id")
-    get_db().close()
     try:
         agent_id = parsers.ident(str(raw), "agent_id") if raw not in (None, "") else None
     except parsers.InvalidInput:
         agent_id = None
+    db = get_db()
+    agent = db.get(User, agent_id) if agent_id is not None else None
+    if agent is not None and not (agent.team_id is not None and visibility.can_see_team(db, user(), agent.team_id)) \
+            and visibility.report_teams(db, user()) is not None:
+        refuse("agent", agent_id, action="monitor_refused")  # a supervisor listens to their own teams only
+    db.close()
     try:
         if agent_id is None:
             raise CallControlError("bad_request", "which agent?")
