@@ -317,6 +317,29 @@ class CallbackOutcome(Event, name="callback_outcome"):
     ticket_id: int | None = None
 
 
+# -- call control from the desk ----------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class ClickToCallPlaced(Event, name="click_to_call_placed"):
+    """An agent's click-to-call was sent to the PBX (``dialling``), failed, or its outcome is unknown."""
+
+    click_id: int
+    agent_id: int
+    status: str
+    ticket_id: int | None = None
+    call_id: int | None = None
+    actor: str = "system"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallTransferRequested(CallEvent, name="call_transfer_requested"):
+    """An agent moved their call from the desk: blind, attended (consulting), complete or cancel."""
+
+    mode: str
+    kind: str = ""
+    target: str = ""
+    actor: str = "system"
+
+
 # -- transcripts ----------------------------------------------------------------------------------
 @dataclass(frozen=True, kw_only=True)
 class TranscriptReady(Event, name="transcript_ready"):

@@ -37,6 +37,9 @@ from .tickets.service import TicketService
 if TYPE_CHECKING:
     from .ami.bridge import AMIService
     from .ami.control import Controls
+    from .callcontrol.clicktocall import ClickToCall
+    from .callcontrol.monitoring import Monitor
+    from .callcontrol.transfers import Transfers
 
 # The services ``callcenter run`` starts in one process; each also runs alone (``callcenter ami`` ...).
 BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background")
@@ -101,6 +104,31 @@ class Container:
         from .ami.control import Controls
 
         return Controls(self.settings.pbxes(), self.settings.ami)
+
+    @cached_property
+    def click_to_call(self) -> ClickToCall:
+        """The desk's click-to-call: the agent's phone first, then the customer, exactly once."""
+        from .callcontrol.clicktocall import ClickToCall
+        from .callcontrol.notifier import CallControlNotifier
+
+        return ClickToCall(self.session_factory, self.controls, DiallingPolicy.from_settings(self.settings),
+                           self.settings, CallControlNotifier(self.bus), self.callbacks)
+
+    @cached_property
+    def transfers(self) -> Transfers:
+        """Blind and attended transfers from the desk; the ticket follows the call."""
+        from .callcontrol.notifier import CallControlNotifier
+        from .callcontrol.transfers import Transfers
+
+        return Transfers(self.session_factory, self.controls, DiallingPolicy.from_settings(self.settings),
+                         self.settings, CallControlNotifier(self.bus), self.tickets)
+
+    @cached_property
+    def monitor(self) -> Monitor:
+        """Supervisors listen to, coach and barge into agents' calls (ChanSpy), audited."""
+        from .callcontrol.monitoring import Monitor
+
+        return Monitor(self.session_factory, self.controls, self.settings)
 
     # -- long-running services --------------------------------------------
     @cached_property

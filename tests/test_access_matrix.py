@@ -66,6 +66,12 @@ PAGES = [
     Row("POST", "/desk/state/available", "/desk/state/available", DESK, 422),
     Row("POST", "/desk/state/pause", "/desk/state/pause", DESK, 422),
     Row("POST", "/desk/state/ready", "/desk/state/ready", DESK, 422),
+    # Click-to-call: a form post carries no key, so an allowed user gets the "reload" error.
+    Row("POST", "/desk/dial", "/desk/dial", DESK, 400),
+    # Transfers: a form post names no target (400); the matrix has no PBX to act on (503).
+    Row("POST", "/desk/transfer", "/desk/transfer", DESK, 400),
+    Row("POST", "/desk/transfer/complete", "/desk/transfer/complete", DESK, 503),
+    Row("POST", "/desk/transfer/cancel", "/desk/transfer/cancel", DESK, 503),
     Row("GET", "/tickets/", "/tickets/", EVERYONE, 200),
     Row("GET", "/tickets/<number>", "/tickets/{t1}", {"ann", "sue", "quinn", "ada"}, 200),
     Row("GET", "/tickets/<number>", "/tickets/{t2}", {"bob", "quinn", "ada"}, 200),
@@ -83,6 +89,10 @@ PAGES = [
     Row("GET", "/reports/daily", "/reports/daily?date=2026-11-23", MANAGERS, 200),
     Row("GET", "/wallboard/", "/wallboard/", MANAGERS, 200),
     Row("GET", "/wallboard/events", "/wallboard/events", MANAGERS, 200),
+    # Monitoring: supervisors only; a form post names no agent (400), and there is no PBX to act on (503).
+    Row("POST", "/wallboard/monitor", "/wallboard/monitor", MANAGERS, 400),
+    Row("POST", "/wallboard/monitor/mode", "/wallboard/monitor/mode", MANAGERS, 400),
+    Row("POST", "/wallboard/monitor/stop", "/wallboard/monitor/stop", MANAGERS, 503),
     Row("GET", "/recordings/<int:recording_id>", "/recordings/{r1}", {"ann", "sue", "quinn", "ada"}, 200),
     Row("GET", "/recordings/<int:recording_id>", "/recordings/{r2}", {"bob", "quinn", "ada"}, 200),
     Row("GET", "/admin/forms", "/admin/forms", ADMINS, 200),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,8 @@ def init_app(app: Flask, timezone: str) -> None:
             "answer": labels.answer,
             "answer_choice": labels.choice,
             "change_value": labels.change_value,
+            # A fresh idempotency key for each click-to-call button rendered.
+            "click_key": lambda: secrets.token_hex(12),
         }
 
     @app.template_filter("localtime")

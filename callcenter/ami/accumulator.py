@@ -74,6 +74,8 @@ class CallInProgress:
     interrupted: bool = False
     legs: dict[str, Leg] = field(default_factory=dict)
     live: set[str] = field(default_factory=set)
+    # Agents' phones the desk transferred this call to (UserEvent CCTransfer).
+    transfer_targets: set[str] = field(default_factory=set)
 
     @property
     def first_leg(self) -> Leg | None:

@@ -169,6 +169,11 @@ class Actions:
         events = await self.connection.send({"Action": "CoreShowChannels"}, as_list=True)
         return [dict(e) for e in events if e.get("Event") == "CoreShowChannel"]
 
+    async def device_state(self, interface: str) -> str:
+        """Asterisk's state of a phone (NOT_INUSE, INUSE, RINGING, UNAVAILABLE ...; func_devstate)."""
+        reply = await self._send({"Action": "Getvar", "Variable": f"DEVICE_STATE({check_channel(interface)})"})
+        return str(reply.get("Value") or "UNKNOWN").upper()
+
     async def set_variable(self, channel: str, name: str, value: str) -> None:
         assignment = check_variable(name, value)
         await self._send({"Action": "Setvar", "Channel": check_channel(channel),

@@ -48,7 +48,7 @@ class Interpreter:
         "QueueMemberStatus": "on_member", "QueueMemberPause": "on_member",
         "QueueMemberAdded": "on_member", "QueueMember": "on_member",
         "QueueMemberRemoved": "on_member_removed",
-        "OriginateResponse": "on_originate_response",
+        "OriginateResponse": "on_originate_response", "UserEvent": "on_user_event",
     }
     VARIABLES: ClassVar[dict[str, str]] = {var.DID: "did", var.LANG: "language"}
 
@@ -93,9 +93,9 @@ class Interpreter:
             return CALLER
         return OUTBOUND
 
-    def _reclassify(self, leg: Leg) -> None:
-        """A dialled channel turns out to be an agent's (a transfer to a colleague)."""
-        if leg.kind == OUTBOUND and self.live.is_agent(leg.interface):
+    def _reclassify(self, call: CallInProgress, leg: Leg) -> None:
+        """A dialled channel turns out to be an agent's (a transfer to a colleague, even one in no queue)."""
+        if leg.kind == OUTBOUND and (self.live.is_agent(leg.interface) or leg.interface in call.transfer_targets):
             leg.kind = AGENT
 
     def save(self, call: CallInProgress, final: bool = False) -> None:
@@ -278,7 +278,7 @@ class Interpreter:
         call, leg = self._leg(ev, "DestUniqueid")
         if call is None or leg is None:
             return
-        self._reclassify(leg)
+        self._reclassify(call, leg)
         if leg.kind == AGENT and not leg.rung and leg.interface:
             leg.rung = True
             call.rung(leg.interface)
@@ -290,7 +290,7 @@ class Interpreter:
         call, leg = self._leg(ev, "DestUniqueid")
         if call is None or leg is None:
             return
-        self._reclassify(leg)
+        self._reclassify(call, leg)
         status = ev.get("DialStatus", "")
         if leg.outcome in (None, "cancelled"):
             leg.outcome = _DIAL_OUTCOME.get(status, leg.outcome)
@@ -332,6 +332,20 @@ class Interpreter:
             if call is not None and call.transferred_at is None:
                 call.transferred_at = at
                 self.notify.call_transferred(call, None)
+
+    def on_user_event(self, ev: AMIEvent, at: float) -> None:
+        """``CCTransfer`` from the cc-transfer-* contexts: the desk moved the call (Target: where to)."""
+        if ev.get("UserEvent") != "CCTransfer":
+            return
+        call = self._call(ev, at)
+        if call is None:
+            return
+        target = inert(ev.get("Target")) or ""
+        if target.startswith("PJSIP/"):
+            call.transfer_targets.add(target)  # its Dial next rings an agent: pop their desk
+        if call.transferred_at is None:
+            call.transferred_at = at
+            self.notify.call_transferred(call, target if target.startswith("PJSIP/") else None)
 
     def on_mixmonitor_start(self, ev: AMIEvent, at: float) -> None:
         _, leg = self._leg(ev)

@@ -12,6 +12,8 @@ RECORDING = "CC_RECORDING"       # MixMonitor base name, set on the agent's chan
 MIXMONITOR_FILENAME = "MIXMONITOR_FILENAME"  # set by MixMonitor itself: the mixed file
 TICKET_NUMBER = "CC_TICKET_NUMBER"
 ORIGINATE_ID = "CC_ORIGINATE_ID"  # idempotency key of an Originate we sent
+CLICK_ID = "CC_CLICK_ID"          # the desk's click-to-call request behind an Originate
+TICKET_ID = "CC_TICKET_ID"        # the ticket a desk-placed call works on
 
 # variable -> key in Call.ivr (what the caller chose and what the IVR learnt)
 IVR_KEYS = {

@@ -15,7 +15,22 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import Settings, hide_passwords, load_settings
 from ..wiring import Container
-from . import calls, config, db, dispatch, events, governance, pbx, qa, reports, services, tokens, transcribe, users
+from . import (
+    calls,
+    config,
+    db,
+    dispatch,
+    events,
+    governance,
+    pbx,
+    qa,
+    queues,
+    reports,
+    services,
+    tokens,
+    transcribe,
+    users,
+)
 
 
 class HidingFormatter(logging.Formatter):
@@ -58,6 +73,6 @@ def main(ctx: click.Context) -> None:
 
 
 for _module in (services, db, users, tokens, pbx, calls, config, events, dispatch, transcribe, qa, governance,
-                reports):
+                reports, queues):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -113,6 +113,25 @@ class Callbacks:
             self.refused(session, DISPATCHER, refused)
             return None
 
+    def taken_by_agent(self, session: Session, callback_id: int, actor: Actor, detail: str) -> bool:
+        """An agent called the number from the desk: the dispatcher must not dial it again.
+
+        Only a PENDING callback is taken (compare-and-set), so one the dispatcher is
+        dialling at this very moment stays the dispatcher's.
+        """
+        now = utcnow()
+        taken = rowcount(session.execute(update(Callback).where(
+            Callback.id == callback_id, Callback.status == CallbackStatus.PENDING).values(
+            status=CallbackStatus.CANCELLED, completed_at=now, outcome_detail=detail[:2000]))) == 1
+        if taken:
+            cb = session.get(Callback, callback_id)
+            assert cb is not None
+            session.refresh(cb)
+            audit.record(session, "callback_taken", actor, object_type="callback", object_id=callback_id,
+                         detail=detail[:200])
+            self.notifier.callback_outcome(session, cb)
+        return taken
+
     def refused(self, session: Session, actor: Actor, refused: NumberRefused) -> None:
         """Remember a refused callback request (its own transaction if the request's was rolled back)."""
         record_refusal(session, actor, refused, "callback")

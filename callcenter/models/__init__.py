@@ -2,6 +2,7 @@
 from .audit import AuditLog
 from .background import BackgroundJob, JobStatus
 from .base import Base, utcnow
+from .callcontrol import ClickCall, ClickStatus
 from .calls import Call, CallLeg, CallStatus, Direction, Disposition, LegKind, Party, Recording
 from .customers import Customer, CustomerPhone, VipTier
 from .dispatch import CallbackAttempt, JobRun, SchedulerJob
@@ -41,6 +42,8 @@ __all__ = [
     "CallbackAttempt",
     "CallbackSource",
     "CallbackStatus",
+    "ClickCall",
+    "ClickStatus",
     "Customer",
     "CustomerPhone",
     "Direction",

@@ -5,7 +5,7 @@ import datetime as dt
 import enum
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, created_at, intpk, str20, str80, str200, str_enum, updated_at
@@ -109,6 +109,8 @@ class Queue(Base):
     team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     # Service level: share of calls answered within this many seconds.
     service_level_seconds: Mapped[int] = mapped_column(default=20)
+    # Supervisors may listen to, coach and barge into this queue's calls; off for privacy.
+    monitoring_allowed: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[created_at]
 
 

@@ -10,7 +10,7 @@ from callcenter.db import transaction
 from callcenter.forms import catalog
 from callcenter.wiring import Container
 
-from . import phone, presence, routes
+from . import callcontrol, phone, presence, routes
 from .pops import PopHub
 
 
@@ -32,3 +32,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(routes.bp)
     app.register_blueprint(phone.bp)
     app.register_blueprint(presence.bp)
+    app.register_blueprint(callcontrol.bp)

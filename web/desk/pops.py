@@ -33,7 +33,7 @@ from callcenter.calls.numbers import display, try_e164
 from callcenter.calls.records import ensure_call, find_call
 from callcenter.customers.lookup import by_number
 from callcenter.events import AgentCallEvent, CallAnswered, CallEnded, CallRingingAgent, CallRingStopped
-from callcenter.models import Call, Customer, User
+from callcenter.models import Call, Customer, Ticket, User
 from callcenter.tickets.queries import open_for_customer, open_hidden_for_customer
 
 log = logging.getLogger(__name__)
@@ -292,9 +292,13 @@ class PopHub:
             open_tickets = [{"id": t.id, "number": t.number, "subject": t.subject, "status": t.status.value}
                             for t in open_for_customer(session, customer.id, 5, visible)]
             restricted = open_hidden_for_customer(session, customer.id, visible)
+        # A transferred call brings its ticket: the receiving desk opens it with the pop.
+        ticket = session.get(Ticket, call.ticket_id) if call.ticket_id else None
         return {
             "key": self._key(p),
             "call_id": call.id,
+            "ticket": None if ticket is None else {"id": ticket.id, "number": ticket.number,
+                                                   "subject": ticket.subject},
             "caller_number": display(number) if number else None,
             "caller_name": call.caller_name or p.caller_name,
             "customer": None if customer is None else {

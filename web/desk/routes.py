@@ -14,7 +14,7 @@ from callcenter.customers.service import CustomerError
 from callcenter.forms import catalog, intake
 from callcenter.forms.validate import FormErrors
 from callcenter.inputs import parsers
-from callcenter.models import Call, Customer, FormDefinition, FormSubmission, Ticket
+from callcenter.models import AgentProfile, Call, Customer, FormDefinition, FormSubmission, Queue, Ticket, User
 from callcenter.tickets.queries import open_for_customer, open_hidden_for_customer
 from callcenter.wiring import Container
 
@@ -42,7 +42,14 @@ def _hub() -> PopHub:
 @bp.route("/")
 @roles_required(roles.DESK)
 def index() -> ResponseReturnValue:
-    return render_template("desk/index.html", phone=phone.available())
+    db = get_db()
+    # Whom a call can be transferred to: colleagues with a phone, and the queues.
+    colleagues = db.execute(select(User.id, User.display_name, User.username)
+                            .join(AgentProfile, AgentProfile.user_id == User.id)
+                            .where(User.is_active, User.id != user().id).order_by(User.username)).all()
+    queues = db.scalars(select(Queue.name).order_by(Queue.name)).all()
+    return render_template("desk/index.html", colleagues=colleagues, queues=queues,
+                           phone=phone.available())
 
 
 @bp.route("/events")

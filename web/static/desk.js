@@ -45,6 +45,14 @@
     if (p.wait_seconds != null) meta.push(t.tWaited.replace("__S__", Math.round(p.wait_seconds)));
     text(el("pop-meta"), meta.join(" · "));
     el("pop-state").hidden = true;
+    // A transferred call comes with its ticket: it is open here at once.
+    var tl = el("pop-ticket");
+    tl.hidden = !p.ticket;
+    root.dataset.ticketId = p.ticket ? p.ticket.id : "";
+    if (p.ticket) {
+      tl.href = t.ticketUrl.replace("/0", "/" + encodeURIComponent(p.ticket.number));
+      text(tl, t.tTicket.replace("__N__", p.ticket.number) + " · " + p.ticket.subject);
+    }
     var ivr = el("pop-ivr"); ivr.innerHTML = "";
     Object.keys(p.ivr || {}).forEach(function (k) {
       var v = p.ivr[k]; li(ivr, k + ": " + (Array.isArray(v) ? v.join(" › ") : v));
@@ -145,6 +153,7 @@
           var done = box.querySelector(".submitted");
           done.hidden = false;
           text(done.querySelector(".ticket-number"), r.body.ticket_number);
+          root.dataset.ticketId = r.body.ticket_id;
         } else {
           showErrors(box, r.body.errors || { _: "error" });
         }

@@ -44,6 +44,10 @@
       tr.appendChild(el("td", "wb-presence" + (a.presence ? " presence-" + a.presence : ""), declared(a, now)));
       tr.appendChild(el("td", null, a.calls + " " + t.tCalls));
       tr.appendChild(el("td", null, a.tickets + " " + t.tTickets));
+      if (t.tListen && a.id) {  // supervisors listen in from here (monitor.js)
+        var td = el("td"), b = el("button", "monitor-listen", t.tListen);
+        b.type = "button"; b.dataset.agent = a.id; td.appendChild(b); tr.appendChild(td);
+      }
       ag.appendChild(tr);
     });
     document.getElementById("wb-cb-due").textContent = last.callbacks_due;

@@ -13,6 +13,8 @@ from callcenter.background import jobs as background
 from callcenter.forms import catalog
 from callcenter.models import (
     Call,
+    Callback,
+    CallbackStatus,
     Customer,
     FormDefinition,
     FormSubmission,
@@ -121,6 +123,9 @@ def detail(number: str) -> ResponseReturnValue:
     can_edit = visibility.can_edit_ticket(db, user(), ticket.id)
     hearable = [r for c in calls for r in c.recordings
                 if r.purged_at is None and visibility.can_hear(db, user(), r)]
+    callbacks = db.scalars(select(Callback).where(
+        Callback.ticket_id == ticket.id, Callback.status.in_((CallbackStatus.PENDING, CallbackStatus.DIALING)))
+        .order_by(Callback.due_at)).all()
     assignable: list[User] = []
     if user().role in roles.MANAGERS:
         assignable = list(db.scalars(select(User).where(User.role.in_(roles.ASSIGNABLE), User.is_active)
@@ -129,7 +134,8 @@ def detail(number: str) -> ResponseReturnValue:
                            submissions=[(s, catalog.spec_of(d), d) for s, d in submissions], users=users,
                            customer=customer, can_edit=can_edit, recordings=hearable,
                            sla=sla_state(ticket), statuses=list(TicketStatus),
-                           priorities=list(Priority), assignable=assignable)
+                           priorities=list(Priority), assignable=assignable, callbacks=callbacks,
+                           can_dial=user().role in roles.DESK)
 
 
 def _editable(number: str) -> Ticket:

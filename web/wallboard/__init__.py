@@ -5,7 +5,7 @@ from flask import Flask
 
 from callcenter.wiring import Container
 
-from . import routes
+from . import monitor, routes
 from .state import Wallboard
 
 
@@ -14,3 +14,4 @@ def init_app(app: Flask) -> None:
     # Its figures are reads: on SQLite they never hold the write lock the AMI writer needs.
     app.extensions["wallboard"] = Wallboard(container.bus, container.read_session_factory, container.settings.timezone)
     app.register_blueprint(routes.bp)
+    app.register_blueprint(monitor.bp)

@@ -104,7 +104,7 @@ class Wallboard:
             state = next((live[i] for i in reversed(phones_of(profile)) if i in live),
                          {"state": "unknown", "since": None})
             desk = declared.get(user.id)
-            agents.append({"name": user.display_name or user.username, "state": state["state"],
+            agents.append({"id": user.id, "name": user.display_name or user.username, "state": state["state"],
                            "since": state["since"], "calls": calls_today.get(user.id, 0),
                            "tickets": tickets_today.get(user.id, 0),
                            # What the agent declared at the desk (None: never signed in there).
