@@ -57,11 +57,22 @@ def lab_desk(lab_pbx, live_container, tmp_path: Path):
         bridge.stop()
 
 
-def _caller(workdir: Path) -> Caller:
-    """A caller on its own SIP and RTP ports: a stray SIPp on the default 5070 cannot take its replies."""
+def _caller(workdir: Path, control, request: pytest.FixtureRequest) -> Caller:
+    """A caller on its own SIP and RTP ports (a stray SIPp on the default 5070 cannot take its replies).
+
+    If the test fails mid-call, its channel is hung up too: a SIPp killed without a BYE would
+    otherwise leave its caller waiting in webdesk for the next test's agent.
+    """
     caller = Caller(workdir, "101", caller_id=CALLER)
     caller.args[caller.args.index("-p") + 1] = "5077"
     caller.args[caller.args.index("-mp") + 1] = "16400"
+
+    def hang_up() -> None:
+        caller.stop()
+        for c in control.act(lambda a: a.channels()):
+            if c.get("CallerIDNum", "").lstrip("+") == CALLER.lstrip("+"):
+                control.act(lambda a, name=c["Channel"]: a.hangup(name))
+    request.addfinalizer(hang_up)
     return caller
 
 
@@ -102,8 +113,10 @@ def _check_record(container, shop, linkedid: str, ticket_id: int) -> None:
     _wait(lambda: (c := _call_of(container, linkedid)) is not None and c.status.value == "complete", 30,
           "the call record to be final")
     with container.session_factory() as s:
-        assert s.scalar(select(func.count()).select_from(Call).where(Call.caller_number == CALLER)) == 1
         call = s.scalars(select(Call).where(Call.linkedid == linkedid)).one()
+        # Bob's leg belongs to the caller's one call record, not to a call of its own.
+        bobs = s.scalars(select(CallLeg.call_id).where(CallLeg.agent_id == shop.users["bob"])).all()
+        assert set(bobs) == {call.id}, bobs
         assert call.ticket_id == ticket_id and call.transferred_at is not None
         assert call.agent_id == shop.users["ann"] and call.disposition.value == "answered"
         agents = set(s.scalars(select(CallLeg.agent_id).where(CallLeg.call_id == call.id, CallLeg.kind == LegKind.AGENT,
@@ -123,9 +136,9 @@ def test_blind_transfer_to_a_colleague(lab_desk, browser, live_server, live_cont
                                        request: pytest.FixtureRequest) -> None:
     shop, control = lab_desk
     ann, bob = _desk(browser, live_server, "ann"), _desk(browser, live_server, "bob")
-    with Agent(tmp_path / "a1", 1001, hangs_up=False), Agent(tmp_path / "a2", 1002, talk_ms=3000) as agent2:
-        caller = _caller(tmp_path / "c")
-        request.addfinalizer(caller.stop)  # never leave a SIPp caller behind for the next test
+    with Agent(tmp_path / "a1", 1001, hangs_up=False) as agent1, Agent(tmp_path / "a2", 1002,
+                                                                        talk_ms=3000) as agent2:
+        caller = _caller(tmp_path / "c", control, request)
         caller.start()
         mine = _wait(lambda: _bridged(control, "PJSIP/agent1001"), 30, "ann on the call", ann)
         ticket_id = _link_ticket(live_container, mine["Linkedid"], shop.ticket_number)
@@ -135,7 +148,7 @@ def test_blind_transfer_to_a_colleague(lab_desk, browser, live_server, live_cont
         _pop_carries_ticket(bob, shop.ticket_number)
         screenshot(bob, "transfer-blind-pop")
         assert caller.wait(60).ok
-        assert agent2.wait(30).ok
+        assert agent2.wait(30).ok and agent1.wait(20).ok
     _check_record(live_container, shop, mine["Linkedid"], ticket_id)
 
 
@@ -144,9 +157,9 @@ def test_attended_transfer_consults_then_completes(lab_desk, browser, live_serve
                                                    tmp_path: Path, request: pytest.FixtureRequest) -> None:
     shop, control = lab_desk
     ann, bob = _desk(browser, live_server, "ann"), _desk(browser, live_server, "bob")
-    with Agent(tmp_path / "a1", 1001, hangs_up=False), Agent(tmp_path / "a2", 1002, talk_ms=8000) as agent2:
-        caller = _caller(tmp_path / "c")
-        request.addfinalizer(caller.stop)  # never leave a SIPp caller behind for the next test
+    with Agent(tmp_path / "a1", 1001, hangs_up=False) as agent1, Agent(tmp_path / "a2", 1002,
+                                                                        talk_ms=8000) as agent2:
+        caller = _caller(tmp_path / "c", control, request)
         caller.start()
         mine = _wait(lambda: _bridged(control, "PJSIP/agent1001"), 30, "ann on the call", ann)
         ticket_id = _link_ticket(live_container, mine["Linkedid"], shop.ticket_number)
@@ -159,5 +172,34 @@ def test_attended_transfer_consults_then_completes(lab_desk, browser, live_serve
         ann.wait_for_selector('#transfer-status[data-state="complete"]', timeout=10000)
         screenshot(ann, "transfer-attended-complete")
         assert caller.wait(60).ok
-        assert agent2.wait(30).ok
+        assert agent2.wait(30).ok and agent1.wait(20).ok
     _check_record(live_container, shop, mine["Linkedid"], ticket_id)
+
+
+@pytest.mark.timeout(180)
+def test_cancelled_consultation_returns_to_the_caller(lab_desk, browser, live_server, live_container,
+                                                      tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    shop, control = lab_desk
+    ann = _desk(browser, live_server, "ann")
+    with Agent(tmp_path / "a1", 1001, hangs_up=False) as agent1, Agent(tmp_path / "a2", 1002,
+                                                                        hangs_up=False) as agent2:
+        caller = _caller(tmp_path / "c", control, request)
+        caller.start()
+        mine = _wait(lambda: _bridged(control, "PJSIP/agent1001"), 30, "ann on the call", ann)
+        ann.select_option("#transfer-agent", str(shop.users["bob"]))
+        ann.click("#transfer-consult")
+        ann.wait_for_selector('#transfer-status[data-state="attended"]', timeout=10000)
+        _wait(lambda: _bridged(control, "PJSIP/agent1002", with_caller=False), 30, "bob to answer", ann)
+        ann.click("#transfer-cancel")
+        ann.wait_for_selector('#transfer-status[data-state="cancel"]', timeout=10000)
+        assert agent2.wait(30).ok, "bob's consultation leg was not hung up"
+        back = _wait(lambda: _bridged(control, "PJSIP/agent1001"), 20, "ann back with the caller", ann)
+        assert back["Channel"] == mine["Channel"]
+        control.act(lambda a: a.hangup(back["Channel"]))
+        assert caller.wait(30).ok and agent1.wait(20).ok
+    with live_container.session_factory() as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.number == shop.ticket_number)).one()
+        assert ticket.assignee_id == shop.users["ann"]  # nothing was handed over
+        modes = s.scalars(select(AuditLog.action).where(AuditLog.action.like("call_transfer%"))
+                          .order_by(AuditLog.id)).all()
+        assert modes == ["call_transfer", "call_transfer_cancel"]
