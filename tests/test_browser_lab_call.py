@@ -2,7 +2,6 @@
 the agent files the ticket; it is linked to the call; a supervisor sees it."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from sqlalchemy import select
 
 from callcenter.db import transaction
 from callcenter.models import Call, Ticket, User
+from tests.support.waiting import wait_for as _wait
 
 from .deskdata import PASSWORD, build
 from .support.browser import screenshot, sign_in
@@ -19,14 +19,6 @@ from .support.sipp import Agent, Caller, require_tool
 pytestmark = [pytest.mark.pbx, pytest.mark.browser]
 
 
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_real_call_pops_and_becomes_a_ticket(lab_pbx, browser, live_server, live_container,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from callcenter.models import (
     User,
     utcnow,
 )
+from tests.support.waiting import wait_for as _wait
 
 from .deskdata import PASSWORD, build
 from .support.browser import screenshot, sign_in
@@ -43,14 +43,6 @@ NUMBER = "+15551230077"      # the lab's customer endpoint answers the +1 555 12
 PREMIUM = "+19005550123"     # a US premium-rate number: the dialling policy refuses it
 
 
-def _wait(predicate, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _drop_link_after_originate(control) -> list[str]:

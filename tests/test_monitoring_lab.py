@@ -14,7 +14,6 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +21,7 @@ from sqlalchemy import select
 from callcenter.ami.control import PBXControl
 from callcenter.db import transaction
 from callcenter.models import AgentProfile, AuditLog, Queue
+from tests.support.waiting import wait_for as _wait
 
 from .deskdata import PASSWORD, build
 from .support.browser import sign_in
@@ -138,17 +138,6 @@ def _sox(*args: str) -> None:
     subprocess.run(["sox", *args], check=True, capture_output=True)
 
 
-def _wait(predicate, timeout: float, what: str, page=None) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if page is not None:
-            page.wait_for_timeout(200)
-        else:
-            time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _channel(control: PBXControl, interface: str, context: str | None = None) -> dict[str, str] | None:

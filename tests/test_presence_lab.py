@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +26,7 @@ from callcenter.db import transaction
 from callcenter.forms import catalog
 from callcenter.models import AgentQueue, Call, CallLeg, PresenceSpan, PresenceState, Queue, User
 from callcenter.wiring import Container
+from tests.support.waiting import wait_for as _wait
 
 from .deskdata import PASSWORD
 from .support.browser import screenshot, sign_in
@@ -36,14 +37,6 @@ T = TypeVar("T")
 PHONES = {"cara": "PJSIP/agent1003", "dan": "PJSIP/agent1004"}
 
 
-def _wait(predicate: Callable[[], T | None], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def webdesk_members(container: Container) -> dict[str, tuple[bool, str]]:

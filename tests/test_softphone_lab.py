@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from callcenter.access import accounts
 from callcenter.db import transaction
 from callcenter.models import Call, Recording, Ticket
+from tests.support.waiting import wait_for as _wait
 
 from .deskdata import PASSWORD, build
 from .support.browser import screenshot, sign_in
@@ -26,14 +26,6 @@ QUEUE, PHONE = "webdesk", "PJSIP/webrtc1001"
 CONSOLE: dict[int, list[str]] = {}
 
 
-def _wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class AmiEvents:

@@ -2,9 +2,7 @@
 who moves the call to bob (agent1002) from her desk in Chromium; bob's desk pops with the ticket."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +10,7 @@ from sqlalchemy import func, select
 from callcenter.db import transaction
 from callcenter.models import AuditLog, Call, CallLeg, LegKind, Ticket
 from callcenter.wiring import Container
+from tests.support.waiting import wait_for as _wait
 
 from .deskdata import PASSWORD, build
 from .support.browser import screenshot, sign_in
@@ -22,17 +21,6 @@ pytestmark = [pytest.mark.pbx, pytest.mark.browser]
 CALLER = "+15551230010"
 
 
-def _wait(predicate, timeout: float, what: str, page=None) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if page is not None:
-            page.wait_for_timeout(200)  # Playwright keeps delivering events while it waits
-        else:
-            time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

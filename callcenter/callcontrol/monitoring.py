@@ -22,12 +22,10 @@ from ..access import audit
 from ..access.audit import Actor
 from ..ami.actions import Actions, OriginateOutcome
 from ..ami.control import Controls
-from ..ami.link import LinkDown
 from ..calls.records import find_call
 from ..config import Settings
 from ..db import transaction
 from ..models import AgentProfile, Queue, User
-from ..pbx.values import UnsafeValue
 from . import phones
 from .errors import CallControlError
 
@@ -98,14 +96,7 @@ class Monitor:
 
     # -- helpers -------------------------------------------------------------------------
     def _act(self, work: Callable[[Actions], Awaitable[T]]) -> T:
-        if not self.pbx:
-            raise CallControlError("link_down", "no PBX is configured")
-        try:
-            return self.controls.get(self.pbx).act(work)
-        except LinkDown:
-            raise CallControlError("link_down", "the AMI link is down; nothing was sent") from None
-        except (UnsafeValue, RuntimeError) as exc:
-            raise CallControlError("failed", str(exc)) from None
+        return phones.act(self.controls, self.pbx, work)
 
     def _phones(self, user_id: int | None) -> list[str]:
         if not self.pbx:

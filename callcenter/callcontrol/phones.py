@@ -7,12 +7,19 @@ waits 30 s on a phone that is not there.
 """
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from ..ami.actions import Actions
+from ..ami.control import Controls
+from ..ami.link import LinkDown
 from ..config import SoftphoneSettings
 from ..models import AgentProfile
 from ..pbx import webrtc
+from ..pbx.values import UnsafeValue
 from .errors import CallControlError
 
+T = TypeVar("T")
 UNREACHABLE = {"UNAVAILABLE", "INVALID"}
 BUSY = {"INUSE", "BUSY", "RINGING", "RINGINUSE", "ONHOLD"}
 
@@ -49,3 +56,15 @@ async def live_channel(actions: Actions, phones: list[str]) -> dict[str, str]:
         if channel.get("Channel", "").startswith(prefixes) and channel.get("BridgeId"):
             return channel
     raise CallControlError("no_call", "you are not on a call")
+
+
+def act(controls: Controls, pbx: str, work: Callable[[Actions], Awaitable[T]]) -> T:
+    """Run ``work`` on the PBX's control link; every failure becomes a CallControlError the desk can show."""
+    if not pbx:
+        raise CallControlError("link_down", "no PBX is configured")
+    try:
+        return controls.get(pbx).act(work)
+    except LinkDown:
+        raise CallControlError("link_down", "the AMI link is down; nothing was sent") from None
+    except (UnsafeValue, RuntimeError) as exc:
+        raise CallControlError("failed", str(exc)) from None

@@ -23,13 +23,11 @@ from ..access.audit import Actor
 from ..access.dialling import DiallingPolicy, NumberRefused, record_refusal
 from ..ami.actions import Actions
 from ..ami.control import Controls
-from ..ami.link import LinkDown
 from ..calls.numbers import InvalidNumber, to_e164
 from ..calls.records import find_call
 from ..config import Settings
 from ..db import transaction
 from ..models import AgentProfile, Call, Queue, Ticket, User
-from ..pbx.values import UnsafeValue
 from ..tickets.service import TicketService
 from . import phones
 from .errors import CallControlError
@@ -123,14 +121,7 @@ class Transfers:
 
     # -- helpers -------------------------------------------------------------------------
     def _act(self, work: Callable[[Actions], Awaitable[T]]) -> T:
-        if not self.pbx:
-            raise CallControlError("link_down", "no PBX is configured")
-        try:
-            return self.controls.get(self.pbx).act(work)
-        except LinkDown:
-            raise CallControlError("link_down", "the AMI link is down; nothing was sent") from None
-        except (UnsafeValue, RuntimeError) as exc:
-            raise CallControlError("failed", str(exc)) from None
+        return phones.act(self.controls, self.pbx, work)
 
     def _my_phones(self, actor: Actor) -> list[str]:
         if not self.pbx:
