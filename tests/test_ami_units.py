@@ -139,6 +139,17 @@ def test_an_originate_key_dials_at_most_once(lose: bool) -> None:
         asyncio.run(actions.originate("PJSIP/x", "cc-callback", variables={"CC_N": "1\r\nAction: X"}))
 
 
+def test_an_inherited_header_is_one_checked_setvar() -> None:
+    link = _Link(False)
+    actions = Actions(link)  # type: ignore[arg-type]  # a stand-in for AMIConnection: Actions only calls send()
+    asyncio.run(actions.inherit_header("PJSIP/webrtc1001-00000001", "X-CC-Linkedid", "1700000000.1"))
+    assert link.sent == [{"Action": "Setvar", "Channel": "PJSIP/webrtc1001-00000001",
+                          "Variable": "PJSIP_INHERITABLE_HEADER(add,X-CC-Linkedid)", "Value": "1700000000.1"}]
+    for header, value in (("Via", "1"), ("X-A,B", "1"), ("X-A)", "1"), ("X-A", "1\r\nAction: X"), ("X-A", "a,b")):
+        with pytest.raises(UnsafeValue):
+            asyncio.run(actions.inherit_header("PJSIP/webrtc1001-00000001", header, value))
+
+
 def _pending_originate(protocol_class):
     class Factory:
         forgetable_actions = ("ping", "login")

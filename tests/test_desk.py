@@ -92,6 +92,26 @@ def test_ring_answered_elsewhere_withdraws_and_pops_queue(app, container, shop) 
         stream.close()
 
 
+def test_a_transferred_call_leaves_the_first_agent_their_pop(app, container, shop) -> None:
+    """ann answered, then bob answers her transfer: ann's pop (her browser phone's controls) stays to the end."""
+    ann, bob = _desk(app, "ann"), _desk(app, "bob")
+    try:
+        _ring(container, "PJSIP/agent1001", "1700000000.80")
+        assert ann.next_event()[0] == "pop"
+        container.bus.publish(CallAnswered(pbx="lab", linkedid="1700000000.80", interface="PJSIP/agent1001"))
+        assert ann.next_event()[0] == "answered"
+        _ring(container, "PJSIP/agent1002", "1700000000.80")
+        assert bob.next_event()[0] == "pop"
+        container.bus.publish(CallAnswered(pbx="lab", linkedid="1700000000.80", interface="PJSIP/agent1002"))
+        assert bob.next_event()[0] == "answered"
+        container.bus.publish(CallEnded(pbx="lab", linkedid="1700000000.80"))
+        assert ann.next_event() == ("ended", {"key": "lab:1700000000.80"}), "ann's pop was withdrawn"
+        assert bob.next_event() == ("ended", {"key": "lab:1700000000.80"})
+    finally:
+        ann.close()
+        bob.close()
+
+
 def test_other_agents_do_not_get_the_pop(app, container, shop) -> None:
     bob = _desk(app, "bob")
     ann = _desk(app, "ann")

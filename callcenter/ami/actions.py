@@ -31,6 +31,7 @@ _CHANNEL = re.compile(r"^[A-Za-z0-9]{1,20}/[A-Za-z0-9_.+@\-;/]{1,150}$")
 _DIALPLAN_NAME = re.compile(r"^[A-Za-z0-9+*#][A-Za-z0-9_+*#.\-]{0,79}$")
 _VAR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _KEY = re.compile(r"^[a-f0-9]{8,32}$")
+_HEADER = re.compile(r"^X-[A-Za-z0-9][A-Za-z0-9\-]{0,40}$")
 _CALLER_ID_NUM = re.compile(r"^\+?[0-9]{1,20}$")
 CHANNEL_ID_PREFIX = "cc-"
 
@@ -178,6 +179,13 @@ class Actions:
         assignment = check_variable(name, value)
         await self._send({"Action": "Setvar", "Channel": check_channel(channel),
                           "Variable": name, "Value": assignment.partition("=")[2]})
+
+    async def inherit_header(self, channel: str, header: str, value: str) -> None:
+        """A SIP header (X-...) the channels dialled from ``channel`` carry (PJSIP_INHERITABLE_HEADER)."""
+        name = _match("header", _HEADER, header)
+        text = check_variable("HEADER", value).partition("=")[2]
+        await self._send({"Action": "Setvar", "Channel": check_channel(channel),
+                          "Variable": f"PJSIP_INHERITABLE_HEADER(add,{name})", "Value": text})
 
     async def blind_transfer(self, channel: str, context: str, exten: str) -> None:
         """Send the party bridged with ``channel`` to context/exten; ``channel`` leaves the call."""

@@ -94,6 +94,9 @@ class Transfers:
         exten = self._act(lambda a: self._endpoint(a, receiver))
 
         async def consult(a: Actions) -> None:
+            # The consultation rings the colleague from this channel: its INVITE names the call, so
+            # their browser phone knows which pop is its call (the caller ID is this agent's).
+            await a.inherit_header(channel["Channel"], "X-CC-Linkedid", channel["Linkedid"])
             await a.attended_transfer(channel["Channel"], CONSULT_CONTEXT, consult_exten(exten))
         self._act(consult)
         return self._done(actor, "attended", "agent", exten, channel, call_id, None, ticket_id)

@@ -84,6 +84,8 @@ class PopHub:
         self._streams: dict[int, set[queue.Queue[dict[str, Any]]]] = {}
         # call key -> users currently shown a pop for it
         self._shown: dict[str, set[int]] = {}
+        # call key -> users who answered it (a transferred call has several)
+        self._answered: dict[str, set[int]] = {}
         self._unsubscribe: list[Unsubscribe] = []
         # user -> recent call keys popped to them (the form stays theirs to fill)
         self._recent: dict[int, OrderedDict[str, None]] = {}
@@ -227,20 +229,27 @@ class PopHub:
         self._remember(user_id, pop["key"])
         self._push(user_id, {"type": "pop", "data": pop})
 
-    def _withdraw(self, key: str, keep: int | None, reason: str) -> None:
+    def _withdraw(self, key: str, keep: set[int], reason: str) -> None:
         with self._lock:
             users = self._shown.pop(key, set())
-            if keep is not None and keep in users:
-                self._shown[key] = {keep}
-        for user_id in users:
-            if user_id != keep:
-                self._push(user_id, {"type": "withdraw", "data": {"key": key, "reason": reason}})
+            if users & keep:
+                self._shown[key] = users & keep
+        for user_id in users - keep:
+            self._push(user_id, {"type": "withdraw", "data": {"key": key, "reason": reason}})
 
     def _prepare_answered(self, ev: Message[AgentCallEvent]) -> int | None:
         return self._agent_user(ev.event)
 
     def _apply_answered(self, ev: Message[CallAnswered], answered_by: int | None) -> None:
-        self._withdraw(self._key(ev.event), answered_by, "answered_elsewhere")
+        """Pops of agents who did not answer go; one who answered earlier (and transfers the call now,
+        maybe still talking to the colleague) keeps theirs: their browser phone's controls are on it."""
+        key = self._key(ev.event)
+        with self._lock:
+            took = self._answered.setdefault(key, set())
+            if answered_by is not None:
+                took.add(answered_by)
+            keep = set(took)
+        self._withdraw(key, keep, "answered_elsewhere")
         if answered_by is not None:
             self._push(answered_by, {"type": "answered", "data": {"key": self._key(ev.event)}})
 
@@ -265,6 +274,7 @@ class PopHub:
         key = self._key(ev.event)
         with self._lock:
             users = self._shown.pop(key, set())
+            self._answered.pop(key, None)
         for user_id in users:
             self._push(user_id, {"type": "ended", "data": {"key": key}})
 
