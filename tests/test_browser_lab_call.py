@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from callcenter.db import transaction
 from callcenter.models import Call, Ticket, User
+from tests.support.lab_fixtures import follow_lab
 from tests.support.waiting import wait_for as _wait
 
 from .deskdata import PASSWORD, build
@@ -25,9 +26,7 @@ def test_real_call_pops_and_becomes_a_ticket(lab_pbx, browser, live_server, live
                                              tmp_path: Path) -> None:
     require_tool("sipp")
     # This container follows the real lab PBX (its AMI secret lives in the lab's config).
-    live_container.settings.lab.enabled = True
-    live_container.settings.lab.dir = lab_pbx.dir
-    live_container.settings.recordings.dir = lab_pbx.recordings_dir
+    follow_lab(live_container, lab_pbx)
     shop = build(live_container.session_factory, tmp_path / "unused")
     with transaction(live_container.session_factory) as s:
         row(s, User, shop.users["bob"]).team_id = row(s, User, shop.users["ann"]).team_id

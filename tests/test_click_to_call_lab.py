@@ -31,6 +31,7 @@ from callcenter.models import (
     User,
     utcnow,
 )
+from tests.support.lab_fixtures import follow_lab
 from tests.support.waiting import wait_for as _wait
 
 from .deskdata import PASSWORD, build
@@ -73,9 +74,7 @@ def _invites(phone: Agent) -> int:
 def lab_desk(lab_pbx, live_container, tmp_path: Path):
     """The shop on a container that follows the real lab, with its bridge running."""
     require_tool("sipp")
-    live_container.settings.lab.enabled = True
-    live_container.settings.lab.dir = lab_pbx.dir
-    live_container.settings.recordings.dir = lab_pbx.recordings_dir
+    follow_lab(live_container, lab_pbx)
     shop = build(live_container.session_factory, tmp_path / "unused")
     with transaction(live_container.session_factory) as s:
         ticket = s.scalars(select(Ticket).where(Ticket.number == shop.ticket_number)).one()

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from callcenter.ami.control import PBXControl
 from callcenter.db import transaction
 from callcenter.models import AgentProfile, AuditLog, Queue
+from tests.support.lab_fixtures import follow_lab
 from tests.support.waiting import wait_for as _wait
 
 from .deskdata import PASSWORD, build
@@ -160,9 +161,7 @@ def test_supervisor_listens_then_barges(lab_pbx, browser, live_server, live_cont
                                         request: pytest.FixtureRequest) -> None:
     require_tool("sipp")
     require_tool("sox")
-    live_container.settings.lab.enabled = True
-    live_container.settings.lab.dir = lab_pbx.dir
-    live_container.settings.recordings.dir = lab_pbx.recordings_dir
+    follow_lab(live_container, lab_pbx)
     shop = build(live_container.session_factory, tmp_path / "unused")
     with transaction(live_container.session_factory) as s:
         sue = s.scalars(select(AgentProfile).where(AgentProfile.user_id == shop.users["sue"])).one_or_none()

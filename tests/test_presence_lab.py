@@ -26,6 +26,7 @@ from callcenter.db import transaction
 from callcenter.forms import catalog
 from callcenter.models import AgentQueue, Call, CallLeg, PresenceSpan, PresenceState, Queue, User
 from callcenter.wiring import Container
+from tests.support.lab_fixtures import follow_lab
 from tests.support.waiting import wait_for as _wait
 
 from .deskdata import PASSWORD
@@ -74,9 +75,7 @@ def _forget_members(container: Container) -> None:
 def lab(lab_pbx, live_container: Container, tmp_path: Path) -> Iterator[tuple[Container, dict[str, int]]]:
     require_tool("sipp")
     c = live_container
-    c.settings.lab.enabled = True
-    c.settings.lab.dir = lab_pbx.dir
-    c.settings.recordings.dir = lab_pbx.recordings_dir
+    follow_lab(c, lab_pbx)
     users: dict[str, int] = {}
     with transaction(c.session_factory) as s:
         catalog.sync_files(s)  # the intake forms (the web app does this when it starts)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from callcenter.db import transaction
 from callcenter.models import AuditLog, Call, CallLeg, LegKind, Ticket
 from callcenter.wiring import Container
+from tests.support.lab_fixtures import follow_lab
 from tests.support.waiting import wait_for as _wait
 
 from .deskdata import PASSWORD, build
@@ -26,9 +27,7 @@ CALLER = "+15551230010"
 @pytest.fixture
 def lab_desk(lab_pbx, live_container, tmp_path: Path):
     require_tool("sipp")
-    live_container.settings.lab.enabled = True
-    live_container.settings.lab.dir = lab_pbx.dir
-    live_container.settings.recordings.dir = lab_pbx.recordings_dir
+    follow_lab(live_container, lab_pbx)
     shop = build(live_container.session_factory, tmp_path / "unused")
     bridge = live_container.ami()
     bridge.start()

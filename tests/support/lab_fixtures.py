@@ -19,6 +19,7 @@ import pytest
 
 from callcenter.config import load_settings
 from callcenter.pbx.lab import LabPBX, LabUnavailable
+from callcenter.wiring import Container
 
 
 def _exclusive(path: str) -> TextIO:
@@ -48,3 +49,10 @@ def lab_pbx() -> Iterator[LabPBX]:
         yield lab
     finally:
         lock.close()
+
+
+def follow_lab(container: Container, lab: LabPBX) -> None:
+    """Point a test's container at the real lab: its AMI secret, softphone secret and recordings."""
+    container.settings.lab.enabled = True
+    container.settings.lab.dir = lab.dir
+    container.settings.recordings.dir = lab.recordings_dir
