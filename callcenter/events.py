@@ -218,6 +218,39 @@ class AgentStateChanged(Event, name="agent_state_changed"):
     wrapup_until: float | None = None
 
 
+# -- the desk's screen pops ------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class PopHandled(Event, name="pop_handled"):
+    """An agent finished a call's pop (ticket filed, attached, or no ticket needed): every tab of
+    theirs, in every web process, takes it off their queue and shows the next caller."""
+
+    user_id: int
+    call_id: int
+    key: str
+    outcome: str
+    ticket_id: int | None = None
+
+
+# -- the centre's set-up (administration) -----------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class AgentProfileChanged(Event, name="agent_profile_changed"):
+    """An admin changed an agent's phones, skills, languages, capacity or queues: presence puts
+    a signed-in agent's queue membership right in Asterisk, the dispatcher reads the new profile."""
+
+    user_id: int
+    queues: list[str] = dataclasses.field(default_factory=list)
+    actor: str = "system"
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueDefined(Event, name="queue_defined"):
+    """A queue was created, edited or retired: its generated Asterisk configuration is written again."""
+
+    queue_id: int
+    queue: str
+    actor: str = "system"
+
+
 # -- tickets --------------------------------------------------------------------------------------
 @dataclass(frozen=True, kw_only=True)
 class TicketEvent(Event):

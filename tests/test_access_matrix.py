@@ -129,6 +129,16 @@ PAGES = [
     Row("POST", "/qa/rules", "/qa/rules", QA_EDITORS, 400),  # empty rule refused
     Row("POST", "/qa/rules/<int:rule_id>/toggle", "/qa/rules/999/toggle", QA_EDITORS, 404),
     Row("POST", "/qa/rules/apply", "/qa/rules/apply", QA_EDITORS, 303),
+    # -- administration: users, teams, agent profiles, skills, wrap-up codes, CSV import --
+
+    # -- administration: queues --
+
+    # -- forms editor, API reference --
+
+    # -- desk lifecycle --
+
+    # -- homes, checklist, lists --
+
     # Last: it ends the session.
     Row("POST", "/auth/logout", "/auth/logout", EVERYONE, 302),
 ]
@@ -155,6 +165,10 @@ API = [
         {"number": "+12025550143", "due_at": "2026-12-01T10:00:00"}),  # no time zone
     Row("GET", "/api/v1/surveys", "/api/v1/surveys", REVIEWERS, 200),
     Row("GET", "/api/v1/transcripts/search", "/api/v1/transcripts/search?q=refund", REVIEWERS, 200),
+    # -- administration API: users, teams, agent profiles, skills, wrap-up codes --
+
+    # -- administration API: queues --
+
 ]
 
 

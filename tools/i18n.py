@@ -1,7 +1,8 @@
 """Refresh the message catalogue and apply the Simplified Chinese translations.
 
 Usage: .venv/bin/python tools/i18n.py   (then commit web/translations/)
-The translations live in tools/zh.toml: msgid = "译文".
+The translations live in tools/zh.toml: msgid = "译文".  Messages come from the web's templates and
+code, and from the services' ``N_`` marks (callcenter.i18n), which the web translates where it shows them.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ BIN = Path(sys.executable).parent
 
 def main() -> int:
     subprocess.run([BIN / "pybabel", "extract", "-F", ROOT / "babel.cfg", "-k", "_l",
-                    "-k", "lazy_gettext", "--no-location", "-o", POT, ROOT / "web"], check=True,
+                    "-k", "lazy_gettext", "--no-location", "-o", POT, ROOT / "web", ROOT / "callcenter"], check=True,
                    capture_output=True)
     with POT.open("rb") as f:
         template = read_po(f)

@@ -6,8 +6,10 @@ import secrets
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
 from flask import Flask
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from callcenter.calls.numbers import display
 
@@ -35,8 +37,54 @@ def init_app(app: Flask, timezone: str) -> None:
 
     @app.template_filter("localtime")
     def _localtime(value: dt.datetime | None) -> str:
-        return "—" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return localtime(value, zone)
+
+    @app.template_filter("localdate")
+    def _localdate(value: dt.date | dt.datetime | None) -> str:
+        return localdate(value, zone)
+
+    @app.template_filter("duration")
+    def _duration(seconds: float | None) -> str:
+        return duration(seconds)
 
     @app.template_filter("phone")
     def _phone(value: str | None) -> str:
         return "—" if not value else display(value)
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+def localtime(value: dt.datetime | None, zone: ZoneInfo) -> str:
+    """A moment in the centre's time zone, as the reader's language writes it (24-hour clock):
+    "Dec 6, 2026 15:32" or "2026年12月6日 15:32"."""
+    if value is None:
+        return "—"
+    local = value.astimezone(zone)
+    locale = _locale()
+    return f"{format_skeleton('yMMMd', local, locale=locale, fuzzy=True)} {local.strftime('%H:%M')}"
+
+
+def localdate(value: dt.date | dt.datetime | None, zone: ZoneInfo) -> str:
+    """A day, as the reader's language writes it: "Dec 6, 2026" or "2026年12月6日"."""
+    if value is None:
+        return "—"
+    day = value.astimezone(zone).date() if isinstance(value, dt.datetime) else value
+    return format_skeleton("yMMMd", day, locale=_locale(), fuzzy=True)
+
+
+def duration(seconds: float | None) -> str:
+    """A length of time that reads as one, never as a time of day: "45 s", "22 min", "1 h 05 min"."""
+    if seconds is None:
+        return "—"
+    total = round(float(seconds))
+    if total < 60:
+        return str(_("%(s)s s", s=total))
+    minutes = round(total / 60)
+    if minutes < 60:
+        return str(_("%(m)s min", m=minutes))
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return str(_("%(h)s h %(m)s min", h=hours, m=f"{rest:02d}"))
+    return str(_("%(d)s d %(h)s h", d=hours // 24, h=hours % 24))

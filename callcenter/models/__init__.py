@@ -7,7 +7,20 @@ from .calls import Call, CallLeg, CallStatus, Direction, Disposition, LegKind, P
 from .customers import Customer, CustomerPhone, VipTier
 from .dispatch import CallbackAttempt, JobRun, SchedulerJob
 from .followups import Callback, CallbackSource, CallbackStatus, Survey, SurveyChannel, SurveyStatus
-from .people import AgentProfile, AgentQueue, AgentSkill, ApiToken, Queue, Role, Skill, Team, User
+from .people import (
+    AgentProfile,
+    AgentQueue,
+    AgentSkill,
+    ApiToken,
+    Queue,
+    Role,
+    Skill,
+    Team,
+    User,
+    WrapupCode,
+    WrapupKind,
+)
+from .pops import OPEN_POP_STATES, DeskPop, PopState
 from .presence import AgentPresence, PresenceSpan, PresenceState
 from .qa import CallTag, KeywordRule, QAReview, Scorecard
 from .signins import SignInFailure
@@ -25,6 +38,7 @@ from .tickets import (
 from .transcripts import Transcript, TranscriptStatus
 
 __all__ = [
+    "OPEN_POP_STATES",
     "OPEN_STATUSES",
     "AgentPresence",
     "AgentProfile",
@@ -46,6 +60,7 @@ __all__ = [
     "ClickStatus",
     "Customer",
     "CustomerPhone",
+    "DeskPop",
     "Direction",
     "Disposition",
     "FormDefinition",
@@ -55,6 +70,7 @@ __all__ = [
     "KeywordRule",
     "LegKind",
     "Party",
+    "PopState",
     "PresenceSpan",
     "PresenceState",
     "Priority",
@@ -79,5 +95,7 @@ __all__ = [
     "TranscriptStatus",
     "User",
     "VipTier",
+    "WrapupCode",
+    "WrapupKind",
     "utcnow",
 ]

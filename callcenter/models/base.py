@@ -87,6 +87,7 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         dt.datetime: UTCDateTime,
         dict[str, Any]: JSON,
+        dict[str, str]: JSON,
         list[Any]: JSON,
         list[str]: JSON,
     }

@@ -82,6 +82,11 @@ class Call(Base):
     hangup_cause: Mapped[Optional[int]] = mapped_column(Integer)
     hangup_cause_text: Mapped[Optional[str80]]
     disposition: Mapped[Optional[Disposition]] = mapped_column(str_enum(Disposition))
+    # The agent closed the call's pop without a ticket: why (a wrap-up code of kind no_ticket), who, when.
+    no_ticket_reason: Mapped[Optional[str40]]
+    no_ticket_note: Mapped[Optional[str200]]
+    no_ticket_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    no_ticket_at: Mapped[Optional[dt.datetime]]
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 

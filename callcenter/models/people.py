@@ -1,14 +1,14 @@
-"""Who works here: users and their roles, teams, queues, skills, agent profiles, API tokens."""
+"""Who works here: users and their roles, teams, queues, skills, wrap-up codes, agent profiles, API tokens."""
 from __future__ import annotations
 
 import datetime as dt
 import enum
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, true
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, created_at, intpk, str20, str80, str200, str_enum, updated_at
+from .base import Base, created_at, intpk, str20, str40, str80, str200, str_enum, updated_at
 
 
 class Role(str, enum.Enum):
@@ -94,21 +94,38 @@ class Skill(Base):
     id: Mapped[intpk]
     name: Mapped[str80] = mapped_column(unique=True)
     description: Mapped[str200] = mapped_column(default="")
+    # What Chinese-speaking staff read (the name is the code forms and the IVR refer to).
+    name_zh: Mapped[str80] = mapped_column(default="", server_default=text("''"))
 
 
 class Queue(Base):
-    """An Asterisk queue, named exactly as in queues.conf."""
+    """An Asterisk queue, named exactly as in queues.conf (or defined here: ``managed``)."""
 
     __tablename__ = "queues"
 
     id: Mapped[intpk]
     name: Mapped[str80] = mapped_column(unique=True)
     display_name: Mapped[str200] = mapped_column(default="")
+    display_name_zh: Mapped[str200] = mapped_column(default="", server_default=text("''"))
     language: Mapped[Optional[str20]]
     skill_id: Mapped[Optional[int]] = mapped_column(ForeignKey("skills.id", ondelete="SET NULL"))
     team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
-    # Service level: share of calls answered within this many seconds.
+    # Service level: share of calls answered within this many seconds ...
     service_level_seconds: Mapped[int] = mapped_column(default=20)
+    # ... and the share (percent) of calls the centre promises to answer that fast.
+    service_level_target: Mapped[int] = mapped_column(default=80, server_default="80")
+    # Opening hours per weekday ("mon": "09:00-18:00", "" = closed); empty: the centre's ([dispatch.sla]).
+    business_hours: Mapped[dict[str, str]] = mapped_column(default=dict)
+    # The intake form its calls pop with (a form slug); empty: the form of the call's category.
+    default_form: Mapped[Optional[str80]]
+    # MixMonitor records its calls; off: no recording (the dialplan asks the IVR).
+    recording: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # A direct number: calls to this DID go straight to this queue, past the menu.
+    did: Mapped[Optional[str40]] = mapped_column(unique=True)
+    # Defined in this system (written into Asterisk's generated queue config), not by hand in queues.conf.
+    managed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Retired queues keep their history; no call is routed to them.
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Supervisors may listen to, coach and barge into this queue's calls; off for privacy.
     monitoring_allowed: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[created_at]
@@ -159,3 +176,24 @@ class AgentQueue(Base):
     penalty: Mapped[int] = mapped_column(default=0)
 
     queue: Mapped[Queue] = relationship()
+
+
+class WrapupKind(str, enum.Enum):
+    TICKET = "ticket"        # how a call that made (or updated) a ticket ended
+    NO_TICKET = "no_ticket"  # why a call needed no ticket (wrong number, silent call ...)
+    BOTH = "both"
+
+
+class WrapupCode(Base):
+    """One outcome an agent can give a call, from the centre's own list (admin › wrap-up codes)."""
+
+    __tablename__ = "wrapup_codes"
+
+    id: Mapped[intpk]
+    code: Mapped[str40] = mapped_column(unique=True)
+    label: Mapped[str80]
+    label_zh: Mapped[str80] = mapped_column(default="")
+    kind: Mapped[WrapupKind] = mapped_column(str_enum(WrapupKind), default=WrapupKind.TICKET)
+    position: Mapped[int] = mapped_column(default=0)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]

@@ -106,6 +106,10 @@ class TicketNote(Base):
     author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)
     internal: Mapped[bool] = mapped_column(default=True)
+    # A note the system wrote (dispatcher, callbacks): its message id and values, so each reader
+    # sees it in their own language and time zone; ``body`` keeps the English text (API, exports).
+    template: Mapped[Optional[str]] = mapped_column(String(300))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[created_at]
 
     ticket: Mapped[Ticket] = relationship(back_populates="notes")
