@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
-from flask import Flask
+from flask import Flask, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -35,6 +35,9 @@ def init_app(app: Flask, timezone: str) -> None:
             "click_key": lambda: secrets.token_hex(12),
         }
 
+    # A global, not a context value: macros imported without context (the pager) see it too.
+    app.add_template_global(page_url, "page_url")
+
     @app.template_filter("localtime")
     def _localtime(value: dt.datetime | None) -> str:
         return localtime(value, zone)
@@ -50,6 +53,13 @@ def init_app(app: Flask, timezone: str) -> None:
     @app.template_filter("phone")
     def _phone(value: str | None) -> str:
         return "—" if not value else display(value)
+
+
+def page_url(endpoint: str, args: Any, page: int, params: dict[str, Any] | None = None) -> str:
+    """The link to ``page`` of a list: its query string kept (every value of a repeated key), its page replaced."""
+    query = args.to_dict(flat=False) if hasattr(args, "to_dict") else {k: [v] for k, v in dict(args).items()}
+    query = {k: v for k, v in query.items() if k != "page"}
+    return url_for(endpoint, **{**query, **(params or {}), "page": page})
 
 
 def _locale() -> str:

@@ -12,7 +12,9 @@ from collections.abc import Iterable
 
 # Only scopes some endpoint needs: a scope that grants nothing would only confuse.
 ALL = ("calls:read", "tickets:read", "tickets:write", "customers:read", "customers:write",
-       "callbacks:read", "callbacks:write", "surveys:read", "transcripts:read")
+       "callbacks:read", "callbacks:write", "surveys:read", "transcripts:read",
+       # The centre's set-up: users, teams, agent profiles, queues, skills, wrap-up codes (admins only).
+       "admin:read", "admin:write")
 READ = tuple(s for s in ALL if s.endswith(":read"))
 WRITE = tuple(s for s in ALL if s.endswith(":write"))
 SHORT = {"read": READ, "write": WRITE, "all": ALL}
