@@ -3,28 +3,34 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import secrets
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..i18n import N_, Refusal
 from ..models import AgentProfile, Role, User, utcnow
+from ..pbx.values import UnsafeValue, checked
 from . import audit, sessions, signin_limits
 from .audit import Actor
 from .signin_limits import SignInLimits
 
 SETUP = Actor.system("setup")
-WRONG_PASSWORD = "the current password is not right"
-LAST_ADMIN = "the last admin must stay an active admin"
+WRONG_PASSWORD = N_("the current password is not right")
+LAST_ADMIN = N_("the last admin must stay an active admin")
 
 MIN_PASSWORD = 10
 # werkzeug's scrypt default; tests swap in a cheap method to stay fast.
 PASSWORD_METHOD = "scrypt"
+# A desk phone: an Asterisk interface the queues ring (PJSIP/agent1001); PJSIP/webrtc<n> are the softphones'.
+_SIP_INTERFACE = re.compile(r"^(PJSIP|SIP|IAX2|DAHDI)/[A-Za-z0-9][A-Za-z0-9_.+\-]{0,60}$")
+_SOFTPHONE = re.compile(r"^PJSIP/webrtc[0-9]+$", re.IGNORECASE)
 
 
-class AccountError(ValueError):
-    pass
+class AccountError(Refusal):
+    """An account change refused, and why (``Refusal``: an English template, its values, the field)."""
 
 
 class SignInThrottled(AccountError):
@@ -34,15 +40,16 @@ class SignInThrottled(AccountError):
 def validate_username(username: str) -> str:
     name = username.strip()
     if not (2 <= len(name) <= 80) or not all(c.isalnum() or c in "._-@" for c in name):
-        raise AccountError("username: 2-80 letters, digits or . _ - @")
+        raise AccountError(N_("username: 2-80 letters, digits or . _ - @"), field="username", code="bad_username")
     return name
 
 
 def validate_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"password: at least {MIN_PASSWORD} characters")
+        raise AccountError(N_("password: at least %(n)s characters"), field="password", code="short_password",
+                           n=MIN_PASSWORD)
     if len(password) > 256:
-        raise AccountError("password: at most 256 characters")
+        raise AccountError(N_("password: at most 256 characters"), field="password", code="long_password")
     return password
 
 
@@ -51,11 +58,35 @@ def validate_extension(session: Session, extension: str | None, user_id: int | N
     value = (extension or "").strip()
     if not value:
         return None
-    if not (value.isdigit() and 2 <= len(value) <= 8):
-        raise AccountError("extension: 2-8 digits")
+    if not (value.isascii() and value.isdigit() and 2 <= len(value) <= 8):
+        raise AccountError(N_("extension: 2-8 digits"), field="extension", code="bad_extension")
     holder = session.scalar(select(AgentProfile.user_id).where(AgentProfile.extension == value))
     if holder is not None and holder != user_id:
-        raise AccountError(f"extension {value} belongs to another user")
+        raise AccountError(N_("extension %(ext)s belongs to another user"), field="extension",
+                           code="extension_taken", ext=value)
+    return value
+
+
+def validate_sip_interface(session: Session, interface: str | None, user_id: int | None = None) -> str | None:
+    """A desk phone: Tech/resource as Asterisk names it (PJSIP/agent1001), safe for AMI, nobody else's."""
+    value = (interface or "").strip()
+    if not value:
+        return None
+    try:
+        checked(value, "desk phone", 80)
+    except UnsafeValue:
+        raise AccountError(N_("desk phone: quotes, control characters and dialplan expressions are refused"),
+                           field="sip_interface", code="unsafe_interface") from None
+    if not _SIP_INTERFACE.match(value):
+        raise AccountError(N_("desk phone: an Asterisk interface such as PJSIP/agent1001"),
+                           field="sip_interface", code="bad_interface")
+    if _SOFTPHONE.match(value):
+        raise AccountError(N_("desk phone: PJSIP/webrtc… is the browser softphone; set an extension instead"),
+                           field="sip_interface", code="softphone_interface")
+    holder = session.scalar(select(AgentProfile.user_id).where(AgentProfile.sip_interface == value))
+    if holder is not None and holder != user_id:
+        raise AccountError(N_("desk phone %(phone)s belongs to another user"), field="sip_interface",
+                           code="interface_taken", phone=value)
     return value
 
 
@@ -74,7 +105,11 @@ def create_user(
     """Create a user; returns (user, generated password or None)."""
     name = validate_username(username)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise AccountError(f"user {name!r} already exists")
+        raise AccountError(N_("user %(name)s already exists"), field="username", code="user_exists", name=name)
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AccountError(N_("role: one of agent, supervisor, qa, admin"), field="role", code="bad_role") from None
     generated = None
     if password is None:
         generated = password = secrets.token_urlsafe(12)
@@ -87,6 +122,7 @@ def create_user(
         must_change_password=must_change_password,
     )
     extension = validate_extension(session, extension)
+    sip_interface = validate_sip_interface(session, sip_interface)
     session.add(user)
     if user.role is Role.AGENT or sip_interface or extension:
         user.agent = AgentProfile(sip_interface=sip_interface, extension=extension)
@@ -151,7 +187,7 @@ def change_password(session: Session, user_id: int, current: str, new: str, acto
     """
     user = session.get(User, user_id)
     if user is None or not check_password(user, current):
-        raise AccountError(WRONG_PASSWORD)
+        raise AccountError(WRONG_PASSWORD, field="current", code="wrong_password")
     set_password(user, new)
     sessions.end_all(user)
     audit.record(session, "password_changed", actor, object_type="user", object_id=user.id)
@@ -161,11 +197,12 @@ def change_password(session: Session, user_id: int, current: str, new: str, acto
 def _user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise AccountError(f"no user {user_id}")
+        raise AccountError(N_("no user %(id)s"), code="no_user", id=user_id)
     return user
 
 
-def _keeps_an_admin(session: Session, user: User) -> bool:
+def keeps_an_admin(session: Session, user: User) -> bool:
+    """Whether another active admin would remain without ``user``."""
     others = session.scalar(select(func.count()).select_from(User).where(
         User.role == Role.ADMIN, User.is_active, User.id != user.id))
     return bool(others)
@@ -173,11 +210,15 @@ def _keeps_an_admin(session: Session, user: User) -> bool:
 
 def change_role(session: Session, user_id: int, role: Role | str, actor: Actor) -> User:
     """Give a user another role; their sessions end, so the new role applies from their next sign-in."""
-    user, new = _user(session, user_id), Role(role)
+    user = _user(session, user_id)
+    try:
+        new = Role(role)
+    except ValueError:
+        raise AccountError(N_("role: one of agent, supervisor, qa, admin"), field="role", code="bad_role") from None
     if user.role is new:
         return user
-    if user.role is Role.ADMIN and not _keeps_an_admin(session, user):
-        raise AccountError(LAST_ADMIN)
+    if user.role is Role.ADMIN and not keeps_an_admin(session, user):
+        raise AccountError(LAST_ADMIN, field="role", code="last_admin")
     old, user.role = user.role, new
     if new is Role.AGENT and user.agent is None:
         user.agent = AgentProfile()
@@ -192,8 +233,8 @@ def set_active(session: Session, user_id: int, active: bool, actor: Actor) -> Us
     user = _user(session, user_id)
     if user.is_active is active:
         return user
-    if not active and user.role is Role.ADMIN and not _keeps_an_admin(session, user):
-        raise AccountError(LAST_ADMIN)
+    if not active and user.role is Role.ADMIN and not keeps_an_admin(session, user):
+        raise AccountError(LAST_ADMIN, field="active", code="last_admin")
     user.is_active = active
     sessions.end_all(user)
     audit.record(session, "user_reactivated" if active else "user_deactivated", actor,

@@ -137,7 +137,7 @@ class AMIService(Service):
             from ..presence.keeper import Keeper
 
             for bridge in self.bridges.values():
-                bridge.keeper = Keeper(bridge.pbx.name, presence.with_link(bridge.act), session_factory)
+                bridge.keeper = Keeper(bridge.pbx.name, presence.with_link(bridge.act), session_factory, bus)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
