@@ -1,9 +1,12 @@
-"""Administration (forms, users and tokens, the audit log) and the data governance pages."""
+"""Administration (the centre's people and codes, forms, tokens, the audit log) and the data governance pages."""
 from __future__ import annotations
 
 from flask import Flask
 
-from . import governance, routes, tokens
+from . import codes, governance, imports, index, routes, teams, tokens, users
+
+# Imported for the pages they add to ``routes.bp`` (all ``admin.*``); listed so a reader sees them all.
+PAGES = (index, users, teams, codes, imports)
 
 
 def init_app(app: Flask) -> None:
