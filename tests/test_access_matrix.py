@@ -193,6 +193,23 @@ API = [
     Row("GET", "/api/v1/surveys", "/api/v1/surveys", REVIEWERS, 200),
     Row("GET", "/api/v1/transcripts/search", "/api/v1/transcripts/search?q=refund", REVIEWERS, 200),
     # -- administration API: users, teams, agent profiles, skills, wrap-up codes --
+    Row("GET", "/api/v1/users", "/api/v1/users?q=a", ADMINS, 200),
+    Row("GET", "/api/v1/users/<int:user_id>", "/api/v1/users/{ann}", ADMINS, 200),
+    Row("POST", "/api/v1/users", "/api/v1/users", ADMINS, 201, {"username": "newbie", "email": "new@example.com"}),
+    Row("PATCH", "/api/v1/users/<int:user_id>", "/api/v1/users/{sam}", ADMINS, 200, {"display_name": "Sam S."}),
+    Row("GET", "/api/v1/users/<int:user_id>/profile", "/api/v1/users/{ann}/profile", ADMINS, 200),
+    Row("PUT", "/api/v1/users/<int:user_id>/profile", "/api/v1/users/{ann}/profile", ADMINS, 200,
+        {"sip_interface": "PJSIP/agent1001", "languages": ["zh"], "capacity": 10, "queues": {"support": 1}}),
+    Row("GET", "/api/v1/teams", "/api/v1/teams", ADMINS, 200),
+    Row("GET", "/api/v1/teams/<int:team_id>", "/api/v1/teams/999", ADMINS, 404),
+    Row("POST", "/api/v1/teams", "/api/v1/teams", ADMINS, 201, {"name": "API team", "members": [1]}),
+    Row("PATCH", "/api/v1/teams/<int:team_id>", "/api/v1/teams/999", ADMINS, 404, {"name": "Renamed"}),
+    Row("GET", "/api/v1/skills", "/api/v1/skills", ADMINS, 200),
+    Row("POST", "/api/v1/skills", "/api/v1/skills", ADMINS, 201, {"name": "billing", "name_zh": "账单"}),
+    Row("PATCH", "/api/v1/skills/<int:skill_id>", "/api/v1/skills/999", ADMINS, 404, {"active": False}),
+    Row("GET", "/api/v1/wrapup-codes", "/api/v1/wrapup-codes", ADMINS, 200),
+    Row("POST", "/api/v1/wrapup-codes", "/api/v1/wrapup-codes", ADMINS, 201, {"code": "api_code", "label": "API"}),
+    Row("PATCH", "/api/v1/wrapup-codes/<int:code_id>", "/api/v1/wrapup-codes/1", ADMINS, 200, {"position": 3}),
 
     # -- administration API: queues --
 
