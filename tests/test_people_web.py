@@ -140,7 +140,7 @@ def test_teams_pages_make_a_team_add_and_remove_members(client, shop, session_fa
     assert client.post(f"{team_page}/delete", data={"csrf_token": token}).status_code == 303
     with session_factory() as s:
         assert s.get(Team, team_id) is None
-    assert "团队" in client.get("/admin/teams", headers=ZH).get_data(as_text=True)
+    assert "小组" in client.get("/admin/teams", headers=ZH).get_data(as_text=True)
 
 
 def test_skills_and_wrapup_codes_pages(client, shop, session_factory) -> None:
@@ -170,3 +170,34 @@ def test_skills_and_wrapup_codes_pages(client, shop, session_factory) -> None:
         row = s.scalar(select(WrapupCode).where(WrapupCode.code == "callback_set"))
         assert row is not None and row.kind.value == "both"
         assert not rows.row(s, WrapupCode, code_id).is_active
+
+
+def test_import_through_the_pages_previews_then_applies_what_was_seen(client, shop, session_factory) -> None:
+    import io
+
+    token = _admin(client)
+    csv = "username,display_name,role,queues\nli.na,李娜,,support\nbob,Bob B.,,\n".encode("gb18030")
+    preview = client.post("/admin/import", data={"csrf_token": token, "encoding": "auto",
+                                                 "file": (io.BytesIO(csv), "agents.csv")},
+                          content_type="multipart/form-data", headers=ZH)
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and preview.headers["Cache-Control"] == "no-store"
+    assert "应用将新建 1 个、更新 1 个用户" in page and "built-in" not in page and "坐席" in page
+    text = re.search(r'<textarea name="text" hidden>\n(.*?)</textarea>', page, re.S)
+    digest = re.search(r'name="digest" value="([0-9a-f]+)"', page)
+    assert text is not None and digest is not None
+    with session_factory() as s:
+        assert s.scalar(select(User).where(User.username == "li.na")) is None  # the preview stored nothing
+    form = {"csrf_token": token, "text": text.group(1).replace("\n", "\r\n"), "digest": digest.group(1)}
+    stale = client.post("/admin/import/apply", data={**form, "digest": "0" * 64})
+    assert stale.status_code == 409 and "changed since the preview" in stale.get_data(as_text=True)
+    done = client.post("/admin/import/apply", data=form, content_type="multipart/form-data")
+    assert done.status_code == 200 and done.headers["Cache-Control"] == "no-store"
+    assert "1 created, 1 updated, 0 unchanged." in done.get_data(as_text=True)
+    with session_factory() as s:
+        li = s.scalar(select(User).where(User.username == "li.na"))
+        assert li is not None and li.display_name == "李娜"
+        assert rows.row(s, User, shop.users["bob"]).display_name == "Bob B."
+    bad = client.post("/admin/import", data={"csrf_token": token, "file": (io.BytesIO(b"name\nx\n"), "x.csv")},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 400 and "the first line must name the columns" in bad.get_data(as_text=True)

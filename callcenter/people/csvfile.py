@@ -20,7 +20,7 @@ COLUMNS = ("username", "display_name", "email", "role", "team", "sip_interface",
 # Column names Chinese offices write (and a few English ones people use).
 ALIASES = {"用户名": "username", "账号": "username", "姓名": "display_name", "名称": "display_name",
            "name": "display_name", "邮箱": "email", "电子邮件": "email", "e-mail": "email", "角色": "role",
-           "团队": "team", "班组": "team", "话机": "sip_interface", "座席电话": "sip_interface",
+           "团队": "team", "小组": "team", "班组": "team", "话机": "sip_interface", "座席电话": "sip_interface",
            "desk_phone": "sip_interface", "分机": "extension", "分机号": "extension", "技能": "skills",
            "语言": "languages", "容量": "capacity", "资历": "seniority", "队列": "queues"}
 
