@@ -194,7 +194,8 @@ def change_password(session: Session, user_id: int, current: str, new: str, acto
     return user
 
 
-def _user(session: Session, user_id: int) -> User:
+def get_user(session: Session, user_id: int) -> User:
+    """The user, or AccountError naming the id."""
     user = session.get(User, user_id)
     if user is None:
         raise AccountError(N_("no user %(id)s"), code="no_user", id=user_id)
@@ -210,7 +211,7 @@ def keeps_an_admin(session: Session, user: User) -> bool:
 
 def change_role(session: Session, user_id: int, role: Role | str, actor: Actor) -> User:
     """Give a user another role; their sessions end, so the new role applies from their next sign-in."""
-    user = _user(session, user_id)
+    user = get_user(session, user_id)
     try:
         new = Role(role)
     except ValueError:
@@ -230,7 +231,7 @@ def change_role(session: Session, user_id: int, role: Role | str, actor: Actor) 
 
 def set_active(session: Session, user_id: int, active: bool, actor: Actor) -> User:
     """Deactivate (every session ends, sign-in refused) or reactivate a user."""
-    user = _user(session, user_id)
+    user = get_user(session, user_id)
     if user.is_active is active:
         return user
     if not active and user.role is Role.ADMIN and not keeps_an_admin(session, user):
@@ -244,7 +245,7 @@ def set_active(session: Session, user_id: int, active: bool, actor: Actor) -> Us
 
 def set_extension(session: Session, user_id: int, extension: str | None, actor: Actor) -> User:
     """Give a user a softphone extension (their browser phone: webrtc<extension>), or take it away."""
-    user = _user(session, user_id)
+    user = get_user(session, user_id)
     value = validate_extension(session, extension, user.id)
     old = user.agent.extension if user.agent is not None else None
     if old == value:

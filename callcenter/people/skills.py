@@ -14,6 +14,7 @@ from ..access import audit
 from ..access.audit import Actor
 from ..i18n import N_, Refusal
 from ..models import Skill
+from .changes import apply
 from .texts import CODE, line
 
 
@@ -76,10 +77,7 @@ def edit_skill(session: Session, skill_id: int, actor: Actor, *, name_zh: str | 
                description: str | None = None) -> Skill:
     """Change the Chinese name or the description (None: leave it); old and new audited."""
     skill = get_skill(session, skill_id)
-    changes = {k: {"old": getattr(skill, k), "new": v} for k, v in _texts(name_zh, description).items()
-               if getattr(skill, k) != v}
-    for field, change in changes.items():
-        setattr(skill, field, change["new"])
+    changes = apply(skill, _texts(name_zh, description))
     if changes:
         audit.record(session, "skill_edited", actor, object_type="skill", object_id=skill.id, name=skill.name,
                      changes=changes)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..access import audit
+from ..access.accounts import get_user
 from ..access.audit import Actor
 from ..access.roles import MANAGERS
 from ..i18n import N_, Refusal
@@ -102,9 +103,7 @@ def set_lead(session: Session, team_id: int, lead_id: int | None, actor: Actor) 
 
 def set_team(session: Session, user_id: int, team_id: int | None, actor: Actor) -> User:
     """Put a user in a team (None: in none); they leave the team they were in."""
-    user = session.get(User, user_id)
-    if user is None:
-        raise TeamError(N_("no user %(id)s"), field="user", code="no_user", id=user_id)
+    user = get_user(session, user_id)
     team = get_team(session, team_id) if team_id is not None else None
     if user.team_id == (team.id if team else None):
         return user

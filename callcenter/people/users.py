@@ -14,10 +14,12 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from ..access import accounts, audit, sessions
-from ..access.accounts import AccountError, change_role, set_active
+from ..access.accounts import AccountError, change_role, get_user, set_active
 from ..access.audit import Actor
 from ..i18n import N_
-from ..models import Role, Team, User
+from ..models import Role, User
+from .changes import apply
+from .teams import get_team
 from .texts import line
 
 __all__ = ["LANGUAGES", "add_user", "by_username", "change_role", "edit_user", "get_user", "listing",
@@ -53,13 +55,6 @@ def validate_display_name(value: str | None) -> str:
     return text
 
 
-def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise AccountError(N_("no user %(id)s"), code="no_user", id=user_id)
-    return user
-
-
 def by_username(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None:
@@ -85,7 +80,7 @@ def add_user(session: Session, username: str, role: Role | str, actor: Actor, *,
     """A new user with a one-time password (returned once, changed at first sign-in)."""
     values = {"email": validate_email(email), "language": validate_language(language)}
     name = validate_display_name(display_name)
-    team = _team(session, team_id)
+    team = get_team(session, team_id) if team_id is not None else None
     user, password = accounts.create_user(session, username, role, display_name=name, sip_interface=sip_interface,
                                           extension=extension, actor=actor)
     assert password is not None  # no password given: create_user made one
@@ -96,15 +91,6 @@ def add_user(session: Session, username: str, role: Role | str, actor: Actor, *,
                      changes={k: {"old": None, "new": v} for k, v in
                               {**values, "team": team.name if team else None}.items() if v})
     return user, password
-
-
-def _team(session: Session, team_id: int | None) -> Team | None:
-    if team_id is None:
-        return None
-    team = session.get(Team, team_id)
-    if team is None:
-        raise AccountError(N_("no team %(id)s"), field="team", code="no_team", id=team_id)
-    return team
 
 
 def edit_user(session: Session, user_id: int, actor: Actor, *, display_name: str | None = None,
@@ -118,9 +104,7 @@ def edit_user(session: Session, user_id: int, actor: Actor, *, display_name: str
         wanted["email"] = validate_email(email)
     if language is not None:
         wanted["language"] = validate_language(language)
-    changes = {k: {"old": getattr(user, k), "new": v} for k, v in wanted.items() if getattr(user, k) != v}
-    for field, change in changes.items():
-        setattr(user, field, change["new"])
+    changes = apply(user, wanted)
     if changes:
         audit.record(session, "user_edited", actor, object_type="user", object_id=user.id, changes=changes)
     return user

@@ -14,6 +14,7 @@ from ..access import audit
 from ..access.audit import Actor
 from ..i18n import N_, Refusal
 from ..models import WrapupCode, WrapupKind
+from .changes import apply
 from .texts import CODE, line
 
 
@@ -90,9 +91,7 @@ def edit_code(session: Session, code_id: int, actor: Actor, *, label: str | None
         wanted["label_zh"] = _label(label_zh, "label_zh", False)
     if kind is not None:
         wanted["kind"] = _kind(kind)
-    changes = {k: {"old": getattr(row, k), "new": v} for k, v in wanted.items() if getattr(row, k) != v}
-    for field, change in changes.items():
-        setattr(row, field, change["new"])
+    changes = apply(row, wanted)
     if changes:
         audit.record(session, "wrapup_code_edited", actor, object_type="wrapup_code", object_id=row.id,
                      code=row.code, changes={k: {"old": str(getattr(c["old"], "value", c["old"])),

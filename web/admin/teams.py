@@ -1,10 +1,13 @@
 """Teams in the admin pages: the list with a form to make one, and a team's page (name, lead, members)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from callcenter.access import roles
 from callcenter.i18n import Refusal
@@ -73,63 +76,57 @@ def team_page(team_id: int) -> ResponseReturnValue:
     return _page(row_or_404(Team, team_id))
 
 
+def _change(team_id: int, work: Callable[[Session, Team], str], to_list: bool = False) -> ResponseReturnValue:
+    """One form of the team's page: ``work`` changes and says what; refused, the page again with why."""
+    db = get_db()
+    team = row_or_404(Team, team_id)
+    try:
+        said = work(db, team)
+    except Refusal as exc:
+        return _page(team, refused(db, exc))
+    db.commit()
+    flash(said, "success")
+    return redirect(url_for("admin.teams_page") if to_list else url_for("admin.team_page", team_id=team_id), 303)
+
+
 @bp.route("/teams/<int:team_id>", methods=["POST"])
 @roles_required(roles.ADMINS)
 def change_team_details(team_id: int) -> ResponseReturnValue:
     """Name and lead, from one form."""
-    db = get_db()
-    team = row_or_404(Team, team_id)
-    try:
+    def work(db: Session, team: Team) -> str:
         teams.rename_team(db, team.id, request.form.get("name", "")[:200], actor())
         teams.set_lead(db, team.id, _number("lead"), actor())
-    except Refusal as exc:
-        return _page(team, refused(db, exc))
-    db.commit()
-    flash(_("Team %(t)s saved.", t=team.name), "success")
-    return redirect(url_for("admin.team_page", team_id=team.id), 303)
+        return str(_("Team %(t)s saved.", t=team.name))
+    return _change(team_id, work)
 
 
 @bp.route("/teams/<int:team_id>/members", methods=["POST"])
 @roles_required(roles.ADMINS)
 def add_member(team_id: int) -> ResponseReturnValue:
-    db = get_db()
-    team = row_or_404(Team, team_id)
     user_id = _number("user")
     if user_id is None:
-        return _page(team, {"user": _("Choose someone to add.")})
-    try:
+        return _page(row_or_404(Team, team_id), {"user": _("Choose someone to add.")})
+
+    def work(db: Session, team: Team) -> str:
         user = teams.set_team(db, user_id, team.id, actor())
-    except Refusal as exc:
-        return _page(team, refused(db, exc))
-    db.commit()
-    flash(_("%(u)s is now in %(t)s.", u=user.username, t=team.name), "success")
-    return redirect(url_for("admin.team_page", team_id=team.id), 303)
+        return str(_("%(u)s is now in %(t)s.", u=user.username, t=team.name))
+    return _change(team_id, work)
 
 
 @bp.route("/teams/<int:team_id>/members/<int:user_id>/remove", methods=["POST"])
 @roles_required(roles.ADMINS)
 def remove_member(team_id: int, user_id: int) -> ResponseReturnValue:
-    db = get_db()
-    team = row_or_404(Team, team_id)
-    try:
+    def work(db: Session, team: Team) -> str:
         user = teams.remove_member(db, team.id, user_id, actor())
-    except Refusal as exc:
-        return _page(team, refused(db, exc))
-    db.commit()
-    flash(_("%(u)s left %(t)s.", u=user.username, t=team.name), "success")
-    return redirect(url_for("admin.team_page", team_id=team.id), 303)
+        return str(_("%(u)s left %(t)s.", u=user.username, t=team.name))
+    return _change(team_id, work)
 
 
 @bp.route("/teams/<int:team_id>/delete", methods=["POST"])
 @roles_required(roles.ADMINS)
 def delete_team(team_id: int) -> ResponseReturnValue:
-    db = get_db()
-    team = row_or_404(Team, team_id)
-    name = team.name
-    try:
+    def work(db: Session, team: Team) -> str:
+        name = team.name
         teams.delete_team(db, team.id, actor())
-    except Refusal as exc:
-        return _page(team, refused(db, exc))
-    db.commit()
-    flash(_("Team %(t)s deleted.", t=name), "success")
-    return redirect(url_for("admin.teams_page"), 303)
+        return str(_("Team %(t)s deleted.", t=name))
+    return _change(team_id, work, to_list=True)

@@ -2,13 +2,14 @@
 access, password and team forms (the agent profile form: ``agents``)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from callcenter.access import roles
 from callcenter.i18n import Refusal
@@ -87,40 +88,41 @@ def user_page(user_id: int) -> ResponseReturnValue:
     return _user_page(row_or_404(User, user_id))
 
 
-def _done(user_id: int, message: str) -> ResponseReturnValue:
-    get_db().commit()
-    flash(message, "success")
-    return redirect(url_for("admin.user_page", user_id=user_id), 303)
+def _change(user_id: int, work: Callable[[Session, User], object], message: str) -> ResponseReturnValue:
+    """One section's form: the service's work, then back to the user's page (shown again with why if refused)."""
+    db = get_db()
+    user = row_or_404(User, user_id)
+    try:
+        work(db, user)
+    except Refusal as exc:
+        return _user_page(user, errors=refused(db, exc))
+    db.commit()
+    flash(message % {"u": user.username}, "success")
+    return redirect(url_for("admin.user_page", user_id=user.id), 303)
 
 
 @bp.route("/users/<int:user_id>/account", methods=["POST"])
 @roles_required(roles.ADMINS)
 def change_account(user_id: int) -> ResponseReturnValue:
-    db = get_db()
-    user = row_or_404(User, user_id)
-    try:
-        users.edit_user(db, user.id, actor(), display_name=request.form.get("display_name", "")[:300],
-                        email=request.form.get("email", "")[:300], language=request.form.get("language", "")[:20])
-    except Refusal as exc:
-        return _user_page(user, errors=refused(db, exc))
-    return _done(user.id, _("%(u)s updated.", u=user.username))
+    form = request.form
+    return _change(user_id, lambda db, user: users.edit_user(
+        db, user.id, actor(), display_name=form.get("display_name", "")[:300], email=form.get("email", "")[:300],
+        language=form.get("language", "")[:20]), _("%(u)s updated."))
 
 
 @bp.route("/users/<int:user_id>/access", methods=["POST"])
 @roles_required(roles.ADMINS)
 def change_access(user_id: int) -> ResponseReturnValue:
     """Role and active flag; either change ends every session of the user (accounts does that)."""
-    db = get_db()
-    user = row_or_404(User, user_id)
     role, active = request.form.get("role", ""), request.form.get("active", "")
     if role not in {r.value for r in Role} or active not in ("0", "1"):
-        return _user_page(user, errors={"role": _("Choose a role and whether the user is active.")})
-    try:
+        why = _("Choose a role and whether the user is active.")
+        return _user_page(row_or_404(User, user_id), errors={"role": why})
+
+    def work(db: Session, user: User) -> None:
         users.change_role(db, user.id, role, actor())
         users.set_active(db, user.id, active == "1", actor())
-    except Refusal as exc:
-        return _user_page(user, errors=refused(db, exc))
-    return _done(user.id, _("%(u)s updated. If anything changed, their sessions have ended.", u=user.username))
+    return _change(user_id, work, _("%(u)s updated. If anything changed, their sessions have ended."))
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
@@ -137,13 +139,8 @@ def reset_password(user_id: int) -> ResponseReturnValue:
 @bp.route("/users/<int:user_id>/team", methods=["POST"])
 @roles_required(roles.ADMINS)
 def change_team(user_id: int) -> ResponseReturnValue:
-    db = get_db()
-    user = row_or_404(User, user_id)
-    try:
-        teams.set_team(db, user.id, _team_id(request.form.get("team", "")), actor())
-    except Refusal as exc:
-        return _user_page(user, errors=refused(db, exc))
-    return _done(user.id, _("%(u)s updated.", u=user.username))
+    team = _team_id(request.form.get("team", ""))
+    return _change(user_id, lambda db, user: teams.set_team(db, user.id, team, actor()), _("%(u)s updated."))
 
 
 @bp.route("/users/<int:user_id>/profile", methods=["POST"])

@@ -6,13 +6,12 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from callcenter.access import roles
-from callcenter.i18n import Refusal
 from callcenter.models import Skill, WrapupCode, WrapupKind
 from callcenter.people import skills, wrapup
 
 from ..db import get_db
 from .admin_schemas import SkillIn, SkillOut, SkillPatch, WrapupIn, WrapupOut, WrapupPatch
-from .people import refused
+from .people import changing
 from .registry import ApiError, api_actor, body, endpoint, page
 
 
@@ -25,13 +24,9 @@ def list_skills() -> ResponseReturnValue:
 @endpoint("POST", "/skills", roles=roles.ADMINS, scope="admin:write", summary="Add a skill",
           request_model=SkillIn, response=SkillOut, status=201)
 def create_skill() -> ResponseReturnValue:
-    db = get_db()
     data = body(SkillIn)
-    try:
+    with changing() as db:
         skill = skills.create_skill(db, data.name, api_actor(), name_zh=data.name_zh, description=data.description)
-    except Refusal as exc:
-        raise refused(exc) from None
-    db.commit()
     return jsonify(SkillOut.of(skill).model_dump(mode="json")), 201
 
 
@@ -39,17 +34,13 @@ def create_skill() -> ResponseReturnValue:
           summary="Change a skill's Chinese name or description, retire or restore it (the code never changes)",
           request_model=SkillPatch, response=SkillOut)
 def patch_skill(skill_id: int) -> ResponseReturnValue:
-    db = get_db()
-    if db.get(Skill, skill_id) is None:
+    if get_db().get(Skill, skill_id) is None:
         raise ApiError(404, "not_found", "no such skill")
     data = body(SkillPatch)
-    try:
+    with changing() as db:
         skill = skills.edit_skill(db, skill_id, api_actor(), name_zh=data.name_zh, description=data.description)
         if data.active is not None:
             skills.set_active(db, skill_id, data.active, api_actor())
-    except Refusal as exc:
-        raise refused(exc) from None
-    db.commit()
     return jsonify(SkillOut.of(skill).model_dump(mode="json"))
 
 
@@ -63,14 +54,10 @@ def list_wrapup_codes() -> ResponseReturnValue:
 @endpoint("POST", "/wrapup-codes", roles=roles.ADMINS, scope="admin:write", summary="Add a wrap-up code (last)",
           request_model=WrapupIn, response=WrapupOut, status=201)
 def create_wrapup_code() -> ResponseReturnValue:
-    db = get_db()
     data = body(WrapupIn)
-    try:
+    with changing() as db:
         row = wrapup.create_code(db, data.code, data.label, api_actor(), label_zh=data.label_zh,
                                  kind=WrapupKind(data.kind))
-    except Refusal as exc:
-        raise refused(exc) from None
-    db.commit()
     return jsonify(WrapupOut.of(row).model_dump(mode="json")), 201
 
 
@@ -78,17 +65,13 @@ def create_wrapup_code() -> ResponseReturnValue:
           summary="Change a wrap-up code's labels or kind, move it, retire or restore it (the code never changes)",
           request_model=WrapupPatch, response=WrapupOut)
 def patch_wrapup_code(code_id: int) -> ResponseReturnValue:
-    db = get_db()
-    if db.get(WrapupCode, code_id) is None:
+    if get_db().get(WrapupCode, code_id) is None:
         raise ApiError(404, "not_found", "no such wrap-up code")
     data = body(WrapupPatch)
-    try:
+    with changing() as db:
         row = wrapup.edit_code(db, code_id, api_actor(), label=data.label, label_zh=data.label_zh, kind=data.kind)
         if data.active is not None:
             wrapup.set_active(db, code_id, data.active, api_actor())
         if data.position is not None:
             wrapup.place(db, code_id, data.position, api_actor())
-    except Refusal as exc:
-        raise refused(exc) from None
-    db.commit()
     return jsonify(WrapupOut.of(row).model_dump(mode="json"))

@@ -6,10 +6,13 @@ in ``fields``; a created user's one-time password is in the answer once.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from callcenter.access import roles
 from callcenter.i18n import Refusal
@@ -28,11 +31,22 @@ CONFLICTS = {"user_exists", "team_exists", "skill_exists", "code_exists", "exten
 
 def refused(exc: Refusal) -> ApiError:
     """The refusal as a problem: every wrong field (a profile names several) with its English message."""
-    get_db().rollback()
     errors = getattr(exc, "errors", None) or {exc.field or "_": exc}
     conflict = exc.code in CONFLICTS
     return ApiError(409 if conflict else 422, "conflict" if conflict else "invalid", str(exc),
                     {field: str(e) for field, e in errors.items()})
+
+
+@contextmanager
+def changing() -> Iterator[Session]:
+    """The request's session for one change: committed after the block, or rolled back and a problem."""
+    db = get_db()
+    try:
+        yield db
+    except Refusal as exc:
+        db.rollback()
+        raise refused(exc) from None
+    db.commit()
 
 
 def _user(user_id: int) -> User:
@@ -58,15 +72,11 @@ def get_user(user_id: int) -> ResponseReturnValue:
           summary="Add a user (the answer holds their one-time password, once)",
           request_model=UserIn, response=UserCreatedOut, status=201)
 def create_user() -> ResponseReturnValue:
-    db = get_db()
     data = body(UserIn)
-    try:
+    with changing() as db:
         user, password = users.add_user(db, data.username, data.role, api_actor(), display_name=data.display_name,
                                         email=data.email, language=data.language, team_id=data.team_id,
                                         sip_interface=data.sip_interface, extension=data.extension)
-    except Refusal as exc:
-        raise refused(exc) from None
-    db.commit()
     out = UserCreatedOut(**UserOut.of(user).model_dump(), one_time_password=password)
     return jsonify(out.model_dump(mode="json")), 201, {"Cache-Control": "no-store"}
 
@@ -75,11 +85,10 @@ def create_user() -> ResponseReturnValue:
           summary="Change a user's name, e-mail, language, role, team or whether they are active",
           request_model=UserPatch, response=UserOut)
 def patch_user(user_id: int) -> ResponseReturnValue:
-    db = get_db()
     user = _user(user_id)
     data = body(UserPatch)
     actor = api_actor()
-    try:
+    with changing() as db:
         users.edit_user(db, user.id, actor, display_name=data.display_name, email=data.email,
                         language=data.language)
         if data.role is not None:
@@ -88,9 +97,6 @@ def patch_user(user_id: int) -> ResponseReturnValue:
             users.set_active(db, user.id, data.active, actor)
         if "team_id" in data.model_fields_set:
             teams.set_team(db, user.id, data.team_id, actor)
-    except Refusal as exc:
-        raise refused(exc) from None
-    db.commit()
     return jsonify(UserOut.of(user).model_dump(mode="json"))
 
 
@@ -120,14 +126,10 @@ def get_team(team_id: int) -> ResponseReturnValue:
 @endpoint("POST", "/teams", roles=roles.ADMINS, scope="admin:write", summary="Make a team (lead, members)",
           request_model=TeamIn, response=TeamOut, status=201)
 def create_team() -> ResponseReturnValue:
-    db = get_db()
     data = body(TeamIn)
-    try:
+    with changing() as db:
         team = teams.create_team(db, data.name, api_actor(), data.supervisor_id)
         teams.set_members(db, team.id, data.members, api_actor())
-    except Refusal as exc:
-        raise refused(exc) from None
-    db.commit()
     return jsonify(_team_out(team).model_dump(mode="json")), 201
 
 
@@ -135,19 +137,15 @@ def create_team() -> ResponseReturnValue:
           summary="Rename a team, change its lead (null: none) or its members (the whole list)",
           request_model=TeamPatch, response=TeamOut)
 def patch_team(team_id: int) -> ResponseReturnValue:
-    db = get_db()
     team = _team(team_id)
     data = body(TeamPatch)
-    try:
+    with changing() as db:
         if data.name is not None:
             teams.rename_team(db, team.id, data.name, api_actor())
         if "supervisor_id" in data.model_fields_set:
             teams.set_lead(db, team.id, data.supervisor_id, api_actor())
         if data.members is not None:
             teams.set_members(db, team.id, data.members, api_actor())
-    except Refusal as exc:
-        raise refused(exc) from None
-    db.commit()
     return jsonify(_team_out(team).model_dump(mode="json"))
 
 
@@ -163,16 +161,12 @@ def get_profile(user_id: int) -> ResponseReturnValue:
           summary="Replace a user's agent profile (a signed-in agent's queues follow in Asterisk)",
           request_model=ProfileIn, response=ProfileOut)
 def put_profile(user_id: int) -> ResponseReturnValue:
-    db = get_db()
     user = _user(user_id)
     data = body(ProfileIn)
     change = ProfileChange(sip_interface=data.sip_interface or "", extension=data.extension or "",
                            skills=dict(data.skills), languages=list(data.languages), capacity=data.capacity,
                            seniority=data.seniority, queues=dict(data.queues))
-    try:
+    with changing() as db:
         container().profiles.update(db, user.id, change, api_actor())
-    except Refusal as exc:
-        raise refused(exc) from None
-    db.commit()
     db.refresh(user)
     return jsonify(ProfileOut.of(user.id, user.agent).model_dump(mode="json"))
