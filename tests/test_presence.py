@@ -487,3 +487,19 @@ def test_the_bridge_keeper_follows_the_event_and_a_reconnect_uses_the_new_queues
         assert pbx.members == {("sales", ANN_PHONE): Member(True, False, "", 1)}
     finally:
         keeper.stop()
+
+
+def test_an_agent_whose_phone_is_taken_away_is_signed_out_of_every_queue(container, shop, presence, pbx) -> None:
+    from callcenter.people.profile_values import ProfileChange
+
+    ann = shop.users["ann"]
+    with transaction(container.session_factory) as s:
+        presence.sign_in(s, _ann(s, shop), "desk", ["support"])
+    with transaction(container.session_factory) as s:  # the admin moves her to another desk phone
+        container.profiles.update(s, ann, ProfileChange(sip_interface="PJSIP/agent1009"), services.TEST)
+    with transaction(container.session_factory) as s:
+        presence.follow_profile(s, "lab", ann)
+    assert pbx.members == {}  # the old phone rings for nobody
+    with container.session_factory() as s:
+        row = rows.row(s, AgentPresence, ann)
+        assert (row.state, row.queues) == (PresenceState.SIGNED_OUT, [])

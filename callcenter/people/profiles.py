@@ -10,19 +10,18 @@ same transaction, so the database says what Asterisk must follow.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from ..access import audit
 from ..access.audit import Actor
 from ..models import AgentProfile, AgentQueue, AgentSkill, User
+from ..presence import following
+from ..presence.service import PresenceService
 from .notifier import PeopleNotifier
 from .profile_values import Checked, ProfileChange, ProfileError, check, parse_languages, parse_queues, snapshot
 from .users import get_user
-
-if TYPE_CHECKING:
-    from ..presence.service import PresenceService
 
 
 @dataclass
@@ -44,9 +43,9 @@ class Profiles:
         _apply(_profile(user), checked)
         session.flush()
         audit.record(session, "agent_profile_changed", actor, object_type="user", object_id=user.id, changes=changes)
-        if "queues" in changes and self.presence is not None:
-            self.presence.queues_changed(session, user.id, parse_queues(before["queues"]),
-                                         parse_queues(after["queues"]), actor)
+        if self.presence is not None and changes.keys() & {"queues", "sip_interface", "extension"}:
+            following.follow(self.presence, session, user.id, parse_queues(before["queues"]),
+                             parse_queues(after["queues"]), actor)
         self.notifier.profile_changed(session, user.id, sorted(parse_queues(after["queues"])), actor)
         return changes
 

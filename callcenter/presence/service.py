@@ -228,24 +228,7 @@ class PresenceService:
         self._reconcile(session, pbx, rows)
         return len(signed_in)
 
-    # -- the admin changed an agent's queues ----------------------------------------------
-    def queues_changed(self, session: Session, user_id: int, before: dict[str, int], after: dict[str, int],
-                       actor: Actor) -> AgentPresence | None:
-        """A signed-in agent leaves the queues taken away and joins the queues added (in the database, now;
-        Asterisk follows through the bridge's ``follow_profile``); with none left they are signed out."""
-        row = self.current(session, user_id, lock=True)
-        if row is None or row.state is PresenceState.SIGNED_OUT:
-            return None
-        old = list(row.queues or [])
-        new = [q for q in old if q in after] + [q for q in after if q not in before and q not in old]
-        if new == old:
-            return row
-        row.queues = new
-        if not new:
-            move(session, row, PresenceState.SIGNED_OUT, utcnow())
-        self._changed(session, row, actor, "presence_queues_changed", old=old, new=new)
-        return row
-
+    # -- the admin changed an agent's profile (presence/following.py changes the row) ------
     def follow_profile(self, session: Session, pbx: str, user_id: int) -> AgentPresence | None:
         """Asterisk's membership of this agent's phone made what the database says (the bridge's side)."""
         row = self.current(session, user_id, lock=True)
