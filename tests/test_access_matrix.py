@@ -134,6 +134,9 @@ PAGES = [
     # -- administration: queues --
 
     # -- forms editor, API reference --
+    Row("POST", "/admin/forms", "/admin/forms", ADMINS, 400),  # no slug: the new-form card shows why
+    Row("POST", "/admin/forms/<slug>/preview", "/admin/forms/support/preview", ADMINS, 200),  # checked: not valid
+    Row("POST", "/admin/forms/<slug>/active", "/admin/forms/support/active", ADMINS, 400),  # neither on nor off
 
     # -- desk lifecycle --
 
