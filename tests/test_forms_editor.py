@@ -178,6 +178,12 @@ def test_a_version_stored_without_its_text_is_shown_as_toml(session_factory) -> 
         text = catalog.to_toml(row)
     assert "wrapup_codes" not in text and "max_length = 500\n" not in text and "required = false" not in text
     assert check(text, slug="billing", editor=True).spec == catalog.spec_of(row).model_copy(update={"wrapup_codes": []})
+    with transaction(session_factory) as s:
+        catalog.sync_files(s)  # the next start: the same form, so no new version; it gains its text
+    assert _versions(session_factory, "billing") == [1]
+    with session_factory() as s:
+        again = catalog.latest(s, "billing")
+        assert again is not None and again.source == (catalog.DEFINITIONS / "billing.toml").read_text(encoding="utf-8")
 
 
 def test_create_from_the_starter_or_a_copy(session_factory) -> None:

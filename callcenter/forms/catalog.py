@@ -64,8 +64,11 @@ def save_version(session: Session, spec: FormSpec, actor: Actor, *, source: str 
     """
     schema = spec.model_dump(mode="json")
     current = latest(session, spec.slug)
-    if current is not None and _digest(current.schema) == _digest(schema) and current.source == text:
-        return current
+    if current is not None and _digest(current.schema) == _digest(schema):
+        if current.source is None:  # stored before texts were kept: the same form, now with its text
+            current.source = text
+        if current.source == text:
+            return current
     version = (session.scalar(select(func.max(FormDefinition.version))
                               .where(FormDefinition.slug == spec.slug)) or 0) + 1
     active = True if current is None else current.is_active
