@@ -253,6 +253,9 @@ def test_preview_checks_and_renders_without_saving(app, shop, session_factory) -
     assert bad.json["problems"] == [{"line": _line(VALID, 'type = "date"'), "column": None,
                                      "message": "type must be one of 'text', 'textarea', 'choice', 'multichoice', "
                                                 "'number', 'date', 'phone', 'email', 'checkbox'."}]
+    for odd in ([VALID], {"definition": ["x"]}, "text"):  # not what the script sends: checked as an empty text
+        answer = ada.post(url, json=odd, headers={"X-CSRFToken": token})
+        assert answer.status_code == 200 and not answer.json["valid"], odd
     assert ada.post(url, json={"definition": VALID}).status_code == 400  # no CSRF header
     assert _versions(session_factory, "support") == before
 

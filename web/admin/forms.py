@@ -40,8 +40,14 @@ def _preview(spec: FormSpec, lang: str) -> Markup:
         return Markup(render_template("admin/_form_preview.html", spec=spec, zh=lang == "zh"))
 
 
+def _asked() -> Any:
+    """The request's values: a JSON object (the editor's script) or form fields."""
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else request.values
+
+
 def _lang() -> str:
-    asked = str((request.get_json(silent=True) or request.values).get("lang", ""))
+    asked = str(_asked().get("lang", ""))
     return asked if asked in LANGUAGES else ("zh" if str(get_locale()) == "zh" else "en")
 
 
@@ -110,8 +116,7 @@ def preview_form(slug: str) -> ResponseReturnValue:
     Always 200 when the check ran (``valid`` says how it went): a browser logs every 4xx as an error,
     and a half-typed text is no error of the page."""
     _current(slug)
-    data = request.get_json(silent=True) or request.form
-    text = data.get("definition")
+    text = _asked().get("definition")
     checked = check(text if isinstance(text, str) else "", slug=slug, editor=True)
     if checked.spec is None:
         return jsonify(valid=False, problems=_problems(checked.problems))
