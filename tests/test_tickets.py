@@ -49,8 +49,8 @@ def test_changes_are_rows_and_sla_pause_is_kept(session_factory) -> None:
 
 
 def test_ticket_page_title_is_plain_text(client, shop) -> None:
-    """The browser tab reads "Ticket 1000017 · Call Center": the click-to-call script belongs in the head,
-    not inside the title (it showed as markup in every ticket's tab)."""
+    """The browser tab reads "Ticket 1000017 · Call Center": the click-to-call script is loaded with the
+    page, not inside the title (it showed as markup in every ticket's tab)."""
     import re
 
     from .deskdata import PASSWORD
