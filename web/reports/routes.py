@@ -137,5 +137,5 @@ def daily() -> ResponseReturnValue:
             day = asked
     built = summary.build(get_db(), day, zone)
     labels = get_template_attribute(summary.LABELS_TEMPLATE, "labels")
-    return render_template("reports/daily.html", summary=built, table=summary.table(built, labels),
+    return render_template("reports/daily.html", summary=built, table=summary.table(built, labels, _),
                            error=error), status
