@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -129,7 +129,7 @@ def table(summary: DailySummary, labels: dict[str, str], gettext: Callable[[str]
 
 
 @lru_cache(maxsize=4)
-def translations(language: str) -> Translations:
+def translations(language: str) -> NullTranslations:
     """The web's catalogue in ``language`` (English for any other), for mail rendered outside a request."""
     return Translations.load(str(WEB / "translations"), [language if language in LANGUAGES else "en"])
 
