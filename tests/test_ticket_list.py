@@ -61,7 +61,8 @@ def _page(app, path: str) -> str:
     sign_in(client, "ada")
     resp = client.get(path)
     assert resp.status_code == 200
-    return resp.get_data(as_text=True)
+    html: str = resp.get_data(as_text=True)
+    return html
 
 
 def test_open_tickets_by_default_every_status_on_request(app, desk) -> None:
