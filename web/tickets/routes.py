@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from callcenter.access import roles, visibility
 from callcenter.background import jobs as background
@@ -33,11 +33,11 @@ from callcenter.tickets.service import TicketError, TicketService
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
 from ..downloads import csv_download
+from ..paging import rows_of
 from ..query_args import note_ignored
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 PAGE = 50
-MAX_PAGES = 100_000
 DEFAULT_STATUS = "open_all"  # the list opens on the tickets that still owe the caller something
 
 
@@ -76,18 +76,15 @@ def index() -> ResponseReturnValue:
     shown = _shown_filters()
     read = Args(shown, strict=False)
     where = [visibility.ticket_clause(user()), *queries.filters(read, _zone(), user().id)]
-    page = read.whole("page", 1, MAX_PAGES) or 1
     sort, direction = read.choice("sort", queries.SORTS), read.choice("dir", ("asc", "desc"))
+    rows, page = rows_of(db, queries.ordered(select(Ticket).where(*where), sort, direction), read, PAGE)
     note_ignored(read)
-    total = db.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
-    rows = db.scalars(queries.ordered(select(Ticket).where(*where), sort, direction)
-                      .offset((page - 1) * PAGE).limit(PAGE)).all()
     users = {u.id: u for u in db.scalars(select(User).where(
         User.id.in_({t.assignee_id for t in rows if t.assignee_id})))}
     customers = dict(db.execute(select(Customer.id, Customer.name).where(
         Customer.id.in_({t.customer_id for t in rows if t.customer_id}))).tuples().all())
     return render_template(
-        "tickets/index.html", tickets=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
+        "tickets/index.html", tickets=rows, total=page.total, page=page.number, pages=page.pages,
         users=users, customers=customers, queues=db.scalars(select(Queue).order_by(Queue.name)).all(),
         agents=db.scalars(select(User).where(User.role.in_(roles.ASSIGNABLE)).order_by(User.username)).all(),
         categories=sorted({f.category for f in catalog.active_forms(db)}), sla_state=sla_state, next_due=next_due,
