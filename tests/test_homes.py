@@ -44,7 +44,6 @@ from callcenter.reporting.my_day import pauses_today
 from .deskdata import PASSWORD
 from .webtools import sign_in
 
-NOW = utcnow()
 M = dt.timedelta(minutes=1)
 T = TypeVar("T")
 
@@ -76,13 +75,18 @@ def home_app(container, shop):
 
 @pytest.fixture
 def world(container, shop) -> World:
-    u = shop.users
-    with transaction(container.session_factory) as s:
+    return seed_day(container.session_factory, shop)
+
+
+def seed_day(session_factory, shop) -> World:
+    """The shop's people at work today: tickets, callbacks, calls, pauses, transcripts (see the module)."""
+    u, now = shop.users, utcnow()  # fresh: an open pause is counted up to the moment the page is built
+    with transaction(session_factory) as s:
         support = _one(s, select(Queue).where(Queue.name == "support"))
         sales = _one(s, select(Queue).where(Queue.name == "sales"))
         t1 = _one(s, select(Ticket).where(Ticket.number == shop.ticket_number))
         fire = Ticket(subject="Server on fire", status=TicketStatus.OPEN, assignee_id=u["ann"], queue_id=support.id,
-                      customer_id=shop.customer_id, resolution_due_at=NOW - 5 * M)
+                      customer_id=shop.customer_id, resolution_due_at=now - 5 * M)
         old = Ticket(subject="Old printer", status=TicketStatus.CLOSED, assignee_id=u["ann"])
         s.add_all([fire, old])
         s.flush()
@@ -91,16 +95,16 @@ def world(container, shop) -> World:
         def callback(number: str, due: dt.datetime, queue: Queue, **kw) -> None:
             s.add(Callback(number=number, source=CallbackSource.AGENT, due_at=due, queue_id=queue.id, **kw))
 
-        callback("+12025550101", NOW + 30 * M, support, ticket_id=t1.id)
-        callback("+12025550102", NOW - 120 * M, sales, assigned_agent_id=u["ann"])  # overdue, hers
-        callback("+12025550103", NOW + 10 * M, sales)  # bob's queue
-        callback("+12025550104", NOW + dt.timedelta(days=1), support)  # tomorrow
-        callback("+12025550105", NOW - 10 * M, support, status=CallbackStatus.REACHED)  # done
+        callback("+12025550101", now + 30 * M, support, ticket_id=t1.id)
+        callback("+12025550102", now - 120 * M, sales, assigned_agent_id=u["ann"])  # overdue, hers
+        callback("+12025550103", now + 10 * M, sales)  # bob's queue
+        callback("+12025550104", now + dt.timedelta(days=1), support)  # tomorrow
+        callback("+12025550105", now - 10 * M, support, status=CallbackStatus.REACHED)  # done
 
         def call(name: str, agent: str | None, disposition: Disposition, wait: float, queue: Queue = support,
                  **kw) -> Call:
             c = Call(pbx="lab", linkedid=f"h.{name}", caller_name=name, caller_number="+8613800138000",
-                     started_at=NOW - 40 * M, answered_at=NOW - 39 * M if agent else None, ended_at=NOW - 35 * M,
+                     started_at=now - 40 * M, answered_at=now - 39 * M if agent else None, ended_at=now - 35 * M,
                      status=CallStatus.COMPLETE, disposition=disposition, wait_seconds=wait, talk_seconds=240,
                      queue_name=queue.name, queue_id=queue.id, agent_id=u[agent] if agent else None, **kw)
             s.add(c)
@@ -114,13 +118,13 @@ def world(container, shop) -> World:
         call("CALLER-BOB", "bob", Disposition.ANSWERED, 3, queue=sales)
         call("CALLER-BOB-AB", None, Disposition.ABANDONED_QUEUE, 60, queue=sales)
         for who, state, reason, start, end in (
-                ("ann", PresenceState.PAUSED, "lunch", NOW - 90 * M, NOW - 60 * M),
-                ("ann", PresenceState.AVAILABLE, None, NOW - 60 * M, NOW - 10 * M),
-                ("ann", PresenceState.PAUSED, "training", NOW - 10 * M, None),
-                ("ann", PresenceState.PAUSED, "meeting", NOW - 25 * 60 * M, NOW - 24 * 60 * M),  # yesterday
-                ("bob", PresenceState.PAUSED, "break", NOW - 50 * M, NOW - 20 * M)):
+                ("ann", PresenceState.PAUSED, "lunch", now - 90 * M, now - 60 * M),
+                ("ann", PresenceState.AVAILABLE, None, now - 60 * M, now - 10 * M),
+                ("ann", PresenceState.PAUSED, "training", now - 10 * M, None),
+                ("ann", PresenceState.PAUSED, "meeting", now - 25 * 60 * M, now - 24 * 60 * M),  # yesterday
+                ("bob", PresenceState.PAUSED, "break", now - 50 * M, now - 20 * M)):
             s.add(PresenceSpan(user_id=u[who], state=state, reason=reason, started_at=start, ended_at=end))
-        s.add(AgentPresence(user_id=u["ann"], state=PresenceState.PAUSED, reason="training", since=NOW - 10 * M,
+        s.add(AgentPresence(user_id=u["ann"], state=PresenceState.PAUSED, reason="training", since=now - 10 * M,
                             phone="PJSIP/agent1001", queues=["support"]))
         card = Scorecard(slug="basic", title="Basic", items=[])
         s.add(card)
@@ -181,7 +185,7 @@ def test_the_supervisor_sees_her_teams_agents_and_figures(home_app, world) -> No
     assert '<div class="num">4</div><div>Offered to a queue</div>' in figures  # ann's three, one abandoned
     assert '<div class="num">3</div><div>Answered</div>' in figures
     assert '<div class="num">1</div><div>Abandoned · 25.0 %</div>' in figures
-    assert re.search(r'class="tile bad" id="service-level"><div class="num">50.0 %</div>\s*<div>Service level · '
+    assert re.search(r'class="tile below" id="service-level"><div class="num">50.0 %</div>\s*<div>Service level · '
                      r"target 80 %", figures)  # (CALLER-T, CALLER-NONE) / (3 + 1), below the target
     assert re.search(r">2</a></div><div>Open tickets", figures) and re.search(r">1</a></div><div>Past their SLA",
                                                                              figures)

@@ -17,6 +17,7 @@
     var hours = JSON.parse(chart.dataset.hours);
     // Canvas tooltips: ECharts' HTML tooltips carry style="" the CSP blocks.
     echarts.init(chart).setOption({
+      animation: false,  // drawn at once: what a screenshot or a glance sees is the day's figures
       grid: { left: 40, right: 10, top: 30, bottom: 30 }, tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { top: 0, data: [chart.dataset.tAnswered, chart.dataset.tAbandoned] },
       xAxis: { type: "category", data: hours.map(function (h) { return h[0] + "h"; }) },
