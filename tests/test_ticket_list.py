@@ -76,6 +76,20 @@ def test_open_tickets_by_default_every_status_on_request(app, desk) -> None:
     assert set(_numbers(_page(app, "/tickets/?status=closed"))) == {desk["Closed one"]}
 
 
+def test_the_api_keeps_every_status_by_default(app, session_factory, desk) -> None:
+    from callcenter.access import scopes, tokens
+    from callcenter.models import User
+
+    from .support import services
+
+    with transaction(session_factory) as s:
+        ada = s.scalar(select(User).where(User.username == "ada"))
+        assert ada is not None
+        secret = tokens.mint(s, ada, services.TEST, scopes=scopes.ALL)[1]
+    found = app.test_client().get("/api/v1/tickets?limit=50", headers={"Authorization": f"Bearer {secret}"})
+    assert {t["number"] for t in found.get_json()["items"]} == set(desk.values())
+
+
 def test_customer_and_sla_columns(app, desk) -> None:
     html = _page(app, "/tickets/?sort=number&dir=asc")
     first = html[html.index(f'/tickets/{desk["Breached router"]}"'):]
