@@ -75,6 +75,8 @@ def test_jobs_page_and_a_bad_page_number(app, session_factory) -> None:
     odd = client.get("/jobs/?page=abc")
     assert odd.status_code == 200 and "Page 1 of 2" in odd.get_data(as_text=True)
     assert "had a value we cannot use" in odd.get_data(as_text=True)
+    odd_query = client.get("/jobs/?_method=POST&_external=1")  # url_for's own arguments, never taken from a query
+    assert odd_query.status_code == 200 and "Page 1 of 2" in odd_query.get_data(as_text=True)
     beyond = client.get("/jobs/?page=99").get_data(as_text=True)
     assert 'aria-current="page">2<' in beyond  # past the last page: the last one
 

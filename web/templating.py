@@ -58,7 +58,8 @@ def init_app(app: Flask, timezone: str) -> None:
 def page_url(endpoint: str, args: Any, page: int, params: dict[str, Any] | None = None) -> str:
     """The link to ``page`` of a list: its query string kept (every value of a repeated key), its page replaced."""
     query = args.to_dict(flat=False) if hasattr(args, "to_dict") else {k: [v] for k, v in dict(args).items()}
-    query = {k: v for k, v in query.items() if k != "page"}
+    # url_for takes _method, _anchor, _external ... for itself: a query string never chooses them.
+    query = {k: v for k, v in query.items() if k != "page" and not k.startswith("_")}
     return url_for(endpoint, **{**query, **(params or {}), "page": page})
 
 

@@ -62,9 +62,10 @@ def _shown_filters() -> dict[str, str]:
 
 
 def _sort_links(sort: str | None, direction: str | None) -> dict[str, str]:
-    """Each column header's link: sort by it (ascending first, then the other way), other filters kept."""
+    """Each column header's link: sort by it (ascending first, then the other way), other filters kept
+    (not ``_method`` and the like, which url_for would take for its own arguments)."""
     query: dict[str, Any] = request.args.to_dict(flat=False)
-    kept = {k: v for k, v in query.items() if k not in ("page", "sort", "dir")}
+    kept = {k: v for k, v in query.items() if k not in ("page", "sort", "dir") and not k.startswith("_")}
     return {key: url_for("tickets.index", **kept, sort=key,
                          dir="desc" if key == sort and direction != "desc" else "asc") for key in queries.SORTS}
 
