@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import governance, routes, tokens
+from . import forms, governance, routes, tokens
+
+# Imported for the pages they declare on ``routes.bp``; listed so a reader sees them all.
+PAGES = (forms,)
 
 
 def init_app(app: Flask) -> None:
