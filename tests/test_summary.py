@@ -67,6 +67,9 @@ def test_sent_through_real_smtp_in_each_language(session_factory, settings) -> N
         zh_text, zh_html = parts(zh)
         assert zh["Subject"] == "每日摘要 2026-11-23" and "服务水平" in zh_html
         assert table_of(zh_text)["服务水平"] == EXPECTED["Service level"]
+        # Durations read as durations in the reader's language, never "3:20".
+        assert table_of(zh_text)["平均处理时长"] == ["3 分 20 秒", "5 分钟", "2 分 30 秒"]
+        assert "3 分 20 秒" in zh_html and "3 min 20 s" in html
         # The scheduled send for the same day, again (a restart, a second dispatcher): nothing.
         assert summary_mail.send_once(session_factory, cfg, DAY) is None
         assert len(inbox.messages) == 2

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 from flask import Flask, url_for
-from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext
 
 from callcenter.calls.numbers import display
+from callcenter.i18n import durations
 
 from . import labels
 
@@ -58,7 +58,8 @@ def init_app(app: Flask, timezone: str) -> None:
 def page_url(endpoint: str, args: Any, page: int, params: dict[str, Any] | None = None) -> str:
     """The link to ``page`` of a list: its query string kept (every value of a repeated key), its page replaced."""
     query = args.to_dict(flat=False) if hasattr(args, "to_dict") else {k: [v] for k, v in dict(args).items()}
-    query = {k: v for k, v in query.items() if k != "page"}
+    # url_for takes _method, _anchor, _external ... for itself: a query string never chooses them.
+    query = {k: v for k, v in query.items() if k != "page" and not k.startswith("_")}
     return url_for(endpoint, **{**query, **(params or {}), "page": page})
 
 
@@ -86,15 +87,4 @@ def localdate(value: dt.date | dt.datetime | None, zone: ZoneInfo) -> str:
 
 def duration(seconds: float | None) -> str:
     """A length of time that reads as one, never as a time of day: "45 s", "22 min", "1 h 05 min"."""
-    if seconds is None:
-        return "—"
-    total = round(float(seconds))
-    if total < 60:
-        return str(_("%(s)s s", s=total))
-    minutes = round(total / 60)
-    if minutes < 60:
-        return str(_("%(m)s min", m=minutes))
-    hours, rest = divmod(minutes, 60)
-    if hours < 48:
-        return str(_("%(h)s h %(m)s min", h=hours, m=f"{rest:02d}"))
-    return str(_("%(d)s d %(h)s h", d=hours // 24, h=hours % 24))
+    return durations.duration(seconds, gettext)

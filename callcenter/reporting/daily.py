@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import days
+from ..i18n.durations import duration
 from ..models import Queue, Survey, Ticket, TicketChange
 from . import figures
 
@@ -106,17 +108,13 @@ def _pct(v: float | None) -> str:
     return "—" if v is None else f"{v * 100:.1f} %"
 
 
-def _secs(v: float | None) -> str:
-    return "—" if v is None else f"{int(v) // 60}:{int(v) % 60:02d}"
-
-
-def cells(fig: dict[str, Any]) -> dict[str, str]:
-    """One column of the table: every figure as the text a reader sees."""
+def cells(fig: dict[str, Any], gettext: Callable[[str], str] = str) -> dict[str, str]:
+    """One column of the table: every figure as the text a reader sees (durations in ``gettext``'s language)."""
     kept = f"{fig['callbacks_kept']}/{fig['callbacks_due']}"
     return {
         "calls": str(fig["calls"]), "answered": str(fig["answered"]), "abandoned": str(fig["abandoned"]),
-        "service_level": _pct(fig["service_level"]), "aht": _secs(fig["aht"]),
-        "first_response": _secs(fig["first_response"]),
+        "service_level": _pct(fig["service_level"]), "aht": duration(fig["aht"], gettext),
+        "first_response": duration(fig["first_response"], gettext),
         "csat": "—" if fig["csat"] is None else f"{fig['csat']:.2f} ({fig['surveys']})",
         "callbacks_kept": kept if not fig["callbacks_due"] else f"{kept} ({_pct(fig['callbacks_kept_rate'])})",
         "tickets_opened": str(fig["tickets_opened"]), "tickets_closed": str(fig["tickets_closed"]),
@@ -124,10 +122,16 @@ def cells(fig: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def table(summary: DailySummary, labels: dict[str, str]) -> Table:
-    columns = [cells(summary.centre)] + [cells(fig) for _, fig in summary.queues]
+def table(summary: DailySummary, labels: dict[str, str], gettext: Callable[[str], str] = str) -> Table:
+    columns = [cells(summary.centre, gettext)] + [cells(fig, gettext) for _, fig in summary.queues]
     return Table(header=[labels["centre"]] + [name for name, _ in summary.queues],
                  rows=[(labels[key], [col[key] for col in columns]) for key in ROWS])
+
+
+@lru_cache(maxsize=4)
+def translations(language: str) -> NullTranslations:
+    """The web's catalogue in ``language`` (English for any other), for mail rendered outside a request."""
+    return Translations.load(str(WEB / "translations"), [language if language in LANGUAGES else "en"])
 
 
 @lru_cache(maxsize=4)
@@ -135,9 +139,8 @@ def mail_env(language: str) -> jinja2.Environment:
     """A Jinja environment over the web templates, translated into ``language``."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(WEB / "templates"), autoescape=True,
                              extensions=["jinja2.ext.i18n"])
-    translations = Translations.load(str(WEB / "translations"), [language if language in LANGUAGES else "en"])
     # Added to the environment at run time by the i18n extension; jinja2's types do not know it.
-    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
@@ -158,7 +161,7 @@ def _pad(text: str, width: int, right: bool = True) -> str:
 
 def render_text(summary: DailySummary, language: str) -> str:
     names = labels(language)
-    t = table(summary, names)
+    t = table(summary, names, translations(language).gettext)
     width = max(_width(label) for label, _ in t.rows) + 2
     widths = [max(_width(h), *(_width(cs[i]) for _, cs in t.rows)) + 2 for i, h in enumerate(t.header)]
     lines = [f"{names['title']} {summary.day.isoformat()} ({summary.timezone})", ""]
@@ -171,7 +174,7 @@ def render_text(summary: DailySummary, language: str) -> str:
 def render_html(summary: DailySummary, language: str) -> str:
     env = mail_env(language)
     return env.get_template("reports/daily_mail.html").render(
-        summary=summary, table=table(summary, labels(language)), lang=language)
+        summary=summary, table=table(summary, labels(language), translations(language).gettext), lang=language)
 
 
 def subject(summary: DailySummary, language: str) -> str:

@@ -80,15 +80,17 @@ def change_extension(user_id: int) -> ResponseReturnValue:
 @bp.route("/audit")
 @roles_required(roles.ADMINS)
 def audit_log() -> ResponseReturnValue:
+    from ..paging import rows_of  # here, not at the top: the admin pages' imports belong to their own work
+
     db = get_db()
-    query = select(AuditLog).order_by(AuditLog.id.desc())
+    query = select(AuditLog).order_by(AuditLog.id.desc())  # newest first; ids are unique, so pages never overlap
     read = page_args()
     action = read.text("action", 80)
     if action:
         query = query.where(AuditLog.action == action)
     actor_name = read.text("actor", 80)
-    note_ignored(read)
     if actor_name:
         query = query.where(AuditLog.actor_name == actor_name)
-    rows = db.scalars(query.limit(500)).all()
-    return render_template("admin/audit.html", rows=rows, action=action, actor=actor_name)
+    rows, page = rows_of(db, query, read, 100)
+    note_ignored(read)
+    return render_template("admin/audit.html", rows=rows, action=action, actor=actor_name, page=page)

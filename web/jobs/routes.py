@@ -12,8 +12,11 @@ from callcenter.models import BackgroundJob, JobStatus
 
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
+from ..paging import rows_of
+from ..query_args import note_ignored, page_args
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+PAGE = 50
 
 
 def _job(job_id: int) -> BackgroundJob:
@@ -38,9 +41,11 @@ def _state(job: BackgroundJob) -> dict[str, object]:
 @bp.route("/")
 @roles_required(roles.EVERYONE)
 def index() -> ResponseReturnValue:
-    mine = get_db().scalars(select(BackgroundJob).where(BackgroundJob.requested_by_id == user().id)
-                            .order_by(BackgroundJob.id.desc()).limit(50)).all()
-    return render_template("jobs/index.html", jobs=[(j, _state(j)) for j in mine])
+    read = page_args()
+    mine, page = rows_of(get_db(), select(BackgroundJob).where(BackgroundJob.requested_by_id == user().id)
+                         .order_by(BackgroundJob.id.desc()), read, PAGE)
+    note_ignored(read)
+    return render_template("jobs/index.html", jobs=[(j, _state(j)) for j in mine], page=page)
 
 
 @bp.route("/<int:job_id>")

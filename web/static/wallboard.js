@@ -9,11 +9,12 @@
     if (!a.presence) return "";
     var parts = [presence[a.presence] || a.presence];
     if (a.reason) parts.push(reasons[a.reason] || a.reason);
-    if (a.presence !== "signed_out" && a.presence_since) parts.push(mmss(now - a.presence_since));
+    if (a.presence !== "signed_out" && a.presence_since) parts.push(dur(now - a.presence_since));
     return parts.join(" · ");
   }
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
-  function mmss(s) { s = Math.max(0, Math.round(s)); return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0"); }
+  // Durations read as durations ("3 min 20 s"), never as a time of day ("3:20").
+  function dur(s) { return window.ccDuration(s, t); }
   function pct(v) { return v == null ? "–" : Math.round(v * 100) + "%"; }
 
   function render() {
@@ -26,7 +27,7 @@
       card.appendChild(el("h2", null, q.name));
       var big = el("div", "wb-pair");
       var w = el("div"); w.appendChild(el("div", "wb-num", String(q.waiting))); w.appendChild(el("div", null, t.tWaiting)); big.appendChild(w);
-      var l = el("div"); l.appendChild(el("div", "wb-num" + (q.oldest_at && now - q.oldest_at > 60 ? " bad" : ""), q.oldest_at ? mmss(now - q.oldest_at) : "–"));
+      var l = el("div"); l.appendChild(el("div", "wb-num" + (q.oldest_at && now - q.oldest_at > 60 ? " bad" : ""), q.oldest_at ? dur(now - q.oldest_at) : "–"));
       l.appendChild(el("div", null, t.tLongest)); big.appendChild(l);
       card.appendChild(big);
       var small = el("div", "wb-pair small");
@@ -40,7 +41,7 @@
     last.agents.forEach(function (a) {
       var tr = el("tr", "state-" + a.state);
       tr.appendChild(el("td", "wb-name", a.name));
-      tr.appendChild(el("td", null, (states[a.state] || a.state) + (a.since ? " · " + mmss(now - a.since) : "")));
+      tr.appendChild(el("td", null, (states[a.state] || a.state) + (a.since ? " · " + dur(now - a.since) : "")));
       tr.appendChild(el("td", "wb-presence" + (a.presence ? " presence-" + a.presence : ""), declared(a, now)));
       tr.appendChild(el("td", null, a.calls + " " + t.tCalls));
       tr.appendChild(el("td", null, a.tickets + " " + t.tTickets));
