@@ -1,9 +1,12 @@
-"""Administration (forms, users and tokens, the audit log) and the data governance pages."""
+"""Administration (forms, users and tokens, queues, the audit log) and the data governance pages."""
 from __future__ import annotations
 
 from flask import Flask
 
-from . import governance, routes, tokens
+from . import governance, queues, routes, tokens
+
+# Modules that add their pages to ``routes.bp`` (the admin blueprint) when imported.
+PAGES = (queues,)
 
 
 def init_app(app: Flask) -> None:
