@@ -115,3 +115,14 @@ def test_the_api_lists_creates_patches_and_retires(client: Any, shop: Any, sessi
     assert listed["total"] == 3 and [q["name"] for q in listed["items"]] == ["sales", "support"]
     agent = {"Authorization": f"Bearer {shop.tokens['ann']}"}
     assert client.get("/api/v1/queues", headers=agent).status_code == 403
+
+
+def test_the_wallboard_shows_each_queue_against_its_own_target(container: Any, shop: Any) -> None:
+    from web.wallboard.state import Wallboard
+
+    with transaction(container.session_factory) as s:
+        support = s.scalars(select(Queue).where(Queue.name == "support")).one()
+        support.service_level_target, support.service_level_seconds = 95, 10
+        s.scalars(select(Queue).where(Queue.name == "sales")).one().is_active = False
+    snap = Wallboard(container.bus, container.session_factory).snapshot()
+    assert [(q["name"], q["target"], q["target_seconds"]) for q in snap["queues"]] == [("support", 0.95, 10)]
