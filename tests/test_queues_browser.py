@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from callcenter.forms import catalog
 from callcenter.db import transaction
+from callcenter.forms import catalog
 from callcenter.models import Queue
 
 from .deskdata import PASSWORD, build

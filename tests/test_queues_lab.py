@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from callcenter import migrations
 from callcenter.access.audit import Actor
@@ -18,7 +18,7 @@ from callcenter.db import transaction
 from callcenter.dispatch.calendar import DAYS
 from callcenter.models import Call, Callback, Queue, utcnow
 from callcenter.pbx.lab import LabPBX
-from callcenter.queues import asterisk
+from callcenter.queues import asterisk, status
 from callcenter.wiring import Container
 from tests.support.agi_peer import running_server
 from tests.support.lab_fixtures import follow_lab
@@ -78,6 +78,11 @@ def test_a_queue_defined_here_reaches_asterisk_and_reloads_keep_members(lab: Any
     wait_for(discovered, 20, "queues.conf's queues as rows")
     define(container, "qlab", display_name="Lab queue", service_level_seconds=30)
     wait_for(lambda: has_queue(control, "qlab"), 20, "Asterisk to load qlab")
+    known = status.known(container.controls, ["lab"])["lab"]  # what the queues page shows
+    assert known is not None and {"qlab", "support", "webdesk"} <= known
+    with transaction(container.session_factory) as s:  # a queue row gone: "Find Asterisk's queues" brings it back
+        s.execute(delete(Queue).where(Queue.name == "soak"))
+    assert status.sync(container.session_factory, container.controls, ["lab"], ADMIN).added == ["soak"]
     assert control.act(lambda a: a.queue_add("qlab", MEMBER, "Agent 1004"))
     with transaction(container.session_factory) as s:
         container.queues.edit(s, ADMIN, "qlab", service_level_seconds=45)
