@@ -4,9 +4,9 @@ The AMI service holds one ``Publisher``.  When a queue is defined, changed
 or retired (``QueueDefined``), and once after every (re)connect, it writes
 ``queues_callcenter.conf`` for each PBX whose file it can reach (the lab's
 chroot, or ``[[pbx]] queues_conf`` when the service runs on that machine)
-and, if the text differs from what that Asterisk last loaded, reloads
-app_queue through the bridge's own AMI link (``QueueReload``; dynamic
-members stay).  It runs on the bus's thread or a worker, never on the loop
+and, when the text changed (or an earlier reload did not get through),
+reloads app_queue through the bridge's own AMI link (``QueueReload``;
+dynamic members stay).  It runs on a thread of its own, never on the loop
 that reads AMI.  A PBX without a reachable file is told nothing: deploy the
 file there with ``callcenter pbx queues-conf`` (the queues page shows what
 each PBX knows).
@@ -49,7 +49,7 @@ class Publisher:
     def __init__(self, settings: Settings, factory: sessionmaker[Session], act: Act) -> None:
         self.factory, self.act = factory, act
         self.paths = {p.name: path for p in settings.pbxes() if (path := conf_path(settings, p)) is not None}
-        self._loaded: dict[str, str] = {}  # pbx -> the text it last reloaded
+        self._owed: set[str] = set()  # PBXs whose file changed but whose reload has not got through
         self._lock, self._write_lock = threading.Lock(), threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
@@ -71,21 +71,23 @@ class Publisher:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def publish(self, pbx: str) -> bool:
-        """Write the PBX's file and reload app_queue if Asterisk has not loaded this text; True if reloaded."""
+        """Write the PBX's file; reload app_queue when the text changed (or an earlier reload did not get
+        through).  An unchanged file is what Asterisk read when it started, so a restart of ours reloads
+        nothing.  True if reloaded."""
         path = self.paths.get(pbx)
         if path is None:
             return False
         with self._write_lock:
             try:
                 with self.factory() as session:
-                    text = asterisk.render_from(session)
-                asterisk.write(path, text)
-                if self._loaded.get(pbx) == text:
+                    changed = asterisk.write(path, asterisk.render_from(session))
+                if not changed and pbx not in self._owed:
                     return False
+                self._owed.add(pbx)
                 self.act(pbx, lambda actions: actions.queue_reload())
             except Exception:  # the next event or reconnect tries again
                 log.exception("%s: could not bring %s up to date", pbx, path)
                 return False
-            self._loaded[pbx] = text
+            self._owed.discard(pbx)
             log.info("%s: %s written, app_queue reloaded", pbx, path)
             return True
