@@ -31,7 +31,7 @@ def ask(controls: Controls, pbx: str, wait: float = PAGE_WAIT) -> set[str] | Non
     """The queues ``pbx`` has now, or None when it cannot be asked."""
     try:
         control = controls.get(pbx)
-    except KeyError:
+    except (KeyError, ConnectionError):  # no such PBX configured
         return None
 
     async def run() -> list[str]:
