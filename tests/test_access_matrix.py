@@ -143,6 +143,11 @@ PAGES = [
     Row("POST", "/admin/queues/<name>/reinstate", "/admin/queues/sales/reinstate", ADMINS, 303),
 
     # -- forms editor, API reference --
+    Row("POST", "/admin/forms", "/admin/forms", ADMINS, 400),  # no slug: the new-form card shows why
+    Row("POST", "/admin/forms/<slug>/preview", "/admin/forms/support/preview", ADMINS, 200),  # checked: not valid
+    Row("POST", "/admin/forms/<slug>/active", "/admin/forms/support/active", ADMINS, 400),  # neither on nor off
+    # Public, like the OpenAPI document it renders (integrators often hold a token but no account).
+    Row("GET", "/api-reference", "/api-reference", PUBLIC, 200),
 
     # -- desk lifecycle --
 

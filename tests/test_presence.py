@@ -412,3 +412,18 @@ def test_browser_phone_and_changing_phone_or_queues_while_signed_in(container, s
     assert pbx.members == {("support", "PJSIP/webrtc1001"): Member(True, True, "training")}
     with container.session_factory() as s:  # still one paused span: the pause went on across the change
         assert _spans(s, shop.users["ann"]) == [("available", None, False), ("paused", "training", True)]
+
+
+def test_no_pbx_configured_is_a_clear_refusal_not_a_500(container, shop, app) -> None:
+    """A centre without any Asterisk configured (the lab off, no [[pbx]]): signing in to queues says the
+    phone system did not take it, in the agent's language, and changes nothing (it was a 500)."""
+    client = app.test_client()
+    sign_in(client, "ann", "correct-horse-1")
+    token = csrf_token(client, "/desk/")
+    resp = client.post("/desk/state/sign-in", json={"phone": "desk", "queues": ["support"]},
+                       headers={"X-CSRFToken": token})
+    assert resp.status_code == 503, resp.get_data(as_text=True)
+    assert resp.get_json()["error"].startswith("The phone system did not take it")
+    assert "no PBX" in resp.get_json()["detail"]
+    with container.session_factory() as s:
+        assert s.get(AgentPresence, shop.users["ann"]) is None

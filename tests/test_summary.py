@@ -220,3 +220,17 @@ def test_real_dispatchers_send_the_day_once_across_failover(db_url, container, s
     with session_factory() as s:
         assert s.scalar(select(JobRun.detail).where(JobRun.key == f"summary:{yesterday}"))["recipients"] == 2
         assert s.scalar(select(JobRun.key).where(JobRun.kind == "retention_purge")).startswith("purge:")
+
+
+def test_daily_page_speaks_each_readers_language_in_one_process(client, session_factory) -> None:
+    """The summary's labels are imported by three templates; each render must translate them anew
+    (an import without context was cached, so the first reader's language stuck for everyone)."""
+    seed(session_factory)
+    _supervisors(session_factory)  # sue reads English, sam Chinese
+    english, chinese = client, client.application.test_client()
+    sign_in(english, "sue")
+    sign_in(chinese, "sam")
+    assert "Daily summary" in english.get("/reports/daily?date=2026-11-23").get_data(as_text=True)
+    html = chinese.get("/reports/daily?date=2026-11-23").get_data(as_text=True)
+    assert "每日摘要" in html and "Daily summary" not in html
+    assert "Daily summary" in english.get("/reports/daily?date=2026-11-23").get_data(as_text=True)

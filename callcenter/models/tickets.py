@@ -127,6 +127,9 @@ class FormDefinition(Base):
     title: Mapped[str200]
     category: Mapped[str80]
     schema: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The TOML text as written, comments kept, for the forms editor (None: stored before texts were kept).
+    source: Mapped[Optional[str]] = mapped_column(Text)
+    # Only the latest version of a slug can be active; an admin may deactivate it (the desk stops offering it).
     is_active: Mapped[bool] = mapped_column(default=True)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[created_at]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..extensions import csrf
-from . import callbacks, calls, customers, queues, surveys, tickets, transcripts
+from . import callbacks, calls, customers, queues, reference, surveys, tickets, transcripts
 from .registry import bp
 
 # Imported for the endpoints they declare on ``bp``; listed so a reader sees the whole API.
@@ -14,3 +14,4 @@ RESOURCES = (calls, tickets, customers, callbacks, surveys, transcripts, queues)
 def init_app(app: Flask) -> None:
     csrf.exempt(bp)  # the API authenticates with bearer tokens, not cookies
     app.register_blueprint(bp)
+    app.register_blueprint(reference.bp)  # the page people read, rendered from the same document
