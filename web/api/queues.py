@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select
 
 from callcenter.access import roles
-from callcenter.i18n import Refusal
+from callcenter.i18n import N_, Refusal
 from callcenter.inputs.parsers import MAX_OFFSET
 from callcenter.models import Queue, Skill, Team
 from callcenter.queues import fields
@@ -35,25 +35,28 @@ class QueueChange(BaseModel):
     model_config = STRICT
     display_name: Annotated[Text, Field(max_length=200)] | None = None
     display_name_zh: Annotated[Text, Field(max_length=200)] | None = None
-    language: Short | None = Field(None, description="An IVR prompt language (en, zh) or null")
-    team: Short | None = Field(None, description="A team's name, or null")
-    skill: Short | None = Field(None, description="A skill's name, or null")
+    language: Short | None = Field(None, description=N_("An IVR prompt language (en, zh) or null"))
+    team: Short | None = Field(None, description=N_("A team's name, or null"))
+    skill: Short | None = Field(None, description=N_("A skill's name, or null"))
     service_level_seconds: int | None = Field(None, ge=1, le=3600)
-    service_level_target: int | None = Field(None, ge=1, le=100, description="Percent of calls")
+    service_level_target: int | None = Field(None, ge=1, le=100, description=N_("Percent of calls"))
     business_hours: Hours | None = Field(
-        None, description='{"mon": "09:00-18:00", "sat": "", ...} ("" closed, "24h"); {} = the centre\'s hours')
-    default_form: Short | None = Field(None, description="An active form's slug, or null (the category's form)")
+        None, description=N_('Opening hours per weekday, {"mon": "09:00-18:00", "sat": ""} ("" closed, "24h" all '
+                             "day); {} for the centre's hours"))
+    default_form: Short | None = Field(
+        None, description=N_("An active form's slug, or null (the category's form)"))
     recording: bool | None = None
-    did: Annotated[Text, Field(max_length=21)] | None = Field(None, description="Direct number: digits, optional +")
+    did: Annotated[Text, Field(max_length=21)] | None = Field(
+        None, description=N_("Direct number: digits, optional +"))
     monitoring_allowed: bool | None = None
 
 
 class QueueIn(QueueChange):
-    name: Annotated[Text, Field(min_length=1, max_length=40, description="The Asterisk name: [a-z][a-z0-9_]*")]
+    name: Annotated[Text, Field(min_length=1, max_length=40, description=N_("The Asterisk name: [a-z][a-z0-9_]*"))]
 
 
 class QueuePatch(QueueChange):
-    is_active: bool | None = Field(None, description="false retires the queue, true puts it back in service")
+    is_active: bool | None = Field(None, description=N_("false retires the queue, true puts it back in service"))
 
 
 class QueueOut(BaseModel):
@@ -70,7 +73,7 @@ class QueueOut(BaseModel):
     recording: bool
     did: str | None
     monitoring_allowed: bool
-    managed: bool = Field(description="Defined here (written for Asterisk) rather than in queues.conf")
+    managed: bool = Field(description=N_("Defined here (written for Asterisk) rather than in queues.conf"))
     is_active: bool
     created_at: dt.datetime
 
@@ -106,7 +109,7 @@ def _refused(exc: Refusal) -> ApiError:
     return ApiError(422, "invalid", str(exc), {k: str(v) for k, v in errors.items()})
 
 
-@endpoint("GET", "/queues", roles=roles.ADMINS, scope="admin:read", summary="List queues",
+@endpoint("GET", "/queues", roles=roles.ADMINS, scope="admin:read", summary=N_("List queues"),
           response=QueueOut, many=True, params=("limit", "offset"))
 def list_queues() -> ResponseReturnValue:
     db, read = get_db(), args()
@@ -118,13 +121,14 @@ def list_queues() -> ResponseReturnValue:
                    offset=offset)
 
 
-@endpoint("GET", "/queues/<name>", roles=roles.ADMINS, scope="admin:read", summary="One queue", response=QueueOut)
+@endpoint("GET", "/queues/<name>", roles=roles.ADMINS, scope="admin:read", summary=N_("One queue"),
+          response=QueueOut)
 def get_queue(name: str) -> ResponseReturnValue:
     return jsonify(_one(name).model_dump(mode="json"))
 
 
-@endpoint("POST", "/queues", roles=roles.ADMINS, scope="admin:write", summary="Create a queue (Asterisk learns it)",
-          request_model=QueueIn, response=QueueOut, status=201)
+@endpoint("POST", "/queues", roles=roles.ADMINS, scope="admin:write",
+          summary=N_("Create a queue (Asterisk learns it)"), request_model=QueueIn, response=QueueOut, status=201)
 def create_queue() -> ResponseReturnValue:
     db, data = get_db(), body(QueueIn)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"name"})
@@ -137,7 +141,7 @@ def create_queue() -> ResponseReturnValue:
 
 
 @endpoint("PATCH", "/queues/<name>", roles=roles.ADMINS, scope="admin:write",
-          summary="Change a queue's settings, retire it or put it back", request_model=QueuePatch,
+          summary=N_("Change a queue's settings, retire it or put it back"), request_model=QueuePatch,
           response=QueueOut)
 def patch_queue(name: str) -> ResponseReturnValue:
     db, data = get_db(), body(QueuePatch)
