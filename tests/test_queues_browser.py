@@ -48,8 +48,8 @@ def test_a_queue_is_created_with_its_hours_grid_in_both_languages(browser: Any, 
         assert q is not None and q.business_hours["sat"] == "10:00-14:00" and q.business_hours["mon"] == ""
         assert (q.did, q.default_form) == ("5550199", "sales")
 
-    page.select_option('select[name="lang"]', "zh")  # the language picker submits itself (app.js)
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.select_option('select[name="lang"]', "zh")  # the language picker submits itself (app.js)
     page.goto(f"{live_server}/admin/queues")
     row = page.locator('tr[data-queue="weekend"]')
     assert "周六 10:00–14:00" in row.inner_text() and "Weekend line" in row.inner_text()
