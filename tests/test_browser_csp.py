@@ -27,13 +27,14 @@ READY = {"/desk/": "#link-state.on", "/wallboard/": "#wb-link.on", "/admin/forms
 def _pages(shop: Any) -> dict[str, list[str]]:
     common = ["/", "/tickets/", f"/tickets/{shop.ticket_number}", "/jobs/", "/auth/password", "/api-reference"]
     managers = ["/review/", "/reports/", "/wallboard/", "/admin/retention", "/admin/erasure?q=wang",
-                f"/qa/calls/{shop.call_id}", "/qa/", "/qa/agents"]
+                f"/qa/calls/{shop.call_id}", "/qa/", "/qa/agents", "/admin/queues", "/admin/queues/support/edit"]
     return {
         "ann": [*common, "/desk/"],
         "sue": [*common, "/desk/", *managers],
         "quinn": [*common, "/qa/", "/qa/scorecards", "/qa/rules", f"/qa/calls/{shop.call_id}"],
         "ada": [*common, *managers, "/desk/", "/admin/forms", "/admin/forms/support", "/admin/users",
-                f"/admin/users/{shop.users['sam']}/tokens", "/admin/audit", "/qa/scorecards", "/qa/rules"],
+                f"/admin/users/{shop.users['sam']}/tokens", "/admin/audit", "/qa/scorecards", "/qa/rules",
+                "/admin/queues/new"],
     }
 
 

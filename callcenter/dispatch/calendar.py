@@ -21,15 +21,20 @@ class CalendarError(ValueError):
     pass
 
 
+END_OF_DAY = dt.time(23, 59, 59, 999999)
+
+
 def parse_span(text: str) -> tuple[dt.time, dt.time] | None:
-    """"09:00-18:00" -> (09:00, 18:00); "" -> None (closed); "24h" -> whole day."""
+    """"09:00-18:00" -> (09:00, 18:00); "" -> None (closed); "24h" -> whole day; an end of "24:00" is midnight."""
     text = text.strip()
     if not text:
         return None
     if text.lower() == "24h":
-        return dt.time(0), dt.time(23, 59, 59, 999999)
+        return dt.time(0), END_OF_DAY
     try:
-        start, end = (dt.time.fromisoformat(p.strip()) for p in text.split("-", 1))
+        first, _, last = (p.strip() for p in text.partition("-"))
+        start = dt.time.fromisoformat(first)
+        end = END_OF_DAY if last == "24:00" else dt.time.fromisoformat(last)
     except ValueError as exc:
         raise CalendarError(f"bad time span {text!r}: use HH:MM-HH:MM") from exc
     return start, end

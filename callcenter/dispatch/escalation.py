@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import OPEN_STATUSES, Priority, Ticket, TicketChange, User
+from ..models import OPEN_STATUSES, Priority, Queue, Ticket, TicketChange, User
 from ..tickets.service import TicketService
 from . import runs
 from .assigner import Assigner
@@ -32,10 +32,12 @@ def ticket_times(session: Session, ticket: Ticket) -> TicketTimes:
         select(TicketChange.old_value, TicketChange.new_value, TicketChange.created_at)
         .where(TicketChange.ticket_id == ticket.id, TicketChange.field == "status")
         .order_by(TicketChange.id)).tuples().all()
+    hours = session.scalar(select(Queue.business_hours).where(Queue.id == ticket.queue_id)) if ticket.queue_id else None
     return TicketTimes(created_at=ticket.created_at, priority=ticket.priority.value,
                        category=ticket.category, status=ticket.status.value,
                        first_responded_at=ticket.first_responded_at, resolved_at=ticket.resolved_at,
-                       pauses=pauses_from_history(history, ticket.sla_paused_at))
+                       pauses=pauses_from_history(history, ticket.sla_paused_at),
+                       hours=tuple(sorted((hours or {}).items())))
 
 
 @dataclass

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..access import audit
 from ..access.audit import Actor
 from ..i18n import N_, Refusal
-from ..models import FormDefinition
+from ..models import Call, FormDefinition, Queue
 from .checks import Problem, check
 from .schema import NAME, FormSpec
 
@@ -129,3 +129,16 @@ def form_for_category(session: Session, category: str | None) -> FormDefinition 
     """The active form of a call's category, falling back to 'general'."""
     forms = {f.category: f for f in active_forms(session)}
     return forms.get(category or "") or forms.get("general") or next(iter(forms.values()), None)
+
+
+def form_for_call(session: Session, call: Call, hint: str | None = None) -> FormDefinition | None:
+    """The form a call pops: its queue's default form (admin › queues) when it has an active one, else
+    its category's.  ``hint`` is what the ringing desk knew before the call's row did (category or queue)."""
+    queue_name = call.queue_name or hint
+    queue = (session.get(Queue, call.queue_id) if call.queue_id else
+             session.scalar(select(Queue).where(Queue.name == queue_name)) if queue_name else None)
+    if queue is not None and queue.default_form:
+        found = latest(session, queue.default_form)
+        if found is not None and found.is_active:
+            return found
+    return form_for_category(session, (call.ivr or {}).get("category") or call.queue_name or hint)

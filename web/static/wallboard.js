@@ -31,8 +31,11 @@
       l.appendChild(el("div", null, t.tLongest)); big.appendChild(l);
       card.appendChild(big);
       var small = el("div", "wb-pair small");
-      [[pct(q.service_level), t.tSl], [String(q.abandoned), t.tAbandoned], [String(q.answered), t.tAnswered]].forEach(function (p) {
-        var d = el("div"); d.appendChild(el("div", "wb-mid", p[0])); d.appendChild(el("div", null, p[1])); small.appendChild(d);
+      // Service level against the queue's own target: "84% / 80%", marked when below it.
+      var below = q.service_level != null && q.target != null && q.service_level < q.target;
+      [[pct(q.service_level) + (q.target != null ? " / " + pct(q.target) : ""), t.tSl, below],
+       [String(q.abandoned), t.tAbandoned], [String(q.answered), t.tAnswered]].forEach(function (p) {
+        var d = el("div"); d.appendChild(el("div", "wb-mid" + (p[2] ? " bad" : ""), p[0])); d.appendChild(el("div", null, p[1])); small.appendChild(d);
       });
       card.appendChild(small);
       qs.appendChild(card);
