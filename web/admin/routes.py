@@ -4,17 +4,19 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from callcenter.access import accounts, roles
 from callcenter.forms import catalog
 from callcenter.models import AuditLog, Role, User
 
+from .. import audit_labels
 from ..auth.access import actor, roles_required
 from ..db import get_db
 from ..query_args import note_ignored, page_args
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+AUDIT_PAGE = 100
 
 
 @bp.route("/forms")
@@ -113,15 +115,18 @@ def change_extension(user_id: int) -> ResponseReturnValue:
 @bp.route("/audit")
 @roles_required(roles.ADMINS)
 def audit_log() -> ResponseReturnValue:
+    """The audit log, newest first, a page at a time; actions by their label, filtered by action or actor."""
     db = get_db()
-    query = select(AuditLog).order_by(AuditLog.id.desc())
     read = page_args()
-    action = read.text("action", 80)
-    if action:
-        query = query.where(AuditLog.action == action)
-    actor_name = read.text("actor", 80)
+    action, actor_name = read.text("action", 80), read.text("actor", 80)
+    page = read.whole("page", 1, 100_000) or 1
     note_ignored(read)
+    where = [AuditLog.action == action] if action else []
     if actor_name:
-        query = query.where(AuditLog.actor_name == actor_name)
-    rows = db.scalars(query.limit(500)).all()
-    return render_template("admin/audit.html", rows=rows, action=action, actor=actor_name)
+        where.append(AuditLog.actor_name == actor_name)
+    total = db.scalar(select(func.count()).select_from(AuditLog).where(*where)) or 0
+    rows = db.scalars(select(AuditLog).where(*where).order_by(AuditLog.id.desc())
+                      .offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE)).all()
+    known = sorted(set(audit_labels.ACTIONS) | set(db.scalars(select(AuditLog.action).distinct())))
+    return render_template("admin/audit.html", rows=rows, action=action, actor=actor_name, actions=known,
+                           page=page, pages=max(1, -(-total // AUDIT_PAGE)), total=total)
