@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from callcenter.i18n import translations
 from callcenter.i18n.durations import duration
-from callcenter.reporting.daily import translations
 
 
 @pytest.mark.parametrize(("seconds", "english", "chinese"), [

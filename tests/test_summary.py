@@ -60,12 +60,12 @@ def test_sent_through_real_smtp_in_each_language(session_factory, settings) -> N
         assert sent is not None and sorted(sent.recipients) == ["sam@example.com", "sue@example.com"]
         assert len(inbox.messages) == 2
         (en,), (zh,) = inbox.to("sue@example.com"), inbox.to("sam@example.com")
-        assert en["Subject"] == "Daily summary 2026-11-23" and en["From"] == "cc@example.com"
+        assert en["Subject"] == "Daily summary Nov 23, 2026" and en["From"] == "cc@example.com"
         text, html = parts(en)
         assert table_of(text) == EXPECTED
         assert "<th align=\"left\">Service level</th><td align=\"right\">50.0 %</td>" in html
         zh_text, zh_html = parts(zh)
-        assert zh["Subject"] == "每日摘要 2026-11-23" and "服务水平" in zh_html
+        assert zh["Subject"] == "每日摘要 2026年11月23日" and "服务水平" in zh_html
         assert table_of(zh_text)["服务水平"] == EXPECTED["Service level"]
         # Durations read as durations in the reader's language, never "3:20".
         assert table_of(zh_text)["平均处理时长"] == ["3 分 20 秒", "5 分钟", "2 分 30 秒"]

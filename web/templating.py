@@ -13,7 +13,7 @@ from flask_babel import get_locale, gettext
 from callcenter.calls.numbers import display
 from callcenter.i18n import durations
 
-from . import labels
+from . import audit_labels, labels
 
 
 def init_app(app: Flask, timezone: str) -> None:
@@ -27,10 +27,16 @@ def init_app(app: Flask, timezone: str) -> None:
             "status_label": lambda s: labels.STATUSES.get(s, s),
             "priority_label": lambda p: labels.PRIORITIES.get(p, p),
             "timeline_label": lambda t: labels.TIMELINE.get(t, t),
-            "disposition_label": lambda d: labels.DISPOSITIONS.get(d, d or "—"),
+            "disposition_label": lambda d: labels.code("disposition", d),
+            # Any other stored code: label('vip', customer.vip_tier), category_label(ticket.category) ...
+            "label": labels.code,
+            "actor_label": audit_labels.actor,
+            "category_label": labels.category,
+            "queue_label": labels.queue,
+            "wrapup_label": labels.wrapup,
+            "ivr_lines": labels.ivr_lines,
             "answer": labels.answer,
             "answer_choice": labels.choice,
-            "change_value": labels.change_value,
             # A fresh idempotency key for each click-to-call button rendered.
             "click_key": lambda: secrets.token_hex(12),
         }
@@ -45,6 +51,10 @@ def init_app(app: Flask, timezone: str) -> None:
     @app.template_filter("localdate")
     def _localdate(value: dt.date | dt.datetime | None) -> str:
         return localdate(value, zone)
+
+    @app.template_filter("localiso")
+    def _localiso(value: str | None) -> str:
+        return localiso(value, zone)
 
     @app.template_filter("duration")
     def _duration(seconds: float | None) -> str:
@@ -61,6 +71,22 @@ def page_url(endpoint: str, args: Any, page: int, params: dict[str, Any] | None 
     # url_for takes _method, _anchor, _external ... for itself: a query string never chooses them.
     query = {k: v for k, v in query.items() if k != "page" and not k.startswith("_")}
     return url_for(endpoint, **{**query, **(params or {}), "page": page})
+
+
+def zone(app: Flask) -> ZoneInfo:
+    """The centre's time zone (every time a person reads is shown in it)."""
+    return ZoneInfo(app.extensions["container"].settings.timezone)
+
+
+def localiso(value: str | None, zone: ZoneInfo) -> str:
+    """A stored ISO 8601 moment (a history value) as ``localtime`` shows it; other text as it is."""
+    if not value:
+        return "—"
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return localtime(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC), zone)
 
 
 def _locale() -> str:

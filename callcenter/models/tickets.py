@@ -93,6 +93,10 @@ class TicketChange(Base):
     old_value: Mapped[Optional[str]] = mapped_column(Text)
     new_value: Mapped[Optional[str]] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text, default="")
+    # A reason the system gave (dispatcher, SLA, transfers): its message id and values, so each
+    # reader sees it in their own language; ``reason`` keeps the English text (API, exports).
+    reason_template: Mapped[Optional[str]] = mapped_column(String(300))
+    reason_params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[created_at]
 
     ticket: Mapped[Ticket] = relationship(back_populates="changes")

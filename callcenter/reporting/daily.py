@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from babel.support import NullTranslations, Translations
+from babel.dates import format_skeleton
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import days
+from ..i18n import translations
 from ..i18n.durations import duration
 from ..models import Queue, Survey, Ticket, TicketChange
 from . import figures
@@ -41,6 +42,8 @@ class DailySummary:
     centre: dict[str, Any]
     # (queue name, figures), by queue name.
     queues: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Each queue's Chinese name (its English one, or its code, when it has none), in the same order.
+    queue_names_zh: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -96,6 +99,7 @@ def build(session: Session, day: dt.date, timezone: str = "UTC") -> DailySummary
     for queue in session.scalars(select(Queue).order_by(Queue.name)):
         f.queue_ids = [queue.id]
         out.queues.append((queue.display_name or queue.name, day_figures(session, f)))
+        out.queue_names_zh.append(queue.display_name_zh or queue.display_name or queue.name)
     return out
 
 
@@ -122,16 +126,12 @@ def cells(fig: dict[str, Any], gettext: Callable[[str], str] = str) -> dict[str,
     }
 
 
-def table(summary: DailySummary, labels: dict[str, str], gettext: Callable[[str], str] = str) -> Table:
+def table(summary: DailySummary, labels: dict[str, str], language: str = "en") -> Table:
+    gettext = translations(language).gettext
     columns = [cells(summary.centre, gettext)] + [cells(fig, gettext) for _, fig in summary.queues]
-    return Table(header=[labels["centre"]] + [name for name, _ in summary.queues],
+    names = summary.queue_names_zh if language == "zh" and summary.queue_names_zh else [n for n, _ in summary.queues]
+    return Table(header=[labels["centre"], *names],
                  rows=[(labels[key], [col[key] for col in columns]) for key in ROWS])
-
-
-@lru_cache(maxsize=4)
-def translations(language: str) -> NullTranslations:
-    """The web's catalogue in ``language`` (English for any other), for mail rendered outside a request."""
-    return Translations.load(str(WEB / "translations"), [language if language in LANGUAGES else "en"])
 
 
 @lru_cache(maxsize=4)
@@ -159,12 +159,17 @@ def _pad(text: str, width: int, right: bool = True) -> str:
     return gap + text if right else text + gap
 
 
+def day_text(day: dt.date, language: str) -> str:
+    """The day as the reader's language writes it: "Nov 23, 2026", "2026年11月23日"."""
+    return format_skeleton("yMMMd", day, locale=language if language in LANGUAGES else "en", fuzzy=True)
+
+
 def render_text(summary: DailySummary, language: str) -> str:
     names = labels(language)
-    t = table(summary, names, translations(language).gettext)
+    t = table(summary, names, language)
     width = max(_width(label) for label, _ in t.rows) + 2
     widths = [max(_width(h), *(_width(cs[i]) for _, cs in t.rows)) + 2 for i, h in enumerate(t.header)]
-    lines = [f"{names['title']} {summary.day.isoformat()} ({summary.timezone})", ""]
+    lines = [f"{names['title']} {day_text(summary.day, language)} ({summary.timezone})", ""]
     lines.append(" " * width + "".join(_pad(h, w) for h, w in zip(t.header, widths, strict=True)))
     for label, cs in t.rows:
         lines.append(_pad(label, width, right=False) + "".join(_pad(c, w) for c, w in zip(cs, widths, strict=True)))
@@ -174,8 +179,9 @@ def render_text(summary: DailySummary, language: str) -> str:
 def render_html(summary: DailySummary, language: str) -> str:
     env = mail_env(language)
     return env.get_template("reports/daily_mail.html").render(
-        summary=summary, table=table(summary, labels(language), translations(language).gettext), lang=language)
+        summary=summary, table=table(summary, labels(language), language), lang=language,
+        day=day_text(summary.day, language))
 
 
 def subject(summary: DailySummary, language: str) -> str:
-    return f"{labels(language)['title']} {summary.day.isoformat()}"
+    return f"{labels(language)['title']} {day_text(summary.day, language)}"

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from callcenter.access import accounts, roles
 from callcenter.models import AuditLog, Role, User
 
+from .. import audit_labels
 from ..auth.access import actor, roles_required
 from ..db import get_db
 from ..query_args import note_ignored, page_args
@@ -80,6 +81,7 @@ def change_extension(user_id: int) -> ResponseReturnValue:
 @bp.route("/audit")
 @roles_required(roles.ADMINS)
 def audit_log() -> ResponseReturnValue:
+    """The audit log, newest first, a page at a time; actions by their label, filtered by action or actor."""
     from ..paging import rows_of  # here, not at the top: the admin pages' imports belong to their own work
 
     db = get_db()
@@ -93,4 +95,5 @@ def audit_log() -> ResponseReturnValue:
         query = query.where(AuditLog.actor_name == actor_name)
     rows, page = rows_of(db, query, read, 100)
     note_ignored(read)
-    return render_template("admin/audit.html", rows=rows, action=action, actor=actor_name, page=page)
+    known = sorted(set(audit_labels.ACTIONS) | set(db.scalars(select(AuditLog.action).distinct())))
+    return render_template("admin/audit.html", rows=rows, action=action, actor=actor_name, actions=known, page=page)

@@ -25,6 +25,7 @@ from callcenter.qa import search as transcripts
 
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
+from ..messages import refusal
 from ..paging import Page, page_for
 from ..query_args import note_ignored, page_args
 from ..recordings.routes import audio_response, starts_a_listen
@@ -127,7 +128,7 @@ def review(call_id: int) -> ResponseReturnValue:
         row = scorecards.review_call(db, call, card, answers, request.form.get("comment", ""), actor())
     except scorecards.ScorecardError as exc:
         db.rollback()
-        flash(str(exc), "error")
+        flash(refusal(exc), "error")
         return _workspace(call_id), 400
     db.commit()
     flash(_("Review saved: score %(s)s.", s="—" if row.score is None else f"{row.score:g}"), "success")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, current_app, get_template_attribute, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -141,6 +141,7 @@ def daily() -> ResponseReturnValue:
         else:
             day = asked
     built = summary.build(get_db(), day, zone)
-    labels = get_template_attribute(summary.LABELS_TEMPLATE, "labels")
-    return render_template("reports/daily.html", summary=built, table=summary.table(built, labels, _),
+    language = str(get_locale())  # the labels as the e-mail says them, in this reader's language
+    return render_template("reports/daily.html", summary=built,
+                           table=summary.table(built, summary.labels(language), language),
                            error=error), status

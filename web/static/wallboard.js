@@ -20,11 +20,12 @@
   function render() {
     if (!last) return;
     var now = Date.now() / 1000;
-    document.getElementById("wb-clock").textContent = new Date().toLocaleTimeString();
+    // The centre's clock, written the reader's way (not the browser's zone or language).
+    document.getElementById("wb-clock").textContent = new Date().toLocaleTimeString(t.lang, {timeZone: t.zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false});
     var qs = document.getElementById("wb-queues"); qs.innerHTML = "";
     last.queues.forEach(function (q) {
       var card = el("div", "wb-queue" + (q.waiting > 0 ? " busy" : ""));
-      card.appendChild(el("h2", null, q.name));
+      card.appendChild(el("h2", null, t.zh ? q.name_zh : q.name));
       var big = el("div", "wb-pair");
       var w = el("div"); w.appendChild(el("div", "wb-num", String(q.waiting))); w.appendChild(el("div", null, t.tWaiting)); big.appendChild(w);
       var l = el("div"); l.appendChild(el("div", "wb-num" + (q.oldest_at && now - q.oldest_at > 60 ? " bad" : ""), q.oldest_at ? dur(now - q.oldest_at) : "–"));
@@ -63,13 +64,17 @@
   }
 
   var source = new EventSource(t.events);
-  source.onopen = function () { var b = document.getElementById("wb-link"); b.className = "badge on"; b.textContent = "●"; };
-  source.onerror = function () { var b = document.getElementById("wb-link"); b.className = "badge off"; b.textContent = "○"; };
+  function link(on) {
+    var b = document.getElementById("wb-link");
+    b.className = "badge " + (on ? "on" : "off"); b.textContent = on ? "●" : "○"; b.title = on ? b.dataset.tOn : b.dataset.tOff;
+  }
+  source.onopen = function () { link(true); };
+  source.onerror = function () { link(false); };
   source.addEventListener("snapshot", function (e) { last = JSON.parse(e.data); render(); });
   // A newer stream of the same user took this one's slot: stop, or the two would take turns.
   source.addEventListener("replaced", function () {
     source.close();
-    var b = document.getElementById("wb-link"); b.className = "badge off"; b.textContent = "○"; b.title = t.tReplaced;
+    link(false); document.getElementById("wb-link").title = t.tReplaced;
   });
   setInterval(render, 1000);
 })();

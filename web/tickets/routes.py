@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
@@ -33,6 +34,7 @@ from callcenter.tickets.service import TicketError, TicketService
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
 from ..downloads import csv_download
+from ..messages import refusal
 from ..paging import rows_of
 from ..query_args import note_ignored
 
@@ -44,6 +46,10 @@ DEFAULT_STATUS = "open_all"  # the list opens on the tickets that still owe the 
 def _service() -> TicketService:
     service: TicketService = current_app.extensions["container"].tickets
     return service
+
+
+def _language() -> str:
+    return str(get_locale() or "en")
 
 
 def _zone() -> str:
@@ -105,8 +111,8 @@ def export_csv() -> ResponseReturnValue:
     if export.count(db, user(), args, _zone()) <= settings.background.inline_export_rows:
         found = export.at_once(db, actor(), args, _zone())
         db.commit()
-        return csv_download("tickets.csv", export.HEADER, found)
-    job = background.submit(db, actor(), export.KIND, {"filters": args, "zone": _zone()},
+        return csv_download("tickets.csv", export.header(_language()), found)
+    job = background.submit(db, actor(), export.KIND, {"filters": args, "zone": _zone(), "language": _language()},
                             _("Ticket export (CSV)"))
     db.commit()
     return redirect(url_for("jobs.show", job_id=job.id), 303)
@@ -142,7 +148,10 @@ def detail(number: str) -> ResponseReturnValue:
     submissions = db.execute(select(FormSubmission, FormDefinition)
                              .join(FormDefinition, FormDefinition.id == FormSubmission.form_id)
                              .where(FormSubmission.ticket_id == ticket.id)).all()
-    user_ids = {c.actor_id for c in ticket.changes} | {n.author_id for n in ticket.notes} | {ticket.assignee_id}
+    assigned = {int(v) for c in ticket.changes if c.field == "assignee_id"
+                for v in (c.old_value, c.new_value) if v and v.isdigit()}
+    user_ids = {c.actor_id for c in ticket.changes} | {n.author_id for n in ticket.notes} | {ticket.assignee_id} \
+        | assigned
     users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(user_ids - {None})))}
     customer = db.get(Customer, ticket.customer_id) if ticket.customer_id else None
     can_edit = visibility.can_edit_ticket(db, user(), ticket.id)
@@ -180,7 +189,7 @@ def add_note(number: str) -> ResponseReturnValue:
                             internal=request.form.get("public") != "on")
     except TicketError as exc:
         db.rollback()
-        flash(str(exc), "error")
+        flash(refusal(exc), "error")
         return redirect(url_for("tickets.detail", number=number), 303)
     db.commit()
     return redirect(url_for("tickets.detail", number=number), 303)
@@ -221,7 +230,8 @@ def update(number: str) -> ResponseReturnValue:
             moved = ticket.assignee_id != before
         except TicketError as exc:
             db.rollback()
-            abort(400, str(exc))
+            flash(refusal(exc), "error")
+            return redirect(url_for("tickets.detail", number=number), 303)
     db.commit()
     flash(_("Ticket updated.") if changed or moved else _("Nothing changed."), "success")
     return redirect(url_for("tickets.detail", number=number), 303)

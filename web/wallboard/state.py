@@ -86,7 +86,9 @@ class Wallboard:
                 Call.wait_seconds <= q.service_level_seconds)) or 0
             answered, abandoned = rows.get(Disposition.ANSWERED, 0), rows.get(Disposition.ABANDONED_QUEUE, 0)
             counted = answered + abandoned
-            queues.append({"name": q.display_name or q.name, "waiting": waiting.get(q.name, 0),
+            # Both names: one snapshot serves every open wallboard, whatever its language.
+            queues.append({"name": q.display_name or q.name,
+                           "name_zh": q.display_name_zh or q.display_name or q.name, "waiting": waiting.get(q.name, 0),
                            "oldest_at": at.timestamp() if (at := oldest.get(q.name)) else None,
                            "answered": answered, "abandoned": abandoned,
                            "service_level": round(within / counted, 3) if counted else None,
