@@ -32,6 +32,8 @@ from .people.notifier import PeopleNotifier
 from .people.profiles import Profiles
 from .presence.notifier import PresenceNotifier
 from .presence.service import PresenceService
+from .queues.notifier import QueueNotifier
+from .queues.service import QueueService
 from .runner import Service
 from .tickets.notifier import TicketNotifier
 from .tickets.service import TicketService
@@ -95,6 +97,11 @@ class Container:
     def profiles(self) -> Profiles:
         """Agent profiles as admins set them (pages, API, CLI, CSV import); a signed-in agent's queues follow."""
         return Profiles(PeopleNotifier(self.bus), self.presence)
+
+    @cached_property
+    def queues(self) -> QueueService:
+        """Defining queues; the AMI service writes them for Asterisk when QueueDefined arrives."""
+        return QueueService(QueueNotifier(self.bus), self.settings.ivr)
 
     @cached_property
     def callbacks(self) -> Callbacks:

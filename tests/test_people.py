@@ -176,7 +176,7 @@ def test_a_refused_profile_names_every_wrong_field_and_changes_nothing(session_f
         container.profiles.update(s, ann, bad, TEST)
     errors = refused.value.errors
     assert set(errors) == {"sip_interface", "skills", "languages", "capacity", "queues"}
-    assert errors["queues"].params == {"names": "old, nowhere"} and errors["sip_interface"].code == "interface_taken"
+    assert errors["queues"].params == {"names": "old, nowhere"} and errors["sip_interface"].code == "taken"
     for text, field in (("support:9", "skills"), ("sup-port", "queues"), ("sales:x", "queues")):
         with pytest.raises(Refusal) as wrong:
             (parse_skills if field == "skills" else parse_queues)(text)

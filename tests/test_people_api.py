@@ -36,14 +36,14 @@ def test_users_are_listed_created_and_changed(client, shop, session_factory) -> 
     body = created.get_json()
     assert body["one_time_password"] and body["sip_interface"] == "PJSIP/agent1005" and body["language"] == "zh"
     again = api("POST", "/users", {"username": "li.na"})
-    assert again.status_code == 409 and again.get_json()["fields"] == {"username": "user li.na already exists"}
+    assert again.status_code == 409 and again.get_json()["fields"] == {"username": "The user li.na already exists."}
     taken = api("POST", "/users", {"username": "tom", "extension": "1005"})
     assert taken.status_code == 409 and "extension" in taken.get_json()["fields"]
     changed = api("PATCH", f"/users/{body['id']}", {"role": "supervisor", "team_id": None, "email": "li@example.com"})
     assert changed.status_code == 200 and changed.get_json()["role"] == "supervisor"
     last = api("PATCH", f"/users/{shop.users['ada']}", {"active": False})
     assert last.status_code == 409
-    assert last.get_json()["fields"] == {"active": "the last admin must stay an active admin"}
+    assert last.get_json()["fields"] == {"active": "The last admin must stay an active admin."}
     assert api("GET", "/users/999").status_code == 404
     with session_factory() as s:
         actions = [(a.action, a.actor_name, a.detail.get("via")) for a in s.scalars(

@@ -140,7 +140,7 @@ def test_teams_pages_make_a_team_add_and_remove_members(client, shop, session_fa
     assert client.post(f"{team_page}/delete", data={"csrf_token": token}).status_code == 303
     with session_factory() as s:
         assert s.get(Team, team_id) is None
-    assert "小组" in client.get("/admin/teams", headers=ZH).get_data(as_text=True)
+    assert "团队" in client.get("/admin/teams", headers=ZH).get_data(as_text=True)
 
 
 def test_skills_and_wrapup_codes_pages(client, shop, session_factory) -> None:

@@ -18,8 +18,8 @@ from .audit import Actor
 from .signin_limits import SignInLimits
 
 SETUP = Actor.system("setup")
-WRONG_PASSWORD = N_("the current password is not right")
-LAST_ADMIN = N_("the last admin must stay an active admin")
+WRONG_PASSWORD = N_("Your current password is not right.")
+LAST_ADMIN = N_("The last admin must stay an active admin.")
 
 MIN_PASSWORD = 10
 # werkzeug's scrypt default; tests swap in a cheap method to stay fast.
@@ -30,7 +30,7 @@ _SOFTPHONE = re.compile(r"^PJSIP/webrtc[0-9]+$", re.IGNORECASE)
 
 
 class AccountError(Refusal):
-    """An account change refused, and why (``Refusal``: an English template, its values, the field)."""
+    """An account change the service refuses (said in the reader's language by the web)."""
 
 
 class SignInThrottled(AccountError):
@@ -40,16 +40,16 @@ class SignInThrottled(AccountError):
 def validate_username(username: str) -> str:
     name = username.strip()
     if not (2 <= len(name) <= 80) or not all(c.isalnum() or c in "._-@" for c in name):
-        raise AccountError(N_("username: 2-80 letters, digits or . _ - @"), field="username", code="bad_username")
+        raise AccountError(N_("A username is 2-80 letters, digits or . _ - @."), field="username", code="bad_username")
     return name
 
 
 def validate_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(N_("password: at least %(n)s characters"), field="password", code="short_password",
+        raise AccountError(N_("A password has at least %(n)s characters."), field="password", code="too_short",
                            n=MIN_PASSWORD)
     if len(password) > 256:
-        raise AccountError(N_("password: at most 256 characters"), field="password", code="long_password")
+        raise AccountError(N_("A password has at most %(n)s characters."), field="password", code="too_long", n=256)
     return password
 
 
@@ -59,11 +59,11 @@ def validate_extension(session: Session, extension: str | None, user_id: int | N
     if not value:
         return None
     if not (value.isascii() and value.isdigit() and 2 <= len(value) <= 8):
-        raise AccountError(N_("extension: 2-8 digits"), field="extension", code="bad_extension")
+        raise AccountError(N_("An extension is 2-8 digits."), field="extension", code="bad_extension")
     holder = session.scalar(select(AgentProfile.user_id).where(AgentProfile.extension == value))
     if holder is not None and holder != user_id:
-        raise AccountError(N_("extension %(ext)s belongs to another user"), field="extension",
-                           code="extension_taken", ext=value)
+        raise AccountError(N_("Extension %(extension)s belongs to another user."), field="extension", code="taken",
+                           extension=value)
     return value
 
 
@@ -75,18 +75,18 @@ def validate_sip_interface(session: Session, interface: str | None, user_id: int
     try:
         checked(value, "desk phone", 80)
     except UnsafeValue:
-        raise AccountError(N_("desk phone: quotes, control characters and dialplan expressions are refused"),
+        raise AccountError(N_("A desk phone may not hold quotes, control characters or dialplan expressions."),
                            field="sip_interface", code="unsafe_interface") from None
     if not _SIP_INTERFACE.match(value):
-        raise AccountError(N_("desk phone: an Asterisk interface such as PJSIP/agent1001"),
+        raise AccountError(N_("A desk phone is an Asterisk interface such as PJSIP/agent1001."),
                            field="sip_interface", code="bad_interface")
     if _SOFTPHONE.match(value):
-        raise AccountError(N_("desk phone: PJSIP/webrtc… is the browser softphone; set an extension instead"),
+        raise AccountError(N_("PJSIP/webrtc… is the browser softphone: set a softphone extension instead."),
                            field="sip_interface", code="softphone_interface")
     holder = session.scalar(select(AgentProfile.user_id).where(AgentProfile.sip_interface == value))
     if holder is not None and holder != user_id:
-        raise AccountError(N_("desk phone %(phone)s belongs to another user"), field="sip_interface",
-                           code="interface_taken", phone=value)
+        raise AccountError(N_("The desk phone %(phone)s belongs to another user."), field="sip_interface",
+                           code="taken", phone=value)
     return value
 
 
@@ -105,11 +105,8 @@ def create_user(
     """Create a user; returns (user, generated password or None)."""
     name = validate_username(username)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise AccountError(N_("user %(name)s already exists"), field="username", code="user_exists", name=name)
-    try:
-        role = Role(role)
-    except ValueError:
-        raise AccountError(N_("role: one of agent, supervisor, qa, admin"), field="role", code="bad_role") from None
+        raise AccountError(N_("The user %(name)s already exists."), field="username", code="taken", name=name)
+    role = _role(role)
     generated = None
     if password is None:
         generated = password = secrets.token_urlsafe(12)
@@ -159,7 +156,8 @@ def sign_in(session: Session, username: str, password: str, ip: str | None,
     who = Actor(name=username[:80] or "?", ip=ip, via="web")
     if limits is not None and signin_limits.refused(session, limits, ip, username, now):
         audit.record(session, "sign_in", who, outcome="throttled")
-        raise SignInThrottled("too many failed sign-ins")
+        raise SignInThrottled(N_("Too many failed sign-ins from your address. Please wait a few minutes and try "
+                                 "again."), code="throttled")
     user = session.scalar(select(User).where(User.username == username.strip()))
     if not check_password(user, password) or user is None:
         if limits is not None:
@@ -198,7 +196,7 @@ def get_user(session: Session, user_id: int) -> User:
     """The user, or AccountError naming the id."""
     user = session.get(User, user_id)
     if user is None:
-        raise AccountError(N_("no user %(id)s"), code="no_user", id=user_id)
+        raise AccountError(N_("There is no user %(id)s."), code="not_found", id=user_id)
     return user
 
 
@@ -209,13 +207,17 @@ def keeps_an_admin(session: Session, user: User) -> bool:
     return bool(others)
 
 
+def _role(value: Role | str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise AccountError(N_("A role is one of agent, supervisor, qa, admin."), field="role",
+                           code="bad_role") from None
+
+
 def change_role(session: Session, user_id: int, role: Role | str, actor: Actor) -> User:
     """Give a user another role; their sessions end, so the new role applies from their next sign-in."""
-    user = get_user(session, user_id)
-    try:
-        new = Role(role)
-    except ValueError:
-        raise AccountError(N_("role: one of agent, supervisor, qa, admin"), field="role", code="bad_role") from None
+    user, new = get_user(session, user_id), _role(role)
     if user.role is new:
         return user
     if user.role is Role.ADMIN and not keeps_an_admin(session, user):

@@ -6,7 +6,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from callcenter.access import roles
-from callcenter.models import Skill, Team, User, WrapupCode
+from callcenter.models import Queue, Skill, Team, User, WrapupCode
 
 from ..auth.access import roles_required
 from ..db import get_db
@@ -20,5 +20,6 @@ def index() -> ResponseReturnValue:
     counts = {name: db.scalar(select(func.count()).select_from(model).where(*where)) or 0
               for name, model, where in (("users", User, [User.is_active]), ("teams", Team, []),
                                           ("skills", Skill, [Skill.is_active]),
-                                          ("codes", WrapupCode, [WrapupCode.is_active]))}
+                                          ("codes", WrapupCode, [WrapupCode.is_active]),
+                                          ("queues", Queue, [Queue.is_active]))}
     return render_template("admin/index.html", counts=counts)

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from callcenter.i18n import N_
 from callcenter.models import AgentProfile, Skill, Team, User, WrapupCode
 from callcenter.people.profile_values import CAPACITY, LEVELS, PENALTIES, parse_queues, snapshot
 
@@ -50,7 +51,7 @@ class UserOut(BaseModel):
 
 
 class UserCreatedOut(UserOut):
-    one_time_password: str = Field(description="Shown once: the user chooses their own at first sign-in")
+    one_time_password: str = Field(description=N_("Shown once: the user chooses their own at first sign-in"))
 
 
 class UserIn(BaseModel):
@@ -70,8 +71,9 @@ class UserPatch(BaseModel):
 
     model_config = STRICT
     display_name: Text | None = Field(default=None, max_length=200)
-    email: Text | None = Field(default=None, max_length=200, description="\"\" clears it")
-    language: Language | Literal[""] | None = Field(default=None, description="\"\": the browser's")
+    email: Text | None = Field(default=None, max_length=200, description=N_("An empty text removes it"))
+    language: Language | Literal[""] | None = Field(
+        default=None, description=N_("An empty text: the language of their browser"))
     role: RoleName | None = None
     active: bool | None = None
     team_id: Id | None = None
@@ -110,11 +112,11 @@ class ProfileOut(BaseModel):
     user_id: int
     sip_interface: str | None
     extension: str | None
-    skills: dict[str, int] = Field(description="skill code -> level (1-5)")
+    skills: dict[str, int] = Field(description=N_("Skill code -> level (1-5)"))
     languages: list[str]
     capacity: int
     seniority: int
-    queues: dict[str, int] = Field(description="queue name -> penalty (0-99)")
+    queues: dict[str, int] = Field(description=N_("Queue name -> penalty (0-99)"))
 
     @classmethod
     def of(cls, user_id: int, profile: AgentProfile | None) -> ProfileOut:
@@ -196,5 +198,5 @@ class WrapupPatch(BaseModel):
     label_zh: Text | None = Field(default=None, max_length=80)
     kind: Kind | None = None
     active: bool | None = None
-    position: int | None = Field(default=None, ge=0, le=10000, description="0 = first")
+    position: int | None = Field(default=None, ge=0, le=10000, description=N_("0 = first"))
 

@@ -6,6 +6,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from callcenter.access import roles
+from callcenter.i18n import N_
 from callcenter.models import Skill, WrapupCode, WrapupKind
 from callcenter.people import skills, wrapup
 
@@ -15,13 +16,13 @@ from .people import changing
 from .registry import ApiError, api_actor, body, endpoint, page
 
 
-@endpoint("GET", "/skills", roles=roles.ADMINS, scope="admin:read", summary="List skills (retired ones too)",
+@endpoint("GET", "/skills", roles=roles.ADMINS, scope="admin:read", summary=N_("List skills (retired ones too)"),
           response=SkillOut, many=True, params=("limit", "offset"))
 def list_skills() -> ResponseReturnValue:
     return page(select(Skill).order_by(Skill.name), SkillOut.of)
 
 
-@endpoint("POST", "/skills", roles=roles.ADMINS, scope="admin:write", summary="Add a skill",
+@endpoint("POST", "/skills", roles=roles.ADMINS, scope="admin:write", summary=N_("Add a skill"),
           request_model=SkillIn, response=SkillOut, status=201)
 def create_skill() -> ResponseReturnValue:
     data = body(SkillIn)
@@ -31,7 +32,7 @@ def create_skill() -> ResponseReturnValue:
 
 
 @endpoint("PATCH", "/skills/<int:skill_id>", roles=roles.ADMINS, scope="admin:write",
-          summary="Change a skill's Chinese name or description, retire or restore it (the code never changes)",
+          summary=N_("Change a skill's Chinese name or description, retire or restore it (the code never changes)"),
           request_model=SkillPatch, response=SkillOut)
 def patch_skill(skill_id: int) -> ResponseReturnValue:
     if get_db().get(Skill, skill_id) is None:
@@ -45,13 +46,13 @@ def patch_skill(skill_id: int) -> ResponseReturnValue:
 
 
 @endpoint("GET", "/wrapup-codes", roles=roles.ADMINS, scope="admin:read",
-          summary="List wrap-up codes in the agents' order (retired ones too)",
+          summary=N_("List wrap-up codes in the agents' order (retired ones too)"),
           response=WrapupOut, many=True, params=("limit", "offset"))
 def list_wrapup_codes() -> ResponseReturnValue:
     return page(select(WrapupCode).order_by(WrapupCode.position, WrapupCode.id), WrapupOut.of)
 
 
-@endpoint("POST", "/wrapup-codes", roles=roles.ADMINS, scope="admin:write", summary="Add a wrap-up code (last)",
+@endpoint("POST", "/wrapup-codes", roles=roles.ADMINS, scope="admin:write", summary=N_("Add a wrap-up code (last)"),
           request_model=WrapupIn, response=WrapupOut, status=201)
 def create_wrapup_code() -> ResponseReturnValue:
     data = body(WrapupIn)
@@ -62,7 +63,7 @@ def create_wrapup_code() -> ResponseReturnValue:
 
 
 @endpoint("PATCH", "/wrapup-codes/<int:code_id>", roles=roles.ADMINS, scope="admin:write",
-          summary="Change a wrap-up code's labels or kind, move it, retire or restore it (the code never changes)",
+          summary=N_("Change a wrap-up code's labels or kind, move it, retire or restore it (the code never changes)"),
           request_model=WrapupPatch, response=WrapupOut)
 def patch_wrapup_code(code_id: int) -> ResponseReturnValue:
     if get_db().get(WrapupCode, code_id) is None:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from callcenter.access import roles
-from callcenter.i18n import Refusal
+from callcenter.i18n import N_, Refusal
 from callcenter.models import Team, User
 from callcenter.people import teams, users
 from callcenter.people.profile_values import ProfileChange
@@ -25,8 +25,7 @@ from .admin_schemas import ProfileIn, ProfileOut, TeamIn, TeamOut, TeamPatch, Us
 from .registry import ApiError, api_actor, args, body, container, endpoint, page
 
 # Refusals that clash with another record (or the last admin) rather than being wrong in themselves.
-CONFLICTS = {"user_exists", "team_exists", "skill_exists", "code_exists", "extension_taken", "interface_taken",
-             "last_admin", "team_not_empty"}
+CONFLICTS = {"taken", "team_exists", "skill_exists", "code_exists", "last_admin", "team_not_empty"}
 
 
 def refused(exc: Refusal) -> ApiError:
@@ -56,20 +55,20 @@ def _user(user_id: int) -> User:
     return user
 
 
-@endpoint("GET", "/users", roles=roles.ADMINS, scope="admin:read", summary="List users (by username; q searches)",
+@endpoint("GET", "/users", roles=roles.ADMINS, scope="admin:read", summary=N_("List users (by username; q searches)"),
           response=UserOut, many=True, params=("q", "limit", "offset"))
 def list_users() -> ResponseReturnValue:
     return page(users.listing(args().text("q", 100)).options(selectinload(User.agent)), UserOut.of)
 
 
-@endpoint("GET", "/users/<int:user_id>", roles=roles.ADMINS, scope="admin:read", summary="One user",
+@endpoint("GET", "/users/<int:user_id>", roles=roles.ADMINS, scope="admin:read", summary=N_("One user"),
           response=UserOut)
 def get_user(user_id: int) -> ResponseReturnValue:
     return jsonify(UserOut.of(_user(user_id)).model_dump(mode="json"))
 
 
 @endpoint("POST", "/users", roles=roles.ADMINS, scope="admin:write",
-          summary="Add a user (the answer holds their one-time password, once)",
+          summary=N_("Add a user (the answer holds their one-time password, once)"),
           request_model=UserIn, response=UserCreatedOut, status=201)
 def create_user() -> ResponseReturnValue:
     data = body(UserIn)
@@ -82,7 +81,7 @@ def create_user() -> ResponseReturnValue:
 
 
 @endpoint("PATCH", "/users/<int:user_id>", roles=roles.ADMINS, scope="admin:write",
-          summary="Change a user's name, e-mail, language, role, team or whether they are active",
+          summary=N_("Change a user's name, e-mail, language, role, team or whether they are active"),
           request_model=UserPatch, response=UserOut)
 def patch_user(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
@@ -111,19 +110,19 @@ def _team_out(team: Team) -> TeamOut:
     return TeamOut.of(team, teams.members(get_db(), team.id))
 
 
-@endpoint("GET", "/teams", roles=roles.ADMINS, scope="admin:read", summary="List teams with their lead and members",
+@endpoint("GET", "/teams", roles=roles.ADMINS, scope="admin:read", summary=N_("List teams with their lead and members"),
           response=TeamOut, many=True, params=("limit", "offset"))
 def list_teams() -> ResponseReturnValue:
     return page(select(Team).order_by(Team.name), _team_out)
 
 
-@endpoint("GET", "/teams/<int:team_id>", roles=roles.ADMINS, scope="admin:read", summary="One team",
+@endpoint("GET", "/teams/<int:team_id>", roles=roles.ADMINS, scope="admin:read", summary=N_("One team"),
           response=TeamOut)
 def get_team(team_id: int) -> ResponseReturnValue:
     return jsonify(_team_out(_team(team_id)).model_dump(mode="json"))
 
 
-@endpoint("POST", "/teams", roles=roles.ADMINS, scope="admin:write", summary="Make a team (lead, members)",
+@endpoint("POST", "/teams", roles=roles.ADMINS, scope="admin:write", summary=N_("Make a team (lead, members)"),
           request_model=TeamIn, response=TeamOut, status=201)
 def create_team() -> ResponseReturnValue:
     data = body(TeamIn)
@@ -134,7 +133,7 @@ def create_team() -> ResponseReturnValue:
 
 
 @endpoint("PATCH", "/teams/<int:team_id>", roles=roles.ADMINS, scope="admin:write",
-          summary="Rename a team, change its lead (null: none) or its members (the whole list)",
+          summary=N_("Rename a team, change its lead (null: none) or its members (the whole list)"),
           request_model=TeamPatch, response=TeamOut)
 def patch_team(team_id: int) -> ResponseReturnValue:
     team = _team(team_id)
@@ -150,7 +149,7 @@ def patch_team(team_id: int) -> ResponseReturnValue:
 
 
 @endpoint("GET", "/users/<int:user_id>/profile", roles=roles.ADMINS, scope="admin:read",
-          summary="A user's agent profile: phones, skills, languages, capacity, seniority, queues",
+          summary=N_("A user's agent profile: phones, skills, languages, capacity, seniority, queues"),
           response=ProfileOut)
 def get_profile(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
@@ -158,7 +157,7 @@ def get_profile(user_id: int) -> ResponseReturnValue:
 
 
 @endpoint("PUT", "/users/<int:user_id>/profile", roles=roles.ADMINS, scope="admin:write",
-          summary="Replace a user's agent profile (a signed-in agent's queues follow in Asterisk)",
+          summary=N_("Replace a user's agent profile (a signed-in agent's queues follow in Asterisk)"),
           request_model=ProfileIn, response=ProfileOut)
 def put_profile(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)

@@ -102,7 +102,7 @@ def _form_for(call: Call, slug: str | None) -> FormDefinition:
         return form
     # The pop knows the queue the moment the phone rings; the call row may catch up later.
     hint = page_args().text("category", 80) or None
-    found = catalog.form_for_category(db, (call.ivr or {}).get("category") or call.queue_name or hint)
+    found = catalog.form_for_call(db, call, hint)
     if found is None:
         abort(404)
     return found
