@@ -71,9 +71,10 @@ def test_users_and_teams(cli: CliRunner, db_url: str) -> None:
     _ok(cli, "user", "deactivate", "ada")  # sue is an admin now, so ada may go
     assert "last admin" in _refused(cli, "user", "deactivate", "sue")
     assert "last admin" in _refused(cli, "user", "role", "sue", "agent")
-    assert "only an empty team" in _refused(cli, "team", "delete", "Support")
-    assert "no user nobody" in _refused(cli, "team", "join", "Support", "nobody")
-    assert "desk phone" in _refused(cli, "user", "add", "bob", "--role", "agent", "--sip-interface", "agent1002")
+    assert "Only an empty team" in _refused(cli, "team", "delete", "Support")
+    assert "There is no user nobody." in _refused(cli, "team", "join", "Support", "nobody")
+    bad_phone = _refused(cli, "user", "add", "bob", "--role", "agent", "--sip-interface", "agent1002")
+    assert "A desk phone is an Asterisk interface" in bad_phone
     listing = _ok(cli, "user", "list")
     assert "ann\tAnn Lee\tagent\tSupport\tPJSIP/agent1001\tactive\tnever" in listing
     assert "ada\tada\tadmin\t-\t-\tdeactivated" in listing and "bob" not in listing
@@ -105,9 +106,9 @@ def test_agent_profiles_skills_and_wrapup_codes(cli: CliRunner, db_url: str) -> 
     assert "queues: - -> sales:2;support" in out
     assert "nothing changed" in _ok(cli, "agent", "set", "ann", "--capacity", "12")
     _ok(cli, "agent", "set", "ann", "--no-skills", "--queue", "sales")
-    assert "no queue named nowhere" in _refused(cli, "agent", "set", "ann", "--queue", "nowhere")
+    assert "Unknown queues: nowhere." in _refused(cli, "agent", "set", "ann", "--queue", "nowhere")
     refused = _refused(cli, "agent", "set", "ann", "--skill", "support:9")
-    assert "level of support" in refused
+    assert "The level of support is a whole number" in refused
     shown = _ok(cli, "agent", "show", "ann")
     assert "queues: sales" in shown and "skills: -" in shown and "capacity: 12" in shown
     _ok(cli, "skill", "retire", "billing")
@@ -119,7 +120,7 @@ def test_agent_profiles_skills_and_wrapup_codes(cli: CliRunner, db_url: str) -> 
     listing = _ok(cli, "wrapup", "list").splitlines()
     assert listing[0] == "1\tsale_made\tboth\tactive\tSold\t已成交"
     assert any(line.startswith(tuple(f"{n}\ttest_call\tno_ticket\tretired" for n in range(1, 20))) for line in listing)
-    assert "already exists" in _refused(cli, "wrapup", "add", "sale_made", "--label", "Again")
+    assert "already a wrap-up code" in _refused(cli, "wrapup", "add", "sale_made", "--label", "Again")
     found, audit = _rows(db_url)
     ann = found["ann"]
     assert ann.agent is not None and {q.queue.name: q.penalty for q in ann.agent.queues} == {"sales": 0}
@@ -149,7 +150,7 @@ def test_import_agents_dry_run_then_apply(cli: CliRunner, db_url: str, tmp_path:
     bad = tmp_path / "bad.csv"
     bad.write_text("username,team\nmei,Nowhere\n", encoding="utf-8")
     out = _refused(cli, "import", "agents", str(bad), "--apply")
-    assert "2\tmei\terror\tno team named Nowhere" in out and "nothing was imported" in out
+    assert "2\tmei\terror\tThere is no team Nowhere." in out and "nothing was imported" in out
     assert "mei" not in _rows(db_url)[0]
     assert "not in utf-8" in _refused(cli, "import", "agents", str(good), "--encoding", "utf-8")  # said, not guessed
     engine = make_engine(db_url)

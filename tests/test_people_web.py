@@ -132,7 +132,7 @@ def test_teams_pages_make_a_team_add_and_remove_members(client, shop, session_fa
     page = client.get(team_page).get_data(as_text=True)
     assert 'data-username="bob"' in page
     refused = client.post(f"{team_page}/delete", data={"csrf_token": token})
-    assert refused.status_code == 400 and "only an empty team" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Only an empty team" in refused.get_data(as_text=True)
     assert client.post(f"{team_page}/members/{shop.users['bob']}/remove", data={"csrf_token": token}
                        ).status_code == 303
     twice = client.post("/admin/teams", data={"csrf_token": token, "name": "night SHIFT"}, headers=ZH)
@@ -200,4 +200,4 @@ def test_import_through_the_pages_previews_then_applies_what_was_seen(client, sh
         assert rows.row(s, User, shop.users["bob"]).display_name == "Bob B."
     bad = client.post("/admin/import", data={"csrf_token": token, "file": (io.BytesIO(b"name\nx\n"), "x.csv")},
                       content_type="multipart/form-data")
-    assert bad.status_code == 400 and "the first line must name the columns" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "The first line must name the columns" in bad.get_data(as_text=True)

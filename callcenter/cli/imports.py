@@ -57,7 +57,7 @@ def import_agents(container: Container, file: Path, apply_: bool, encoding: str)
         click.echo("dry run: nothing was stored; add --apply to import")
         return
     if not plan.ok:
-        raise click.ClickException("some lines have errors; nothing was imported")
+        raise click.ClickException("Some lines have errors: nothing was imported.")
     with change(container) as session:
         _, passwords = imports.apply(session, plan.text, cli_actor(), container.profiles, plan.digest)
     for username, password in passwords.items():

@@ -38,10 +38,10 @@ class Sheet:
 def decode(data: bytes, encoding: str = "auto") -> tuple[str, str]:
     """The file's text and the encoding it was read with."""
     if len(data) > MAX_BYTES:
-        raise CsvError(N_("the file is larger than %(kb)s kB; split it"), field="file", code="too_large",
+        raise CsvError(N_("The file is larger than %(kb)s kB: split it."), field="file", code="too_large",
                        kb=MAX_BYTES // 1024)
     if encoding not in ENCODINGS:
-        raise CsvError(N_("encoding: one of %(choices)s"), field="encoding", code="bad_encoding",
+        raise CsvError(N_("Choose one of the encodings: %(choices)s."), field="encoding", code="bad_encoding",
                        choices=", ".join(ENCODINGS))
     tries = [encoding] if encoding != "auto" else _guesses(data)
     for name in tries:
@@ -49,7 +49,7 @@ def decode(data: bytes, encoding: str = "auto") -> tuple[str, str]:
             return data.decode(name), "utf-8" if name == "utf-8-sig" else name
         except UnicodeDecodeError:
             continue
-    raise CsvError(N_("the file is not in %(encoding)s; save it as \"CSV UTF-8\" or choose its encoding"),
+    raise CsvError(N_("The file is not in %(encoding)s: save it as “CSV UTF-8”, or choose its encoding."),
                    field="encoding", code="undecodable", encoding=" / ".join(tries))
 
 
@@ -72,21 +72,21 @@ def read(text: str) -> Sheet:
         columns = tuple(_column(name) for name in header)
         unknown = [h for h, c in zip(header, columns, strict=True) if c not in COLUMNS]
         if unknown:
-            raise CsvError(N_("unknown columns: %(names)s; the columns are %(known)s"), field="file",
+            raise CsvError(N_("Unknown columns: %(names)s. The columns are %(known)s."), field="file",
                            code="unknown_columns", names=", ".join(unknown)[:120], known=", ".join(COLUMNS))
         if "username" not in columns:
-            raise CsvError(N_("the first line must name the columns, username among them"), field="file",
+            raise CsvError(N_("The first line must name the columns, username among them."), field="file",
                            code="no_username")
         rows: list[tuple[int, dict[str, str]]] = []
         for cells in reader:
             if not any(c.strip() for c in cells):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise CsvError(N_("more than %(n)s lines; split the file"), field="file", code="too_many_rows",
+                raise CsvError(N_("More than %(n)s lines: split the file."), field="file", code="too_many_rows",
                                n=MAX_ROWS)
             rows.append((reader.line_num, {c: v.strip() for c, v in zip(columns, cells, strict=False)}))
     except csv.Error as exc:
-        raise CsvError(N_("line %(line)s is not valid CSV"), field="file", code="bad_csv",
+        raise CsvError(N_("Line %(line)s is not valid CSV."), field="file", code="bad_csv",
                        line=reader.line_num) from exc
     return Sheet(columns, rows)
 

@@ -104,9 +104,9 @@ def apply(session: Session, text: str, actor: Actor, profiles: Profiles,
     """Carry out the file's plan in the caller's transaction; the new users' one-time passwords by username."""
     planned = plan(session, text)
     if not planned.ok:
-        raise ImportRefused(N_("some lines have errors; nothing was imported"), planned, "line_errors")
+        raise ImportRefused(N_("Some lines have errors: nothing was imported."), planned, "line_errors")
     if digest is not None and digest != planned.digest:
-        raise ImportRefused(N_("users changed since the preview; check the new preview and apply again"),
+        raise ImportRefused(N_("Users changed since the preview: check the new preview and apply again."),
                             planned, "stale_preview")
     passwords = {}
     for line in planned.lines:
@@ -152,7 +152,7 @@ def _once(seen: dict[tuple[str, str], int], line: Line, column: str, value: str)
     """A username, desk phone or extension appears on one line of the file only."""
     first = seen.setdefault((column, value), line.number)
     if first != line.number:
-        line.errors.append(Refusal(N_("%(value)s is already on line %(line)s"), field=column, code="duplicate",
+        line.errors.append(Refusal(N_("%(value)s is already on line %(line)s."), field=column, code="duplicate",
                                    value=value, line=first))
 
 
@@ -175,7 +175,7 @@ def _role(session: Session, value: str, user: User | None) -> str:
     try:
         role = Role(ROLE_NAMES.get(value.strip(), value.strip().lower()))
     except ValueError:
-        raise Refusal(N_("role: one of agent, supervisor, qa, admin"), field="role", code="bad_role") from None
+        raise Refusal(N_("A role is one of agent, supervisor, qa, admin."), field="role", code="bad_role") from None
     if user is not None and user.role is Role.ADMIN and role is not Role.ADMIN \
             and not accounts.keeps_an_admin(session, user):
         raise Refusal(accounts.LAST_ADMIN, field="role", code="last_admin")

@@ -64,13 +64,13 @@ class Checked:
 
 
 # Each field's words, so that every message is translated whole (the values are filled in after).
-_NAME_WRONG = {"skills": N_("skills: %(item)s is not a skill name such as support"),
-               "queues": N_("queues: %(item)s is not a queue name such as support")}
-_NUMBER_WRONG = {"skills": N_("skills: the level of %(name)s must be a whole number from %(lo)s to %(hi)s"),
-                 "queues": N_("queues: the penalty of %(name)s must be a whole number from %(lo)s to %(hi)s"),
-                 "capacity": N_("capacity: a whole number from %(lo)s to %(hi)s"),
-                 "seniority": N_("seniority: a whole number from %(lo)s to %(hi)s")}
-_UNKNOWN = {"skills": N_("skills: no skill named %(names)s"), "queues": N_("queues: no queue named %(names)s")}
+_NAME_WRONG = {"skills": N_("%(item)s is not a skill code such as support."),
+               "queues": N_("%(item)s is not a queue name such as support.")}
+_NUMBER_WRONG = {"skills": N_("The level of %(name)s is a whole number from %(lo)s to %(hi)s."),
+                 "queues": N_("The penalty of %(name)s is a whole number from %(lo)s to %(hi)s."),
+                 "capacity": N_("Capacity is a whole number from %(lo)s to %(hi)s."),
+                 "seniority": N_("Seniority is a whole number from %(lo)s to %(hi)s.")}
+_UNKNOWN = {"skills": N_("Unknown skills: %(names)s."), "queues": N_("Unknown queues: %(names)s.")}
 
 
 def parse_levels(text: str, what: str, default: int, bounds: tuple[int, int]) -> dict[str, int]:
@@ -163,7 +163,7 @@ def _bounded(value: int, what: str, bounds: tuple[int, int], name: str = "") -> 
 def _languages(values: list[str]) -> list[str]:
     wrong = [v for v in values if v not in LANGUAGES]
     if wrong:
-        raise Refusal(N_("languages: %(wrong)s is not one of %(choices)s"), field="languages",
+        raise Refusal(N_("%(wrong)s is not one of the languages %(choices)s."), field="languages",
                       code="bad_language", wrong=", ".join(wrong)[:40], choices=", ".join(LANGUAGES))
     return list(dict.fromkeys(values))
 

@@ -32,14 +32,14 @@ def listing(session: Session, active_only: bool = False) -> list[Skill]:
 def get_skill(session: Session, skill_id: int) -> Skill:
     skill = session.get(Skill, skill_id)
     if skill is None:
-        raise SkillError(N_("no skill %(id)s"), field="skill", code="no_skill", id=skill_id)
+        raise SkillError(N_("There is no skill %(id)s."), field="skill", code="not_found", id=skill_id)
     return skill
 
 
 def by_name(session: Session, name: str) -> Skill:
     skill = session.scalar(select(Skill).where(Skill.name == name.strip().lower()))
     if skill is None:
-        raise SkillError(N_("no skill named %(name)s"), field="skill", code="no_skill", name=name.strip()[:40])
+        raise SkillError(N_("There is no skill %(name)s."), field="skill", code="not_found", name=name.strip()[:40])
     return skill
 
 
@@ -48,12 +48,13 @@ def _texts(name_zh: str | None, description: str | None) -> dict[str, str]:
     if name_zh is not None:
         zh = line(name_zh, 80)
         if zh is None:
-            raise SkillError(N_("Chinese name: at most 80 printable characters"), field="name_zh", code="bad_text")
+            raise SkillError(N_("A Chinese name is at most 80 characters on one line."), field="name_zh",
+                             code="bad_text")
         values["name_zh"] = zh
     if description is not None:
         text = line(description, 200)
         if text is None:
-            raise SkillError(N_("description: at most 200 printable characters"), field="description",
+            raise SkillError(N_("A description is at most 200 characters on one line."), field="description",
                              code="bad_text")
         values["description"] = text
     return values
@@ -62,10 +63,10 @@ def _texts(name_zh: str | None, description: str | None) -> dict[str, str]:
 def create_skill(session: Session, name: str, actor: Actor, *, name_zh: str = "", description: str = "") -> Skill:
     code = (name or "").strip().lower()
     if not CODE.match(code):
-        raise SkillError(N_("code: a lowercase letter, then letters, digits or _ (at most 40), e.g. billing"),
+        raise SkillError(N_("A code is a lower-case letter, then letters, digits or _ (at most 40), such as billing."),
                          field="name", code="bad_code")
     if session.scalar(select(Skill.id).where(Skill.name == code)) is not None:
-        raise SkillError(N_("a skill named %(name)s already exists"), field="name", code="skill_exists", name=code)
+        raise SkillError(N_("There is already a skill named %(name)s."), field="name", code="taken", name=code)
     skill = Skill(name=code, **_texts(name_zh, description))
     session.add(skill)
     session.flush()

@@ -29,21 +29,21 @@ class TeamError(Refusal):
 def validate_name(value: str) -> str:
     name = line(value, 80, required=True)
     if name is None:
-        raise TeamError(N_("team name: 1-80 printable characters"), field="name", code="bad_team_name")
+        raise TeamError(N_("A team name is 1-80 characters on one line."), field="name", code="bad_team_name")
     return name
 
 
 def get_team(session: Session, team_id: int) -> Team:
     team = session.get(Team, team_id)
     if team is None:
-        raise TeamError(N_("no team %(id)s"), field="team", code="no_team", id=team_id)
+        raise TeamError(N_("There is no team %(id)s."), field="team", code="not_found", id=team_id)
     return team
 
 
 def by_name(session: Session, name: str) -> Team:
     team = session.scalar(select(Team).where(func.lower(Team.name) == " ".join(name.split()).lower()))
     if team is None:
-        raise TeamError(N_("no team named %(name)s"), field="team", code="no_team", name=name.strip()[:80])
+        raise TeamError(N_("There is no team %(name)s."), field="team", code="not_found", name=name.strip()[:80])
     return team
 
 
@@ -54,7 +54,7 @@ def members(session: Session, team_id: int) -> list[User]:
 def _unique(session: Session, name: str, team_id: int | None = None) -> str:
     holder = session.scalar(select(Team.id).where(func.lower(Team.name) == name.lower()))
     if holder is not None and holder != team_id:
-        raise TeamError(N_("a team named %(name)s already exists"), field="name", code="team_exists", name=name)
+        raise TeamError(N_("There is already a team named %(name)s."), field="name", code="taken", name=name)
     return name
 
 
@@ -63,7 +63,7 @@ def _lead(session: Session, lead_id: int | None) -> User | None:
         return None
     lead = session.get(User, lead_id)
     if lead is None or not lead.is_active or lead.role not in MANAGERS:
-        raise TeamError(N_("the lead must be an active supervisor or administrator"), field="supervisor_id",
+        raise TeamError(N_("The lead must be an active supervisor or administrator."), field="supervisor_id",
                         code="bad_lead")
     return lead
 
@@ -117,7 +117,7 @@ def set_team(session: Session, user_id: int, team_id: int | None, actor: Actor) 
 def remove_member(session: Session, team_id: int, user_id: int, actor: Actor) -> User:
     user = session.get(User, user_id)
     if user is None or user.team_id != get_team(session, team_id).id:
-        raise TeamError(N_("this user is not a member of the team"), field="user", code="not_member")
+        raise TeamError(N_("This user is not a member of the team."), field="user", code="not_member")
     return set_team(session, user_id, None, actor)
 
 
@@ -138,7 +138,7 @@ def delete_team(session: Session, team_id: int, actor: Actor) -> None:
     people = session.scalar(select(func.count()).select_from(User).where(User.team_id == team.id)) or 0
     queues = session.scalar(select(func.count()).select_from(Queue).where(Queue.team_id == team.id)) or 0
     if people or queues:
-        raise TeamError(N_("only an empty team can be deleted: it has %(people)s member(s) and %(queues)s "
-                           "queue(s)"), field="team", code="team_not_empty", people=people, queues=queues)
+        raise TeamError(N_("Only an empty team can be deleted: it has %(people)s member(s) and %(queues)s "
+                           "queue(s)."), field="team", code="team_not_empty", people=people, queues=queues)
     audit.record(session, "team_deleted", actor, object_type="team", object_id=team.id, name=team.name)
     session.delete(team)

@@ -34,7 +34,7 @@ def validate_email(value: str | None) -> str | None:
     if not text:
         return None
     if len(text) > 200 or not _EMAIL.match(text):
-        raise AccountError(N_("e-mail: an address such as name@example.com"), field="email", code="bad_email")
+        raise AccountError(N_("An e-mail address looks like name@example.com."), field="email", code="bad_email")
     return text
 
 
@@ -43,7 +43,7 @@ def validate_language(value: str | None) -> str | None:
     if not text:
         return None
     if text not in LANGUAGES:
-        raise AccountError(N_("language: one of %(choices)s"), field="language", code="bad_language",
+        raise AccountError(N_("Choose one of the languages: %(choices)s."), field="language", code="bad_language",
                            choices=", ".join(LANGUAGES))
     return text
 
@@ -51,14 +51,15 @@ def validate_language(value: str | None) -> str | None:
 def validate_display_name(value: str | None) -> str:
     text = line(value, 200)
     if text is None:
-        raise AccountError(N_("name: at most 200 printable characters"), field="display_name", code="bad_name")
+        raise AccountError(N_("A name is at most 200 characters on one line."), field="display_name", code="bad_name")
     return text
 
 
 def by_username(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None:
-        raise AccountError(N_("no user %(name)s"), field="username", code="no_user", name=username.strip()[:80])
+        raise AccountError(N_("There is no user %(name)s."), field="username", code="not_found",
+                           name=username.strip()[:80])
     return user
 
 

@@ -35,14 +35,15 @@ def listing(session: Session, active_only: bool = False, kind: WrapupKind | None
 def get_code(session: Session, code_id: int) -> WrapupCode:
     row = session.get(WrapupCode, code_id)
     if row is None:
-        raise WrapupError(N_("no wrap-up code %(id)s"), field="code", code="no_code", id=code_id)
+        raise WrapupError(N_("There is no wrap-up code %(id)s."), field="code", code="not_found", id=code_id)
     return row
 
 
 def by_code(session: Session, code: str) -> WrapupCode:
     row = session.scalar(select(WrapupCode).where(WrapupCode.code == code.strip().lower()))
     if row is None:
-        raise WrapupError(N_("no wrap-up code %(value)s"), field="code", code="no_code", value=code.strip()[:40])
+        raise WrapupError(N_("There is no wrap-up code %(value)s."), field="code", code="not_found",
+                          value=code.strip()[:40])
     return row
 
 
@@ -50,14 +51,14 @@ def _kind(value: WrapupKind | str) -> WrapupKind:
     try:
         return WrapupKind(value)
     except ValueError:
-        raise WrapupError(N_("kind: one of ticket, no_ticket, both"), field="kind", code="bad_kind") from None
+        raise WrapupError(N_("A kind is ticket, no_ticket or both."), field="kind", code="bad_kind") from None
 
 
 def _label(value: str | None, field: str, required: bool) -> str:
     text = line(value, 80, required)
     if text is None:
-        raise WrapupError(N_("label: 1-80 printable characters") if required else
-                          N_("Chinese label: at most 80 printable characters"), field=field, code="bad_text")
+        raise WrapupError(N_("A label is 1-80 characters on one line.") if required else
+                          N_("A Chinese label is at most 80 characters on one line."), field=field, code="bad_text")
     return text
 
 
@@ -65,10 +66,10 @@ def create_code(session: Session, code: str, label: str, actor: Actor, *, label_
                 kind: WrapupKind | str = WrapupKind.TICKET) -> WrapupCode:
     value = (code or "").strip().lower()
     if not CODE.match(value):
-        raise WrapupError(N_("code: a lowercase letter, then letters, digits or _ (at most 40), e.g. billing"),
+        raise WrapupError(N_("A code is a lower-case letter, then letters, digits or _ (at most 40), such as billing."),
                           field="code", code="bad_code")
     if session.scalar(select(WrapupCode.id).where(WrapupCode.code == value)) is not None:
-        raise WrapupError(N_("the wrap-up code %(value)s already exists"), field="code", code="code_exists",
+        raise WrapupError(N_("There is already a wrap-up code %(value)s."), field="code", code="taken",
                           value=value)
     last = session.scalar(select(func.max(WrapupCode.position)))
     row = WrapupCode(code=value, label=_label(label, "label", True), label_zh=_label(label_zh, "label_zh", False),

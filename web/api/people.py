@@ -25,7 +25,7 @@ from .admin_schemas import ProfileIn, ProfileOut, TeamIn, TeamOut, TeamPatch, Us
 from .registry import ApiError, api_actor, args, body, container, endpoint, page
 
 # Refusals that clash with another record (or the last admin) rather than being wrong in themselves.
-CONFLICTS = {"taken", "team_exists", "skill_exists", "code_exists", "last_admin", "team_not_empty"}
+CONFLICTS = {"taken", "last_admin", "team_not_empty"}
 
 
 def refused(exc: Refusal) -> ApiError:
