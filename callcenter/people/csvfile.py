@@ -35,11 +35,16 @@ class Sheet:
     rows: list[tuple[int, dict[str, str]]]  # (line number, column -> cell)
 
 
+def size_text() -> str:
+    """The largest file taken, as people read a size."""
+    return f"{MAX_BYTES // 1024} kB"
+
+
 def decode(data: bytes, encoding: str = "auto") -> tuple[str, str]:
     """The file's text and the encoding it was read with."""
     if len(data) > MAX_BYTES:
-        raise CsvError(N_("The file is larger than %(kb)s kB: split it."), field="file", code="too_large",
-                       kb=MAX_BYTES // 1024)
+        raise CsvError(N_("The file is larger than %(size)s: split it."), field="file", code="too_large",
+                       size=size_text())
     if encoding not in ENCODINGS:
         raise CsvError(N_("Choose one of the encodings: %(choices)s."), field="encoding", code="bad_encoding",
                        choices=", ".join(ENCODINGS))

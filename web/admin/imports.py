@@ -29,12 +29,22 @@ COLUMNS = {"username": _l("Username"), "display_name": _l("Name"), "email": _l("
            "skills": _l("Skills"), "languages": _l("Languages"), "capacity": _l("Capacity"),
            "seniority": _l("Seniority"), "queues": _l("Queues")}
 ACTIONS = {"create": _l("Create"), "update": _l("Update"), "unchanged": _l("Unchanged"), "error": _l("Error")}
+# The import page's help: each column, what it holds, an example (the file's own words stay as they are).
+HELP = [("username", _l("The user's sign-in name (required)."), "li.na"), ("display_name", _l("Name"), "李娜"),
+        ("email", _l("E-mail"), "li.na@example.com"),
+        ("role", _l("Role; new users are agents when it is empty."), "agent / supervisor / qa / admin"),
+        ("team", _l("A team that exists already."), "Support team"),
+        ("sip_interface", _l("Desk phone"), "PJSIP/agent1001"), ("extension", _l("Softphone extension"), "1001"),
+        ("skills", _l("Skill codes, each with a level from 1 to 5, separated by ;"), "support:3;billing:1"),
+        ("languages", _l("Languages the agent speaks, separated by ;"), "zh;en"),
+        ("capacity", _l("Open tickets at once (0-500)."), "20"),
+        ("seniority", _l("From 1 (junior) to 5 (senior)."), "2"),
+        ("queues", _l("Queues, each with a penalty (0 when left out), separated by ;"), "support;sales:2")]
 
 
 def _form(errors: dict[str, str] | None = None) -> ResponseReturnValue:
-    return with_status(render_template("admin/import.html", encodings=csvfile.ENCODINGS, columns=csvfile.COLUMNS,
-                                       errors=errors or {}, max_kb=csvfile.MAX_BYTES // 1024,
-                                       max_rows=csvfile.MAX_ROWS), bool(errors))
+    return with_status(render_template("admin/import.html", columns=csvfile.COLUMNS, help=HELP, errors=errors or {},
+                                       max_size=csvfile.size_text(), max_rows=csvfile.MAX_ROWS), bool(errors))
 
 
 def _preview(plan: imports.Plan, status: int = 200) -> ResponseReturnValue:
