@@ -33,7 +33,11 @@ class FormDefinitionError(ValueError):
 def parse(text: str) -> FormSpec:
     """TOML text -> a validated FormSpec, or FormDefinitionError with the reason."""
     try:
-        return FormSpec.model_validate(tomllib.loads(text))
+        data = tomllib.loads(text)
+        if "wrapup_codes" in data:
+            raise FormDefinitionError("wrapup_codes: wrap-up codes are the centre's own list (Admin › Wrap-up codes), "
+                                      "not part of a form")
+        return FormSpec.model_validate(data)
     except tomllib.TOMLDecodeError as exc:
         raise FormDefinitionError(f"not valid TOML: {exc}") from exc
     except ValidationError as exc:

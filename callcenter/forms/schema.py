@@ -70,6 +70,8 @@ class FormSpec(BaseModel):
     subject_field: str = "subject"
     description_field: str | None = "description"
     priority_field: str | None = "priority"
+    # Only in versions stored before the centre kept one list of wrap-up codes (``forms.wrapups``):
+    # they still load; a form written now may not declare it (``catalog.parse``).
     wrapup_codes: list[Choice] = []
     fields: list[FieldSpec] = Field(min_length=1, max_length=60)
 

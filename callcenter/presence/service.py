@@ -29,7 +29,9 @@ from ..models import (
     AgentProfile,
     AgentQueue,
     Call,
+    DeskPop,
     FormSubmission,
+    PopState,
     PresenceState,
     Queue,
     SubmissionStatus,
@@ -37,6 +39,7 @@ from ..models import (
     utcnow,
 )
 from ..pbx import webrtc
+from ..pops.service import key_of
 from . import members
 from .errors import PresenceError, PresenceUnavailable
 from .history import move
@@ -259,10 +262,13 @@ class PresenceService:
                                         member_name(user), paused, reason))
 
     def _form_done(self, session: Session, agent_id: int, pbx: str, linkedid: str) -> bool:
+        """The agent's form for the call is in, or they handled its pop otherwise (attached, no ticket)."""
         return bool(session.scalar(select(exists().where(
             FormSubmission.agent_id == agent_id, FormSubmission.status == SubmissionStatus.SUBMITTED,
             FormSubmission.call_id == select(Call.id).where(Call.pbx == pbx, Call.linkedid == linkedid)
-            .scalar_subquery()))))
+            .scalar_subquery())))) or bool(session.scalar(select(exists().where(
+                DeskPop.user_id == agent_id, DeskPop.key == key_of(pbx, linkedid),
+                DeskPop.state == PopState.HANDLED))))
 
     def _set(self, session: Session, row: AgentPresence, state: PresenceState, reason: str | None = None) -> None:
         """Pause or unpause in Asterisk, then record the new state."""
