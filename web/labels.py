@@ -50,3 +50,31 @@ def change_value(field: str, value: str | None) -> str:
         return "—"
     table = {"status": STATUSES, "priority": PRIORITIES}.get(field)
     return str(table.get(value, value)) if table else value
+
+
+# -- desk lifecycle: what a pop shows, in the agent's language ----------------------------------------
+VIP_TIERS = {"silver": _l("Silver VIP"), "gold": _l("Gold VIP"), "platinum": _l("Platinum VIP")}
+LANGUAGES = {"en": _l("English"), "zh": _l("Chinese")}
+
+
+def in_language(names: dict[str, str], code: str = "") -> str:
+    """A name the centre keeps in English and Chinese ({"en": ..., "zh": ...}), in the reader's language."""
+    return (names.get("zh") if _zh() else None) or names.get("en") or code
+
+
+def vip_tier(code: str | None) -> str:
+    """"Gold VIP" for a tier ("" for none)."""
+    return str(VIP_TIERS.get(code or "", ""))
+
+
+def language_name(code: str) -> str:
+    """A language by its name ("Chinese", "中文"), not its code."""
+    return str(LANGUAGES.get(code, code))
+
+
+def status(code: str) -> str:
+    return str(STATUSES.get(code, code))
+
+
+def disposition(code: str | None) -> str:
+    return str(DISPOSITIONS.get(code, code)) if code else "—"

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 
 from callcenter.access import roles, visibility
 from callcenter.background import jobs as background
-from callcenter.forms import catalog
+from callcenter.forms import catalog, wrapups
 from callcenter.models import (
     Call,
     Callback,
@@ -135,7 +135,8 @@ def detail(number: str) -> ResponseReturnValue:
                            customer=customer, can_edit=can_edit, recordings=hearable,
                            sla=sla_state(ticket), statuses=list(TicketStatus),
                            priorities=list(Priority), assignable=assignable, callbacks=callbacks,
-                           can_dial=user().role in roles.DESK)
+                           can_dial=user().role in roles.DESK,
+                           wrapup_codes=wrapups.by_code(db, {s.wrapup_code for s, _ in submissions if s.wrapup_code}))
 
 
 def _editable(number: str) -> Ticket:
