@@ -82,6 +82,12 @@ def test_a_pops_history_and_ivr_read_as_words_not_codes(app, container, shop) ->
 
 
 def test_no_ticket_needed_wants_a_reason_then_stores_audits_and_handles_the_pop(app, container, shop) -> None:
+    stream = Stream(app, "ann")
+    try:
+        ring(container, "PJSIP/agent1001", "1700000000.1")  # the shop's call, answered by ann, popped on her desk
+        assert stream.next_event()[0] == "pop"
+    finally:
+        stream.close()
     ann, headers = _client(app, "ann")
     url = f"/desk/calls/{shop.call_id}/no-ticket"
     review, _ = _client(app, "sue")
@@ -150,6 +156,12 @@ def test_the_pop_handled_in_one_tab_leaves_every_tab(app, container, shop) -> No
 
 
 def test_attach_finds_only_tickets_the_agent_may_update(app, container, shop) -> None:
+    stream = Stream(app, "ann")
+    try:
+        ring(container, "PJSIP/agent1001", "1700000000.1")  # the customer's follow-up call pops on ann's desk
+        assert stream.next_event()[0] == "pop"
+    finally:
+        stream.close()
     ann, headers = _client(app, "ann")
 
     def found(q: str, client: Any = ann) -> list[str]:

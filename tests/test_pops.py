@@ -100,13 +100,17 @@ def test_open_pops_are_oldest_first_and_settled_from_the_call(container, shop) -
     assert _states(container, "lab:1700000901.1") == {ann: "withdrawn"}
 
 
-def test_a_form_filed_without_a_pop_still_counts_as_handled(container, shop) -> None:
+def test_a_call_that_never_popped_here_has_no_pop_to_handle(container, shop) -> None:
+    """sue files the form of a call she opened from elsewhere: no desk showed it, nothing is stored or told."""
+    ann = shop.users["ann"]
+    call_id = _call(container)
+    _record(container, ann, call_id, 1.0)
     with transaction(container.session_factory) as s:
-        pop = container.pops.handle(s, shop.users["sue"], row(s, Call, shop.call_id), TICKET)
-        assert (pop.state, pop.outcome, pop.payload) == (PopState.HANDLED, "ticket", {})
+        assert container.pops.handle(s, shop.users["sue"], row(s, Call, call_id), TICKET) is None
     with container.session_factory() as s:
-        assert container.pops.popped_to(s, shop.users["sue"], "lab", "1700000000.1")
-        assert not container.pops.popped_to(s, shop.users["ann"], "lab", "1700000000.1")
+        assert container.pops.popped_to(s, ann, "lab", "1700000900.1")
+        assert not container.pops.popped_to(s, shop.users["sue"], "lab", "1700000900.1")
+    assert _states(container) == {ann: "ringing"}
 
 
 # -- two web processes on one database ---------------------------------------------------------------

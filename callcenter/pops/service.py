@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from ..db import insert, rowcount
+from ..db import insert
 from ..models import OPEN_POP_STATES, Call, DeskPop, PopState, utcnow
 from .notifier import PopNotifier
 
@@ -66,8 +66,8 @@ class PopService:
         rung = float(payload.get("event_at") or 0.0)
         # Pops are built side by side: the ring's own time keeps the agent's queue in ring order.
         at = dt.datetime.fromtimestamp(rung, dt.UTC) if rung else utcnow()
-        row, created = _row(session, user_id, call_id, key, PopState.RINGING, payload, at)
-        if not created and row.state in REOPENABLE and rung > rung_at(row):
+        row = _ringing(session, user_id, call_id, key, payload, at)
+        if row.state in REOPENABLE and rung > rung_at(row):
             row.state, row.payload, row.created_at = PopState.RINGING, payload, at
             row.outcome = row.ticket_id = row.handled_at = None
         return row
@@ -97,12 +97,13 @@ class PopService:
 
     # -- the agent's side --------------------------------------------------------------------------
     def handle(self, session: Session, user_id: int, call: Call, outcome: str,
-               ticket_id: int | None = None) -> DeskPop:
-        """The agent is done with the call's pop (a form filed without a pop gets a handled row too,
-        so presence sees the call handled); PopHandled leaves when the transaction commits."""
-        row, _ = _row(session, user_id, call.id, key_of(call.pbx, call.linkedid), PopState.HANDLED, {})
-        if (row.state, row.outcome, row.ticket_id) == (PopState.HANDLED, outcome, ticket_id):
-            return row  # the same outcome again (a second click, a second tab): nothing to tell
+               ticket_id: int | None = None) -> DeskPop | None:
+        """The agent is done with the call's pop; PopHandled leaves when the transaction commits.  None if the
+        call never popped on their desk (a form opened from elsewhere): no tab shows it, nothing to tell."""
+        row = session.scalars(select(DeskPop).where(
+            DeskPop.user_id == user_id, DeskPop.key == key_of(call.pbx, call.linkedid)).with_for_update()).first()
+        if row is None or (row.state, row.outcome, row.ticket_id) == (PopState.HANDLED, outcome, ticket_id):
+            return row  # (the same outcome again, from a second click or tab: nothing new to tell)
         _set_state(row, PopState.HANDLED)
         row.outcome, row.ticket_id, row.handled_at = outcome, ticket_id, utcnow()
         self.notifier.handled(session, row)
@@ -130,6 +131,14 @@ class PopService:
                                                        DeskPop.key == key_of(pbx, linkedid))) is not None
 
 
+def closed_by(session: Session, user_id: int, pbx: str, linkedid: str) -> bool:
+    """Whether the agent closed the call without a form: no ticket needed, or its pop handled (attached)."""
+    pop_handled = exists().where(DeskPop.user_id == user_id, DeskPop.key == key_of(pbx, linkedid),
+                                 DeskPop.state == PopState.HANDLED)
+    no_ticket = exists().where(Call.pbx == pbx, Call.linkedid == linkedid, Call.no_ticket_by_id == user_id)
+    return bool(session.scalar(select(or_(pop_handled, no_ticket))))
+
+
 def _set_state(pop: DeskPop, state: PopState) -> None:
     """A closed pop keeps only when it rang (for the order of late events), not the caller's details."""
     pop.state = state
@@ -137,14 +146,12 @@ def _set_state(pop: DeskPop, state: PopState) -> None:
         pop.payload = {"event_at": rung_at(pop)}
 
 
-def _row(session: Session, user_id: int, call_id: int, key: str, state: PopState,
-         payload: dict[str, Any], at: dt.datetime | None = None) -> tuple[DeskPop, bool]:
-    """The (user, key) row, locked; stored first if missing, once even when processes race."""
-    now = utcnow()
-    stored = session.execute(insert(session, DeskPop).values(
-        user_id=user_id, call_id=call_id, key=key, state=state, payload=payload, created_at=at or now, updated_at=now,
-    ).on_conflict_do_nothing(index_elements=["user_id", "key"]))
-    row = session.scalars(select(DeskPop).where(DeskPop.user_id == user_id, DeskPop.key == key)
-                          .with_for_update().execution_options(populate_existing=True)).one()
-    return row, rowcount(stored) == 1
-
+def _ringing(session: Session, user_id: int, call_id: int, key: str, payload: dict[str, Any],
+             at: dt.datetime) -> DeskPop:
+    """The (user, key) row, stored ringing if missing (once, even when processes race), locked: one statement,
+    an upsert that returns the row either way (the pop path pays one round trip for it)."""
+    stmt = insert(session, DeskPop).values(user_id=user_id, call_id=call_id, key=key, state=PopState.RINGING,
+                                           payload=payload, created_at=at, updated_at=utcnow())
+    stmt = stmt.on_conflict_do_update(index_elements=["user_id", "key"], set_={"updated_at": utcnow()})
+    row: DeskPop = session.scalars(stmt.returning(DeskPop), execution_options={"populate_existing": True}).one()
+    return row

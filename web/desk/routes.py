@@ -91,8 +91,8 @@ def _call_for_desk(call_id: int) -> Call:
     call = db.get(Call, call_id)
     if call is None:
         abort(404)
-    shown = _container().pops.popped_to(db, user().id, call.pbx, call.linkedid)
-    if not shown and not visibility.can_see_call(db, user(), call_id):
+    if not visibility.can_see_call(db, user(), call_id) and not _container().pops.popped_to(
+            db, user().id, call.pbx, call.linkedid):
         refuse("call", call_id)
     return call
 
