@@ -100,6 +100,9 @@ class PBXSettings(BaseModel):
     # Dialplan contexts this system originates into (callbacks, surveys).
     callback_context: str = "cc-callback"
     survey_context: str = "cc-survey-outbound"
+    # Where the AMI service writes this Asterisk's queues_callcenter.conf (then reloads app_queue), when
+    # it runs on that machine; empty: deploy it with `callcenter pbx queues-conf` (the lab's is automatic).
+    queues_conf: str = ""
 
     @field_validator("name")
     @classmethod
@@ -188,6 +191,11 @@ class IVRSettings(BaseModel):
     # Where Asterisk writes recordings (the PBX's view of [recordings] dir).
     pbx_recordings_dir: str = "/var/spool/asterisk/monitor"
     fail_context: str = "cc-fail"
+    # Queues that keep the centre's hours ([dispatch.sla] business_hours) also tell callers outside
+    # them that the centre is closed; a queue with its own hours always does.
+    closed_outside_centre_hours: bool = False
+    # Numbers the dialplan routes itself ([from-trunk] in extensions.conf): no queue may take one as its DID.
+    reserved_numbers: list[str] = ["100", "101"]
 
 
 # Threads kept for ordinary pages and the API when streams are sized from ``threads``.

@@ -32,6 +32,8 @@ from .pops.notifier import PopNotifier
 from .pops.service import PopService
 from .presence.notifier import PresenceNotifier
 from .presence.service import PresenceService
+from .queues.notifier import QueueNotifier
+from .queues.service import QueueService
 from .runner import Service
 from .tickets.notifier import TicketNotifier
 from .tickets.service import TicketService
@@ -95,6 +97,11 @@ class Container:
         pbx = self.settings.presence.pbx or (pbxes[0].name if pbxes else "")
         return PresenceService(self.settings.presence, pbx, PresenceNotifier(self.bus),
                                lambda name, work: self.controls.get(name).act(work), self.settings.softphone.enabled)
+
+    @cached_property
+    def queues(self) -> QueueService:
+        """Defining queues; the AMI service writes them for Asterisk when QueueDefined arrives."""
+        return QueueService(QueueNotifier(self.bus), self.settings.ivr)
 
     @cached_property
     def callbacks(self) -> Callbacks:

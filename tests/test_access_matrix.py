@@ -132,8 +132,22 @@ PAGES = [
     # -- administration: users, teams, agent profiles, skills, wrap-up codes, CSV import --
 
     # -- administration: queues --
+    # Supervisors may look at queues (hours, targets, numbers); admins change them.  The matrix has no PBX.
+    Row("GET", "/admin/queues", "/admin/queues", MANAGERS, 200),
+    Row("POST", "/admin/queues/sync", "/admin/queues/sync", ADMINS, 303),  # "no PBX is configured"
+    Row("GET", "/admin/queues/new", "/admin/queues/new", ADMINS, 200),
+    Row("POST", "/admin/queues/new", "/admin/queues/new", ADMINS, 422),  # no name
+    Row("GET", "/admin/queues/<name>/edit", "/admin/queues/support/edit", MANAGERS, 200),
+    Row("POST", "/admin/queues/<name>/edit", "/admin/queues/support/edit", ADMINS, 303),  # nothing to change
+    Row("POST", "/admin/queues/<name>/retire", "/admin/queues/support/retire", ADMINS, 303),  # the default: refused
+    Row("POST", "/admin/queues/<name>/reinstate", "/admin/queues/sales/reinstate", ADMINS, 303),
 
     # -- forms editor, API reference --
+    Row("POST", "/admin/forms", "/admin/forms", ADMINS, 400),  # no slug: the new-form card shows why
+    Row("POST", "/admin/forms/<slug>/preview", "/admin/forms/support/preview", ADMINS, 200),  # checked: not valid
+    Row("POST", "/admin/forms/<slug>/active", "/admin/forms/support/active", ADMINS, 400),  # neither on nor off
+    # Public, like the OpenAPI document it renders (integrators often hold a token but no account).
+    Row("GET", "/api-reference", "/api-reference", PUBLIC, 200),
 
     # -- desk lifecycle --
     Row("GET", "/desk/pops", "/desk/pops", DESK, 200),
@@ -172,6 +186,10 @@ API = [
     # -- administration API: users, teams, agent profiles, skills, wrap-up codes --
 
     # -- administration API: queues --
+    Row("GET", "/api/v1/queues", "/api/v1/queues", ADMINS, 200),
+    Row("GET", "/api/v1/queues/<name>", "/api/v1/queues/support", ADMINS, 200),
+    Row("POST", "/api/v1/queues", "/api/v1/queues", ADMINS, 422, {"name": "Not A Name"}),
+    Row("PATCH", "/api/v1/queues/<name>", "/api/v1/queues/support", ADMINS, 200, {"service_level_target": 85}),
 
 ]
 

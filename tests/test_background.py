@@ -104,7 +104,7 @@ def test_a_big_ticket_export_runs_in_the_background_and_only_its_requester_downl
         from callcenter.access import visibility
         expected = sorted(s.scalars(select(Ticket.number).where(visibility.ticket_clause(sue_user),
                                                                  Ticket.priority == "normal")))
-    assert table[0][0] == "number" and sorted(r[0] for r in table[1:]) == expected and expected
+    assert table[0][0] == "Number" and sorted(r[0] for r in table[1:]) == expected and expected
     assert shop.other_ticket_number not in {r[0] for r in table[1:]}  # bob's ticket: not sue's to see
     # Another supervisor sees neither the job nor its file; the refusal is audited.
     sam = app.test_client()
@@ -164,7 +164,7 @@ def test_a_failing_job_shows_why_and_the_worker_goes_on(container, shop) -> None
     with sf() as s:
         assert (s.get(BackgroundJob, first).status, s.get(BackgroundJob, first).error) == (
             JobStatus.FAILED, "the export folder is full")
-        assert "no handler" in s.get(BackgroundJob, second).error
+        assert "No handler" in s.get(BackgroundJob, second).error
 
 
 def test_the_worker_service_runs_jobs_on_its_own(container, shop) -> None:
@@ -221,14 +221,14 @@ def test_rules_are_bounded(container, shop, app) -> None:
             s.add(KeywordRule(name=f"r{n}", phrases=[f"word{n}"], tag=f"t{n}", mark="fail"))
         s.add(KeywordRule(name="off", phrases=["off"], tag="off", mark="fail", is_active=False))
     ada = Actor.system("test")
-    with transaction(sf) as s, pytest.raises(keywords.RuleError, match="at most 100 rules"):
+    with transaction(sf) as s, pytest.raises(keywords.RuleError, match="At most 100 rules"):
         keywords.add_rule(s, ada, keywords.clean_rule("more", ["more"], "more", None, "fail"))
     client = app.test_client()
     sign_in(client, "quinn", PASSWORD)
     token = csrf_token(client, "/qa/rules")
     page = client.post("/qa/rules", data={"csrf_token": token, "name": "more", "phrases": "more", "tag": "more",
                                           "mark": "fail"})
-    assert page.status_code == 400 and "at most 100 rules" in page.get_data(as_text=True)
+    assert page.status_code == 400 and "At most 100 rules" in page.get_data(as_text=True)
     with sf() as s:
         off_id = s.scalar(select(KeywordRule.id).where(KeywordRule.name == "off"))
     assert client.post(f"/qa/rules/{off_id}/toggle", data={"csrf_token": token}).status_code == 303

@@ -12,7 +12,7 @@ from callcenter.access import accounts
 from callcenter.calls.records import ensure_call
 from callcenter.db import transaction
 from callcenter.events import CallAnswered, CallEnded, CallRingingAgent
-from callcenter.models import Call, DeskPop, PopState, Ticket
+from callcenter.models import Call, DeskPop, PopState, Queue, Ticket
 
 from .deskdata import PASSWORD, build
 from .support.browser import file_ticket, screenshot, sign_in
@@ -87,13 +87,15 @@ def test_no_ticket_needed_with_a_reason_after_the_caller_hung_up(browser, live_s
     with transaction(live_container.session_factory) as s:  # 王芳 calls again (the bridge knows her number)
         ensure_call(s, "lab", "1700002300.1", caller_number="+8613800138000", customer_id=shop.customer_id,
                     queue_name="support")
+        support = s.scalars(select(Queue).where(Queue.name == "support")).one()
+        support.display_name, support.display_name_zh = "Support line", "支持热线"
     _ring(live_container, "1700002300.1", "+8613800138000", wait_seconds=42,
           ivr={"keys": ["1"], "category": "support", "language": "zh"})
     page.wait_for_selector(".intake-form #f-subject", timeout=5000)
     assert page.inner_text("#pop-vip") == "金卡VIP"
-    assert page.inner_text("#pop-ivr") == "菜单：1 · 技术支持\n语言：中文"
-    assert page.inner_text("#pop-meta") == "技术支持 · 等待 42 秒"
-    assert "2026年11月23日 09:00 · 技术支持 · 已接听" in page.inner_text("#pop-history")
+    assert page.inner_text("#pop-ivr") == "菜单：1 · 技术支持\n语言：简体中文"
+    assert page.inner_text("#pop-meta") == "支持热线 · 等待 42 秒"
+    assert "2026年11月23日 09:00 · 支持热线 · 已接听" in page.inner_text("#pop-history")
     _talk_then_hang_up(live_container, "1700002300.1")
     page.wait_for_selector("#pop-state:has-text('来电人已挂断')", timeout=5000)
     # The caller is gone, yet every way on is there: a ticket, an existing ticket, or none needed.

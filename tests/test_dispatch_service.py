@@ -133,6 +133,24 @@ def test_the_lock_admits_one_dispatcher(engine) -> None:
     assert leader.holder(engine) == "none"
 
 
+def test_the_holder_is_looked_for_in_this_database_only(pg_server) -> None:
+    """Advisory locks are per database: a dispatcher of another centre on the same PostgreSQL server
+    is not this centre's active dispatcher (``dispatch status`` said it was)."""
+    from callcenter.db import make_engine
+
+    base = pg_server.rsplit("/", 1)[0]
+    other, ours = make_engine(pg_server), make_engine(f"{base}/postgres")
+    try:
+        theirs = leader.for_engine(other)
+        assert theirs.try_acquire()
+        assert leader.holder(other) != "none"
+        assert leader.holder(ours) == "none"
+        theirs.release()
+    finally:
+        other.dispose()
+        ours.dispose()
+
+
 def seed_due_work(session_factory, n: int) -> tuple[list[int], list[int]]:
     cfg, quiet = SurveySettings(delay_minutes=0, quiet_hours=""), DailyWindow("", "UTC", inverted=True)
     cb_ids, survey_ids = [], []

@@ -85,7 +85,7 @@ def test_retention_page_and_purge_now(app, shop, session_factory, container) -> 
     after = ada.get("/admin/retention").get_data(as_text=True)
     assert "Purge done: 1 recordings, 0 transcripts and 0 call records removed." in after
     runs = after.split('id="retention-runs"', 1)[1].split("</table>", 1)[0]
-    assert "<td>ada</td><td>done</td><td>1</td>" in runs
+    assert "<td>ada</td><td>Done</td><td>1</td>" in runs
     with session_factory() as s:
         assert s.get(Recording, shop.other_recording_id).purged_at is not None  # bob's sales call, 2026-11-23
         assert s.get(Recording, shop.recording_id).purged_at is None

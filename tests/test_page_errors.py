@@ -54,13 +54,13 @@ def test_huge_ids_in_page_paths_are_404_pages(app, shop) -> None:
 
 
 def test_500_is_a_page_not_a_traceback(app, shop, monkeypatch: pytest.MonkeyPatch) -> None:
-    from web.main import routes
+    from web.main import homes
 
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("boom-secret-detail")
 
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    monkeypatch.setattr(routes, "render_template", boom)
+    monkeypatch.setattr(homes, "render_template", boom)
     html = _page(signed(app, "sue").get("/"), 500)
     assert "boom-secret-detail" not in html
 

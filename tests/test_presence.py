@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -385,7 +386,8 @@ def test_reports_page_and_csv_show_time_in_state(container, shop, app) -> None:
     page = client.get("/reports/?from=2026-11-30&to=2026-11-30").get_data(as_text=True)
     assert "Time in each state per agent" in page and 'id="chart-presence"' in page
     table = page[page.index('id="presence-table"'):]
-    assert "<td>ann</td><td>80:00</td><td>50:00</td>" in table and "Lunch 30:00" in table
+    # Durations, not times of day: 80 minutes is "1 h 20 min", never "80:00".
+    assert "<td>ann</td><td>1 h 20 min</td><td>50 min</td>" in table and "Lunch 30 min" in table
     csv_text = client.get("/reports/export/presence.csv?from=2026-11-30&to=2026-11-30").get_data(as_text=True)
     lines = csv_text.strip().splitlines()
     assert lines[0].strip() == ("agent,signed_in_seconds,available_seconds,on_call_seconds,wrap_up_seconds,"
@@ -408,7 +410,7 @@ def test_wallboard_in_chromium_shows_state_reason_and_since(browser, live_server
     browser_sign_in(page, live_server, "sue", PASSWORD)
     page.goto(f"{live_server}/wallboard/")
     cell = page.wait_for_selector(".wb-presence.presence-paused", timeout=10000)
-    assert cell.inner_text().startswith("Paused · Lunch · 0:")
+    assert re.fullmatch(r"Paused · Lunch · \d+ s", cell.inner_text())  # a duration, not "0:03"
     page.close()
 
 
@@ -430,3 +432,18 @@ def test_browser_phone_and_changing_phone_or_queues_while_signed_in(container, s
     assert pbx.members == {("support", "PJSIP/webrtc1001"): Member(True, True, "training")}
     with container.session_factory() as s:  # still one paused span: the pause went on across the change
         assert _spans(s, shop.users["ann"]) == [("available", None, False), ("paused", "training", True)]
+
+
+def test_no_pbx_configured_is_a_clear_refusal_not_a_500(container, shop, app) -> None:
+    """A centre without any Asterisk configured (the lab off, no [[pbx]]): signing in to queues says the
+    phone system did not take it, in the agent's language, and changes nothing (it was a 500)."""
+    client = app.test_client()
+    sign_in(client, "ann", "correct-horse-1")
+    token = csrf_token(client, "/desk/")
+    resp = client.post("/desk/state/sign-in", json={"phone": "desk", "queues": ["support"]},
+                       headers={"X-CSRFToken": token})
+    assert resp.status_code == 503, resp.get_data(as_text=True)
+    assert resp.get_json()["error"].startswith("The phone system did not take it")
+    assert "no PBX" in resp.get_json()["detail"]
+    with container.session_factory() as s:
+        assert s.get(AgentPresence, shop.users["ann"]) is None

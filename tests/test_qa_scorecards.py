@@ -159,7 +159,7 @@ def test_agent_trend_page_chart_and_csv(app, shop, container) -> None:
     page = client.get(f"/qa/agents/{shop.users['ann']}").get_data(as_text=True)
     assert 'id="chart-trend"' in page and "qa_trend.js" in page and "echarts.min.js" in page
     csv = client.get(f"/qa/agents/{shop.users['ann']}.csv").get_data(as_text=True).splitlines()
-    assert csv[0].startswith("reviewed_at,call_id") and len(csv) == 3
+    assert csv[0].startswith("Reviewed,Call,Scorecard") and len(csv) == 3
     assert [line.split(",")[3] for line in csv[1:]] == ["100.0", "50.0"] and "'=cmd()" in csv[1]
     # sam supervises no team: ann's reviews are not his to see.
     other = app.test_client()

@@ -139,7 +139,7 @@ def test_odd_and_huge_search_strings_are_answered_safely(app, shop, container, q
     for days in ({"from": "0001-01-01", "to": "9999-12-31"}, {"from": "2026-13-45", "to": "yesterday"}):
         assert client.get("/qa/", query_string={"q": "cancel", **days}).status_code == 200
     assert client.get("/qa/", query_string={"q": "cancel", "queue": query, "tag": query}).status_code == 200
-    resp = client.get("/qa/", query_string={"q": query, "agent": "x", "offset": "-5"})
+    resp = client.get("/qa/", query_string={"q": query, "agent": "x", "page": "-5"})
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
     assert "<script>alert(1)" not in html

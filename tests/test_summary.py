@@ -60,13 +60,16 @@ def test_sent_through_real_smtp_in_each_language(session_factory, settings) -> N
         assert sent is not None and sorted(sent.recipients) == ["sam@example.com", "sue@example.com"]
         assert len(inbox.messages) == 2
         (en,), (zh,) = inbox.to("sue@example.com"), inbox.to("sam@example.com")
-        assert en["Subject"] == "Daily summary 2026-11-23" and en["From"] == "cc@example.com"
+        assert en["Subject"] == "Daily summary Nov 23, 2026" and en["From"] == "cc@example.com"
         text, html = parts(en)
         assert table_of(text) == EXPECTED
         assert "<th align=\"left\">Service level</th><td align=\"right\">50.0 %</td>" in html
         zh_text, zh_html = parts(zh)
-        assert zh["Subject"] == "每日摘要 2026-11-23" and "服务水平" in zh_html
+        assert zh["Subject"] == "每日摘要 2026年11月23日" and "服务水平" in zh_html
         assert table_of(zh_text)["服务水平"] == EXPECTED["Service level"]
+        # Durations read as durations in the reader's language, never "3:20".
+        assert table_of(zh_text)["平均处理时长"] == ["3 分 20 秒", "5 分钟", "2 分 30 秒"]
+        assert "3 分 20 秒" in zh_html and "3 min 20 s" in html
         # The scheduled send for the same day, again (a restart, a second dispatcher): nothing.
         assert summary_mail.send_once(session_factory, cfg, DAY) is None
         assert len(inbox.messages) == 2
@@ -220,3 +223,17 @@ def test_real_dispatchers_send_the_day_once_across_failover(db_url, container, s
     with session_factory() as s:
         assert s.scalar(select(JobRun.detail).where(JobRun.key == f"summary:{yesterday}"))["recipients"] == 2
         assert s.scalar(select(JobRun.key).where(JobRun.kind == "retention_purge")).startswith("purge:")
+
+
+def test_daily_page_speaks_each_readers_language_in_one_process(client, session_factory) -> None:
+    """The summary's labels are imported by three templates; each render must translate them anew
+    (an import without context was cached, so the first reader's language stuck for everyone)."""
+    seed(session_factory)
+    _supervisors(session_factory)  # sue reads English, sam Chinese
+    english, chinese = client, client.application.test_client()
+    sign_in(english, "sue")
+    sign_in(chinese, "sam")
+    assert "Daily summary" in english.get("/reports/daily?date=2026-11-23").get_data(as_text=True)
+    html = chinese.get("/reports/daily?date=2026-11-23").get_data(as_text=True)
+    assert "每日摘要" in html and "Daily summary" not in html
+    assert "Daily summary" in english.get("/reports/daily?date=2026-11-23").get_data(as_text=True)

@@ -46,3 +46,18 @@ def test_changes_are_rows_and_sla_pause_is_kept(session_factory) -> None:
             tickets.change(s, t, TEST, description="not tracked")
         with pytest.raises(TicketError):
             tickets.add_note(s, t, "   ", TEST)
+
+
+def test_ticket_page_title_is_plain_text(client, shop) -> None:
+    """The browser tab reads "Ticket 1000017 · Call Center": the click-to-call script is loaded with the
+    page, not inside the title (it showed as markup in every ticket's tab)."""
+    import re
+
+    from .deskdata import PASSWORD
+    from .webtools import sign_in
+
+    sign_in(client, "ada", PASSWORD)
+    html = client.get(f"/tickets/{shop.ticket_number}").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", html, re.S)
+    assert title is not None and "<" not in title.group(1) and shop.ticket_number in title.group(1)
+    assert 'src="/static/dial.js"' in html

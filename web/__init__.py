@@ -21,6 +21,7 @@ from . import (
     headers,
     jobs,
     main,
+    messages,
     qa,
     recordings,
     reports,
@@ -87,6 +88,7 @@ def create_app(container: Container, test_config: dict[str, Any] | None = None) 
     db.init_app(app)
     sse.init_app(app, settings.web)
     templating.init_app(app, settings.timezone)
+    messages.init_app(app)
     errors.init_app(app)
     for package in PACKAGES:
         package.init_app(app)

@@ -16,6 +16,8 @@ from werkzeug.routing import IntegerConverter, Map
 
 from callcenter.inputs.parsers import MAX_ID, InvalidInput
 
+from .messages import refusal
+
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 # Our short codes for clients that switch on ``error`` (kept from before problem details).
@@ -94,7 +96,7 @@ def _server_error(exc: InternalServerError) -> ResponseReturnValue:
 def _invalid_input(exc: InvalidInput) -> ResponseReturnValue:
     if _is_api():
         return problem(422, "invalid", f"{exc.field} is not valid", {exc.field: exc.message})
-    return _page(400, gettext("%(field)s is not valid: %(message)s", field=exc.field, message=exc.message))
+    return _page(400, gettext("%(field)s is not valid: %(message)s", field=exc.field, message=refusal(exc)))
 
 
 def init_app(app: Flask) -> None:

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 from flask import Flask, url_for
-from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext
 
 from callcenter.calls.numbers import display
+from callcenter.i18n import durations
 
-from . import labels
+from . import audit_labels, labels
 
 
 def init_app(app: Flask, timezone: str) -> None:
@@ -27,10 +27,16 @@ def init_app(app: Flask, timezone: str) -> None:
             "status_label": lambda s: labels.STATUSES.get(s, s),
             "priority_label": lambda p: labels.PRIORITIES.get(p, p),
             "timeline_label": lambda t: labels.TIMELINE.get(t, t),
-            "disposition_label": lambda d: labels.DISPOSITIONS.get(d, d or "—"),
+            "disposition_label": lambda d: labels.code("disposition", d),
+            # Any other stored code: label('vip', customer.vip_tier), category_label(ticket.category) ...
+            "label": labels.code,
+            "actor_label": audit_labels.actor,
+            "category_label": labels.category,
+            "queue_label": labels.queue,
+            "wrapup_label": labels.wrapup,
+            "ivr_lines": labels.ivr_lines,
             "answer": labels.answer,
             "answer_choice": labels.choice,
-            "change_value": labels.change_value,
             # A fresh idempotency key for each click-to-call button rendered.
             "click_key": lambda: secrets.token_hex(12),
         }
@@ -46,6 +52,10 @@ def init_app(app: Flask, timezone: str) -> None:
     def _localdate(value: dt.date | dt.datetime | None) -> str:
         return localdate(value, zone)
 
+    @app.template_filter("localiso")
+    def _localiso(value: str | None) -> str:
+        return localiso(value, zone)
+
     @app.template_filter("duration")
     def _duration(seconds: float | None) -> str:
         return duration(seconds)
@@ -58,8 +68,25 @@ def init_app(app: Flask, timezone: str) -> None:
 def page_url(endpoint: str, args: Any, page: int, params: dict[str, Any] | None = None) -> str:
     """The link to ``page`` of a list: its query string kept (every value of a repeated key), its page replaced."""
     query = args.to_dict(flat=False) if hasattr(args, "to_dict") else {k: [v] for k, v in dict(args).items()}
-    query = {k: v for k, v in query.items() if k != "page"}
+    # url_for takes _method, _anchor, _external ... for itself: a query string never chooses them.
+    query = {k: v for k, v in query.items() if k != "page" and not k.startswith("_")}
     return url_for(endpoint, **{**query, **(params or {}), "page": page})
+
+
+def zone(app: Flask) -> ZoneInfo:
+    """The centre's time zone (every time a person reads is shown in it)."""
+    return ZoneInfo(app.extensions["container"].settings.timezone)
+
+
+def localiso(value: str | None, zone: ZoneInfo) -> str:
+    """A stored ISO 8601 moment (a history value) as ``localtime`` shows it; other text as it is."""
+    if not value:
+        return "—"
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return localtime(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC), zone)
 
 
 def _locale() -> str:
@@ -86,15 +113,4 @@ def localdate(value: dt.date | dt.datetime | None, zone: ZoneInfo) -> str:
 
 def duration(seconds: float | None) -> str:
     """A length of time that reads as one, never as a time of day: "45 s", "22 min", "1 h 05 min"."""
-    if seconds is None:
-        return "—"
-    total = round(float(seconds))
-    if total < 60:
-        return str(_("%(s)s s", s=total))
-    minutes = round(total / 60)
-    if minutes < 60:
-        return str(_("%(m)s min", m=minutes))
-    hours, rest = divmod(minutes, 60)
-    if hours < 48:
-        return str(_("%(h)s h %(m)s min", h=hours, m=f"{rest:02d}"))
-    return str(_("%(d)s d %(h)s h", d=hours // 24, h=hours % 24))
+    return durations.duration(seconds, gettext)

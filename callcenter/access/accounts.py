@@ -9,22 +9,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..i18n import N_, Refusal
 from ..models import AgentProfile, Role, User, utcnow
 from . import audit, sessions, signin_limits
 from .audit import Actor
 from .signin_limits import SignInLimits
 
 SETUP = Actor.system("setup")
-WRONG_PASSWORD = "the current password is not right"
-LAST_ADMIN = "the last admin must stay an active admin"
+WRONG_PASSWORD = N_("Your current password is not right.")
+LAST_ADMIN = N_("The last admin must stay an active admin.")
 
 MIN_PASSWORD = 10
 # werkzeug's scrypt default; tests swap in a cheap method to stay fast.
 PASSWORD_METHOD = "scrypt"
 
 
-class AccountError(ValueError):
-    pass
+class AccountError(Refusal):
+    """An account change the service refuses (said in the reader's language by the web)."""
 
 
 class SignInThrottled(AccountError):
@@ -34,15 +35,16 @@ class SignInThrottled(AccountError):
 def validate_username(username: str) -> str:
     name = username.strip()
     if not (2 <= len(name) <= 80) or not all(c.isalnum() or c in "._-@" for c in name):
-        raise AccountError("username: 2-80 letters, digits or . _ - @")
+        raise AccountError(N_("A username is 2-80 letters, digits or . _ - @."), field="username", code="bad_username")
     return name
 
 
 def validate_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"password: at least {MIN_PASSWORD} characters")
+        raise AccountError(N_("A password has at least %(n)s characters."), field="password", code="too_short",
+                           n=MIN_PASSWORD)
     if len(password) > 256:
-        raise AccountError("password: at most 256 characters")
+        raise AccountError(N_("A password has at most %(n)s characters."), field="password", code="too_long", n=256)
     return password
 
 
@@ -52,10 +54,11 @@ def validate_extension(session: Session, extension: str | None, user_id: int | N
     if not value:
         return None
     if not (value.isdigit() and 2 <= len(value) <= 8):
-        raise AccountError("extension: 2-8 digits")
+        raise AccountError(N_("An extension is 2-8 digits."), field="extension", code="bad_extension")
     holder = session.scalar(select(AgentProfile.user_id).where(AgentProfile.extension == value))
     if holder is not None and holder != user_id:
-        raise AccountError(f"extension {value} belongs to another user")
+        raise AccountError(N_("Extension %(extension)s belongs to another user."), field="extension", code="taken",
+                           extension=value)
     return value
 
 
@@ -74,7 +77,7 @@ def create_user(
     """Create a user; returns (user, generated password or None)."""
     name = validate_username(username)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise AccountError(f"user {name!r} already exists")
+        raise AccountError(N_("The user %(name)s already exists."), field="username", code="taken", name=name)
     generated = None
     if password is None:
         generated = password = secrets.token_urlsafe(12)
@@ -123,7 +126,8 @@ def sign_in(session: Session, username: str, password: str, ip: str | None,
     who = Actor(name=username[:80] or "?", ip=ip, via="web")
     if limits is not None and signin_limits.refused(session, limits, ip, username, now):
         audit.record(session, "sign_in", who, outcome="throttled")
-        raise SignInThrottled("too many failed sign-ins")
+        raise SignInThrottled(N_("Too many failed sign-ins from your address. Please wait a few minutes and try "
+                                 "again."), code="throttled")
     user = session.scalar(select(User).where(User.username == username.strip()))
     if not check_password(user, password) or user is None:
         if limits is not None:
@@ -151,7 +155,7 @@ def change_password(session: Session, user_id: int, current: str, new: str, acto
     """
     user = session.get(User, user_id)
     if user is None or not check_password(user, current):
-        raise AccountError(WRONG_PASSWORD)
+        raise AccountError(WRONG_PASSWORD, field="current", code="wrong_password")
     set_password(user, new)
     sessions.end_all(user)
     audit.record(session, "password_changed", actor, object_type="user", object_id=user.id)
@@ -161,7 +165,7 @@ def change_password(session: Session, user_id: int, current: str, new: str, acto
 def _user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise AccountError(f"no user {user_id}")
+        raise AccountError(N_("There is no user %(id)s."), code="not_found", id=user_id)
     return user
 
 
@@ -177,7 +181,7 @@ def change_role(session: Session, user_id: int, role: Role | str, actor: Actor) 
     if user.role is new:
         return user
     if user.role is Role.ADMIN and not _keeps_an_admin(session, user):
-        raise AccountError(LAST_ADMIN)
+        raise AccountError(LAST_ADMIN, code="last_admin")
     old, user.role = user.role, new
     if new is Role.AGENT and user.agent is None:
         user.agent = AgentProfile()
@@ -193,7 +197,7 @@ def set_active(session: Session, user_id: int, active: bool, actor: Actor) -> Us
     if user.is_active is active:
         return user
     if not active and user.role is Role.ADMIN and not _keeps_an_admin(session, user):
-        raise AccountError(LAST_ADMIN)
+        raise AccountError(LAST_ADMIN, code="last_admin")
     user.is_active = active
     sessions.end_all(user)
     audit.record(session, "user_reactivated" if active else "user_deactivated", actor,

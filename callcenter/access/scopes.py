@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ..i18n import N_, Refusal
+
 # Only scopes some endpoint needs: a scope that grants nothing would only confuse.
 ALL = ("calls:read", "tickets:read", "tickets:write", "customers:read", "customers:write",
        "callbacks:read", "callbacks:write", "surveys:read", "transcripts:read",
@@ -22,8 +24,8 @@ SHORT = {"read": READ, "write": WRITE, "all": ALL}
 DEFAULT = READ
 
 
-class ScopeError(ValueError):
-    pass
+class ScopeError(Refusal):
+    """Scopes a token cannot have."""
 
 
 def parse(value: str | Iterable[str]) -> list[str]:
@@ -38,9 +40,10 @@ def parse(value: str | Iterable[str]) -> list[str]:
         elif word in ALL:
             wanted.add(word)
         else:
-            raise ScopeError(f"unknown scope {word!r}; use read, write, all or one of: {' '.join(ALL)}")
+            raise ScopeError(N_("Unknown scope %(scope)s; use read, write, all or one of: %(all)s"), code="bad_scope",
+                             scope=repr(word), all=" ".join(ALL))
     if not wanted:
-        raise ScopeError("a token needs at least one scope")
+        raise ScopeError(N_("A token needs at least one scope."), code="no_scope")
     return [s for s in ALL if s in wanted]
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ..i18n import N_, Refusal
 from ..models import ApiToken, Role, User, utcnow
 from . import audit, roles
 from . import scopes as scope_rules
@@ -25,7 +26,7 @@ SHOWN_PREFIX = 10  # "cc_" + 7 characters: enough to tell tokens apart, far too 
 MAX_DAYS = 3650
 
 
-class TokenError(ValueError):
+class TokenError(Refusal):
     """The request to mint or revoke is not valid (unknown scope, past expiry, no such token)."""
 
 
@@ -50,7 +51,7 @@ def expiry(days: int | None, now: dt.datetime | None = None) -> dt.datetime | No
     if not days:
         return None
     if not 0 < days <= MAX_DAYS:
-        raise TokenError(f"expiry: 1-{MAX_DAYS} days, or none")
+        raise TokenError(N_("A token expires in 1-%(n)s days, or never."), field="days", code="bad_expiry", n=MAX_DAYS)
     return (now or utcnow()) + dt.timedelta(days=days)
 
 
@@ -60,9 +61,9 @@ def _may_mint_for(actor: Actor, owner: User) -> str | None:
     if minter is None or minter.id == owner.id:
         return None  # the system (the CLI, setup) or oneself
     if owner.role is Role.ADMIN:
-        return "an admin's token is minted by that admin, or from the command line"
+        return N_("An admin's token is minted by that admin, or from the command line.")
     if roles.RANK[owner.role] > roles.RANK[minter.role]:
-        return "you may not mint a token for a user whose role is above yours"
+        return N_("You may not mint a token for a user whose role is above yours.")
     return None
 
 
@@ -73,13 +74,13 @@ def mint(session: Session, owner: User, actor: Actor, *, scopes: str | Iterable[
     if why is not None:
         audit.denied(session, actor, "user", owner.id, action="api_token_refused", owner=owner.username,
                      reason=why)
-        raise TokenRefused(why)
+        raise TokenRefused(why, code="forbidden")
     try:
         granted = scope_rules.parse(scopes)
     except scope_rules.ScopeError as exc:
-        raise TokenError(str(exc)) from None
+        raise TokenError(exc.template, field="scopes", code=exc.code, **exc.params) from None
     if expires_at is not None and expires_at <= utcnow():
-        raise TokenError("the expiry must be in the future")
+        raise TokenError(N_("The expiry must be in the future."), field="expires_at", code="past_expiry")
     secret = PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user_id=owner.id, name=name.strip()[:80], token_hash=digest(secret),
                    prefix=secret[:SHOWN_PREFIX], scopes=granted, expires_at=expires_at,
@@ -98,10 +99,10 @@ def revoke(session: Session, token_id: int, actor: Actor) -> ApiToken:
     """Revoke a token (idempotent): its owner, an admin or the system may."""
     row = session.get(ApiToken, token_id)
     if row is None:
-        raise TokenError(f"no API token {token_id}")
+        raise TokenError(N_("There is no API token %(id)s."), code="not_found", id=token_id)
     if actor.user is not None and actor.user_id != row.user_id and actor.role is not Role.ADMIN:
         audit.denied(session, actor, "api_token", row.id, action="api_token_refused", reason="revoke")
-        raise TokenRefused("only the token's owner or an admin may revoke it")
+        raise TokenRefused(N_("Only the token's owner or an admin may revoke it."), code="forbidden")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         audit.record(session, "api_token_revoked", actor, object_type="api_token", object_id=row.id,

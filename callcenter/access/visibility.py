@@ -5,7 +5,11 @@ can never differ between the two.
 
 * admin: everything.
 * supervisor: their team's tickets and calls (team of the ticket, of its
-  queue, or of its assignee) — a team they lead or belong to.
+  queue, or of its assignee) — a team they lead or belong to.  A team's
+  queues (``team_queues``) are the queues set to it (``Queue.team_id``) and
+  the queues set to no team that one of its members serves; a call is a
+  queue's by its id, or by its name when the bridge wrote it before it knew
+  the queue (``calls_of_queues``).
 * agent: tickets assigned to or created by them, and tickets of the queues
   they serve; calls they answered or that rang them, and calls of their queues.
 * qa: every call, recording and transcript; tickets read-only.
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -51,6 +55,20 @@ def _members_of(team_ids: Any) -> Select[tuple[int]]:
     return select(User.id).where(User.team_id.in_(team_ids))
 
 
+def team_queues(team_ids: Any) -> Select[tuple[int]]:
+    """The teams' queues: set to one of them, or set to no team and served by one of their members."""
+    served = (select(AgentQueue.queue_id).join(AgentProfile, AgentProfile.id == AgentQueue.agent_id)
+              .join(User, User.id == AgentProfile.user_id).where(User.team_id.in_(team_ids)))
+    return select(Queue.id).where(or_(Queue.team_id.in_(team_ids),
+                                      and_(Queue.team_id.is_(None), Queue.id.in_(served))))
+
+
+def calls_of_queues(queue_ids: Any) -> ColumnElement[bool]:
+    """Calls of these queues (a list of ids or a query of them): by id, or by name where the id is missing."""
+    names = select(Queue.name).where(Queue.id.in_(queue_ids))
+    return or_(Call.queue_id.in_(queue_ids), and_(Call.queue_id.is_(None), Call.queue_name.in_(names)))
+
+
 def _agent_queue_ids(user: User) -> Select[tuple[int]]:
     return (select(AgentQueue.queue_id).join(AgentProfile, AgentProfile.id == AgentQueue.agent_id)
             .where(AgentProfile.user_id == user.id))
@@ -62,7 +80,7 @@ def ticket_clause(user: User) -> ColumnElement[bool]:
     if user.role is Role.SUPERVISOR:
         teams = _team_ids(user)
         return or_(Ticket.team_id.in_(teams), Ticket.assignee_id.in_(_members_of(teams)),
-                   Ticket.queue_id.in_(select(Queue.id).where(Queue.team_id.in_(teams))))
+                   Ticket.queue_id.in_(team_queues(teams)))
     if user.role is Role.AGENT:
         return or_(Ticket.assignee_id == user.id, Ticket.created_by_id == user.id,
                    Ticket.queue_id.in_(_agent_queue_ids(user)))
@@ -74,8 +92,7 @@ def call_clause(user: User) -> ColumnElement[bool]:
         return true()
     if user.role is Role.SUPERVISOR:
         teams = _team_ids(user)
-        return or_(Call.agent_id.in_(_members_of(teams)),
-                   Call.queue_id.in_(select(Queue.id).where(Queue.team_id.in_(teams))))
+        return or_(Call.agent_id.in_(_members_of(teams)), calls_of_queues(team_queues(teams)))
     if user.role is Role.AGENT:
         return or_(Call.agent_id == user.id, Call.queue_id.in_(_agent_queue_ids(user)))
     return false()
@@ -113,7 +130,7 @@ def callback_clause(user: User) -> ColumnElement[bool]:
     if user.role is Role.SUPERVISOR:
         teams = _team_ids(user)
         members = _members_of(teams)
-        return or_(by_record, Callback.queue_id.in_(select(Queue.id).where(Queue.team_id.in_(teams))),
+        return or_(by_record, Callback.queue_id.in_(team_queues(teams)),
                    Callback.assigned_agent_id.in_(members), Callback.requested_by_id.in_(members))
     if user.role is Role.AGENT:
         return or_(by_record, Callback.queue_id.in_(_agent_queue_ids(user)),

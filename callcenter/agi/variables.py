@@ -29,6 +29,12 @@ CATEGORY = "CC_CATEGORY"
 SKILL = "CC_SKILL"
 SURVEY_OPTIN = "CC_SURVEY_OPTIN"  # "1" when the caller agreed to rate the call
 
+# -- set by queue (in [cc-queue], before Queue()) ---------------------------------------
+QUEUE_CLOSED = "CC_QUEUE_CLOSED"  # "1": outside the queue's hours; the dialplan offers a callback instead
+# "0": the queue's calls are not recorded.  The leading _ makes the agent's channel inherit it, where
+# cc-record-agent reads ${CC_RECORD}; unset (our AGI server away) means recorded, as before.
+RECORD = "_CC_RECORD"
+
 # -- set by ticket_status ------------------------------------------------------------
 TICKET_NUMBER = "CC_TICKET_NUMBER"
 TICKET_STATUS = "CC_TICKET_STATUS"  # a TicketStatus value, or "unknown"

@@ -164,6 +164,16 @@ class Actions:
             return False
         raise RuntimeError(f"QueueRemove refused: {reply.get('Message', '')}")
 
+    async def queue_summary(self) -> list[dict[str, str]]:
+        """One QueueSummary event per queue Asterisk has now (name, members logged in, callers)."""
+        events = await self.connection.send({"Action": "QueueSummary"}, as_list=True)
+        return [dict(e) for e in events if e.get("Event") == "QueueSummary"]
+
+    async def queue_reload(self) -> None:
+        """app_queue reads queues.conf (and its includes) again: new queues appear, removed ones go
+        once empty, changed settings apply; dynamic members stay (only static members are re-read)."""
+        await self._send({"Action": "QueueReload", "Members": "no", "Rules": "yes", "Parameters": "yes"})
+
     # -- live calls ---------------------------------------------------------------------
     async def channels(self) -> list[dict[str, str]]:
         """Every channel now (CoreShowChannels): name, uniqueid, linkedid, bridge, state."""

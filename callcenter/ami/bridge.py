@@ -36,6 +36,7 @@ from .writer import Writer
 if TYPE_CHECKING:
     from ..presence.keeper import Keeper
     from ..presence.service import PresenceService
+    from ..queues.publishing import Publisher
 
 log = logging.getLogger(__name__)
 # Seconds an action the bridge sends for another thread may take.
@@ -67,6 +68,7 @@ class PBXBridge:
         self.pbx = pbx
         self.writer = writer
         self.keeper: Keeper | None = None
+        self.publisher: Publisher | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.accumulator = Accumulator(pbx.name)
         self.live = LiveState(self.accumulator)
@@ -90,6 +92,8 @@ class PBXBridge:
         await resync(self.connection, self.interpreter, self.actions, self.writer)
         if self.keeper is not None:
             self.keeper.reconnected()
+        if self.publisher is not None:  # Asterisk may have restarted, or missed a reload: on its own thread
+            self.publisher.soon(self.pbx.name)
 
     def act(self, pbx: str, work: Callable[[Actions], Coroutine[Any, Any, Any]]) -> Any:
         """Run ``work`` on this bridge's own link, from another thread (presence's keeper)."""
@@ -138,6 +142,15 @@ class AMIService(Service):
 
             for bridge in self.bridges.values():
                 bridge.keeper = Keeper(bridge.pbx.name, presence.with_link(bridge.act), session_factory)
+        self.bus = bus
+        self.publisher: Publisher | None = None
+        if persist and session_factory is not None:
+            from ..queues.publishing import Publisher
+
+            self.publisher = Publisher(settings, session_factory, lambda pbx, work: self.bridges[pbx].act(pbx, work))
+            for bridge in self.bridges.values():
+                bridge.publisher = self.publisher
+        self._unsubscribe: list[Callable[[], None]] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
@@ -153,6 +166,10 @@ class AMIService(Service):
         for bridge in self.bridges.values():
             if bridge.keeper is not None:
                 bridge.keeper.start()
+        if self.publisher is not None and self.bus is not None:
+            from ..events import QueueDefined
+
+            self._unsubscribe.append(self.bus.subscribe(QueueDefined, self.publisher.on_queue_defined))
         self._thread = threading.Thread(target=self._main, name="ami-bridge", daemon=True)
         self._thread.start()
         self._started.wait(10)
@@ -173,6 +190,11 @@ class AMIService(Service):
         await asyncio.gather(*(b.run(self._stop) for b in self.bridges.values()))
 
     def stop(self, timeout: float = 10.0) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        if self.publisher is not None:
+            self.publisher.close()
         if self.loop is not None and self._stop is not None:
             self.loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from ..config import AMISettings, PBXSettings
 from .actions import Actions
-from .link import ThreadedLink
+from .link import LinkDown, ThreadedLink
 
 T = TypeVar("T")
 # Seconds an action may take once sent (Asterisk answers in milliseconds).
@@ -43,9 +43,11 @@ class Controls:
         self._open: dict[str, PBXControl] = {}
 
     def get(self, name: str | None = None) -> PBXControl:
+        """The link to ``name`` (default: the first PBX); LinkDown when no such PBX is configured,
+        so every caller answers as for a link that is down (a clear message, nothing sent)."""
         key = name or self._default
         if key not in self._pbxes:
-            raise KeyError(f"no PBX named {key!r} (known: {sorted(self._pbxes)})")
+            raise LinkDown(f"no PBX named {key!r} is configured (known: {sorted(self._pbxes)})")
         if key not in self._open:
             self._open[key] = PBXControl(self._pbxes[key], self._ami)
         return self._open[key]

@@ -16,6 +16,7 @@ from collections import defaultdict
 from typing import Any
 
 from ..models import utcnow
+from ..queues import discovery
 from .accumulator import AGENT, CallInProgress
 from .actions import CHANNEL_ID_PREFIX, Actions
 from .connection import AMIConnection
@@ -58,6 +59,7 @@ async def resync(connection: AMIConnection, interpreter: Interpreter, actions: A
             actions.channel_seen(channel.get("Uniqueid", ""))
         if writer is not None:
             writer.close_orphans(acc.pbx, set(acc.calls), began - GRACE)
+            writer.known_queues(discovery.names_in(queues))  # queues.conf's queues become rows
         log.info("%s: resynced: %d channel(s) up, %d call(s) in progress", acc.pbx, len(channels),
                  len(acc.calls))
     finally:

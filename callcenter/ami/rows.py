@@ -22,6 +22,7 @@ from .. import db
 from ..calls.agents import interfaces_by_agent
 from ..models import Call, CallLeg, CallStatus, Customer, Direction, Disposition, Queue, Recording, utcnow
 from ..models.base import insert_defaults
+from ..queues import discovery
 from .record import CallSnapshot
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,18 @@ _UPDATE_LEG = LEGS.update().where(LEGS.c.id == bindparam("row_id"))
 
 
 class Directory:
-    """Agent interface -> user id and queue name -> id, cached for a minute."""
+    """Agent interface -> user id and queue name -> id, cached for a minute.
+
+    A queue name with no row (a queue defined by hand in queues.conf since the
+    last resync) gets its row the first time a call meets it (``learn``): one
+    set lookup per call, and one insert per new queue, on the writer's thread.
+    """
 
     def __init__(self, ttl: float = 60.0) -> None:
         self.ttl = ttl
         self._agents: dict[str, int] = {}
         self._queues: dict[str, int] = {}
+        self._tried: set[str] = set()
         self._loaded = -1e9
 
     def _refresh(self, session: Session) -> None:
@@ -72,6 +79,15 @@ class Directory:
             return None
         self._refresh(session)
         return self._queues.get(name)
+
+    def learn(self, session: Session, names: set[str | None]) -> None:
+        """Rows for the queues named that have none (a name that cannot be a queue's is skipped after once)."""
+        self._refresh(session)
+        new = {n for n in names if n and n not in self._queues and n not in self._tried}
+        if new:
+            self._tried |= {n for n in new if not discovery.valid(n)}
+            discovery.ensure(session, new)
+            self.forget()  # read again, with the rows this transaction adds (or, rolled back, without)
 
     def forget(self) -> None:
         self._loaded = -1e9
@@ -111,6 +127,7 @@ def save_calls(session: Session, snaps: list[CallSnapshot],
     UPDATE, so on PostgreSQL nobody changes them between read and write.
     """
     stored = _load_calls(session, snaps)
+    directory.learn(session, {snap.values.get("queue_name") for snap in snaps})
     saved = []
     for snap in snaps:
         old = stored[(snap.pbx, snap.linkedid)]

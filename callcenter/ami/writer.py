@@ -116,6 +116,10 @@ class Writer:
     def close_orphans(self, pbx: str | None, live: set[str], before: dt.datetime) -> None:
         self._queue.put(("orphans", pbx, frozenset(live), before))
 
+    def known_queues(self, names: list[str]) -> None:
+        """Queues a PBX has (its resync): each gets a row if it has none."""
+        self._queue.put(("queues", tuple(names)))
+
     def sweep_stale(self, hours: float) -> None:
         self.close_orphans(None, set(), utcnow() - dt.timedelta(hours=hours))
 
@@ -228,6 +232,7 @@ class Writer:
                         getattr(self, "_do_" + job[0])(session, pending, after, *job[1:])
                 break
             except _DB_AWAY as exc:
+                self.directory.forget()  # it may hold ids of queue rows the rolled-back batch added
                 if self._stopping.is_set():
                     self._set_aside(batch, exc)
                     return
@@ -235,6 +240,7 @@ class Writer:
                 log.warning("AMI writer: database unavailable (%s); retrying in %.1f s", exc, delay)
                 time.sleep(delay)
             except Exception as exc:  # noqa: BLE001 - one job's data is bad: find it, keep the rest
+                self.directory.forget()
                 if len(batch) == 1:
                     self._set_aside(batch, exc)
                     return
@@ -319,6 +325,9 @@ class Writer:
                                        disposition=disposition, status=call.status.value), session=session)
             self.bus.publish(CallRecordWritten(call_id=call.id, pbx=call.pbx, linkedid=call.linkedid,
                                                disposition=disposition, status=call.status.value), session=session)
+
+    def _do_queues(self, session: Session, pending: dict[Key, int], after: After, names: tuple[str, ...]) -> None:
+        self.directory.learn(session, set(names))
 
     def _do_recordings(self, session: Session, pending: dict[Key, int], after: After, key: Key,
                        call_id: int, files: list[dict[str, Any]], deadline: float) -> None:

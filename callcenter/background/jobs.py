@@ -11,14 +11,19 @@ from sqlalchemy.orm import Session
 from .. import db
 from ..access import audit
 from ..access.audit import Actor
+from ..i18n import N_, Message, Refusal
 from ..models import BackgroundJob, JobStatus, Role, User, utcnow
 
 S = JobStatus
 MAX_ATTEMPTS = 3
 
 
-class JobError(Exception):
-    """The job cannot go on; the message is shown to its requester as it is."""
+class JobError(Refusal):
+    """The job cannot go on; its requester reads why in their language (``result["said"]``)."""
+
+# Why a job failed, when it was not a JobError: what its requester reads (the details are logged).
+BROKE = Message(N_("something went wrong on our side; it has been logged"))
+LOST = Message(N_("the worker was lost too often"))
 
 
 def submit(session: Session, actor: Actor, kind: str, params: dict[str, Any], label: str) -> BackgroundJob:
@@ -67,11 +72,13 @@ def finish(session: Session, job_id: int, worker: str, result: dict[str, Any]) -
     job.done = max(job.done, job.total)
 
 
-def fail(session: Session, job_id: int, worker: str, error: str) -> None:
+def fail(session: Session, job_id: int, worker: str, error: str, said: Message = BROKE) -> None:
+    """``error`` (English, technical) for the logs and admins; ``said`` for its requester."""
     job = session.get(BackgroundJob, job_id)
     if job is None or job.worker != worker or job.status != S.RUNNING:
         return
     job.status, job.error, job.finished_at = S.FAILED, error[:2000], utcnow()
+    job.result = {**job.result, "said": said.value()}
 
 
 def requeue_lost(session: Session, heartbeat_timeout: float) -> int:
@@ -80,7 +87,8 @@ def requeue_lost(session: Session, heartbeat_timeout: float) -> int:
     lost = or_(BackgroundJob.heartbeat_at.is_(None), BackgroundJob.heartbeat_at < cutoff)
     failed = session.execute(update(BackgroundJob)
                              .where(BackgroundJob.status == S.RUNNING, lost, BackgroundJob.attempts >= MAX_ATTEMPTS)
-                             .values(status=S.FAILED, error="the worker was lost too often", finished_at=utcnow()))
+                             .values(status=S.FAILED, error=str(LOST), result={"said": LOST.value()},
+                                     finished_at=utcnow()))
     again = session.execute(update(BackgroundJob)
                             .where(BackgroundJob.status == S.RUNNING, lost)
                             .values(status=S.QUEUED, worker=None, error="worker lost; queued again"))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..access.audit import Actor
 from ..db import transaction
+from ..i18n import N_, Message
 from ..models import User
 from ..retry import Backoff
 from ..runner import ThreadService
@@ -100,7 +101,7 @@ class BackgroundWorker(ThreadService):
         handler = self.handlers.get(kind)
         try:
             if handler is None:
-                raise jobs.JobError(f"no handler for jobs of kind {kind!r}")
+                raise jobs.JobError(N_("No handler for jobs of kind %(kind)s."), kind=repr(kind))
             result = handler(work)
         except Lost:
             log.warning("background job %s went to another worker", work.job_id)
@@ -108,8 +109,9 @@ class BackgroundWorker(ThreadService):
         except Exception as exc:
             log.exception("background job %s (%s) failed", work.job_id, kind)
             reason = str(exc) if isinstance(exc, jobs.JobError) else f"{type(exc).__name__}: {exc}"
+            said = Message(exc.template, exc.params) if isinstance(exc, jobs.JobError) else jobs.BROKE
             with transaction(self.session_factory) as session:
-                jobs.fail(session, work.job_id, self.worker_id, reason)
+                jobs.fail(session, work.job_id, self.worker_id, reason, said)
             return
         with transaction(self.session_factory) as session:
             jobs.finish(session, work.job_id, self.worker_id, result)

@@ -27,6 +27,7 @@ from ..calls.numbers import InvalidNumber, to_e164
 from ..calls.records import find_call
 from ..config import Settings
 from ..db import transaction
+from ..i18n import N_, say_later
 from ..models import AgentProfile, Call, Queue, Ticket, User
 from ..tickets.service import TicketService
 from . import phones
@@ -201,4 +202,5 @@ class Transfers:
         ticket_id = ticket_id or (call.ticket_id if call else None)
         ticket = s.get(Ticket, ticket_id) if ticket_id else None
         if ticket is not None and s.get(User, receiver_id) is not None:
-            self.tickets.assign(s, ticket, receiver_id, actor, reason=f"call transferred by {actor.name}")
+            self.tickets.assign(s, ticket, receiver_id, actor,
+                                reason=say_later(N_("call transferred by %(name)s"), name=actor.name))

@@ -1,12 +1,15 @@
 """``callcenter pbx up|down|status``: the lab PBX, a real Asterisk 22 in a chroot on this machine;
-``pbx webrtc-conf``: the softphones' endpoints for an Asterisk of your own."""
+``pbx webrtc-conf`` and ``pbx queues-conf``: the softphones' endpoints and the queues defined here,
+for an Asterisk of your own."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..pbx.lab import LabPBX, LabUnavailable
+from ..queues import asterisk
 from ..softphone.credentials import NoSoftphone
 from ..softphone.endpoints import write_conf
 from ..wiring import Container
@@ -17,9 +20,18 @@ def lab_up(container: Container) -> None:
         click.echo("lab PBX disabled; following the configured Asterisk server(s)")
         return
     try:
-        LabPBX(container.settings).up(progress=lambda m: click.echo(f"[pbx] {m}"))
+        LabPBX(container.settings).up(progress=lambda m: click.echo(f"[pbx] {m}"), queues_conf=_queues_conf(container))
     except LabUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _queues_conf(container: Container) -> str | None:
+    """The queues defined here, for the lab; None before the database exists (the AMI service writes it later)."""
+    try:
+        with container.read_session_factory() as session:
+            return asterisk.render_from(session)
+    except SQLAlchemyError:
+        return None
 
 
 @click.group("pbx")
@@ -63,6 +75,21 @@ def pbx_webrtc_conf(container: Container, output: Path) -> None:
     except NoSoftphone as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"wrote {output} ({count} endpoints)")
+
+
+@pbx_group.command("queues-conf")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write queues_callcenter.conf (queues.conf includes it).")
+@click.pass_obj
+def pbx_queues_conf(container: Container, output: Path) -> None:
+    """The queues defined in callcenter, for your own Asterisk; then `asterisk -rx "module reload app_queue.so"`."""
+    with container.read_session_factory() as session:
+        queues = asterisk.managed_queues(session)
+        text = asterisk.render(queues)
+    changed = asterisk.write(output, text)
+    click.echo(f"{'wrote' if changed else 'up to date:'} {output} ({len(queues)} queues)")
+    if changed:
+        click.echo('reload it: asterisk -rx "module reload app_queue.so" (dynamic members stay)')
 
 
 COMMANDS = (pbx_group,)

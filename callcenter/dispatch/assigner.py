@@ -12,6 +12,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from ..config import AssignmentRules, PresenceSettings
+from ..i18n import N_, Message, clauses, coded, say_later
 from ..models import OPEN_STATUSES, Ticket, TicketChange, TicketNote
 from ..tickets.service import TicketService
 from .assignment import Decision, Engine, Snapshot
@@ -30,7 +31,7 @@ class Assigner:
         self.engine = Engine(self.rules)
 
     def assign(self, session: Session, ticket_id: int, now: dt.datetime, *,
-               exclude: frozenset[int] = frozenset(), why: str = "",
+               exclude: frozenset[int] = frozenset(), why: Message | None = None,
                snapshot: Snapshot | None = None) -> Decision | None:
         """Pick and record an agent; None when the ticket is gone or closed."""
         ticket = session.get(Ticket, ticket_id, with_for_update=True)
@@ -41,12 +42,15 @@ class Assigner:
         decision = self.engine.decide(snap, needs, now)
         if decision.agent_id is not None and decision.agent_id != ticket.assignee_id:
             self.engine.release(snap, ticket.assignee_id, needs.priority)
-            reason = f"{why}: {decision.explanation}" if why else decision.explanation
-            self.tickets.assign(session, ticket, decision.agent_id, DISPATCHER,
-                                reason=f"dispatcher ({decision.route}): {reason}", route=decision.route)
+            route, explained = coded("route", decision.route), clauses(decision.why)
+            reason = say_later(N_("dispatcher (%(route)s): %(cause)s: %(why)s"), route=route, cause=why,
+                               why=explained) if why else \
+                say_later(N_("dispatcher (%(route)s): %(why)s"), route=route, why=explained)
+            self.tickets.assign(session, ticket, decision.agent_id, DISPATCHER, reason=reason, route=decision.route)
             self.engine.commit(snap, needs, decision, now)
         elif decision.agent_id is None:
-            self.tickets.add_note(session, ticket, f"Dispatcher: {decision.explanation}", DISPATCHER)
+            self.tickets.add_note(session, ticket, say_later(N_("Dispatcher: %(why)s"), why=clauses(decision.why)),
+                                  DISPATCHER)
         return decision
 
     # -- timeouts ----------------------------------------------------------------
@@ -81,5 +85,5 @@ class Assigner:
             return None, given.created_at + timeout
         minutes = self.rules.accept_timeout_minutes
         decision = self.assign(session, ticket_id, now, exclude=frozenset({ticket.assignee_id}),
-                               why=f"not accepted within {minutes} min")
+                               why=Message(N_("not accepted within %(minutes)s min"), {"minutes": minutes}))
         return decision, None

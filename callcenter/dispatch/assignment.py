@@ -19,6 +19,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ..config import AssignmentRules
+from ..i18n import N_, Message, coded, series
 
 
 @dataclass
@@ -62,6 +63,12 @@ class Decision:
     agent_id: int | None
     route: str  # matched | fallback_team | supervisor | unassigned
     explanation: str
+    # The explanation's clauses, each said in the reader's language on the ticket page.
+    why: tuple[Message, ...] = ()
+
+
+def _decision(ticket_id: int, agent_id: int | None, route: str, why: list[Message]) -> Decision:
+    return Decision(ticket_id, agent_id, route, "; ".join(str(m) for m in why), tuple(why))
 
 
 @dataclass
@@ -131,56 +138,68 @@ class Engine:
     # -- deciding --------------------------------------------------------------
     def decide(self, snap: Snapshot, needs: TicketNeeds, now: dt.datetime) -> Decision:
         found = [a for a in snap.pool(needs) if self.qualifies(a, needs)]
-        notes: list[str] = []
+        notes: list[Message] = []
         if found and needs.priority.lower() == "urgent":
             rested = [a for a in found if not self.paused(a, now)]
             if len(rested) < len(found):
-                notes.append(f"{len(found) - len(rested)} on an urgent streak skipped"
-                             if rested else "all matching agents on an urgent streak")
+                notes.append(Message(N_("%(n)s on an urgent streak skipped"), {"n": len(found) - len(rested)})
+                             if rested else Message(N_("all matching agents on an urgent streak")))
             found = rested or found
         if found and self.wants_senior(needs):
             seniors = [a for a in found if a.seniority >= self.rules.senior_min_seniority]
-            notes.append("senior first" + ("" if seniors else " (no senior free)"))
+            notes.append(Message(N_("senior first") if seniors else N_("senior first (no senior free)")))
             found = seniors or found
         if found:
             best = min(found, key=lambda a: (self.score(a, needs), a.open_count, a.user_id))
-            return Decision(needs.ticket_id, best.user_id, "matched",
-                            self._explain(best, needs, len(found), notes))
+            return _decision(needs.ticket_id, best.user_id, "matched", self._explain(best, needs, len(found), notes))
         return self._fallback(snap, needs)
 
-    def _explain(self, agent: AgentState, needs: TicketNeeds, matched: int, notes: list[str]) -> str:
-        parts = [f"{agent.name} (#{agent.user_id})"]
+    def _explain(self, agent: AgentState, needs: TicketNeeds, matched: int, notes: list[Message]) -> list[Message]:
+        parts = [Message(N_("%(name)s (#%(id)s)"), {"name": agent.name, "id": agent.user_id})]
         if needs.skills:
-            parts.append("skills " + ", ".join(
-                f"{needs.skill_names.get(s, s)}>={lvl} (has {agent.skills.get(s, 0)})"
-                for s, lvl in needs.skills.items()))
+            parts.append(Message(N_("skills %(skills)s"), {"skills": series([
+                Message(N_("%(skill)s>=%(level)s (has %(has)s)"),
+                        {"skill": coded("skill", needs.skill_names.get(s, s)), "level": lvl,
+                         "has": agent.skills.get(s, 0)})
+                for s, lvl in needs.skills.items()])}))
         if needs.language:
-            parts.append(f"speaks {needs.language}")
-        parts.append(f"load {agent.load:g}{' + on a call' if agent.on_call else ''}, "
-                     f"{agent.open_count}/{agent.capacity} open, lowest of {matched} matching")
-        parts.extend(notes)
-        return "; ".join(parts)
+            parts.append(Message(N_("speaks %(language)s"), {"language": coded("language", needs.language)}))
+        load = {"load": f"{agent.load:g}", "open": agent.open_count, "capacity": agent.capacity, "matched": matched}
+        parts.append(Message(N_("load %(load)s + on a call, %(open)s/%(capacity)s open, lowest of %(matched)s matching")
+                             if agent.on_call else
+                             N_("load %(load)s, %(open)s/%(capacity)s open, lowest of %(matched)s matching"), load))
+        return parts + notes
+
+    def _wanted(self, needs: TicketNeeds) -> Message:
+        skills = series([Message(N_("%(skill)s>=%(level)s"), {"skill": coded("skill", needs.skill_names.get(s, s)),
+                                                             "level": lvl}) for s, lvl in needs.skills.items()]) \
+            if needs.skills else None
+        language = coded("language", needs.language) if needs.language and self.rules.require_language else None
+        if skills and language:
+            return Message(N_("no free agent with skills %(skills)s and language %(language)s"),
+                           {"skills": skills, "language": language})
+        if skills:
+            return Message(N_("no free agent with skills %(skills)s"), {"skills": skills})
+        if language:
+            return Message(N_("no free agent with language %(language)s"), {"language": language})
+        return Message(N_("no free agent with capacity"))
 
     def _fallback(self, snap: Snapshot, needs: TicketNeeds) -> Decision:
-        wanted = []
-        if needs.skills:
-            wanted.append("skills " + ", ".join(
-                f"{needs.skill_names.get(s, s)}>={lvl}" for s, lvl in needs.skills.items()))
-        if needs.language and self.rules.require_language:
-            wanted.append(f"language {needs.language}")
-        why = "no free agent with " + (" and ".join(wanted) if wanted else "capacity")
+        why = self._wanted(needs)
         team = [a for a in snap.agents.values()
                 if snap.fallback_team_id is not None and a.team_id == snap.fallback_team_id
                 and a.active and a.user_id not in needs.exclude and a.open_count < a.capacity]
         if team:
             best = min(team, key=lambda a: (self.score(a, needs), a.open_count, a.user_id))
-            return Decision(needs.ticket_id, best.user_id, "fallback_team",
-                            f"{why}; fallback team member {best.name} (#{best.user_id}), load {best.load:g}")
+            return _decision(needs.ticket_id, best.user_id, "fallback_team", [why, Message(
+                N_("fallback team member %(name)s (#%(id)s), load %(load)s"),
+                {"name": best.name, "id": best.user_id, "load": f"{best.load:g}"})])
         supervisor = needs.supervisor_id or snap.supervisor_id
         if supervisor is not None and supervisor not in needs.exclude:
-            return Decision(needs.ticket_id, supervisor, "supervisor",
-                            f"{why}; no fallback team member free; given to the supervisor")
-        return Decision(needs.ticket_id, None, "unassigned", f"{why}; no supervisor; left unassigned")
+            return _decision(needs.ticket_id, supervisor, "supervisor", [
+                why, Message(N_("no fallback team member free")), Message(N_("given to the supervisor"))])
+        return _decision(needs.ticket_id, None, "unassigned",
+                         [why, Message(N_("no supervisor")), Message(N_("left unassigned"))])
 
     # -- keeping the snapshot true ---------------------------------------------
     def commit(self, snap: Snapshot, needs: TicketNeeds, decision: Decision, now: dt.datetime) -> None:

@@ -11,27 +11,35 @@ import datetime as dt
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
+from ..i18n import N_, Refusal
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 UTC = dt.UTC
 # Look at most this far ahead for open time (a calendar with none is refused).
 HORIZON_DAYS = 800
 
 
-class CalendarError(ValueError):
-    pass
+class CalendarError(Refusal):
+    """Business hours or holidays that cannot be used (said in the reader's language by the web)."""
+
+
+END_OF_DAY = dt.time(23, 59, 59, 999999)
 
 
 def parse_span(text: str) -> tuple[dt.time, dt.time] | None:
-    """"09:00-18:00" -> (09:00, 18:00); "" -> None (closed); "24h" -> whole day."""
+    """"09:00-18:00" -> (09:00, 18:00); "" -> None (closed); "24h" -> whole day; an end of "24:00" is midnight."""
     text = text.strip()
     if not text:
         return None
     if text.lower() == "24h":
-        return dt.time(0), dt.time(23, 59, 59, 999999)
+        return dt.time(0), END_OF_DAY
     try:
-        start, end = (dt.time.fromisoformat(p.strip()) for p in text.split("-", 1))
+        first, _, last = (p.strip() for p in text.partition("-"))
+        start = dt.time.fromisoformat(first)
+        end = END_OF_DAY if last == "24:00" else dt.time.fromisoformat(last)
     except ValueError as exc:
-        raise CalendarError(f"bad time span {text!r}: use HH:MM-HH:MM") from exc
+        raise CalendarError(N_("%(span)s is not a time span: use HH:MM-HH:MM."), code="bad_span",
+                            span=repr(text)) from exc
     return start, end
 
 
@@ -39,18 +47,19 @@ class BusinessCalendar:
     def __init__(self, hours: dict[str, str], holidays: list[str], timezone: str) -> None:
         unknown = set(hours) - set(DAYS)
         if unknown:
-            raise CalendarError(f"unknown weekday(s) in business hours: {sorted(unknown)}")
+            raise CalendarError(N_("Unknown weekdays in business hours: %(days)s."), code="bad_day",
+                                days=", ".join(sorted(unknown)))
         self.zone = ZoneInfo(timezone)
         self.spans = [parse_span(hours.get(day, "")) for day in DAYS]
         for span in self.spans:
             if span and span[0] >= span[1]:
-                raise CalendarError("business hours must not wrap past midnight")
+                raise CalendarError(N_("Business hours must not wrap past midnight."), code="wraps")
         try:
             self.holidays = {dt.date.fromisoformat(d) for d in holidays}
         except ValueError as exc:
-            raise CalendarError(f"holidays must be YYYY-MM-DD: {exc}") from exc
+            raise CalendarError(N_("Holidays are written YYYY-MM-DD."), code="bad_holiday") from exc
         if not any(self.spans):
-            raise CalendarError("business hours are closed every day")
+            raise CalendarError(N_("Business hours are closed every day."), code="never_open")
 
     def intervals(self, start: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
         """Open intervals (UTC) from the day containing ``start`` onwards."""
@@ -68,7 +77,7 @@ class BusinessCalendar:
         """``at`` itself when open, else the start of the next open interval."""
         for a, _ in self.intervals(at):
             return a
-        raise CalendarError("no business time within the horizon")
+        raise CalendarError(N_("No business time within the horizon."), code="never_open")
 
     def is_open(self, at: dt.datetime) -> bool:
         return self.next_open(at) <= at
@@ -81,7 +90,7 @@ class BusinessCalendar:
             if left <= span:
                 return a + dt.timedelta(seconds=left)
             left -= span
-        raise CalendarError("no business time within the horizon")
+        raise CalendarError(N_("No business time within the horizon."), code="never_open")
 
     def elapsed(self, start: dt.datetime, end: dt.datetime) -> float:
         """Business seconds between two instants (0 when end <= start)."""
@@ -136,4 +145,4 @@ class DailyWindow:
             if self.allows(probe):
                 return probe
             probe = (probe + dt.timedelta(minutes=1)).replace(second=0, microsecond=0)
-        raise CalendarError("the calling window is never open")
+        raise CalendarError(N_("The calling window is never open."), code="never_open")

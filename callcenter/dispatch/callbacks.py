@@ -19,6 +19,7 @@ from ..access.dialling import DiallingPolicy, NumberRefused, record_refusal
 from ..calls.numbers import InvalidNumber, to_e164
 from ..config import CallbackSettings
 from ..db import rowcount
+from ..i18n import N_, Refusal, at, coded, phone, say_later
 from ..models import (
     Call,
     Callback,
@@ -36,8 +37,8 @@ ACTIVE = (CallbackStatus.PENDING, CallbackStatus.DIALING)
 LINKS = {"call_id", "customer_id", "ticket_id", "queue_id", "requested_by_id", "language"}
 
 
-class CallbackError(ValueError):
-    pass
+class CallbackError(Refusal):
+    """A callback that cannot be promised as asked (said in the reader's language by the web)."""
 
 
 class Callbacks:
@@ -60,17 +61,19 @@ class Callbacks:
         try:
             e164 = to_e164(number, self.region)
         except InvalidNumber as exc:
-            raise CallbackError(f"cannot call back {number!r}: {exc}") from exc
+            raise CallbackError(N_("%(number)s is not a phone number we can call back."), field="number",
+                                code="bad_number", number=repr(number)) from exc
         refusal = self.policy.check(e164)
         if refusal is not None:
             raise NumberRefused(e164, refusal)
         now = utcnow()
         due = due_at or now
         if due.tzinfo is None:
-            raise CallbackError("due time must carry a time zone")
+            raise CallbackError(N_("The due time must carry a time zone."), field="due_at", code="naive_time")
         unknown = set(links) - LINKS
         if unknown:
-            raise CallbackError(f"unknown callback field(s): {sorted(unknown)}")
+            raise CallbackError(N_("Unknown callback fields: %(fields)s."), code="unknown_fields",
+                                fields=", ".join(sorted(unknown)))
         existing = session.scalar(select(Callback).where(Callback.number == e164, Callback.status.in_(ACTIVE)))
         if existing is not None:
             return existing
@@ -85,8 +88,9 @@ class Callbacks:
         # The note is the system's record of the promise, not someone answering the customer:
         # it must not count as the ticket's first response.
         if cb.ticket_id and (ticket := session.get(Ticket, cb.ticket_id)) is not None:
-            self.tickets.add_note(session, ticket, f"Callback promised to {e164} at {due.isoformat()} "
-                                  f"({cb.source.value}); call back by {sla_due.isoformat()}", DISPATCHER)
+            self.tickets.add_note(session, ticket, say_later(
+                N_("Callback promised to %(number)s at %(due)s (%(source)s); call back by %(by)s"), number=phone(e164),
+                due=at(due), source=coded("callback_source", cb.source), by=at(sla_due)), DISPATCHER)
         audit.record(session, "callback_created", actor, object_type="callback", object_id=cb.id,
                      source=cb.source.value)
         self.notifier.callback_requested(session, cb)
@@ -145,8 +149,9 @@ class Callbacks:
         cutoff = now - dt.timedelta(seconds=timeout_s)
         stale = list(session.scalars(select(Callback).where(
             Callback.status == CallbackStatus.DIALING, Callback.last_attempt_at < cutoff)))
-        why = (f"outcome unknown {timeout_s} s after dialling (dispatcher restart or lost AMI link); "
-               "not redialled so the customer is never called twice")
+        explained = say_later(N_("outcome unknown %(s)s s after dialling (dispatcher restart or lost AMI link); "
+                                 "not redialled so the customer is never called twice"), s=timeout_s)
+        why = str(explained)
         closed = []
         for cb in stale:
             hit = session.execute(update(Callback).where(
@@ -158,8 +163,9 @@ class Callbacks:
                 CallbackAttempt.callback_id == cb.id, CallbackAttempt.outcome.is_(None)).values(
                 outcome="unknown", ended_at=now, detail=why))
             if cb.ticket_id and (ticket := session.get(Ticket, cb.ticket_id)) is not None:
-                self.tickets.add_note(session, ticket,
-                                      f"Callback to {cb.number} failed: {why}. Please call manually.", DISPATCHER)
+                self.tickets.add_note(session, ticket, say_later(
+                    N_("Callback to %(number)s failed: %(why)s. Please call manually."), number=phone(cb.number),
+                    why=explained), DISPATCHER)
             closed.append(cb.id)
         return closed
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import OPEN_STATUSES, Priority, Ticket, TicketChange, User
+from ..i18n import N_, Message, at, coded, say_later
+from ..models import OPEN_STATUSES, Priority, Queue, Ticket, TicketChange, User
 from ..tickets.service import TicketService
 from . import runs
 from .assigner import Assigner
@@ -22,7 +23,8 @@ from .notifier import DISPATCHER, DispatchNotifier
 from .sla import SLA, Clock, TicketTimes, pauses_from_history
 
 LADDER = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT)
-LABEL = {"first_response": "first response", "resolution": "resolution"}
+LABEL = {"first_response": Message(N_("first response")), "resolution": Message(N_("resolution"))}
+SLA_BREACH = Message(N_("SLA breach"))
 # Due dates on the ticket are rewritten only when they move by more than this.
 DUE_SLACK = dt.timedelta(seconds=60)
 
@@ -32,10 +34,12 @@ def ticket_times(session: Session, ticket: Ticket) -> TicketTimes:
         select(TicketChange.old_value, TicketChange.new_value, TicketChange.created_at)
         .where(TicketChange.ticket_id == ticket.id, TicketChange.field == "status")
         .order_by(TicketChange.id)).tuples().all()
+    hours = session.scalar(select(Queue.business_hours).where(Queue.id == ticket.queue_id)) if ticket.queue_id else None
     return TicketTimes(created_at=ticket.created_at, priority=ticket.priority.value,
                        category=ticket.category, status=ticket.status.value,
                        first_responded_at=ticket.first_responded_at, resolved_at=ticket.resolved_at,
-                       pauses=pauses_from_history(history, ticket.sla_paused_at))
+                       pauses=pauses_from_history(history, ticket.sla_paused_at),
+                       hours=tuple(sorted((hours or {}).items())))
 
 
 @dataclass
@@ -71,8 +75,8 @@ class Escalator:
             if kind in due and (old is None or abs(due[kind] - old) > DUE_SLACK):
                 values[field] = due[kind]
         if values:
-            self.tickets.change(session, ticket, DISPATCHER, reason="SLA due date (business hours, pauses)",
-                                **values)
+            self.tickets.change(session, ticket, DISPATCHER,
+                                reason=Message(N_("SLA due date (business hours, pauses)")), **values)
 
     def _one(self, session: Session, ticket: Ticket, clock: Clock, now: dt.datetime) -> dt.datetime | None:
         base = f"sla:{ticket.id}:{clock.kind}"
@@ -83,14 +87,16 @@ class Escalator:
             return None
         if runs.claim(session, f"{base}:warning", "sla_warning", now):
             pct = round(100 * clock.consumed / clock.allowed) if clock.allowed else 100
+            due = at(clock.due_at) if clock.due_at else Message(N_("now")).value()
             self._record(session, ticket, "sla_warning", None, clock.kind,
-                         f"{label} SLA {pct}% used; due {clock.due_at.isoformat() if clock.due_at else 'now'}")
+                         say_later(N_("%(clock)s SLA %(pct)s%% used; due %(due)s"), clock=label, pct=pct, due=due))
             self.notifier.sla_warning(session, ticket, clock.kind)
         if clock.state == "warning":
             return clock.due_at
         if runs.claim(session, f"{base}:breach", "sla_breach", now):
             self._record(session, ticket, "sla_breach", None, clock.kind,
-                         f"{label} SLA breached ({clock.consumed / 60:.0f} of {clock.allowed / 60:.0f} min)")
+                         say_later(N_("%(clock)s SLA breached (%(used)s of %(allowed)s min)"), clock=label,
+                                   used=f"{clock.consumed / 60:.0f}", allowed=f"{clock.allowed / 60:.0f}"))
             self.notifier.sla_breach(session, ticket, clock.kind)
         return self._escalate(session, ticket, clock, now)
 
@@ -108,41 +114,42 @@ class Escalator:
         previous = self.steps[done - 1] if done else None
         detail = self._apply(session, ticket, step, clock, now)
         self._record(session, ticket, "escalation", previous, step,
-                     f"{LABEL[clock.kind]} SLA breached: {detail}")
+                     say_later(N_("%(clock)s SLA breached: %(detail)s"), clock=LABEL[clock.kind], detail=detail))
         self.notifier.sla_escalated(session, ticket, step)
         return now + self.interval if done + 1 < len(self.steps) else None
 
-    def _apply(self, session: Session, ticket: Ticket, step: str, clock: Clock, now: dt.datetime) -> str:
+    def _apply(self, session: Session, ticket: Ticket, step: str, clock: Clock, now: dt.datetime) -> Message:
         if step == "notify":
-            return "assignee and supervisor notified"
+            return Message(N_("assignee and supervisor notified"))
         if step == "raise_priority":
             i = LADDER.index(ticket.priority)
             if i + 1 >= len(LADDER):
-                return "priority already urgent"
-            self.tickets.change(session, ticket, DISPATCHER, reason="SLA breach: priority raised",
+                return Message(N_("priority already urgent"))
+            self.tickets.change(session, ticket, DISPATCHER, reason=Message(N_("SLA breach: priority raised")),
                                 priority=LADDER[i + 1])
-            return f"priority raised to {LADDER[i + 1].value}"
+            return say_later(N_("priority raised to %(priority)s"), priority=coded("priority", LADDER[i + 1]))
         if step == "reassign":
             exclude = frozenset({ticket.assignee_id}) if ticket.assignee_id else frozenset()
-            decision = self.assigner.assign(session, ticket.id, now, exclude=exclude, why="SLA breach")
-            return f"reassigned ({decision.route})" if decision else "not reassigned"
+            decision = self.assigner.assign(session, ticket.id, now, exclude=exclude, why=SLA_BREACH)
+            return say_later(N_("reassigned (%(route)s)"), route=coded("route", decision.route)) if decision \
+                else Message(N_("not reassigned"))
         if step == "supervisor":
             return self._to_supervisor(session, ticket)
-        return f"unknown escalation step {step!r} ignored"
+        return say_later(N_("unknown escalation step %(step)s ignored"), step=repr(step))
 
-    def _to_supervisor(self, session: Session, ticket: Ticket) -> str:
+    def _to_supervisor(self, session: Session, ticket: Ticket) -> Message:
         needs = needs_for(session, ticket, self.assigner.rules)
         chief = needs.supervisor_id or default_supervisor(session, self.assigner.rules)
         if chief is None:
-            return "no supervisor to escalate to"
+            return Message(N_("no supervisor to escalate to"))
         if ticket.assignee_id != chief:
-            self.tickets.assign(session, ticket, chief, DISPATCHER, reason="SLA breach: escalated to the supervisor",
-                                route="escalation")
+            self.tickets.assign(session, ticket, chief, DISPATCHER,
+                                reason=Message(N_("SLA breach: escalated to the supervisor")), route="escalation")
         name = session.scalar(select(User.username).where(User.id == chief))
-        return f"escalated to supervisor {name}"
+        return say_later(N_("escalated to supervisor %(name)s"), name=name)
 
     def _record(self, session: Session, ticket: Ticket, field: str, old: str | None, new: str,
-                reason: str) -> None:
+                reason: Message) -> None:
         """The step in the ticket's history (its event is the caller's)."""
         session.add(TicketChange(ticket_id=ticket.id, field=field, old_value=old, new_value=new,
-                                 reason=reason))
+                                 reason=str(reason), reason_template=reason.template, reason_params=reason.params))

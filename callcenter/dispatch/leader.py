@@ -141,7 +141,9 @@ def holder(engine: Engine) -> str:
         with engine.connect() as conn:
             row = conn.execute(text(
                 "SELECT l.pid, a.client_addr, a.backend_start FROM pg_locks l JOIN pg_stat_activity a "
-                "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND l.objid = :k"),
+                "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND l.objid = :k "
+                # Advisory locks are per database: another centre's dispatcher on the same server is not ours.
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
                 {"k": LOCK_KEY & 0xFFFFFFFF}).first()
         return f"backend pid {row[0]} from {row[1] or 'local'} since {row[2]:%Y-%m-%d %H:%M:%S}" if row else "none"
     path = lock_file_for(engine)

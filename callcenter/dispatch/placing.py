@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..access.dialling import DiallingPolicy, NumberRefused, record_refusal
 from ..config import CallbackSettings
 from ..db import rowcount, transaction
+from ..i18n import N_, Message, at, coded, phone, say_later
 from ..models import Callback, CallbackAttempt, CallbackStatus, Queue, Ticket, utcnow
 from ..tickets.service import TicketService
 from . import runs
@@ -93,7 +94,8 @@ class CallbackPlacer:
         if refusal is not None:  # booked before the policy changed, or written around the service
             record_refusal(session, DISPATCHER, NumberRefused(cb.number, refusal), "callback")
             self._close(session, cb, CallbackStatus.FAILED, f"dialling policy: {refusal.message}")
-            self._note(session, cb, f"Callback to {cb.number} not placed: {refusal.message}.")
+            self._note(session, cb, say_later(N_("Callback to %(number)s not placed: %(why)s."),
+                                              number=phone(cb.number), why=Message(refusal.template, refusal.params)))
             return None
         agent_id, interface = None, None
         if self.cfg.mode == "agent_first":
@@ -159,11 +161,13 @@ class CallbackPlacer:
             CallbackAttempt.callback_id == cb.id, CallbackAttempt.attempt == cb.attempts).values(
             outcome=result.outcome.value, ended_at=now, detail=result.detail[:2000]))
         runs.finish(session, f"callback:{cb.id}:attempt:{cb.attempts}", result.outcome.value)
-        label = f"Callback to {cb.number}, attempt {cb.attempts}/{cb.max_attempts}: {result.outcome.value}"
+        label = say_later(N_("Callback to %(number)s, attempt %(n)s/%(of)s: %(outcome)s"), number=phone(cb.number),
+                          n=cb.attempts, of=cb.max_attempts, outcome=coded("call_outcome", result.outcome))
         if cb.status is not CallbackStatus.DIALING:  # closed meanwhile (stale sweep, cancel)
             return None
         if result.outcome is Outcome.UNKNOWN:
-            self._note(session, cb, f"{label} ({result.detail}); left dialing, never redialled")
+            self._note(session, cb, say_later(N_("%(label)s (%(detail)s); left dialing, never redialled"),
+                                              label=label, detail=result.detail))
             return None
         if not result.sent and cb.max_attempts < self.cfg.max_attempts + NOT_SENT_LIMIT:
             # Nothing rang: this attempt does not count against the customer's dials.
@@ -179,7 +183,7 @@ class CallbackPlacer:
         if cb.attempts >= cb.max_attempts:
             self._close(session, cb, CallbackStatus.FAILED,
                         f"{cb.attempts} attempts, last {result.outcome.value}: {result.detail}")
-            self._note(session, cb, f"{label}; no attempts left, callback failed")
+            self._note(session, cb, say_later(N_("%(label)s; no attempts left, callback failed"), label=label))
             return None
         delays = self.cfg.retry_delays or [300]
         wait = delays[min(cb.attempts - 1, len(delays) - 1)]
@@ -187,7 +191,7 @@ class CallbackPlacer:
         session.execute(update(Callback).where(Callback.id == cb.id, Callback.status == CallbackStatus.DIALING)
                         .values(status=CallbackStatus.PENDING, next_attempt_at=retry,
                                 outcome_detail=f"{result.outcome.value}: {result.detail}"[:2000]))
-        self._note(session, cb, f"{label}; next try at {retry.isoformat()}")
+        self._note(session, cb, say_later(N_("%(label)s; next try at %(at)s"), label=label, at=at(retry)))
         return retry
 
     def _later(self, session: Session, cb: Callback, when: dt.datetime, why: str) -> dt.datetime:
@@ -201,6 +205,6 @@ class CallbackPlacer:
         cb.outcome_detail = detail[:2000]
         self.notifier.callback_outcome(session, cb)
 
-    def _note(self, session: Session, cb: Callback, text: str) -> None:
+    def _note(self, session: Session, cb: Callback, text: Message) -> None:
         if cb.ticket_id and (ticket := session.get(Ticket, cb.ticket_id)) is not None:
             self.tickets.add_note(session, ticket, text, DISPATCHER)

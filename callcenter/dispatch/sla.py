@@ -2,7 +2,8 @@
 
 Two promises per ticket: first response and resolution, with minutes per
 priority and optional per-category overrides (``[dispatch.sla]``).  Time is
-counted in business hours (urgent work around the clock by default) and
+counted in business hours, the ticket's queue's own when it has them (urgent
+work around the clock by default), and
 stops while the ticket waits on the customer (status ``pending``).  Pauses
 are read from the ticket's own status history, so a pause over a weekend
 costs nothing and the result is the same however often it is recomputed.
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..config import SLASettings
-from .calendar import AroundTheClock, BusinessCalendar
+from .calendar import AroundTheClock, BusinessCalendar, CalendarError
 
 KINDS = ("first_response", "resolution")
 PENDING = "pending"
@@ -33,6 +34,8 @@ class TicketTimes:
     resolved_at: dt.datetime | None = None
     # (start, end or None while still paused)
     pauses: tuple[tuple[dt.datetime, dt.datetime | None], ...] = ()
+    # The ticket's queue's own opening hours (admin › queues); empty: the centre's.
+    hours: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,15 +72,27 @@ def pauses_from_history(rows: Iterable[tuple[str | None, str | None, dt.datetime
 class SLA:
     def __init__(self, cfg: SLASettings, timezone: str) -> None:
         self.cfg = cfg
+        self.timezone = timezone
         self.business = BusinessCalendar(cfg.business_hours, cfg.holidays, timezone)
+        self._queues: dict[tuple[tuple[str, str], ...], BusinessCalendar] = {}
         self.always = AroundTheClock()
         self.around = {p.lower() for p in cfg.around_the_clock}
         for key, value in cfg.overrides.items():
             if ":" not in key or len(value) != 2:
                 raise ValueError(f"SLA override {key!r}: use \"category:priority\" = [first, resolution]")
 
-    def calendar(self, priority: str) -> BusinessCalendar | AroundTheClock:
-        return self.always if priority.lower() in self.around else self.business
+    def calendar(self, priority: str, hours: tuple[tuple[str, str], ...] = ()) -> BusinessCalendar | AroundTheClock:
+        """Around the clock for urgent work, else the queue's own hours (or the centre's)."""
+        if priority.lower() in self.around:
+            return self.always
+        if not hours:
+            return self.business
+        if hours not in self._queues:
+            try:
+                self._queues[hours] = BusinessCalendar(dict(hours), self.cfg.holidays, self.timezone)
+            except CalendarError:  # hours the queue page would refuse: the centre's, rather than no clock
+                self._queues[hours] = self.business
+        return self._queues[hours]
 
     def minutes(self, category: str, priority: str) -> tuple[int, int]:
         """(first response, resolution) minutes for this category and priority."""
@@ -89,7 +104,7 @@ class SLA:
                 int(self.cfg.resolution_minutes.get(priority, 1440)))
 
     def consumed(self, t: TicketTimes, until: dt.datetime) -> float:
-        cal = self.calendar(t.priority)
+        cal = self.calendar(t.priority, t.hours)
         used = cal.elapsed(t.created_at, until)
         for start, end in t.pauses:
             used -= cal.elapsed(max(start, t.created_at), min(end or until, until))
@@ -105,7 +120,7 @@ class SLA:
         used = self.consumed(t, now)
         if t.status == PENDING:
             return Clock(kind, allowed, used, "paused", None, None)
-        cal = self.calendar(t.priority)
+        cal = self.calendar(t.priority, t.hours)
         # Whole seconds: 0.8 * 14400 must be 11520, not 11520.000000000002.
         warn_left = round(allowed * self.cfg.warn_at_fraction) - used
         if used >= allowed:
@@ -126,6 +141,6 @@ class SLA:
 
         A breached promise keeps the due date it already has.
         """
-        cal = self.calendar(t.priority)
+        cal = self.calendar(t.priority, t.hours)
         return {c.kind: cal.add(now, c.left) for c in self.clocks(t, now)
                 if c.state not in ("met", "met_late") and c.left > 0}

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from ..access import audit
 from ..access.audit import Actor
 from ..calls.numbers import display
-from ..i18n import N_, Refusal
+from ..i18n import N_, Refusal, say_later
 from ..models import (
     Call,
     Customer,
@@ -136,7 +136,8 @@ class Intake:
             return Submitted(done, created=False)
         answers = clean(spec, data, region=self.region)
         if wrapup_code and wrapups.find(session, wrapup_code, wrapups.TICKET_KINDS) is None:
-            raise FormErrors({"wrapup_code": N_("Not one of the centre's wrap-up codes.")})
+            raise FormErrors({"wrapup_code": Refusal(N_("Not one of the centre's wrap-up codes."), field="wrapup_code",
+                                                     code="not_a_choice")})
         ticket, created = self._ticket(session, spec, form, call, actor, answers, attach_to)
         row.form_id = form.id
         row.data = answers
@@ -206,7 +207,8 @@ class Intake:
                     subject=str(answers.get(spec.subject_field, ""))[:200] or spec.title,
                     description=str(answers.get(spec.description_field or "", "")),
                     priority=_priority(answers.get(spec.priority_field or "")),
-                    assignee_id=actor.user_id, reason=f"intake form {spec.slug} v{form.version}")
+                    assignee_id=actor.user_id,
+                    reason=say_later(N_("intake form %(form)s v%(version)s"), form=spec.slug, version=form.version))
             return ticket, True
         except IntegrityError:
             # Another agent's submit for the same call won: use its ticket.

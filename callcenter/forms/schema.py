@@ -1,7 +1,9 @@
 """What an intake form may declare: fields, types, choices, help, prefill.
 
 Form files are data written by admins, so they are validated as strictly as
-anything a caller sends.
+anything a caller sends.  A rule that fails raises a ``Refusal`` whose
+``field`` is the key at fault, relative to where pydantic reports it (the
+forms editor shows the message beside that key's line).
 """
 from __future__ import annotations
 
@@ -10,10 +12,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..i18n import N_, Refusal
+
 # Values the desk can pre-fill from the call: "caller.number", "ivr.category" ...
 PREFILL_SOURCES = ("caller.number", "caller.name", "customer.name", "customer.email", "call.did",
                    "call.queue", "ivr.category", "ivr.path", "ticket.subject")
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+SLUG_RULE = N_("A slug is lower-case letters, digits and _, starting with a letter (at most 40).")
 
 
 class Choice(BaseModel):
@@ -43,20 +48,30 @@ class FieldSpec(BaseModel):
     @classmethod
     def _name(cls, v: str) -> str:
         if not NAME.match(v):
-            raise ValueError("field names are lower-case letters, digits and _ (max 40)")
+            raise Refusal(N_("A field name is lower-case letters, digits and _, starting with a letter "
+                             "(at most 40): %(name)s is not one."), code="bad_name", name=repr(v))
         return v
 
     @field_validator("prefill")
     @classmethod
     def _prefill(cls, v: str | None) -> str | None:
         if v is not None and v not in PREFILL_SOURCES:
-            raise ValueError(f"prefill must be one of {', '.join(PREFILL_SOURCES)}")
+            raise Refusal(N_("The desk cannot pre-fill from %(source)s; it can from %(sources)s."),
+                          code="bad_prefill", source=repr(v), sources=", ".join(PREFILL_SOURCES))
         return v
 
     @model_validator(mode="after")
     def _choices(self) -> FieldSpec:
         if self.type in ("choice", "multichoice") and not self.choices:
-            raise ValueError(f"field {self.name}: a {self.type} field needs choices")
+            raise Refusal(N_("A %(type)s field needs choices = [ … ]."), field="type", code="no_choices",
+                          type=self.type)
+        values = [c.value for c in self.choices]
+        for n, value in enumerate(values):
+            if value in values[:n]:
+                raise Refusal(N_("The choice %(value)s is offered twice."), field=f"choices.{n}.value",
+                              code="duplicate_choice", value=repr(value))
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise Refusal(N_("max is below min."), field="max", code="bad_range")
         return self
 
 
@@ -71,7 +86,7 @@ class FormSpec(BaseModel):
     description_field: str | None = "description"
     priority_field: str | None = "priority"
     # Only in versions stored before the centre kept one list of wrap-up codes (``forms.wrapups``):
-    # they still load; a form written now may not declare it (``catalog.parse``).
+    # they still load; the forms editor refuses it in a form written now (``checks``).
     wrapup_codes: list[Choice] = []
     fields: list[FieldSpec] = Field(min_length=1, max_length=60)
 
@@ -79,17 +94,21 @@ class FormSpec(BaseModel):
     @classmethod
     def _slug(cls, v: str) -> str:
         if not NAME.match(v):
-            raise ValueError("slug: lower-case letters, digits and _")
+            raise Refusal(SLUG_RULE, code="bad_slug")
         return v
 
     @model_validator(mode="after")
     def _references(self) -> FormSpec:
         names = [f.name for f in self.fields]
-        if len(set(names)) != len(names):
-            raise ValueError("field names must be unique")
-        for ref in (self.subject_field, self.description_field, self.priority_field):
+        for n, name in enumerate(names):
+            if name in names[:n]:
+                raise Refusal(N_("The field name %(name)s is used twice: each field needs a name of its own."),
+                              field=f"fields.{n}.name", code="duplicate_field", name=repr(name))
+        for key in ("subject_field", "description_field", "priority_field"):
+            ref = getattr(self, key)
             if ref is not None and ref not in names:
-                raise ValueError(f"form refers to a field {ref!r} it does not declare")
+                raise Refusal(N_("%(key)s names the field %(name)s, which the form does not declare."),
+                              field=key, code="unknown_field", key=key, name=repr(ref))
         return self
 
     def field(self, name: str) -> FieldSpec:

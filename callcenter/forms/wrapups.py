@@ -28,9 +28,3 @@ def find(session: Session, code: str | None, kinds: Sequence[WrapupKind]) -> Wra
     return session.scalar(select(WrapupCode).where(WrapupCode.code == code, WrapupCode.is_active,
                                                    WrapupCode.kind.in_(kinds)))
 
-
-def by_code(session: Session, codes: set[str]) -> dict[str, WrapupCode]:
-    """Stored codes with their labels, retired ones included (a ticket keeps what it was filed with)."""
-    if not codes:
-        return {}
-    return {w.code: w for w in session.scalars(select(WrapupCode).where(WrapupCode.code.in_(codes)))}

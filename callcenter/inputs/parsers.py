@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 from .. import days
+from ..i18n import N_, Refusal, fill
 
 MAX_ID = 2**31 - 1  # INTEGER columns: PostgreSQL's int4 is the narrower of our two databases
 MAX_OFFSET = 1_000_000
@@ -23,21 +24,26 @@ _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 T = TypeVar("T")
 
 
-class InvalidInput(ValueError):
-    """``field`` holds a value we cannot use; ``message`` says what would do."""
+class InvalidInput(Refusal):
+    """``field`` holds a value we cannot use; ``message`` says what would do (English: the API's
+    ``fields``; its N_ template and values are said in a person's language by the web)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
+    field: str
+
+    def __init__(self, field: str, template: str, **params: Any) -> None:
+        super().__init__(template, field=field, code="invalid", **params)
+        self.message = fill(template, params)
+        self.args = (f"{field}: {self.message}",)
+        self.field = field
 
 
 def whole(value: Any, field: str, *, lo: int = 0, hi: int = MAX_ID) -> int:
     """A whole number from ``lo`` to ``hi`` (ASCII digits only)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidInput(field, "a whole number")
+        raise InvalidInput(field, N_("a whole number"))
     text = value.strip() if isinstance(value, str) else str(value)
     if not _DIGITS.fullmatch(text) or not lo <= int(text) <= hi:
-        raise InvalidInput(field, f"a whole number from {lo} to {hi}")
+        raise InvalidInput(field, N_("a whole number from %(lo)s to %(hi)s"), lo=lo, hi=hi)
     return int(text)
 
 
@@ -56,27 +62,27 @@ def day(value: Any, field: str) -> dt.date:
         try:
             found = dt.date.fromisoformat(value.strip())
         except ValueError:
-            raise InvalidInput(field, "a real day, written YYYY-MM-DD") from None
+            raise InvalidInput(field, N_("a real day, written YYYY-MM-DD")) from None
     else:
-        raise InvalidInput(field, "a day written YYYY-MM-DD")
+        raise InvalidInput(field, N_("a day written YYYY-MM-DD"))
     if not days.FIRST_YEAR <= found.year <= days.LAST_YEAR:
-        raise InvalidInput(field, f"a day from {days.FIRST_YEAR} to {days.LAST_YEAR}")
+        raise InvalidInput(field, N_("a day from %(first)s to %(last)s"), first=days.FIRST_YEAR, last=days.LAST_YEAR)
     return found
 
 
 def choice(value: Any, allowed: Collection[str], field: str) -> str:
     """One of ``allowed``."""
     if not isinstance(value, str) or value not in allowed:
-        raise InvalidInput(field, "one of " + ", ".join(sorted(allowed)))
+        raise InvalidInput(field, N_("one of %(values)s"), values=", ".join(sorted(allowed)))
     return value
 
 
 def text(value: Any, field: str, limit: int = MAX_TEXT) -> str:
     """A short text without NUL or lone surrogates (neither PostgreSQL nor UTF-8 can store them)."""
     if not isinstance(value, str):
-        raise InvalidInput(field, "text")
+        raise InvalidInput(field, N_("text"))
     if "\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-        raise InvalidInput(field, "text without control characters")
+        raise InvalidInput(field, N_("text without control characters"))
     return value.strip()[:limit]
 
 

@@ -93,6 +93,10 @@ class TicketChange(Base):
     old_value: Mapped[Optional[str]] = mapped_column(Text)
     new_value: Mapped[Optional[str]] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text, default="")
+    # A reason the system gave (dispatcher, SLA, transfers): its message id and values, so each
+    # reader sees it in their own language; ``reason`` keeps the English text (API, exports).
+    reason_template: Mapped[Optional[str]] = mapped_column(String(300))
+    reason_params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[created_at]
 
     ticket: Mapped[Ticket] = relationship(back_populates="changes")
@@ -127,6 +131,9 @@ class FormDefinition(Base):
     title: Mapped[str200]
     category: Mapped[str80]
     schema: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The TOML text as written, comments kept, for the forms editor (None: stored before texts were kept).
+    source: Mapped[Optional[str]] = mapped_column(Text)
+    # Only the latest version of a slug can be active; an admin may deactivate it (the desk stops offering it).
     is_active: Mapped[bool] = mapped_column(default=True)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[created_at]

@@ -33,6 +33,8 @@ PACKAGES = "asterisk,asterisk-modules,asterisk-core-sounds-en,asterisk-core-soun
 OWNED_DIRS = ("/etc/asterisk", "/var/lib/asterisk", "/var/spool/asterisk",
               "/var/log/asterisk", "/var/run/asterisk")
 RX_TIMEOUT = 15.0
+# The queues defined in callcenter (callcenter.queues.asterisk writes it); queues.conf #tryincludes it.
+QUEUES_CONF = "queues_callcenter.conf"
 AMI_ADDR = ("127.0.0.1", 5038)
 
 
@@ -146,11 +148,14 @@ class LabPBX:
         shutil.rmtree(self.partial)
 
     # -- configuration ---------------------------------------------------
-    def refresh_config(self) -> None:
-        """Copy asterisk-conf/ in and create the AMI secret include once."""
+    def refresh_config(self, queues_conf: str | None = None) -> None:
+        """Copy asterisk-conf/ in and create the AMI secret include once; ``queues_conf`` is the text of
+        the queues defined in callcenter (None: the file stays as the AMI service last wrote it)."""
         etc = self.path("/etc/asterisk")
         for src in sorted(CONF_SOURCE.glob("*.conf")):
             shutil.copyfile(src, etc / src.name)
+        if queues_conf is not None:
+            (etc / QUEUES_CONF).write_text(queues_conf, encoding="utf-8")
         # Debian's sample users.conf only earns a deprecation warning; unused.
         (etc / "users.conf").unlink(missing_ok=True)
         for secret_file in (self.settings.lab_secret_file, self.settings.lab_softphone_secret_file):
@@ -213,13 +218,13 @@ class LabPBX:
             raise RuntimeError(f"asterisk -rx {command!r} failed: {done.stderr.strip()}")
         return done.stdout
 
-    def up(self, progress: Callable[[str], None] = print) -> None:
+    def up(self, progress: Callable[[str], None] = print, queues_conf: str | None = None) -> None:
         """Provision if needed, deploy config, then start or reload Asterisk."""
         if os.geteuid() != 0:
             raise LabUnavailable("The lab PBX runs Asterisk in a chroot, which needs root. "
                                  + HOW_TO_USE_YOUR_OWN)
         self.provision(progress)
-        self.refresh_config()
+        self.refresh_config(queues_conf)
         self.make_prompts(progress)
         if self.is_running():
             self._reload()

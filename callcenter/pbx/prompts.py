@@ -51,6 +51,11 @@ PROMPTS: dict[str, dict[str, str]] = {
             "We have already arranged all the call backs we can for this number today. "
             "Please stay on the line for an agent."
         ),
+        "queue-closed": (
+            "Thank you for calling. We are closed right now. "
+            "We can call you back as soon as we open."
+        ),
+        "queue-closed-goodbye": "Please call again during our opening hours. Goodbye.",
     },
     "zh": {
         "welcome": "感谢您的来电。本次通话可能会被录音以保证服务质量。",
@@ -75,5 +80,7 @@ PROMPTS: dict[str, dict[str, str]] = {
         "survey-comment": "如需在提示音后留言，请按1。",
         "callback-number-refused": "抱歉，我们无法回电到这个号码。",
         "callback-limit": "今天这个号码的回电次数已满。请不要挂机，我们将为您转接客服人员。",
+        "queue-closed": "感谢您的来电。我们现在已下班。我们可以在上班后尽快给您回电。",
+        "queue-closed-goodbye": "请在营业时间内再次来电。再见。",
     },
 }

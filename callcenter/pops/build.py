@@ -1,8 +1,7 @@
 """A ring's pop, built once for the agent it rings: caller, customer, history, IVR choices.
 
-The pop is data (codes, ISO times, the names of its category and queues in
-both languages): it is stored as it is and each desk says it in its
-reader's language (``web.desk.present``).
+The pop is data (codes, ISO times): it is stored as it is and each desk
+says it in its reader's language (``web.desk.present``).
 """
 from __future__ import annotations
 
@@ -18,13 +17,12 @@ from ..customers.lookup import by_number
 from ..events import CallRingingAgent
 from ..models import Call, Customer, Ticket, User
 from ..tickets.queries import open_for_customer, open_hidden_for_customer
-from .names import Names
 from .service import key_of
 
 HISTORY = 5
 
 
-def build_pop(session: Session, p: CallRingingAgent, user_id: int, region: str, names: Names) -> dict[str, Any]:
+def build_pop(session: Session, p: CallRingingAgent, user_id: int, region: str) -> dict[str, Any]:
     call = find_call(session, p.pbx, p.linkedid) or ensure_call(
         session, p.pbx, p.linkedid, caller_number=p.caller_number, caller_name=p.caller_name,
         queue_name=p.queue)
@@ -46,8 +44,6 @@ def build_pop(session: Session, p: CallRingingAgent, user_id: int, region: str, 
         restricted = open_hidden_for_customer(session, customer.id, visible)
     # A transferred call brings its ticket: the receiving desk opens it with the pop.
     ticket = session.get(Ticket, call.ticket_id) if call.ticket_id else None
-    ivr = p.ivr or call.ivr or {}
-    queue = p.queue or call.queue_name
     return {
         "key": key_of(p.pbx, p.linkedid),
         "call_id": call.id,
@@ -60,10 +56,9 @@ def build_pop(session: Session, p: CallRingingAgent, user_id: int, region: str, 
         "history": history,
         "open_tickets": open_tickets,
         "restricted_tickets": restricted,
-        "ivr": ivr,
-        "queue": queue,
+        "ivr": p.ivr or call.ivr or {},
+        "queue": p.queue or call.queue_name,
         "wait_seconds": p.wait_seconds,
-        "labels": names.labels(session, [ivr.get("category")], [queue, *(h["queue"] for h in history)]),
     }
 
 

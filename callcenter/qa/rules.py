@@ -22,6 +22,7 @@ from ..access import audit
 from ..access.audit import Actor
 from ..background.worker import Work
 from ..db import transaction
+from ..i18n import N_, Refusal, say_later
 from ..models import Call, CallTag, KeywordRule, Ticket, Transcript, utcnow
 from ..models.transcripts import TranscriptStatus
 from ..tickets.service import TicketService
@@ -42,8 +43,8 @@ TAG = re.compile(r"^[\w-]{1,40}$")
 PUNCT = re.compile(r"[^\w\s'-]+")
 
 
-class RuleError(ValueError):
-    """A rule the editor cannot accept; the message is shown as it is."""
+class RuleError(Refusal):
+    """A rule the editor cannot accept (said in the reader's language by the web)."""
 
 
 def words_of(text: str) -> list[str]:
@@ -56,17 +57,18 @@ def clean_rule(name: str, phrases: list[str], tag: str, item: str | None, mark: 
     for phrase in phrases:
         words = words_of(phrase)
         if len(words) > MAX_PHRASE_WORDS or len(" ".join(words)) > MAX_PHRASE_CHARS:
-            raise RuleError(f"a phrase is at most {MAX_PHRASE_WORDS} words and {MAX_PHRASE_CHARS} characters")
+            raise RuleError(N_("A phrase is at most %(words)s words and %(chars)s characters."), field="phrases",
+                            words=MAX_PHRASE_WORDS, chars=MAX_PHRASE_CHARS)
         if words and " ".join(words) not in kept:
             kept.append(" ".join(words))
     if not name or len(name) > 80:
-        raise RuleError("a name of 1-80 characters is needed")
+        raise RuleError(N_("A name of 1-80 characters is needed."), field="name")
     if not kept or len(kept) > MAX_PHRASES:
-        raise RuleError(f"give 1-{MAX_PHRASES} phrases, one a line")
+        raise RuleError(N_("Give 1-%(n)s phrases, one a line."), field="phrases", n=MAX_PHRASES)
     if not TAG.match(tag):
-        raise RuleError("a tag is one word (letters, digits, - or _), at most 40 characters")
+        raise RuleError(N_("A tag is one word (letters, digits, - or _), at most 40 characters."), field="tag")
     if mark not in ("pass", "fail"):
-        raise RuleError("a pre-marked item is marked pass or fail")
+        raise RuleError(N_("A pre-marked item is marked pass or fail."), field="mark")
     item = (item or "").strip().lower() or None
     return {"name": name, "phrases": kept, "tag": tag, "scorecard_item": item and item[:80], "mark": mark}
 
@@ -96,7 +98,7 @@ def find(turns: list[Turn], phrases: list[str]) -> list[dict[str, Any]]:
 def _check_room(session: Session) -> None:
     active = session.scalar(select(func.count()).select_from(KeywordRule).where(KeywordRule.is_active)) or 0
     if active >= MAX_ACTIVE_RULES:
-        raise RuleError(f"at most {MAX_ACTIVE_RULES} rules can be active; switch one off first")
+        raise RuleError(N_("At most %(n)s rules can be active; switch one off first."), n=MAX_ACTIVE_RULES)
 
 
 def add_rule(session: Session, actor: Actor, values: dict[str, Any]) -> KeywordRule:
@@ -133,7 +135,7 @@ def _insert_tag(session: Session, call_id: int, rule: KeywordRule, hits: list[di
 def _tag_tickets(session: Session, tickets: TicketService, call: Call, tag: str, actor: Actor) -> None:
     for ticket in session.scalars(select(Ticket).where(or_(Ticket.origin_call_id == call.id,
                                                            Ticket.id == call.ticket_id))):
-        tickets.tag(session, ticket, tag, actor, f"keyword rule: {tag}")
+        tickets.tag(session, ticket, tag, actor, say_later(N_("keyword rule: %(tag)s"), tag=tag))
 
 
 def active_rules(session: Session) -> list[KeywordRule]:

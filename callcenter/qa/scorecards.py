@@ -19,16 +19,19 @@ from sqlalchemy.orm import Session
 
 from ..access import audit
 from ..access.audit import Actor
+from ..i18n import N_, Refusal
 from ..models import Call, QAReview, Scorecard
 
 RESULTS = ("pass", "fail", "na")
 MAX_ITEMS = 50
 MAX_COMMENT = 2000
 KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+# The fourth part of an item's line, as the editor's help text writes it in English and in Chinese.
+FAIL_ALL = ("fail-all", "一票否决")
 
 
-class ScorecardError(ValueError):
-    """Bad scorecard definition or review input: shown to the user as it is."""
+class ScorecardError(Refusal):
+    """Bad scorecard definition or review input (said in the reader's language by the web)."""
 
 
 @dataclass(frozen=True)
@@ -40,25 +43,26 @@ class Outcome:
 def clean_items(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Validated items: unique keys, a label, a weight in 0..100, fail_all a bool."""
     if not raw:
-        raise ScorecardError("a scorecard needs at least one item")
+        raise ScorecardError(N_("A scorecard needs at least one item."), field="items")
     if len(raw) > MAX_ITEMS:
-        raise ScorecardError(f"a scorecard has at most {MAX_ITEMS} items")
+        raise ScorecardError(N_("A scorecard has at most %(n)s items."), field="items", n=MAX_ITEMS)
     items, seen = [], set()
     for n, item in enumerate(raw, 1):
         key = str(item.get("key", "")).strip().lower()
         label = str(item.get("label", "")).strip()
         if not KEY.match(key):
-            raise ScorecardError(f"item {n}: the key must be lowercase letters, digits, - or _")
+            raise ScorecardError(N_("Item %(n)s: the key must be lowercase letters, digits, - or _."),
+                                 field="items", n=n)
         if key in seen:
-            raise ScorecardError(f"item {n}: the key {key!r} is used twice")
+            raise ScorecardError(N_("Item %(n)s: the key %(key)s is used twice."), field="items", n=n, key=repr(key))
         if not label or len(label) > 200:
-            raise ScorecardError(f"item {n}: a label of 1-200 characters is needed")
+            raise ScorecardError(N_("Item %(n)s: a label of 1-200 characters is needed."), field="items", n=n)
         try:
             weight = float(item.get("weight", 1))
         except (TypeError, ValueError):
-            raise ScorecardError(f"item {n}: the weight must be a number") from None
+            raise ScorecardError(N_("Item %(n)s: the weight must be a number."), field="items", n=n) from None
         if not 0 <= weight <= 100:  # NaN fails this too
-            raise ScorecardError(f"item {n}: the weight must be between 0 and 100")
+            raise ScorecardError(N_("Item %(n)s: the weight must be between 0 and 100."), field="items", n=n)
         seen.add(key)
         items.append({"key": key, "label": label, "weight": weight, "fail_all": bool(item.get("fail_all"))})
     return items
@@ -72,11 +76,13 @@ def parse_items(text: str) -> list[dict[str, Any]]:
             continue
         parts = [p.strip() for p in line.split("|")]
         if len(parts) < 3:
-            raise ScorecardError(f"{line.strip()[:60]!r}: write 'key | label | weight [| fail-all]'")
+            raise ScorecardError(N_("%(line)s: write 'key | label | weight [| fail-all]'."), field="items",
+                                 line=repr(line.strip()[:60]))
         flag = parts[3].lower().replace("_", "-") if len(parts) > 3 else ""
-        if flag not in ("", "fail-all"):
-            raise ScorecardError(f"{line.strip()[:60]!r}: the fourth part can only be 'fail-all'")
-        raw.append({"key": parts[0], "label": parts[1], "weight": parts[2], "fail_all": flag == "fail-all"})
+        if flag not in ("", *FAIL_ALL):
+            raise ScorecardError(N_("%(line)s: the fourth part can only be 'fail-all'."), field="items",
+                                 line=repr(line.strip()[:60]))
+        raw.append({"key": parts[0], "label": parts[1], "weight": parts[2], "fail_all": flag in FAIL_ALL})
     return clean_items(raw)
 
 
@@ -105,10 +111,11 @@ def clean_answers(items: list[dict[str, Any]], raw: dict[str, dict[str, Any]]) -
         given = raw.get(item["key"]) or {}
         result = str(given.get("result", "")).strip().lower()
         if result not in RESULTS:
-            raise ScorecardError(f"answer '{item['label']}': pass, fail or not applicable")
+            raise ScorecardError(N_("Answer '%(item)s': pass, fail or not applicable."), item=item["label"])
         comment = str(given.get("comment", "")).strip()
         if len(comment) > MAX_COMMENT:
-            raise ScorecardError(f"the comment on '{item['label']}' is longer than {MAX_COMMENT} characters")
+            raise ScorecardError(N_("The comment on '%(item)s' is longer than %(n)s characters."), item=item["label"],
+                                 n=MAX_COMMENT)
         out[item["key"]] = {"result": result, "comment": comment}
     return out
 
@@ -117,10 +124,10 @@ def save_version(session: Session, slug: str, title: str, items: list[dict[str, 
     """Store the checklist as the slug's next version (audited); earlier versions stop being offered."""
     slug = slug.strip().lower()
     if not KEY.match(slug):
-        raise ScorecardError("the scorecard name must be lowercase letters, digits, - or _")
+        raise ScorecardError(N_("The scorecard name must be lowercase letters, digits, - or _."), field="slug")
     title = title.strip()
     if not title or len(title) > 200:
-        raise ScorecardError("a title of 1-200 characters is needed")
+        raise ScorecardError(N_("A title of 1-200 characters is needed."), field="title")
     items = clean_items(items)
     latest = latest_version(session, slug)
     if latest is not None and latest.items == items and latest.title == title:
@@ -150,11 +157,11 @@ def review_call(session: Session, call: Call, card: Scorecard, raw_answers: dict
                 comment: str, reviewer: Actor) -> QAReview:
     """Score and store one review, audited."""
     if not card.is_active:
-        raise ScorecardError("this scorecard version has been replaced; reload the page")
+        raise ScorecardError(N_("This scorecard version has been replaced; reload the page."))
     answers = clean_answers(card.items, raw_answers)
     comment = comment.strip()
     if len(comment) > MAX_COMMENT:
-        raise ScorecardError(f"the overall comment is longer than {MAX_COMMENT} characters")
+        raise ScorecardError(N_("The overall comment is longer than %(n)s characters."), field="comment", n=MAX_COMMENT)
     outcome = score(card.items, answers)
     review = QAReview(call_id=call.id, scorecard_id=card.id, reviewer_id=reviewer.user_id, agent_id=call.agent_id,
                       answers=answers, comment=comment, score=outcome.score,

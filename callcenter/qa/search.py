@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from ..models import Call, CallTag, Transcript
@@ -63,17 +63,12 @@ def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def search(session: Session, query: str, limit: int = 50, offset: int = 0,
-           since: dt.datetime | None = None, until: dt.datetime | None = None,
-           agent_id: int | None = None, queue: str | None = None,
-           where: Sequence[ColumnElement[bool]] = ()) -> list[Hit]:
-    """Finished transcripts containing every term, newest call first.
-
-    ``where`` narrows further (the web passes the user's visibility clause and tag filter).
-    """
+def _matching(query: str, since: dt.datetime | None, until: dt.datetime | None, agent_id: int | None,
+              queue: str | None, where: Sequence[ColumnElement[bool]]) -> Select[tuple[Transcript, Call]] | None:
+    """Finished transcripts (with their call) containing every term; None when there is no term."""
     terms = _terms(query)
     if not terms:
-        return []
+        return None
     q = (select(Transcript, Call).join(Call, Call.id == Transcript.call_id)
          .where(Transcript.status == TranscriptStatus.DONE))
     for term in terms:
@@ -86,9 +81,31 @@ def search(session: Session, query: str, limit: int = 50, offset: int = 0,
         q = q.where(Call.agent_id == agent_id)
     if queue:
         q = q.where(Call.queue_name == queue)
-    q = q.where(*where)
+    return q.where(*where)
+
+
+def search(session: Session, query: str, limit: int = 50, offset: int = 0,
+           since: dt.datetime | None = None, until: dt.datetime | None = None,
+           agent_id: int | None = None, queue: str | None = None,
+           where: Sequence[ColumnElement[bool]] = ()) -> list[Hit]:
+    """Finished transcripts containing every term, newest call first.
+
+    ``where`` narrows further (the web passes the user's visibility clause and tag filter).
+    """
+    q = _matching(query, since, until, agent_id, queue, where)
+    if q is None:
+        return []
     q = q.order_by(Call.started_at.desc(), Call.id.desc()).limit(min(limit, 500)).offset(offset)
+    terms = _terms(query)
     return [_hit(t, c, terms) for t, c in session.execute(q).all()]
+
+
+def count(session: Session, query: str, since: dt.datetime | None = None, until: dt.datetime | None = None,
+          agent_id: int | None = None, queue: str | None = None,
+          where: Sequence[ColumnElement[bool]] = ()) -> int:
+    """How many transcripts ``search`` would find over every page."""
+    q = _matching(query, since, until, agent_id, queue, where)
+    return 0 if q is None else session.scalar(select(func.count()).select_from(q.subquery())) or 0
 
 
 def _hit(t: Transcript, call: Call, terms: list[str]) -> Hit:

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from babel.support import Translations
+from babel.dates import format_skeleton
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import days
+from ..i18n import translations
+from ..i18n.durations import duration
 from ..models import Queue, Survey, Ticket, TicketChange
 from . import figures
 
@@ -39,6 +42,8 @@ class DailySummary:
     centre: dict[str, Any]
     # (queue name, figures), by queue name.
     queues: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Each queue's Chinese name (its English one, or its code, when it has none), in the same order.
+    queue_names_zh: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -94,6 +99,7 @@ def build(session: Session, day: dt.date, timezone: str = "UTC") -> DailySummary
     for queue in session.scalars(select(Queue).order_by(Queue.name)):
         f.queue_ids = [queue.id]
         out.queues.append((queue.display_name or queue.name, day_figures(session, f)))
+        out.queue_names_zh.append(queue.display_name_zh or queue.display_name or queue.name)
     return out
 
 
@@ -106,17 +112,13 @@ def _pct(v: float | None) -> str:
     return "—" if v is None else f"{v * 100:.1f} %"
 
 
-def _secs(v: float | None) -> str:
-    return "—" if v is None else f"{int(v) // 60}:{int(v) % 60:02d}"
-
-
-def cells(fig: dict[str, Any]) -> dict[str, str]:
-    """One column of the table: every figure as the text a reader sees."""
+def cells(fig: dict[str, Any], gettext: Callable[[str], str] = str) -> dict[str, str]:
+    """One column of the table: every figure as the text a reader sees (durations in ``gettext``'s language)."""
     kept = f"{fig['callbacks_kept']}/{fig['callbacks_due']}"
     return {
         "calls": str(fig["calls"]), "answered": str(fig["answered"]), "abandoned": str(fig["abandoned"]),
-        "service_level": _pct(fig["service_level"]), "aht": _secs(fig["aht"]),
-        "first_response": _secs(fig["first_response"]),
+        "service_level": _pct(fig["service_level"]), "aht": duration(fig["aht"], gettext),
+        "first_response": duration(fig["first_response"], gettext),
         "csat": "—" if fig["csat"] is None else f"{fig['csat']:.2f} ({fig['surveys']})",
         "callbacks_kept": kept if not fig["callbacks_due"] else f"{kept} ({_pct(fig['callbacks_kept_rate'])})",
         "tickets_opened": str(fig["tickets_opened"]), "tickets_closed": str(fig["tickets_closed"]),
@@ -124,9 +126,11 @@ def cells(fig: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def table(summary: DailySummary, labels: dict[str, str]) -> Table:
-    columns = [cells(summary.centre)] + [cells(fig) for _, fig in summary.queues]
-    return Table(header=[labels["centre"]] + [name for name, _ in summary.queues],
+def table(summary: DailySummary, labels: dict[str, str], language: str = "en") -> Table:
+    gettext = translations(language).gettext
+    columns = [cells(summary.centre, gettext)] + [cells(fig, gettext) for _, fig in summary.queues]
+    names = summary.queue_names_zh if language == "zh" and summary.queue_names_zh else [n for n, _ in summary.queues]
+    return Table(header=[labels["centre"], *names],
                  rows=[(labels[key], [col[key] for col in columns]) for key in ROWS])
 
 
@@ -135,9 +139,8 @@ def mail_env(language: str) -> jinja2.Environment:
     """A Jinja environment over the web templates, translated into ``language``."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(WEB / "templates"), autoescape=True,
                              extensions=["jinja2.ext.i18n"])
-    translations = Translations.load(str(WEB / "translations"), [language if language in LANGUAGES else "en"])
     # Added to the environment at run time by the i18n extension; jinja2's types do not know it.
-    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
@@ -156,12 +159,17 @@ def _pad(text: str, width: int, right: bool = True) -> str:
     return gap + text if right else text + gap
 
 
+def day_text(day: dt.date, language: str) -> str:
+    """The day as the reader's language writes it: "Nov 23, 2026", "2026年11月23日"."""
+    return format_skeleton("yMMMd", day, locale=language if language in LANGUAGES else "en", fuzzy=True)
+
+
 def render_text(summary: DailySummary, language: str) -> str:
     names = labels(language)
-    t = table(summary, names)
+    t = table(summary, names, language)
     width = max(_width(label) for label, _ in t.rows) + 2
     widths = [max(_width(h), *(_width(cs[i]) for _, cs in t.rows)) + 2 for i, h in enumerate(t.header)]
-    lines = [f"{names['title']} {summary.day.isoformat()} ({summary.timezone})", ""]
+    lines = [f"{names['title']} {day_text(summary.day, language)} ({summary.timezone})", ""]
     lines.append(" " * width + "".join(_pad(h, w) for h, w in zip(t.header, widths, strict=True)))
     for label, cs in t.rows:
         lines.append(_pad(label, width, right=False) + "".join(_pad(c, w) for c, w in zip(cs, widths, strict=True)))
@@ -171,8 +179,9 @@ def render_text(summary: DailySummary, language: str) -> str:
 def render_html(summary: DailySummary, language: str) -> str:
     env = mail_env(language)
     return env.get_template("reports/daily_mail.html").render(
-        summary=summary, table=table(summary, labels(language)), lang=language)
+        summary=summary, table=table(summary, labels(language), language), lang=language,
+        day=day_text(summary.day, language))
 
 
 def subject(summary: DailySummary, language: str) -> str:
-    return f"{labels(language)['title']} {summary.day.isoformat()}"
+    return f"{labels(language)['title']} {day_text(summary.day, language)}"

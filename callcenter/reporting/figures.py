@@ -16,9 +16,18 @@ Definitions (shown in the UI next to each figure):
 * callbacks kept: callbacks due in the period reached by their SLA time (or due
   time) / callbacks due in the period.
 
-A team narrows every figure as visibility.py scopes a supervisor: calls of its
-queues or agents, tickets of the team, its queues or its members, surveys of
-its tickets or members, callbacks of its queues or members. ``scope`` is the teams the viewer may read (None: all).
+A team means its queues and its agents, as visibility.py scopes a supervisor:
+* the team's queues: the queues set to the team (Queue.team_id), and the
+  queues set to no team that one of its members serves (AgentQueue); a queue
+  set to another team is that team's, even if one of ours helps out there;
+* its calls: every call of its queues, abandoned ones included (by queue id,
+  or by queue name for calls recorded before the queue was known), and the
+  calls its members answered anywhere;
+* its tickets: of the team, its queues or its members; its surveys: of its
+  tickets, its queues' calls or its members; its callbacks: of its queues or
+  members.
+So a team's abandonment rate over its one queue is the rate the centre shows
+for that queue.  ``scope`` is the teams the viewer may read (None: all).
 """
 from __future__ import annotations
 
@@ -27,9 +36,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..access.visibility import calls_of_queues, team_queues
 from ..days import Days
 from ..models import (
     Call,
@@ -73,12 +83,12 @@ class ReportFilter:
     def calls(self, query: Select[Any]) -> Select[Any]:
         query = query.where(Call.started_at >= self.start, Call.started_at < self.end)
         if self.queue_ids:
-            query = query.where(Call.queue_id.in_(self.queue_ids))
+            query = query.where(calls_of_queues(self.queue_ids))
         if self.agent_id is not None:
             query = query.where(Call.agent_id == self.agent_id)
         teams = self.teams()
         if teams is not None:
-            query = query.where(or_(Call.agent_id.in_(members(teams)), Call.queue_id.in_(team_queues(teams))))
+            query = query.where(or_(Call.agent_id.in_(members(teams)), calls_of_queues(team_queues(teams))))
         return query
 
     def tickets(self, query: Select[Any]) -> Select[Any]:
@@ -100,7 +110,7 @@ class ReportFilter:
         if self.agent_id is not None:
             query = query.where(Survey.agent_id == self.agent_id)
         if self.queue_ids:
-            query = query.where(Survey.call_id.in_(select(Call.id).where(Call.queue_id.in_(self.queue_ids))))
+            query = query.where(Survey.call_id.in_(select(Call.id).where(calls_of_queues(self.queue_ids))))
         teams = self.teams()
         if teams is not None:
             query = query.where(survey_of_teams(teams))
@@ -111,19 +121,20 @@ def members(teams: list[int]) -> Select[tuple[int]]:
     return select(User.id).where(User.team_id.in_(teams))
 
 
-def team_queues(teams: list[int]) -> Select[tuple[int]]:
-    return select(Queue.id).where(Queue.team_id.in_(teams))
-
-
 def survey_of_teams(teams: list[int]) -> ColumnElement[bool]:
     """A survey belongs to a team through its ticket's team, its call's queue or its agent."""
     return or_(Survey.ticket_id.in_(select(Ticket.id).where(Ticket.team_id.in_(teams))),
-               Survey.call_id.in_(select(Call.id).where(Call.queue_id.in_(team_queues(teams)))),
+               Survey.call_id.in_(select(Call.id).where(calls_of_queues(team_queues(teams)))),
                Survey.agent_id.in_(members(teams)))
 
 
 def _ratio(part: float, whole: float) -> float | None:
     return None if not whole else round(part / whole, 4)
+
+
+def _queue_of_call() -> ColumnElement[bool]:
+    """A call's queue: by id, or by name for a call recorded before its queue was known."""
+    return or_(Queue.id == Call.queue_id, and_(Call.queue_id.is_(None), Queue.name == Call.queue_name))
 
 
 def call_figures(session: Session, f: ReportFilter) -> dict[str, Any]:
@@ -134,7 +145,7 @@ def call_figures(session: Session, f: ReportFilter) -> dict[str, Any]:
     offered = sum(counts.get(d, 0) for d in IN_QUEUE)
     target = func.coalesce(Queue.service_level_seconds, 20)
     within = session.scalar(f.calls(
-        select(func.count()).select_from(Call).outerjoin(Queue, Queue.id == Call.queue_id)
+        select(func.count()).select_from(Call).outerjoin(Queue, _queue_of_call())
         .where(Call.disposition == Disposition.ANSWERED, Call.wait_seconds <= target))) or 0
     aht = session.scalar(f.calls(select(func.avg(Call.talk_seconds)).where(
         Call.disposition == Disposition.ANSWERED, Call.talk_seconds.is_not(None))))

@@ -66,9 +66,10 @@ def message(summary: daily.DailySummary, language: str, sender: str, to: str) ->
     msg["From"], msg["To"] = sender, to
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    msg["Content-Language"] = "zh-CN" if language == "zh" else "en"
     msg.set_content(daily.render_text(summary, language))
     msg.add_alternative(daily.render_html(summary, language), subtype="html")
+    # After the content: setting it drops every Content-* header already there.
+    msg["Content-Language"] = "zh-CN" if language == "zh" else "en"
     return msg
 
 

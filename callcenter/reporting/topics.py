@@ -1,9 +1,10 @@
 """Top recurring issues: similar ticket subjects, form answers and transcripts grouped together.
 
-Plain TF-IDF over words (Latin script) and character bigrams (Chinese, which
-has no spaces), then leader clustering by cosine similarity: small, fast,
-explainable, and good enough to show a supervisor "what are people calling
-about this week" with the words that define each group.
+Plain TF-IDF over words (``callcenter.text.words``: Chinese cut into dictionary
+words by jieba, English words whole, stop words of both set aside), then
+leader clustering by cosine similarity: small, fast, explainable, and good
+enough to show a supervisor "what are people calling about this week" with
+the words that define each group ("发票 · 金额", not the pairs "发票 · 票金 · 金额").
 
 Only tickets the viewer may open are grouped (``recurring``): a label is made
 of their subjects' words, so other tickets are only counted.
@@ -11,7 +12,6 @@ of their subjects' words, so other tickets are only counted.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,22 +20,8 @@ from sqlalchemy import ColumnElement, Select, func, not_, select
 from sqlalchemy.orm import Session
 
 from ..models import Ticket
+from ..text import words as text
 from .figures import ReportFilter
-
-WORD = re.compile(r"[a-z0-9]{3,}")
-HAN = re.compile(r"[\u4e00-\u9fff]+")
-STOP = set("""the and for with that this from have has had not but are was were you your our can cannot could
-would should will just about into over after before when what which who how why they them their there here
-been being call called calling caller customer please thanks thank need needs said says also still very
-than then its it's ticket issue problem""".split())
-
-
-def tokens(text: str) -> list[str]:
-    lower = text.lower()
-    out = [w for w in WORD.findall(lower) if w not in STOP and not w.isdigit()]
-    for run in HAN.findall(text):
-        out += [run[i:i + 2] for i in range(len(run) - 1)] or [run]
-    return out
 
 
 @dataclass
@@ -65,8 +51,8 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
 
 
 def cluster(documents: list[tuple[int, str]], threshold: float = 0.15, top: int = 10) -> list[Topic]:
-    """Group (id, text) documents; the largest groups first, each labelled by its strongest terms."""
-    docs = [(i, tokens(text)) for i, text in documents]
+    """Group (id, text) documents; the largest groups first, each labelled by the words its members share most."""
+    docs = [(i, text.words(body)) for i, body in documents]
     docs = [(i, t) for i, t in docs if t]
     vectors = _vectors([t for _, t in docs])
     groups: list[tuple[dict[str, float], list[int], Counter[str]]] = []
@@ -77,16 +63,17 @@ def cluster(documents: list[tuple[int, str]], threshold: float = 0.15, top: int 
             if score >= best_score:
                 best, best_score = g, score
         if best is None:
-            groups.append((dict(vec), [doc_id], Counter(words)))
+            groups.append((dict(vec), [doc_id], Counter(set(words))))
             continue
         centroid, members, counts = best
         for t, x in vec.items():  # running mean of the members' vectors
             centroid[t] = centroid.get(t, 0.0) + (x - centroid.get(t, 0.0)) / (len(members) + 1)
         members.append(doc_id)
-        counts.update(words)
+        counts.update(set(words))
     topics = []
-    for centroid, members, _counts in sorted(groups, key=lambda g: -len(g[1]))[:top]:
-        terms = [t for t, _ in sorted(centroid.items(), key=lambda kv: -kv[1])[:4]]
+    for centroid, members, counts in sorted(groups, key=lambda g: -len(g[1]))[:top]:
+        # The words most members share name the group; a rare word of one member does not.
+        terms = sorted(centroid, key=lambda t: (-counts[t], -centroid[t]))[:4]
         topics.append(Topic(label=" · ".join(terms), size=len(members), examples=members[:5], terms=terms))
     return topics
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, or_
 
@@ -33,11 +34,23 @@ def sla_state(ticket: Ticket, now: dt.datetime | None = None) -> str:
     return "near" if due - now <= NEAR_BREACH else "ok"
 
 
+def due_column() -> ColumnElement[dt.datetime]:
+    """``next_due`` in SQL, for sorting: first response until answered, then resolution (none once done)."""
+    return case((Ticket.status.not_in(OPEN_STATUSES), None),
+                (and_(Ticket.first_responded_at.is_(None), Ticket.first_response_due_at.is_not(None)),
+                 Ticket.first_response_due_at), else_=Ticket.resolution_due_at)
+
+
+def by_urgency() -> list[ColumnElement[Any]]:
+    """ORDER BY the nearest promise first: running clocks by due time, then paused ones, then no promise."""
+    due = due_column()
+    return [due.is_(None), (Ticket.status == TicketStatus.PENDING), due, Ticket.id.asc()]
+
+
 def sla_clause(state: str, now: dt.datetime | None = None) -> ColumnElement[bool]:
     """The same states as a WHERE clause, for list filters."""
     now = now or utcnow()
-    due = case((and_(Ticket.first_responded_at.is_(None), Ticket.first_response_due_at.is_not(None)),
-                Ticket.first_response_due_at), else_=Ticket.resolution_due_at)
+    due = due_column()
     active = Ticket.status.in_((TicketStatus.NEW, TicketStatus.OPEN))
     if state == "breached":
         return and_(active, due <= now)

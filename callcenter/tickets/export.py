@@ -16,17 +16,29 @@ from sqlalchemy.orm import Session
 
 from ..access import audit, visibility
 from ..access.audit import Actor
+from ..background.jobs import JobError
 from ..background.worker import Work
 from ..db import transaction
+from ..i18n import N_, say_in
 from ..models import Queue, Ticket, User
 from ..reporting.exports import safe_cell
 from . import queries
 
 KIND = "export_tickets"
-HEADER = ["number", "subject", "status", "priority", "category", "queue", "assignee", "customer_id",
-          "created_at", "updated_at"]
+# The columns, in a fixed order: a key (stable, for programs) and the header a person reads, in their
+# language.  Values stay machine-readable: codes, and moments in ISO 8601 (UTC).
+COLUMNS = [("number", N_("Number")), ("subject", N_("Subject")), ("status", N_("Status")),
+           ("priority", N_("Priority")), ("category", N_("Category")), ("queue", N_("Queue")),
+           ("assignee", N_("Assigned to")), ("customer_id", N_("Customer id")), ("created_at", N_("Created")),
+           ("updated_at", N_("Updated"))]
+HEADER = [key for key, _ in COLUMNS]
 # The list's filters that travel with a job (nothing else from the query string is kept).
 FILTER_KEYS = ("status", "priority", "queue", "category", "assignee", "sla", "from", "to", "q")
+
+
+def header(language: str) -> list[str]:
+    """The header row in ``language`` (the requester's: the job carries it)."""
+    return [say_in(language, label) for _, label in COLUMNS]
 
 
 def filter_args(args: Mapping[str, Any]) -> dict[str, str]:
@@ -72,18 +84,19 @@ def _write(out: Any, row: Sequence[Any]) -> None:
 def run(work: Work, directory: Path, batch: int) -> dict[str, Any]:
     """The background job: the file ``<job id>.csv`` in ``directory``, a batch per transaction."""
     args, zone = work.params.get("filters", {}), str(work.params.get("zone", "UTC"))
+    language = str(work.params.get("language", "en"))
     directory.mkdir(parents=True, exist_ok=True)
     final, part = directory / f"{work.job_id}.csv", directory / f"{work.job_id}.csv.part"
     with transaction(work.session_factory) as session:
         user = session.get(User, work.requested_by_id) if work.requested_by_id else None
         if user is None or not user.is_active:
-            raise ValueError("the person who asked for this export is no longer active")
+            raise JobError(N_("The person who asked for this export is no longer active."))
         total = count(session, user, args, zone)
     work.progress(0, total)
     written, after = 0, 0
     with part.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
-        out.writerow(HEADER)
+        out.writerow(header(language))
         while True:
             with transaction(work.session_factory) as session:
                 user = session.get(User, work.requested_by_id)

@@ -5,12 +5,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, not_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, asc, case, desc, func, not_, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from ..inputs.parsers import Args
-from ..models import OPEN_STATUSES, Customer, CustomerPhone, Priority, Ticket, TicketStatus
-from .deadlines import SLA_STATES, sla_clause
+from ..models import OPEN_STATUSES, Customer, CustomerPhone, Priority, Ticket, TicketStatus, User
+from .deadlines import SLA_STATES, due_column, sla_clause
 from .numbers import is_valid
 
 MAX_SEARCH = 100
@@ -89,6 +89,42 @@ def filters(args: Mapping[str, Any] | Args, zone: str, user_id: int | None = Non
                            Ticket.description.ilike(like, escape="\\"),
                            Ticket.customer_id.in_(phones), Ticket.customer_id.in_(names)))
     return clauses
+
+
+# The list's columns a reader may sort by (the only names ``ordered`` accepts), and the default.
+SORTS = ("number", "subject", "status", "priority", "customer", "assignee", "sla", "created", "updated")
+DEFAULT_SORT, DEFAULT_DIRECTION = "created", "desc"
+# Workflow and urgency order, not the alphabet: new < open < pending < resolved < closed; low < ... < urgent.
+_STATUS_RANK = {s.value: i for i, s in enumerate(TicketStatus)}
+_PRIORITY_RANK = {p.value: i for i, p in enumerate(Priority)}
+
+
+def ordered(query: Select[Any], sort: str | None, direction: str | None) -> Select[Any]:
+    """``query`` (of Ticket) sorted by one of ``SORTS``, ascending or descending; empty values last either way.
+
+    No ``sort`` (or an unknown one) is the default, newest first; ties are broken by id, so pages never overlap.
+    """
+    key, descending = (sort, direction == "desc") if sort in SORTS else (DEFAULT_SORT, DEFAULT_DIRECTION == "desc")
+    order = desc if descending else asc
+    if key == "customer":
+        query = query.outerjoin(Customer, Customer.id == Ticket.customer_id)
+        column: Any = func.nullif(Customer.name, "")
+    elif key == "assignee":
+        assignee = aliased(User)
+        query = query.outerjoin(assignee, assignee.id == Ticket.assignee_id)
+        column = func.coalesce(func.nullif(assignee.display_name, ""), assignee.username)
+    elif key == "sla":  # running clocks by due time, then paused ones (pending), then none
+        due = due_column()
+        return query.order_by(due.is_(None), Ticket.status == TicketStatus.PENDING, order(due), order(Ticket.id))
+    else:
+        column = {"number": Ticket.number, "subject": Ticket.subject, "created": Ticket.created_at,
+                  "updated": Ticket.updated_at, "status": _rank(Ticket.status, _STATUS_RANK),
+                  "priority": _rank(Ticket.priority, _PRIORITY_RANK)}[key]
+    return query.order_by(column.is_(None), order(column), order(Ticket.id))
+
+
+def _rank(column: Any, ranks: dict[str, int]) -> ColumnElement[int]:
+    return case(*((column == value, rank) for value, rank in ranks.items()), else_=len(ranks))
 
 
 def attachable(session: Session, visible: ColumnElement[bool], q: str, zone: str,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..access import audit
 from ..access.audit import Actor
 from ..access.roles import ASSIGNABLE, MANAGERS
+from ..i18n import N_, Message, Refusal, say_later
 from ..models import OPEN_STATUSES, Call, Priority, Ticket, TicketChange, TicketNote, TicketStatus, User, utcnow
 from .notifier import TicketNotifier
 from .numbers import number_for
@@ -25,10 +26,12 @@ from .numbers import number_for
 TRACKED = ("status", "priority", "category", "subject", "queue_id", "team_id", "customer_id",
            "first_response_due_at", "resolution_due_at", "needed_skill_id", "language")
 MAX_NOTE = 20000
+# What a person or the system gives as a reason or a note: typed text, or a Message said in each reader's language.
+Reason = str | Message
 
 
-class TicketError(ValueError):
-    pass
+class TicketError(Refusal):
+    """A ticket change the service refuses (said in the reader's language by the web)."""
 
 
 def _text(value: Any) -> str | None:
@@ -44,13 +47,15 @@ class TicketService:
         self.notifier = notifier
 
     def _history(self, session: Session, ticket: Ticket, actor: Actor, field: str, old: Any, new: Any,
-                 reason: str) -> TicketChange:
+                 reason: Reason) -> TicketChange:
         row = TicketChange(ticket_id=ticket.id, actor_id=actor.user_id, field=field, old_value=_text(old),
-                           new_value=_text(new), reason=reason[:2000])
+                           new_value=_text(new), reason=str(reason)[:2000])
+        if isinstance(reason, Message):
+            row.reason_template, row.reason_params = reason.template, reason.params
         session.add(row)
         return row
 
-    def create(self, session: Session, actor: Actor, *, call: Call | None = None, reason: str = "",
+    def create(self, session: Session, actor: Actor, *, call: Call | None = None, reason: Reason = "",
                **fields: Any) -> Ticket:
         """A new ticket with its number; linked to the call it came from, if any."""
         ticket = Ticket(created_by_id=actor.user_id, **fields)
@@ -62,7 +67,7 @@ class TicketService:
         session.add(ticket)
         session.flush()
         ticket.number = number_for(ticket.id)
-        self._history(session, ticket, actor, "status", None, ticket.status, reason or "created")
+        self._history(session, ticket, actor, "status", None, ticket.status, reason or Message(N_("created")))
         if call is not None:
             call.ticket_id = ticket.id
         audit.record(session, "ticket_created", actor, object_type="ticket", object_id=ticket.number,
@@ -70,14 +75,15 @@ class TicketService:
         self.notifier.created(session, ticket, actor, call.id if call is not None else None)
         return ticket
 
-    def change(self, session: Session, ticket: Ticket, actor: Actor, *, reason: str = "",
+    def change(self, session: Session, ticket: Ticket, actor: Actor, *, reason: Reason = "",
                **values: Any) -> list[TicketChange]:
         """Set fields; one TicketChange per field that really changed, one audit row, one event."""
         rows = []
         now = utcnow()
         for field, new in values.items():
             if field not in TRACKED:
-                raise TicketError(f"field {field!r} cannot be changed this way")
+                raise TicketError(N_("The field %(field)s cannot be changed this way."), field=field,
+                                  code="not_changeable")
             if field == "status":
                 new = TicketStatus(new)
             if field == "priority":
@@ -96,7 +102,7 @@ class TicketService:
             self.notifier.updated(session, ticket, actor, fields)
         return rows
 
-    def assign(self, session: Session, ticket: Ticket, agent_id: int, actor: Actor, *, reason: str,
+    def assign(self, session: Session, ticket: Ticket, agent_id: int, actor: Actor, *, reason: Reason,
                route: str = "manual") -> TicketChange | None:
         """Give the ticket to someone; ``reason`` (the engine's explanation, or the supervisor's) is kept."""
         if ticket.assignee_id == agent_id:
@@ -111,23 +117,28 @@ class TicketService:
     def reassign(self, session: Session, ticket: Ticket, agent_id: int, actor: Actor, reason: str) -> None:
         """A supervisor moves a ticket to someone who can take it; the reason is required and kept."""
         if actor.role not in MANAGERS:
-            raise TicketError("only supervisors and admins reassign tickets")
+            raise TicketError(N_("Only supervisors and admins reassign tickets."), code="forbidden")
         reason = reason.strip()
         if not reason:
-            raise TicketError("a reassignment needs a reason")
+            raise TicketError(N_("Say why you reassign the ticket."), field="reason", code="required")
         agent = session.get(User, agent_id)
         if agent is None or not agent.is_active or agent.role not in ASSIGNABLE:
-            raise TicketError("not someone who can take tickets")
-        self.assign(session, ticket, agent.id, actor, reason=f"reassigned by {actor.name}: {reason[:500]}")
+            raise TicketError(N_("Not someone who can take tickets."), field="assignee_id", code="not_assignable")
+        self.assign(session, ticket, agent.id, actor,
+                    reason=say_later(N_("reassigned by %(name)s: %(reason)s"), name=actor.name, reason=reason[:500]))
 
-    def add_note(self, session: Session, ticket: Ticket, body: str, actor: Actor, *,
+    def add_note(self, session: Session, ticket: Ticket, body: Reason, actor: Actor, *,
                  internal: bool = True) -> TicketNote:
-        body = body.strip()
-        if not body:
-            raise TicketError("a note needs some text")
-        if len(body) > MAX_NOTE:
-            raise TicketError(f"a note is limited to {MAX_NOTE:,} characters")
-        note = TicketNote(ticket_id=ticket.id, author_id=actor.user_id, body=body, internal=internal)
+        """A note someone typed, or one the system writes (a Message: kept as its template and values)."""
+        text = str(body).strip()
+        if not text:
+            raise TicketError(N_("A note needs some text."), field="body", code="required")
+        if len(text) > MAX_NOTE:
+            raise TicketError(N_("A note is limited to %(n)s characters."), field="body", code="too_long",
+                              n=f"{MAX_NOTE:,}")
+        note = TicketNote(ticket_id=ticket.id, author_id=actor.user_id, body=text, internal=internal)
+        if isinstance(body, Message):
+            note.template, note.params = body.template, body.params
         session.add(note)
         session.flush()
         if actor.user_id is not None and ticket.first_responded_at is None \
@@ -143,12 +154,12 @@ class TicketService:
         if call.ticket_id == ticket.id:
             return
         call.ticket_id = ticket.id
-        self._history(session, ticket, actor, "call", None, call.id, "follow-up call attached")
+        self._history(session, ticket, actor, "call", None, call.id, Message(N_("follow-up call attached")))
         audit.record(session, "ticket_call_attached", actor, object_type="ticket", object_id=ticket.number,
                      call_id=call.id)
         self.notifier.updated(session, ticket, actor, ["call"], call_id=call.id)
 
-    def tag(self, session: Session, ticket: Ticket, tag: str, actor: Actor, reason: str) -> bool:
+    def tag(self, session: Session, ticket: Ticket, tag: str, actor: Actor, reason: Reason) -> bool:
         """Add a tag once; False if the ticket already has it."""
         old = list(ticket.tags or [])
         if tag in old:

@@ -43,8 +43,8 @@ EXPECTED = {
     "Answered": ["3", "1", "2"],
     "Abandoned in queue": ["1", "0", "1"],
     "Service level": ["50.0 %", "100.0 %", "33.3 %"],      # (s1, s4) / 4; s4 / 1; s1 / 3
-    "Average handle time": ["3:20", "5:00", "2:30"],        # 600/3; 300; 300/2
-    "First response": ["4:00", "—", "4:00"],               # (120 + 360) / 2 s
+    "Average handle time": ["3 min 20 s", "5 min", "2 min 30 s"],  # 600/3; 300; 300/2 s
+    "First response": ["4 min", "—", "4 min"],                     # (120 + 360) / 2 s
     "CSAT (mean, surveys)": ["3.67 (3)", "2.00 (1)", "4.50 (2)"],  # (5+4+2)/3; 2; (5+4)/2
     "Callbacks kept": ["2/3 (66.7 %)", "0/0", "1/2 (50.0 %)"],
     "Tickets opened": ["3", "1", "2"],

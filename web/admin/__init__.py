@@ -1,9 +1,12 @@
-"""Administration (forms, users and tokens, the audit log) and the data governance pages."""
+"""Administration (forms, users and tokens, queues, the audit log) and the data governance pages."""
 from __future__ import annotations
 
 from flask import Flask
 
-from . import governance, routes, tokens
+from . import forms, governance, queues, routes, tokens
+
+# Imported for the pages they declare on ``routes.bp``; listed so a reader sees them all.
+PAGES = (forms, queues)
 
 
 def init_app(app: Flask) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 from flask import Flask
 
 from ..extensions import csrf
-from . import callbacks, calls, customers, surveys, tickets, transcripts
+from . import callbacks, calls, customers, queues, reference, surveys, tickets, transcripts
 from .registry import bp
 
 # Imported for the endpoints they declare on ``bp``; listed so a reader sees the whole API.
-RESOURCES = (calls, tickets, customers, callbacks, surveys, transcripts)
+RESOURCES = (calls, tickets, customers, callbacks, surveys, transcripts, queues)
 
 
 def init_app(app: Flask) -> None:
     csrf.exempt(bp)  # the API authenticates with bearer tokens, not cookies
     app.register_blueprint(bp)
+    app.register_blueprint(reference.bp)  # the page people read, rendered from the same document

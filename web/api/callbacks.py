@@ -10,6 +10,7 @@ from sqlalchemy import select
 from callcenter.access import roles, visibility
 from callcenter.access.dialling import NumberRefused
 from callcenter.dispatch.callbacks import CallbackError
+from callcenter.i18n import N_
 from callcenter.models import Callback, CallbackSource, CallbackStatus, Customer
 
 from ..db import get_db
@@ -21,7 +22,7 @@ STATUSES = {s.value for s in CallbackStatus}
 
 
 @endpoint("GET", "/callbacks", roles=roles.DESK, scope="callbacks:read",
-          summary="List callbacks", response=CallbackOut, many=True,
+          summary=N_("List callbacks"), response=CallbackOut, many=True,
           params=(Param.choice("status", STATUSES), "limit", "offset"))
 def list_callbacks() -> ResponseReturnValue:
     query = select(Callback).where(visibility.callback_clause(api_user())).order_by(Callback.due_at)
@@ -32,7 +33,7 @@ def list_callbacks() -> ResponseReturnValue:
 
 
 @endpoint("POST", "/callbacks", roles=roles.DESK, scope="callbacks:write",
-          summary="Promise a callback", request_model=CallbackIn,
+          summary=N_("Promise a callback"), request_model=CallbackIn,
           response=CallbackOut, status=201)
 def create_callback() -> ResponseReturnValue:
     db = get_db()

@@ -6,6 +6,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from callcenter.access import roles, visibility
+from callcenter.i18n import N_
 from callcenter.models import Call, Disposition
 from callcenter.qa import search as transcripts
 
@@ -18,7 +19,7 @@ DISPOSITIONS = {d.value for d in Disposition}
 
 
 @endpoint("GET", "/calls", roles=roles.EVERYONE, scope="calls:read",
-          summary="List calls you may see, newest first", response=CallOut, many=True,
+          summary=N_("List calls you may see, newest first"), response=CallOut, many=True,
           params=(Param.choice("disposition", DISPOSITIONS), "from", "to", "limit", "offset"))
 def list_calls() -> ResponseReturnValue:
     query = select(Call).where(visibility.call_clause(api_user())).order_by(Call.started_at.desc())
@@ -31,7 +32,7 @@ def list_calls() -> ResponseReturnValue:
 
 
 @endpoint("GET", "/calls/<int:call_id>", roles=roles.EVERYONE, scope="calls:read",
-          summary="One call", response=CallOut)
+          summary=N_("One call"), response=CallOut)
 def get_call(call_id: int) -> ResponseReturnValue:
     db = get_db()
     call = db.get(Call, call_id)
@@ -41,7 +42,7 @@ def get_call(call_id: int) -> ResponseReturnValue:
 
 
 @endpoint("GET", "/calls/<int:call_id>/transcript", roles=roles.EVERYONE, scope="transcripts:read",
-          summary="A call's transcript: turns of timed words (agents: calls they answered)", response=TranscriptOut)
+          summary=N_("A call's transcript: turns of timed words (agents: calls they answered)"), response=TranscriptOut)
 def call_transcript(call_id: int) -> ResponseReturnValue:
     db = get_db()
     if not visibility.can_open_call(db, api_user(), call_id):

@@ -9,6 +9,7 @@ from callcenter.access import roles
 from callcenter.calls.numbers import InvalidNumber, to_e164
 from callcenter.customers.lookup import with_number
 from callcenter.customers.service import CustomerError
+from callcenter.i18n import N_
 from callcenter.models import Customer, VipTier
 
 from ..db import get_db
@@ -17,7 +18,7 @@ from .schemas import CustomerIn, CustomerOut
 
 
 @endpoint("GET", "/customers", roles=roles.DESK, scope="customers:read",
-          summary="Find customers (by phone, any format)",
+          summary=N_("Find customers (by phone, any format)"),
           response=CustomerOut, many=True, params=("phone", "limit", "offset"))
 def list_customers() -> ResponseReturnValue:
     query = select(Customer).where(Customer.erased_at.is_(None)).order_by(Customer.id)
@@ -32,7 +33,7 @@ def list_customers() -> ResponseReturnValue:
 
 
 @endpoint("GET", "/customers/<int:customer_id>", roles=roles.DESK, scope="customers:read",
-          summary="One customer", response=CustomerOut)
+          summary=N_("One customer"), response=CustomerOut)
 def get_customer(customer_id: int) -> ResponseReturnValue:
     customer = get_db().get(Customer, customer_id)
     if customer is None or customer.erased_at is not None:
@@ -41,7 +42,7 @@ def get_customer(customer_id: int) -> ResponseReturnValue:
 
 
 @endpoint("POST", "/customers", roles=roles.DESK, scope="customers:write",
-          summary="Create a customer", request_model=CustomerIn,
+          summary=N_("Create a customer"), request_model=CustomerIn,
           response=CustomerOut, status=201)
 def create_customer() -> ResponseReturnValue:
     db = get_db()

@@ -135,7 +135,10 @@ def endpoint(method: str, path: str, *, roles: Iterable[Role], scope: str, summa
              request_model: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
              many: bool = False, status: int = 200,
              params: tuple[str | Param, ...] = ()) -> Callable[[View[P]], View[P]]:
-    """Register ``view`` at ``path`` (Flask syntax) with auth, roles, the token scope it needs and its OpenAPI entry."""
+    """Register ``view`` at ``path`` (Flask syntax) with auth, roles, the token scope it needs and its OpenAPI entry.
+
+    Mark ``summary`` with ``N_``: the API reference page shows it in the reader's language (the
+    document stays English).  The first segment of ``path`` is the operation's tag (its resource)."""
     allowed = tuple(roles)
     if scope not in scope_rules.ALL:
         raise ValueError(f"{path}: unknown scope {scope!r}")
@@ -158,9 +161,9 @@ def endpoint(method: str, path: str, *, roles: Iterable[Role], scope: str, summa
         bp.add_url_rule(path, endpoint=view.__name__, view_func=wrapped, methods=[method])
         openapi_path = path.replace("<int:", "{").replace("<", "{").replace(">", "}")
         op: dict[str, Any] = {
-            "summary": summary, "operationId": view.__name__,
+            "summary": summary, "operationId": view.__name__, "tags": [path.strip("/").split("/")[0]],
             "description": f"Scope: {scope}. Roles: " + ", ".join(r.value for r in allowed),
-            "security": [{"bearer": [scope]}], "x-scope": scope,
+            "security": [{"bearer": [scope]}], "x-scope": scope, "x-roles": [r.value for r in allowed],
             "parameters": parameters(path, params),
             "responses": {
                 str(status): {"description": "OK", "content": {"application/json": {"schema": _ref(response, many)}}},

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from callcenter import days
+from callcenter.i18n import N_
 from callcenter.inputs import parsers
 from callcenter.models import Call, Callback, Customer, Survey, Ticket
 
@@ -35,13 +36,13 @@ Moment = Annotated[dt.datetime, AfterValidator(_in_our_years)]
 class ProblemOut(BaseModel):
     """RFC 9457 problem details; ``error`` (a short code), ``message`` and ``fields`` are our extension members."""
 
-    type: str = Field(description="'about:blank': the status and title say what happened")
-    title: str = Field(description="The HTTP status phrase")
+    type: str = Field(description=N_("'about:blank': the status and title say what happened"))
+    title: str = Field(description=N_("The HTTP status phrase"))
     status: int
     detail: str
-    error: str = Field(description="A short code: bad_request, unauthorized, forbidden, not_found, invalid ...")
-    message: str = Field(description="Same as detail (kept for clients written before problem details)")
-    fields: dict[str, str] = Field(description="Which field (or parameter) is wrong, and what would do")
+    error: str = Field(description=N_("A short code: bad_request, unauthorized, forbidden, not_found, invalid ..."))
+    message: str = Field(description=N_("Same as detail (kept for clients written before problem details)"))
+    fields: dict[str, str] = Field(description=N_("Which field (or parameter) is wrong, and what would do"))
 
 
 class CallOut(BaseModel):

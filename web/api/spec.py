@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callcenter import days
+from callcenter.i18n import N_
 from callcenter.inputs.parsers import MAX_ID, MAX_OFFSET
 
 from ..errors import PROBLEM_JSON
@@ -30,9 +31,9 @@ QUERY: dict[str, dict[str, Any]] = {
     "tag": {"type": "string", "maxLength": 40},
     "phone": {"type": "string", "maxLength": 40},
 }
-ERRORS = ((400, "malformed request (not JSON, wrong content type)"), (401, "no or bad token"),
-          (403, "role not allowed"), (404, "not found"), (405, "method not allowed"),
-          (409, "conflict"), (413, "body too large"), (422, "invalid input"), (500, "server error"))
+ERRORS = ((400, N_("malformed request (not JSON, wrong content type)")), (401, N_("no or bad token")),
+          (403, N_("role not allowed")), (404, N_("not found")), (405, N_("method not allowed")),
+          (409, N_("conflict")), (413, N_("body too large")), (422, N_("invalid input")), (500, N_("server error")))
 ERROR_RESPONSES = {str(code): {"description": text, "content": {PROBLEM_JSON: {
     "schema": {"$ref": "#/components/schemas/Problem"}}}} for code, text in ERRORS}
 

@@ -6,6 +6,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from callcenter.access import roles, visibility
+from callcenter.i18n import N_
 from callcenter.models import Call, Customer, Priority, Ticket
 from callcenter.tickets import queries
 from callcenter.tickets.deadlines import SLA_STATES
@@ -17,7 +18,7 @@ from .spec import Param
 
 
 @endpoint("GET", "/tickets", roles=roles.EVERYONE, scope="tickets:read",
-          summary="List tickets you may see, newest first",
+          summary=N_("List tickets you may see, newest first"),
           response=TicketOut, many=True,
           params=(Param.choice("status", queries.STATUS_FILTERS), Param.choice("priority", queries.PRIORITY_FILTERS),
                   "queue", "category", "assignee", Param.choice("sla", SLA_STATES), "from", "to", "q", "limit",
@@ -39,13 +40,13 @@ def _ticket(number: str) -> Ticket:
 
 
 @endpoint("GET", "/tickets/<number>", roles=roles.EVERYONE, scope="tickets:read",
-          summary="One ticket by number", response=TicketOut)
+          summary=N_("One ticket by number"), response=TicketOut)
 def get_ticket(number: str) -> ResponseReturnValue:
     return jsonify(TicketOut.of(_ticket(number)).model_dump(mode="json"))
 
 
 @endpoint("POST", "/tickets", roles=roles.DESK, scope="tickets:write",
-          summary="Create a ticket (the dispatcher assigns it at once)",
+          summary=N_("Create a ticket (the dispatcher assigns it at once)"),
           request_model=TicketIn, response=TicketOut, status=201)
 def create_ticket() -> ResponseReturnValue:
     db = get_db()
@@ -69,7 +70,7 @@ def create_ticket() -> ResponseReturnValue:
 
 
 @endpoint("PATCH", "/tickets/<number>", roles=roles.DESK, scope="tickets:write",
-          summary="Change status or priority, add a note",
+          summary=N_("Change status or priority, add a note"),
           request_model=TicketPatch, response=TicketOut)
 def patch_ticket(number: str) -> ResponseReturnValue:
     db = get_db()

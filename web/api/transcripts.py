@@ -6,6 +6,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from callcenter.access import roles, visibility
+from callcenter.i18n import N_
 from callcenter.models import Call, CallTag
 from callcenter.qa import search as transcripts
 
@@ -19,7 +20,7 @@ MAX_OFFSET = 10_000
 
 
 @endpoint("GET", "/transcripts/search", roles=roles.REVIEWERS, scope="transcripts:read",
-          summary="Full-text search of finished transcripts",
+          summary=N_("Full-text search of finished transcripts"),
           response=TranscriptHitOut, many=True,
           params=(Param("q", {"type": "string", "minLength": 1, "maxLength": 1000}, required=True), "agent",
                   Param("queue", {"type": "string", "maxLength": 80}), "tag", "from", "to",

@@ -10,6 +10,7 @@ from callcenter.access import accounts, redirects, sessions
 
 from ..db import get_db
 from ..extensions import limiter
+from ..messages import refusal
 from .access import actor, begin_session, end_session, sign_in_limits, signed_in
 from .forms import ChangePasswordForm, LoginForm
 
@@ -70,8 +71,7 @@ def change_password() -> ResponseReturnValue:
                                             actor())
         except accounts.AccountError as exc:
             db.rollback()
-            flash(_("Your current password is not right.") if exc.args[0] == accounts.WRONG_PASSWORD else str(exc),
-                  "error")
+            flash(refusal(exc), "error")
             return render_template("auth/change_password.html", form=form), 400
         db.commit()
         begin_session(user)  # every other session of this user has ended; this browser goes on

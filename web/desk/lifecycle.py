@@ -30,7 +30,8 @@ def pops() -> ResponseReturnValue:
     """The agent's open pops, oldest first: what every tab of theirs shows, after a reload too."""
     db = get_db()
     rows = _container().pops.open_pops(db, user().id)
-    listed = [present({**row.payload, "state": row.state.value}) for row in rows]
+    names = _hub().names()
+    listed = [present({**row.payload, "state": row.state.value}, names) for row in rows]
     db.commit()  # pops settled from their call's row
     _hub().track(user().id, [row.key for row in rows])  # this process now moves them as their calls go on
     return jsonify(pops=listed), 200, {"Cache-Control": "no-store"}
@@ -47,8 +48,7 @@ def no_ticket(call_id: int) -> ResponseReturnValue:
     except Refusal as exc:
         return _refused(exc)
     db.commit()
-    return jsonify(outcome="no_ticket", reason=code.code,
-                   label=labels.in_language({"en": code.label, "zh": code.label_zh}, code.code))
+    return jsonify(outcome="no_ticket", reason=code.code, label=labels.code("wrapup", code.code))
 
 
 @bp.route("/calls/<int:call_id>/attach", methods=["POST"])
@@ -80,7 +80,7 @@ def find_tickets() -> ResponseReturnValue:
     zone = _container().settings.timezone
     found = attachable(db, visibility.ticket_clause(user()), q, zone) if q else []
     return jsonify(tickets=[{"id": t.id, "number": t.number, "subject": t.subject, "customer": name,
-                             "status": labels.status(t.status.value)} for t, name in found])
+                             "status": labels.code("status", t.status)} for t, name in found])
 
 
 def _one(data: dict[str, Any], name: str) -> str | None:

@@ -36,9 +36,9 @@ from callcenter.events import (
 )
 from callcenter.models import OPEN_POP_STATES, PopState
 from callcenter.pops.build import build_pop
-from callcenter.pops.names import Names
 from callcenter.pops.service import Move, PopService, key_of
 
+from .. import labels
 from .pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ STREAM_BACKLOG = 100
 AGENTS_TTL = 60.0
 # A ring within this many seconds of an agent's last desk stream closing is still stored (a reload).
 DESK_GRACE_SECONDS = 120.0
+# The centre's names (forms' titles, queues) the pops are said with are read again this often (seconds).
+NAMES_TTL = 60.0
 # What each move tells the desks, per event: the message type and the withdrawal's reason.
 TOLD: dict[str, dict[PopState, tuple[str, str]]] = {
     "answered": {PopState.WITHDRAWN: ("withdraw", "answered_elsewhere"), PopState.ANSWERED: ("answered", "")},
@@ -69,7 +71,7 @@ class PopHub:
         self._unsubscribe: list[Unsubscribe] = []
         self._agents: dict[str, int] = {}
         self._agents_loaded = -1e9
-        self._names = Names()
+        self._names, self._names_loaded = labels.Names(), -1e9
         self._pipeline: Pipeline | None = None
         self.closing = False  # set at shutdown: every stream ends
 
@@ -153,6 +155,17 @@ class PopHub:
             for key in keys:
                 self._shown.setdefault(key, set()).add(user_id)
 
+    def names(self) -> labels.Names:
+        """The centre's names of categories and queues, for saying pops (a stream has no session of its own)."""
+        with self._lock:
+            if time.monotonic() - self._names_loaded < NAMES_TTL:
+                return self._names
+        with self.session_factory() as session:
+            names = labels.load_names(session)
+        with self._lock:
+            self._names, self._names_loaded = names, time.monotonic()
+        return names
+
     def _tracked(self, key: str) -> bool:
         with self._lock:
             return key in self._shown
@@ -192,7 +205,7 @@ class PopHub:
         if user_id is None or not self.wants(user_id):
             return None
         with transaction(self.session_factory) as session:
-            pop = build_pop(session, ev.event, user_id, self.region, self._names)
+            pop = build_pop(session, ev.event, user_id, self.region)
             pop["event_at"] = ev.at
             row = self.pops.record(session, user_id=user_id, call_id=pop["call_id"], key=pop["key"], payload=pop)
             state, stored = row.state, dict(row.payload)

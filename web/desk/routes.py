@@ -78,7 +78,8 @@ def events() -> ResponseReturnValue:
                 if msg["type"] == "close":
                     return
                 # Said in this stream's reader's language (the stream keeps its request's locale).
-                yield sse.message(msg["type"], present(msg["data"]) if msg["type"] == "pop" else msg["data"])
+                yield sse.message(msg["type"], present(msg["data"], hub.names()) if msg["type"] == "pop"
+                                  else msg["data"])
         finally:
             hub.disconnect(user_id, stream)
 
@@ -106,7 +107,7 @@ def _form_for(call: Call, slug: str | None) -> FormDefinition:
         return form
     # The pop knows the queue the moment the phone rings; the call row may catch up later.
     hint = page_args().text("category", 80) or None
-    found = catalog.form_for_category(db, (call.ivr or {}).get("category") or call.queue_name or hint)
+    found = catalog.form_for_call(db, call, hint)
     if found is None:
         abort(404)
     return found

@@ -10,10 +10,15 @@ from callcenter.access import roles
 from callcenter.background import jobs
 from callcenter.models import BackgroundJob, JobStatus
 
+from .. import labels
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
+from ..messages import say
+from ..paging import rows_of
+from ..query_args import note_ignored, page_args
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+PAGE = 50
 
 
 def _job(job_id: int) -> BackgroundJob:
@@ -26,11 +31,15 @@ def _job(job_id: int) -> BackgroundJob:
 
 
 def _state(job: BackgroundJob) -> dict[str, object]:
+    said = job.result.get("said")
+    why = say(str(said["msg"]), said.get("params")) if isinstance(said, dict) and said.get("msg") else \
+        _("something went wrong on our side; it has been logged")
     messages = {JobStatus.QUEUED: _("Waiting for the background worker…"), JobStatus.RUNNING: _("Working…"),
-                JobStatus.DONE: _("Done."), JobStatus.FAILED: _("Failed: %(why)s", why=job.error or "")}
+                JobStatus.DONE: _("Done."), JobStatus.FAILED: _("Failed: %(why)s", why=why)}
     download = (url_for("jobs.download", job_id=job.id)
                 if job.status is JobStatus.DONE and job.result.get("file") else None)
-    return {"id": job.id, "status": job.status.value, "done": job.done, "total": job.total,
+    return {"id": job.id, "status": job.status.value, "label": labels.code("job_kind", job.kind),
+            "done": job.done, "total": job.total,
             "percent": jobs.percent(job), "message": messages[job.status], "result": job.result,
             "download": download}
 
@@ -38,9 +47,11 @@ def _state(job: BackgroundJob) -> dict[str, object]:
 @bp.route("/")
 @roles_required(roles.EVERYONE)
 def index() -> ResponseReturnValue:
-    mine = get_db().scalars(select(BackgroundJob).where(BackgroundJob.requested_by_id == user().id)
-                            .order_by(BackgroundJob.id.desc()).limit(50)).all()
-    return render_template("jobs/index.html", jobs=[(j, _state(j)) for j in mine])
+    read = page_args()
+    mine, page = rows_of(get_db(), select(BackgroundJob).where(BackgroundJob.requested_by_id == user().id)
+                         .order_by(BackgroundJob.id.desc()), read, PAGE)
+    note_ignored(read)
+    return render_template("jobs/index.html", jobs=[(j, _state(j)) for j in mine], page=page)
 
 
 @bp.route("/<int:job_id>")

@@ -1,16 +1,16 @@
-"""The start page, the language switch and the health check."""
+"""The start page (each role's own: ``homes``), the language switch and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from callcenter.access import accounts
-from callcenter.models import OPEN_STATUSES, Call, Callback, CallbackStatus, Ticket
 
-from ..auth.access import signed_in
+from ..auth.access import signed_in, user
 from ..db import get_db
+from . import homes
 
 bp = Blueprint("main", __name__)
 
@@ -18,17 +18,8 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @signed_in
 def index() -> ResponseReturnValue:
-    db = get_db()
-    counts = {
-        "calls": db.scalar(select(func.count()).select_from(Call)) or 0,
-        "open_tickets": db.scalar(
-            select(func.count()).select_from(Ticket).where(Ticket.status.in_(OPEN_STATUSES))
-        ) or 0,
-        "pending_callbacks": db.scalar(
-            select(func.count()).select_from(Callback).where(Callback.status == CallbackStatus.PENDING)
-        ) or 0,
-    }
-    return render_template("main/index.html", counts=counts)
+    """The start page: each role's own (``homes``)."""
+    return homes.home(user())
 
 
 @bp.route("/language", methods=["POST"])

@@ -17,6 +17,7 @@ from callcenter import days
 from callcenter.access import accounts, roles, visibility
 from callcenter.config import Settings
 from callcenter.inputs import parsers
+from callcenter.inputs.parsers import Args
 from callcenter.models import Call, CallTag, QAReview, Queue, Role, Scorecard, User
 from callcenter.qa import audio as qa_audio
 from callcenter.qa import rules, scorecards
@@ -24,6 +25,8 @@ from callcenter.qa import search as transcripts
 
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
+from ..messages import refusal
+from ..paging import Page, page_for
 from ..query_args import note_ignored, page_args
 from ..recordings.routes import audio_response, starts_a_listen
 
@@ -125,7 +128,7 @@ def review(call_id: int) -> ResponseReturnValue:
         row = scorecards.review_call(db, call, card, answers, request.form.get("comment", ""), actor())
     except scorecards.ScorecardError as exc:
         db.rollback()
-        flash(str(exc), "error")
+        flash(refusal(exc), "error")
         return _workspace(call_id), 400
     db.commit()
     flash(_("Review saved: score %(s)s.", s="—" if row.score is None else f"{row.score:g}"), "success")
@@ -138,37 +141,39 @@ def marked(snippet: str, terms: list[str]) -> tuple[str, list[tuple[str, bool]]]
     return speaker, [(w, any(t in w.lower() for t in terms)) for w in rest.split()]
 
 
-def search_args() -> dict[str, Any]:
+def search_args() -> tuple[dict[str, Any], Args]:
     read = page_args()
     clean = transcripts.clean_query
     first, last = read.day("from"), read.day("to")
     found = {"q": clean(read.text("q", 4000)), "agent": read.ident("agent"),
              "queue": clean(read.text("queue", 80)) or None, "tag": clean(read.text("tag", 40)),
-             "from": first.isoformat() if first else "", "to": last.isoformat() if last else "",
-             "offset": read.whole("offset", 0, 10_000) or 0}
-    note_ignored(read)
-    return found
+             "from": first.isoformat() if first else "", "to": last.isoformat() if last else ""}
+    return found, read
 
 
-def run_search(f: dict[str, Any], who: User) -> list[transcripts.Hit]:
+def run_search(f: dict[str, Any], who: User, read: Args) -> tuple[list[transcripts.Hit], Page]:
+    """One page of the hits the user may see (a page past the last shows the last)."""
     period = days.between(f["from"], f["to"], _settings().timezone)
     where = [visibility.call_clause(who)]
     if f["tag"]:
         where.append(Call.id.in_(select(CallTag.call_id).where(CallTag.tag == f["tag"].lower())))
-    return transcripts.search(get_db(), f["q"], limit=PAGE, offset=f["offset"], since=period.start,
-                              until=period.end, agent_id=f["agent"], queue=f["queue"], where=where)
+    criteria: dict[str, Any] = {"since": period.start, "until": period.end, "agent_id": f["agent"],
+                                "queue": f["queue"], "where": where}
+    page = page_for(read, transcripts.count(get_db(), f["q"], **criteria), PAGE)
+    return transcripts.search(get_db(), f["q"], limit=PAGE, offset=page.offset, **criteria), page
 
 
 @bp.route("/")
 @roles_required(roles.REVIEWERS)
 def search() -> ResponseReturnValue:
     db = get_db()
-    f = search_args()
-    hits = run_search(f, user()) if f["q"] else []
+    f, read = search_args()
+    hits, page = run_search(f, user(), read) if f["q"] else ([], page_for(read, 0, PAGE))
+    note_ignored(read)
     terms = f["q"].lower().split()[: transcripts.MAX_TERMS]
     return render_template(
         "qa/search.html", f=f, hits=hits, tags=transcripts.tags_of(db, [h.call_id for h in hits]),
         marked=lambda s: marked(s, terms), names=accounts.display_names(db, {h.agent_id for h in hits}),
         agents=db.scalars(select(User).where(User.role == Role.AGENT).order_by(User.username)).all(),
         queues=db.scalars(select(Queue).order_by(Queue.name)).all(),
-        all_tags=db.scalars(select(CallTag.tag).distinct().order_by(CallTag.tag)).all(), page=PAGE)
+        all_tags=db.scalars(select(CallTag.tag).distinct().order_by(CallTag.tag)).all(), page=page)

@@ -13,6 +13,7 @@ from callcenter.qa import rules as keyword_rules
 
 from ..auth.access import actor, roles_required
 from ..db import get_db
+from ..messages import refusal
 
 bp = Blueprint("qa_rules", __name__, url_prefix="/qa/rules")
 
@@ -33,12 +34,12 @@ def rules() -> ResponseReturnValue:
             values = keyword_rules.clean_rule(form["name"], form["phrases"].splitlines(), form["tag"],
                                               form["scorecard_item"], form["mark"])
         except keyword_rules.RuleError as exc:
-            flash(str(exc), "error")
+            flash(refusal(exc), "error")
         else:
             try:
                 keyword_rules.add_rule(db, actor(), values)
             except keyword_rules.RuleError as exc:
-                flash(str(exc), "error")
+                flash(refusal(exc), "error")
             else:
                 db.commit()
                 flash(_("Rule saved. Re-apply the rules to tag calls transcribed before."), "success")
@@ -56,7 +57,7 @@ def toggle_rule(rule_id: int) -> ResponseReturnValue:
         if keyword_rules.toggle_rule(db, actor(), rule_id) is None:
             abort(404)
     except keyword_rules.RuleError as exc:
-        flash(str(exc), "error")
+        flash(refusal(exc), "error")
         return redirect(url_for("qa_rules.rules"), 303)
     db.commit()
     return redirect(url_for("qa_rules.rules"), 303)

@@ -16,6 +16,7 @@ from callcenter.qa import scorecards
 
 from ..auth.access import actor, roles_required
 from ..db import get_db
+from ..messages import refusal
 
 bp = Blueprint("scorecards", __name__, url_prefix="/qa/scorecards")
 
@@ -59,7 +60,7 @@ def _save(slug: str, title: str, text: str) -> ResponseReturnValue | None:
         card = scorecards.save_version(db, slug, title, scorecards.parse_items(text), actor())
     except scorecards.ScorecardError as exc:
         db.rollback()
-        flash(str(exc), "error")
+        flash(refusal(exc), "error")
         return None
     db.commit()
     flash(_("Saved as version %(v)s.", v=card.version), "success")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, current_app, get_template_attribute, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -18,6 +18,7 @@ from callcenter.models import Queue, Role, Team, User, utcnow
 from callcenter.reporting import daily as summary
 from callcenter.reporting import figures
 from callcenter.reporting import mail as summary_mail
+from callcenter.reporting.outcomes import no_ticket_reasons
 from callcenter.reporting.presence import STATES, time_in_state
 from callcenter.reporting.topics import recurring
 
@@ -27,7 +28,7 @@ from ..downloads import csv_download
 from ..query_args import note_ignored, page_args
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-TABLES = ("csat_agent", "csat_queue", "csat_category", "volume", "topics", "presence", "summary")
+TABLES = ("csat_agent", "csat_queue", "csat_category", "volume", "topics", "presence", "no_ticket", "summary")
 DEFAULT_DAYS = 7
 
 
@@ -67,6 +68,8 @@ def _data(f: figures.ReportFilter) -> dict[str, Any]:
                    for t in found.topics],
         "topics_restricted": found.restricted,
         "presence": time_in_state(db, f),
+        "no_ticket": [{"code": r.code, "label": r.label_in(str(get_locale())), "calls": r.calls}
+                      for r in no_ticket_reasons(db, f)],
     }
 
 
@@ -110,6 +113,8 @@ def _rows(name: str, data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         return ["agent", "signed_in_seconds", *[f"{s}_seconds" for s in STATES], "paused_by_reason"], [
             [r["agent"], r["signed_in"], *[r[s] for s in STATES],
              " ".join(f"{code}={secs}" for code, secs in sorted(r["reasons"].items()))] for r in data["presence"]]
+    if name == "no_ticket":
+        return ["reason", "code", "calls"], [[r["label"], r["code"], r["calls"]] for r in data["no_ticket"]]
     flat = [[f"{group}.{key}", value] for group, values in data["summary"].items() for key, value in values.items()]
     return ["figure", "value"], flat
 
@@ -136,6 +141,7 @@ def daily() -> ResponseReturnValue:
         else:
             day = asked
     built = summary.build(get_db(), day, zone)
-    labels = get_template_attribute(summary.LABELS_TEMPLATE, "labels")
-    return render_template("reports/daily.html", summary=built, table=summary.table(built, labels),
+    language = str(get_locale())  # the labels as the e-mail says them, in this reader's language
+    return render_template("reports/daily.html", summary=built,
+                           table=summary.table(built, summary.labels(language), language),
                            error=error), status

@@ -12,9 +12,11 @@ from callcenter.tickets.deadlines import sla_clause, sla_state
 
 from ..auth.access import roles_required, user
 from ..db import get_db
+from ..paging import rows_of
 from ..query_args import note_ignored, page_args
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+PAGE = 50
 ABANDONED = (Disposition.ABANDONED_QUEUE, Disposition.ABANDONED_IVR)
 
 
@@ -31,9 +33,9 @@ def index() -> ResponseReturnValue:
         where.append(Call.disposition.in_(ABANDONED))
     read = page_args()
     day = days.one(read.day("day"), current_app.extensions["container"].settings.timezone)
-    note_ignored(read)
     where += day.clauses(Call.started_at)
-    calls = db.scalars(select(Call).where(*where).order_by(Call.started_at.desc()).limit(200)).all()
+    calls, page = rows_of(db, select(Call).where(*where).order_by(Call.started_at.desc(), Call.id.desc()), read, PAGE)
+    note_ignored(read)
     agents = {u.id: u for u in db.scalars(select(User).where(User.id.in_({c.agent_id for c in calls} - {None})))}
     numbers = {t.id: t.number for t in db.scalars(select(Ticket).where(
         Ticket.id.in_({c.ticket_id for c in calls} - {None})))}
@@ -50,5 +52,5 @@ def index() -> ResponseReturnValue:
             visible, Call.disposition.in_(ABANDONED))) or 0,
     }
     return render_template("review/index.html", calls=calls, agents=agents, numbers=numbers, view=view,
-                           sla_tickets=sla_tickets, sla_state=sla_state, counts=counts,
+                           sla_tickets=sla_tickets, sla_state=sla_state, counts=counts, page=page,
                            day=day.first.isoformat() if day.first else "")

@@ -9,29 +9,34 @@
     if (!a.presence) return "";
     var parts = [presence[a.presence] || a.presence];
     if (a.reason) parts.push(reasons[a.reason] || a.reason);
-    if (a.presence !== "signed_out" && a.presence_since) parts.push(mmss(now - a.presence_since));
+    if (a.presence !== "signed_out" && a.presence_since) parts.push(dur(now - a.presence_since));
     return parts.join(" · ");
   }
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
-  function mmss(s) { s = Math.max(0, Math.round(s)); return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0"); }
+  // Durations read as durations ("3 min 20 s"), never as a time of day ("3:20").
+  function dur(s) { return window.ccDuration(s, t); }
   function pct(v) { return v == null ? "–" : Math.round(v * 100) + "%"; }
 
   function render() {
     if (!last) return;
     var now = Date.now() / 1000;
-    document.getElementById("wb-clock").textContent = new Date().toLocaleTimeString();
+    // The centre's clock, written the reader's way (not the browser's zone or language).
+    document.getElementById("wb-clock").textContent = new Date().toLocaleTimeString(t.lang, {timeZone: t.zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false});
     var qs = document.getElementById("wb-queues"); qs.innerHTML = "";
     last.queues.forEach(function (q) {
       var card = el("div", "wb-queue" + (q.waiting > 0 ? " busy" : ""));
-      card.appendChild(el("h2", null, q.name));
+      card.appendChild(el("h2", null, t.zh ? q.name_zh : q.name));
       var big = el("div", "wb-pair");
       var w = el("div"); w.appendChild(el("div", "wb-num", String(q.waiting))); w.appendChild(el("div", null, t.tWaiting)); big.appendChild(w);
-      var l = el("div"); l.appendChild(el("div", "wb-num" + (q.oldest_at && now - q.oldest_at > 60 ? " bad" : ""), q.oldest_at ? mmss(now - q.oldest_at) : "–"));
+      var l = el("div"); l.appendChild(el("div", "wb-num" + (q.oldest_at && now - q.oldest_at > 60 ? " bad" : ""), q.oldest_at ? dur(now - q.oldest_at) : "–"));
       l.appendChild(el("div", null, t.tLongest)); big.appendChild(l);
       card.appendChild(big);
       var small = el("div", "wb-pair small");
-      [[pct(q.service_level), t.tSl], [String(q.abandoned), t.tAbandoned], [String(q.answered), t.tAnswered]].forEach(function (p) {
-        var d = el("div"); d.appendChild(el("div", "wb-mid", p[0])); d.appendChild(el("div", null, p[1])); small.appendChild(d);
+      // Service level against the queue's own target: "84% / 80%", marked when below it.
+      var below = q.service_level != null && q.target != null && q.service_level < q.target;
+      [[pct(q.service_level) + (q.target != null ? " / " + pct(q.target) : ""), t.tSl, below],
+       [String(q.abandoned), t.tAbandoned], [String(q.answered), t.tAnswered]].forEach(function (p) {
+        var d = el("div"); d.appendChild(el("div", "wb-mid" + (p[2] ? " bad" : ""), p[0])); d.appendChild(el("div", null, p[1])); small.appendChild(d);
       });
       card.appendChild(small);
       qs.appendChild(card);
@@ -40,7 +45,7 @@
     last.agents.forEach(function (a) {
       var tr = el("tr", "state-" + a.state);
       tr.appendChild(el("td", "wb-name", a.name));
-      tr.appendChild(el("td", null, (states[a.state] || a.state) + (a.since ? " · " + mmss(now - a.since) : "")));
+      tr.appendChild(el("td", null, (states[a.state] || a.state) + (a.since ? " · " + dur(now - a.since) : "")));
       tr.appendChild(el("td", "wb-presence" + (a.presence ? " presence-" + a.presence : ""), declared(a, now)));
       tr.appendChild(el("td", null, a.calls + " " + t.tCalls));
       tr.appendChild(el("td", null, a.tickets + " " + t.tTickets));
@@ -59,13 +64,17 @@
   }
 
   var source = new EventSource(t.events);
-  source.onopen = function () { var b = document.getElementById("wb-link"); b.className = "badge on"; b.textContent = "●"; };
-  source.onerror = function () { var b = document.getElementById("wb-link"); b.className = "badge off"; b.textContent = "○"; };
+  function link(on) {
+    var b = document.getElementById("wb-link");
+    b.className = "badge " + (on ? "on" : "off"); b.textContent = on ? "●" : "○"; b.title = on ? b.dataset.tOn : b.dataset.tOff;
+  }
+  source.onopen = function () { link(true); };
+  source.onerror = function () { link(false); };
   source.addEventListener("snapshot", function (e) { last = JSON.parse(e.data); render(); });
   // A newer stream of the same user took this one's slot: stop, or the two would take turns.
   source.addEventListener("replaced", function () {
     source.close();
-    var b = document.getElementById("wb-link"); b.className = "badge off"; b.textContent = "○"; b.title = t.tReplaced;
+    link(false); document.getElementById("wb-link").title = t.tReplaced;
   });
   setInterval(render, 1000);
 })();

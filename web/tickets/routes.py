@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from callcenter.access import roles, visibility
 from callcenter.background import jobs as background
-from callcenter.forms import catalog, wrapups
+from callcenter.forms import catalog
+from callcenter.inputs.parsers import Args
 from callcenter.models import (
     Call,
     Callback,
@@ -25,17 +28,19 @@ from callcenter.models import (
     User,
 )
 from callcenter.tickets import export, queries
-from callcenter.tickets.deadlines import sla_state
+from callcenter.tickets.deadlines import next_due, sla_state
 from callcenter.tickets.service import TicketError, TicketService
 
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
 from ..downloads import csv_download
-from ..query_args import note_ignored, page_args
+from ..messages import refusal
+from ..paging import rows_of
+from ..query_args import note_ignored
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 PAGE = 50
-MAX_PAGES = 100_000
+DEFAULT_STATUS = "open_all"  # the list opens on the tickets that still owe the caller something
 
 
 def _service() -> TicketService:
@@ -43,31 +48,57 @@ def _service() -> TicketService:
     return service
 
 
+def _language() -> str:
+    return str(get_locale() or "en")
+
+
 def _zone() -> str:
     zone: str = current_app.extensions["container"].settings.timezone
     return zone
+
+
+def _shown_filters() -> dict[str, str]:
+    """The list's query string; no status means the open tickets (new, open, pending), "all" every status."""
+    shown = request.args.to_dict()
+    if "status" not in shown:
+        shown["status"] = DEFAULT_STATUS
+    elif shown["status"] in ("", "all"):
+        del shown["status"]
+    return shown
+
+
+def _sort_links(sort: str | None, direction: str | None) -> dict[str, str]:
+    """Each column header's link: sort by it (ascending first, then the other way), other filters kept
+    (not ``_method`` and the like, which url_for would take for its own arguments)."""
+    query: dict[str, Any] = request.args.to_dict(flat=False)
+    kept = {k: v for k, v in query.items() if k not in ("page", "sort", "dir") and not k.startswith("_")}
+    return {key: url_for("tickets.index", **kept, sort=key,
+                         dir="desc" if key == sort and direction != "desc" else "asc") for key in queries.SORTS}
 
 
 @bp.route("/")
 @roles_required(roles.EVERYONE)
 def index() -> ResponseReturnValue:
     db = get_db()
-    read = page_args()
+    shown = _shown_filters()
+    read = Args(shown, strict=False)
     where = [visibility.ticket_clause(user()), *queries.filters(read, _zone(), user().id)]
-    page = read.whole("page", 1, MAX_PAGES) or 1
+    sort, direction = read.choice("sort", queries.SORTS), read.choice("dir", ("asc", "desc"))
+    rows, page = rows_of(db, queries.ordered(select(Ticket).where(*where), sort, direction), read, PAGE)
     note_ignored(read)
-    total = db.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
-    rows = db.scalars(select(Ticket).where(*where).order_by(Ticket.created_at.desc())
-                      .offset((page - 1) * PAGE).limit(PAGE)).all()
     users = {u.id: u for u in db.scalars(select(User).where(
         User.id.in_({t.assignee_id for t in rows if t.assignee_id})))}
+    customers = dict(db.execute(select(Customer.id, Customer.name).where(
+        Customer.id.in_({t.customer_id for t in rows if t.customer_id}))).tuples().all())
     return render_template(
-        "tickets/index.html", tickets=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
-        users=users, queues=db.scalars(select(Queue).order_by(Queue.name)).all(),
+        "tickets/index.html", tickets=rows, total=page.total, page=page.number, pages=page.pages,
+        users=users, customers=customers, queues=db.scalars(select(Queue).order_by(Queue.name)).all(),
         agents=db.scalars(select(User).where(User.role.in_(roles.ASSIGNABLE)).order_by(User.username)).all(),
-        categories=sorted({f.category for f in catalog.active_forms(db)}),
-        sla_state=sla_state, args=request.args, statuses=list(TicketStatus), priorities=list(Priority),
-        export_keys=export.FILTER_KEYS)
+        categories=sorted({f.category for f in catalog.active_forms(db)}), sla_state=sla_state, next_due=next_due,
+        args=request.args, status=request.args.get("status", DEFAULT_STATUS), statuses=list(TicketStatus),
+        priorities=list(Priority), sort=sort or queries.DEFAULT_SORT,
+        direction=direction or ("asc" if sort else queries.DEFAULT_DIRECTION), sort_links=_sort_links(sort, direction),
+        export_filters=export.filter_args(shown))
 
 
 @bp.route("/export", methods=["POST"])
@@ -80,8 +111,8 @@ def export_csv() -> ResponseReturnValue:
     if export.count(db, user(), args, _zone()) <= settings.background.inline_export_rows:
         found = export.at_once(db, actor(), args, _zone())
         db.commit()
-        return csv_download("tickets.csv", export.HEADER, found)
-    job = background.submit(db, actor(), export.KIND, {"filters": args, "zone": _zone()},
+        return csv_download("tickets.csv", export.header(_language()), found)
+    job = background.submit(db, actor(), export.KIND, {"filters": args, "zone": _zone(), "language": _language()},
                             _("Ticket export (CSV)"))
     db.commit()
     return redirect(url_for("jobs.show", job_id=job.id), 303)
@@ -117,7 +148,10 @@ def detail(number: str) -> ResponseReturnValue:
     submissions = db.execute(select(FormSubmission, FormDefinition)
                              .join(FormDefinition, FormDefinition.id == FormSubmission.form_id)
                              .where(FormSubmission.ticket_id == ticket.id)).all()
-    user_ids = {c.actor_id for c in ticket.changes} | {n.author_id for n in ticket.notes} | {ticket.assignee_id}
+    assigned = {int(v) for c in ticket.changes if c.field == "assignee_id"
+                for v in (c.old_value, c.new_value) if v and v.isdigit()}
+    user_ids = {c.actor_id for c in ticket.changes} | {n.author_id for n in ticket.notes} | {ticket.assignee_id} \
+        | assigned
     users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(user_ids - {None})))}
     customer = db.get(Customer, ticket.customer_id) if ticket.customer_id else None
     can_edit = visibility.can_edit_ticket(db, user(), ticket.id)
@@ -135,8 +169,7 @@ def detail(number: str) -> ResponseReturnValue:
                            customer=customer, can_edit=can_edit, recordings=hearable,
                            sla=sla_state(ticket), statuses=list(TicketStatus),
                            priorities=list(Priority), assignable=assignable, callbacks=callbacks,
-                           can_dial=user().role in roles.DESK,
-                           wrapup_codes=wrapups.by_code(db, {s.wrapup_code for s, _ in submissions if s.wrapup_code}))
+                           can_dial=user().role in roles.DESK)
 
 
 def _editable(number: str) -> Ticket:
@@ -156,7 +189,7 @@ def add_note(number: str) -> ResponseReturnValue:
                             internal=request.form.get("public") != "on")
     except TicketError as exc:
         db.rollback()
-        flash(str(exc), "error")
+        flash(refusal(exc), "error")
         return redirect(url_for("tickets.detail", number=number), 303)
     db.commit()
     return redirect(url_for("tickets.detail", number=number), 303)
@@ -197,7 +230,8 @@ def update(number: str) -> ResponseReturnValue:
             moved = ticket.assignee_id != before
         except TicketError as exc:
             db.rollback()
-            abort(400, str(exc))
+            flash(refusal(exc), "error")
+            return redirect(url_for("tickets.detail", number=number), 303)
     db.commit()
     flash(_("Ticket updated.") if changed or moved else _("Nothing changed."), "success")
     return redirect(url_for("tickets.detail", number=number), 303)

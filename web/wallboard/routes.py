@@ -9,7 +9,7 @@ from flask_babel import get_locale
 
 from callcenter.access import roles
 
-from .. import sse
+from .. import labels, sse
 from ..auth.access import roles_required, user
 from .state import Wallboard
 
@@ -23,7 +23,10 @@ def index() -> ResponseReturnValue:
     presence = current_app.extensions["container"].presence
     language = str(get_locale())
     reasons = {code: presence.reason_label(code, language) for code in presence.settings.pause_codes}
-    return render_template("wallboard/index.html", reasons=reasons)
+    return render_template("wallboard/index.html", reasons=reasons, language=language,
+                           phone_states={k: str(v) for k, v in labels.PHONE_STATES.items()},
+                           presence_states={k: str(v) for k, v in labels.PRESENCE.items()},
+                           timezone=current_app.extensions["container"].settings.timezone)
 
 
 @bp.route("/events")

@@ -78,7 +78,7 @@ class Wallboard:
             Call.status == CallStatus.ACTIVE, Call.queued_at.is_not(None), Call.answered_at.is_(None),
             Call.ended_at.is_(None)).group_by(Call.queue_name)).tuples().all())
         queues = []
-        for q in s.scalars(select(Queue).order_by(Queue.name)):
+        for q in s.scalars(select(Queue).where(Queue.is_active).order_by(Queue.name)):
             rows = dict(s.execute(select(Call.disposition, func.count()).where(
                 Call.queue_name == q.name, Call.started_at >= today).group_by(Call.disposition)).tuples().all())
             within = s.scalar(select(func.count()).select_from(Call).where(
@@ -86,10 +86,14 @@ class Wallboard:
                 Call.wait_seconds <= q.service_level_seconds)) or 0
             answered, abandoned = rows.get(Disposition.ANSWERED, 0), rows.get(Disposition.ABANDONED_QUEUE, 0)
             counted = answered + abandoned
-            queues.append({"name": q.display_name or q.name, "waiting": waiting.get(q.name, 0),
+            # Both names: one snapshot serves every open wallboard, whatever its language.
+            queues.append({"name": q.display_name or q.name,
+                           "name_zh": q.display_name_zh or q.display_name or q.name, "waiting": waiting.get(q.name, 0),
                            "oldest_at": at.timestamp() if (at := oldest.get(q.name)) else None,
                            "answered": answered, "abandoned": abandoned,
-                           "service_level": round(within / counted, 3) if counted else None})
+                           "service_level": round(within / counted, 3) if counted else None,
+                           # The queue's promise (admin › queues): the tile shows actual against it.
+                           "target": q.service_level_target / 100, "target_seconds": q.service_level_seconds})
         calls_today = dict(s.execute(select(Call.agent_id, func.count()).where(
             Call.started_at >= today, Call.agent_id.is_not(None)).group_by(Call.agent_id)).tuples().all())
         tickets_today = dict(s.execute(select(Ticket.created_by_id, func.count()).where(

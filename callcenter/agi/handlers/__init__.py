@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..request import Request
-from . import callback, lookup, menu, survey, ticket_status
+from . import callback, lookup, menu, queue, survey, ticket_status
 
 Handler = Callable[[Request], None]
 
 HANDLERS: dict[str, Handler] = {
     "lookup": lookup.handle,
     "menu": menu.handle,
+    "queue": queue.handle,
     "ticket_status": ticket_status.handle,
     "callback": callback.handle,
     "survey": survey.handle,

@@ -9,6 +9,10 @@ The number must pass the dialling policy (``callcenter.access.dialling``):
 a premium, satellite or foreign number is refused with a prompt and the
 caller may key another; a number that already has the day's callbacks
 hears so and goes back to the queue.  Every refusal is audited.
+
+Offered because the queue is closed (``AGI(.../callback,closed)`` in [cc-queue-closed]),
+the callback is not due before the queue opens again, and a caller who
+gives no usable number hears goodbye: there is no agent to pass them to.
 """
 from __future__ import annotations
 
@@ -21,12 +25,14 @@ from ...access.audit import Actor
 from ...access.dialling import DiallingPolicy, NumberRefused, record_refusal
 from ...calls.numbers import try_e164
 from ...models import Call, Callback, CallbackSource, CallbackStatus, CustomerPhone, Queue, utcnow
+from ...queues import hours, routing
 from .. import variables as var
 from ..request import DialplanBreak, Request
 
 MAX_DIGITS = 15
 _QUEUE = re.compile(r"^[a-z0-9_]{1,80}$")
 IVR = Actor(name="ivr", via="ivr")
+CLOSED = "closed"  # the dialplan's argument: AGI(.../callback,closed)
 
 
 def handle(req: Request) -> None:
@@ -34,18 +40,25 @@ def handle(req: Request) -> None:
     policy = DiallingPolicy.from_settings(req.settings)
     calling = try_e164(req.agi.read(var.CALLER_NUMBER, 80), region)
     queue = req.agi.read(var.QUEUE, 80)
+    queue = queue if _QUEUE.match(queue) else ""
+    # From a closed queue ([cc-queue-closed] passes "closed"): no agent to fall back to; due at the opening.
+    closed = CLOSED in req.args
     language = req.language
     number = confirm_number(req, calling, policy)
     if number is None:
+        if closed:  # the dialplan says goodbye; nobody is there to take the call
+            req.agi.set(var.IVR_PATH, "closed")
+            return
         raise DialplanBreak("callback-no-number")
+    opening = _opening(req, queue) if closed else None
     try:
         with req.transaction():
-            callback = record(req, number, queue if _QUEUE.match(queue) else None, language, policy)
+            callback = record(req, number, queue or None, language, policy, opening)
             callback_id = callback.id
     except NumberRefused as refused:  # the day's callbacks for this number are booked
         _remember(req, refused)
-        req.agi.play(req.prompt("callback-limit"))
-        req.agi.set(var.IVR_PATH, "queue")
+        req.agi.play(req.prompt("callback-number-refused" if closed else "callback-limit"))
+        req.agi.set(var.IVR_PATH, "closed" if closed else "queue")
         return
     req.agi.set(var.CALLBACK_ID, callback_id)
     req.agi.set(var.CALLBACK_NUMBER, number)
@@ -90,13 +103,22 @@ def _remember(req: Request, refused: NumberRefused) -> None:
     req.later.append(lambda db: record_refusal(db, IVR, refused, "callback"))
 
 
-def record(req: Request, number: str, queue: str | None, language: str, policy: DiallingPolicy) -> Callback:
+def _opening(req: Request, queue: str) -> dt.datetime | None:
+    """When the closed queue opens again: its callback is not due before then."""
+    with req.reading():
+        entry = routing.entry(req.db, queue, req.ivr.default_queue)
+    return hours.opens_at(entry.hours, req.settings, utcnow()) if entry else None
+
+
+def record(req: Request, number: str, queue: str | None, language: str, policy: DiallingPolicy,
+           not_before: dt.datetime | None = None) -> Callback:
     """The call's one IVR callback request, created or brought up to date (NumberRefused: the day's quota)."""
     call = req.call()
     # Serialise concurrent runs for one call (PostgreSQL; SQLite's BEGIN
     # IMMEDIATE already does) so a retry never adds a second request.
     req.db.execute(select(Call.id).where(Call.id == call.id).with_for_update())
     due = utcnow() + dt.timedelta(seconds=req.ivr.callback_delay_seconds)
+    due = max(due, not_before) if not_before is not None else due
     queue_id = req.db.scalar(select(Queue.id).where(Queue.name == queue)) if queue else None
     callback = req.db.scalar(
         select(Callback).where(Callback.call_id == call.id, Callback.source == CallbackSource.IVR)

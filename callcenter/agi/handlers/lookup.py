@@ -18,8 +18,10 @@ from ...calls.numbers import try_e164
 from ...calls.records import merge_call
 from ...models import OPEN_STATUSES, Customer, CustomerPhone, Ticket, VipTier
 from ...pbx.values import inert
+from ...queues import routing
 from .. import variables as var
 from ..request import Request
+from . import menu
 
 
 def handle(req: Request) -> None:
@@ -29,9 +31,11 @@ def handle(req: Request) -> None:
     number = try_e164(raw_number, req.settings.phone.default_region)
     with req.reading():
         customer = find_customer(req.db, number)
+        direct = routing.by_did(req.db, did)
     open_tickets = customer.open_tickets if customer else 0
     customer_id = customer.id if customer else None
-    language = _language(req, customer.language if customer else "")
+    # The customer's language, else the language of the queue their number dialled.
+    language = _language(req, customer.language if customer else (direct.language if direct else None))
     tier = VipTier(customer.vip_tier) if customer else VipTier.NONE
     req.later.append(functools.partial(store_call, pbx=req.pbx, linkedid=req.linkedid, raw_number=raw_number,
                                        raw_name=raw_name, did=did, number=number, customer_id=customer_id,
@@ -42,6 +46,22 @@ def handle(req: Request) -> None:
     req.agi.set(var.OPEN_TICKETS, open_tickets)
     req.agi.set(var.LANG, language)
     req.agi.set(var.CHANNEL_LANGUAGE, language)
+    if direct is not None:
+        route_direct(req, direct)
+
+
+def route_direct(req: Request, direct: routing.Direct) -> None:
+    """A queue's own number: straight to that queue, past the menu (the dialplan skips it on this path)."""
+    option = next((o for o in req.ivr.menu.values() if o.path == "queue" and o.queue == direct.name), None)
+    category = option.category if option else "general"
+    skill = direct.skill or (option.skill if option else "")
+    req.agi.set(var.IVR_PATH, "queue")
+    req.agi.set(var.QUEUE, direct.name)
+    req.agi.set(var.CATEGORY, category)
+    req.agi.set(var.SKILL, skill)
+    choice = {"path": "queue", "queue": direct.name, "category": category, "skill": skill, "direct": True}
+    req.later.append(functools.partial(menu.store_choice, pbx=req.pbx, linkedid=req.linkedid, choice=choice,
+                                       queue=direct.name))
 
 
 def store_call(db: Session, *, pbx: str, linkedid: str, raw_number: str, raw_name: str, did: str,
@@ -73,6 +93,6 @@ def find_customer(db: Session, number: str | None) -> Row[Any] | None:
     ).first()
 
 
-def _language(req: Request, preferred: str) -> str:
+def _language(req: Request, preferred: str | None) -> str:
     lang = (preferred or "").lower()
     return lang if lang in req.ivr.languages else req.ivr.languages[0]

@@ -12,7 +12,10 @@ the built-in forms had, plus the reasons a call needs no ticket).  The
 desk keeps its pops on the server (``desk_pops``) and a call closed without
 a ticket keeps why (``calls.no_ticket_*``).  System notes keep their
 message id and values (``ticket_notes.template/params``) so each reader
-sees them in their own language.
+sees them in their own language, and so do the ticket history's reasons
+(``ticket_changes.reason_template/reason_params``).  A form version keeps
+the TOML text it was written as (``form_definitions.source``), so the forms
+editor shows the admin's comments and layout again.
 """
 from __future__ import annotations
 
@@ -126,9 +129,25 @@ def upgrade() -> None:
     with op.batch_alter_table('ticket_notes', schema=None) as batch_op:
         batch_op.alter_column('params', server_default=None)
 
+    with op.batch_alter_table('form_definitions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('source', sa.Text(), nullable=True))
+
+    # The ticket history's reasons, like the notes: said in each reader's language (i18n).
+    with op.batch_alter_table('ticket_changes', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reason_template', sa.String(length=300), nullable=True))
+        batch_op.add_column(sa.Column('reason_params', sa.JSON(), server_default=sa.text("'{}'"), nullable=False))
+    with op.batch_alter_table('ticket_changes', schema=None) as batch_op:
+        batch_op.alter_column('reason_params', server_default=None)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('ticket_changes', schema=None) as batch_op:
+        batch_op.drop_column('reason_params')
+        batch_op.drop_column('reason_template')
+
+    with op.batch_alter_table('form_definitions', schema=None) as batch_op:
+        batch_op.drop_column('source')
+
     with op.batch_alter_table('ticket_notes', schema=None) as batch_op:
         batch_op.drop_column('params')
         batch_op.drop_column('template')

@@ -1,0 +1,54 @@
+"""What the audit log and the runs of the centre's jobs say, in the reader's words: actions, outcomes,
+the kinds of object acted on, and the system's own actors (the dispatcher, the set-up ...)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+OUTCOMES = {"ok": _l("Done"), "denied": _l("Refused"), "failed": _l("Failed"), "throttled": _l("Throttled"),
+           "refused": _l("Refused")}
+ACTIONS = {
+    "access_denied": _l("Page or record refused"), "api_scope_denied": _l("API scope refused"),
+    "api_token_issued": _l("API token issued"), "api_token_refused": _l("API token refused"),
+    "api_token_revoked": _l("API token revoked"), "background_job_submitted": _l("Background job started"),
+    "call_transfer": _l("Call transferred"), "callback_created": _l("Callback promised"),
+    "callback_taken": _l("Callback taken by an agent"), "click_to_call": _l("Click-to-call"),
+    "customer_created": _l("Customer created"), "customer_erased": _l("Customer erased"),
+    "customer_erasure_refused": _l("Customer erasure refused"), "daily_summary_sent": _l("Daily summary sent"),
+    "dial_refused": _l("Number refused by the dialling policy"), "export_downloaded": _l("Export downloaded"),
+    "form_changed": _l("Intake form changed"), "keyword_rule_added": _l("Keyword rule added"),
+    "keyword_rule_changed": _l("Keyword rule changed"), "keyword_rules_applied": _l("Keyword rules re-applied"),
+    "monitor_refused": _l("Monitoring refused"), "password_changed": _l("Password changed"),
+    "qa_audio_played": _l("QA audio played"), "qa_call_denied": _l("QA call refused"),
+    "qa_review_saved": _l("QA review saved"), "queue_monitoring": _l("Queue monitoring changed"),
+    "recording_denied": _l("Recording refused"), "recording_played": _l("Recording played"),
+    "retention_purge": _l("Retention purge"), "retention_purge_requested": _l("Retention purge requested"),
+    "scorecard_changed": _l("Scorecard changed"), "sign_in": _l("Sign-in"), "sign_out": _l("Sign-out"),
+    "ticket_assigned": _l("Ticket assigned"), "ticket_call_attached": _l("Call attached to a ticket"),
+    "ticket_changed": _l("Ticket changed"), "ticket_created": _l("Ticket created"),
+    "ticket_note_added": _l("Note added to a ticket"), "tickets_exported": _l("Tickets exported"),
+    "user_created": _l("User created"), "user_deactivated": _l("User deactivated"),
+    "user_extension_changed": _l("Extension changed"), "user_reactivated": _l("User reactivated"),
+    "user_role_changed": _l("Role changed"),
+}
+OBJECT_TYPES = {"api": _l("API"), "api_token": _l("API token"), "background_job": _l("Background job"),
+                "call": _l("Call"), "callback": _l("Callback"), "click_call": _l("Click-to-call"),
+                "customer": _l("Customer"), "endpoint": _l("Page"), "form": _l("Intake form"),
+                "keyword_rule": _l("Keyword rule"), "number": _l("Number"), "queue": _l("Queue"),
+                "recording": _l("Recording"), "retention": _l("Retention"), "scorecard": _l("Scorecard"),
+                "summary": _l("Daily summary"), "ticket": _l("Ticket"), "user": _l("User"), "agent": _l("Agent"),
+                "team": _l("Team")}
+# Who acted, when it was no person (``Actor.system``); "cli:<user>" is someone at the command line.
+SYSTEM_ACTORS = {"system": _l("system"), "dispatcher": _l("dispatcher"), "setup": _l("setup"),
+                 "form-files": _l("form files"), "keyword-rules": _l("keyword rules"),
+                 "background": _l("background worker"), "preview": _l("preview"), "ivr": _l("IVR")}
+RUN_OUTCOMES = {"done": _l("Done"), "failed": _l("Failed"), "skipped": _l("Skipped"), "running": _l("Running")}
+
+
+def actor(name: str | None) -> str:
+    """An audit row's or a run's actor: a person's username as it is, the system's actors by their label."""
+    if not name:
+        return "—"
+    if name.startswith("cli:"):
+        return str(_l("%(name)s at the command line", name=name[4:]))
+    found = SYSTEM_ACTORS.get(name)
+    return str(found) if found is not None else name
