@@ -83,12 +83,12 @@ def test_no_ticket_needed_with_a_reason_after_the_caller_hung_up(browser, live_s
     page = browser.new_page(locale="zh-CN")
     blocked = _blocked(page)
     sign_in(page, live_server, "ann", PASSWORD)
-    _desk(page, live_server)
     with transaction(live_container.session_factory) as s:  # 王芳 calls again (the bridge knows her number)
         ensure_call(s, "lab", "1700002300.1", caller_number="+8613800138000", customer_id=shop.customer_id,
                     queue_name="support")
         support = s.scalars(select(Queue).where(Queue.name == "support")).one()
         support.display_name, support.display_name_zh = "Support line", "支持热线"
+    _desk(page, live_server)
     _ring(live_container, "1700002300.1", "+8613800138000", wait_seconds=42,
           ivr={"keys": ["1"], "category": "support", "language": "zh"})
     page.wait_for_selector(".intake-form #f-subject", timeout=5000)
