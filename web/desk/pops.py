@@ -39,6 +39,7 @@ from callcenter.pops.build import build_pop
 from callcenter.pops.service import Move, PopService, key_of
 
 from .. import labels
+from .names import CentreNames
 from .pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,6 @@ STREAM_BACKLOG = 100
 AGENTS_TTL = 60.0
 # A ring within this many seconds of an agent's last desk stream closing is still stored (a reload).
 DESK_GRACE_SECONDS = 120.0
-# The centre's names (forms' titles, queues) the pops are said with are read again this often (seconds).
-NAMES_TTL = 60.0
 # What each move tells the desks, per event: the message type and the withdrawal's reason.
 TOLD: dict[str, dict[PopState, tuple[str, str]]] = {
     "answered": {PopState.WITHDRAWN: ("withdraw", "answered_elsewhere"), PopState.ANSWERED: ("answered", "")},
@@ -71,7 +70,7 @@ class PopHub:
         self._unsubscribe: list[Unsubscribe] = []
         self._agents: dict[str, int] = {}
         self._agents_loaded = -1e9
-        self._names, self._names_loaded = labels.Names(), -1e9
+        self._names = CentreNames(session_factory)
         self._pipeline: Pipeline | None = None
         self.closing = False  # set at shutdown: every stream ends
 
@@ -112,6 +111,7 @@ class PopHub:
     # -- desk streams ------------------------------------------------------
     def connect(self, user_id: int) -> queue.Queue[dict[str, Any]]:
         q: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=STREAM_BACKLOG)
+        self.names()  # the first desk to open reads them, not the first pop
         with self._lock:
             self._streams.setdefault(user_id, set()).add(q)
         return q
@@ -157,14 +157,7 @@ class PopHub:
 
     def names(self) -> labels.Names:
         """The centre's names of categories and queues, for saying pops (a stream has no session of its own)."""
-        with self._lock:
-            if time.monotonic() - self._names_loaded < NAMES_TTL:
-                return self._names
-        with self.session_factory() as session:
-            names = labels.load_names(session)
-        with self._lock:
-            self._names, self._names_loaded = names, time.monotonic()
-        return names
+        return self._names.get()
 
     def _tracked(self, key: str) -> bool:
         with self._lock:
