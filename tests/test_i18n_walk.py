@@ -23,8 +23,6 @@ pytestmark = pytest.mark.browser
 # rewritten at the same time (the lead empties this set as they merge).  A page listed here that
 # passes fails the test too, so the set only shrinks.
 EXPECTED_FAILURES: dict[str, str] = {
-    # desk: the link-state tooltip is English ("live" / "reconnecting", web/static/desk.js).
-    "desk.index": "desk",
     # homes: the list shows job.label (written in the requester's language when it was asked for);
     # label('job_kind', job.kind), or the job's state.label, says it in the reader's.
     "jobs.index": "homes",
