@@ -30,6 +30,8 @@ from .governance.erasure import Erasure
 from .governance.notifier import ErasureNotifier
 from .people.notifier import PeopleNotifier
 from .people.profiles import Profiles
+from .pops.notifier import PopNotifier
+from .pops.service import PopService
 from .presence.notifier import PresenceNotifier
 from .presence.service import PresenceService
 from .queues.notifier import QueueNotifier
@@ -83,7 +85,12 @@ class Container:
 
     @cached_property
     def intake(self) -> Intake:
-        return Intake(self.tickets, self.settings.phone.default_region, self.presence)
+        return Intake(self.tickets, self.settings.phone.default_region, self.presence, self.pops)
+
+    @cached_property
+    def pops(self) -> PopService:
+        """The desk's pops, kept until handled; every web process's hub stores and moves them through it."""
+        return PopService(PopNotifier(self.bus))
 
     @cached_property
     def presence(self) -> PresenceService:

@@ -177,6 +177,10 @@ PAGES = [
     Row("GET", "/api-reference", "/api-reference", PUBLIC, 200),
 
     # -- desk lifecycle --
+    Row("GET", "/desk/pops", "/desk/pops", DESK, 200),
+    Row("GET", "/desk/tickets", "/desk/tickets?q=Router", DESK, 200),
+    Row("POST", "/desk/calls/<int:call_id>/no-ticket", "/desk/calls/{c1}/no-ticket", {"ann", "sue", "ada"}, 422),
+    Row("POST", "/desk/calls/<int:call_id>/attach", "/desk/calls/{c1}/attach", {"ann", "sue", "ada"}, 422),
 
     # -- homes, checklist, lists --
 

@@ -13,7 +13,7 @@ from tests.support.lab_fixtures import follow_lab
 from tests.support.waiting import wait_for as _wait
 
 from .deskdata import PASSWORD, build
-from .support.browser import screenshot, sign_in
+from .support.browser import file_ticket, screenshot, sign_in
 from .support.rows import row
 from .support.sipp import Agent, Caller, require_tool
 
@@ -51,13 +51,8 @@ def test_real_call_pops_and_becomes_a_ticket(lab_pbx, browser, live_server, live
             assert "王芳" in page.inner_text("#pop-name")
             page.wait_for_selector(".intake-form #f-subject", timeout=10000)
             screenshot(page, "lab-call-pop")
-            page.fill("#f-subject", "Line is noisy")
-            page.select_option("#f-product", "broadband")
-            page.fill("#f-description", "Crackling on every call since the storm.")
-            page.select_option("#f-priority", "normal")
-            page.click(".intake-form button[type=submit]")
-            page.wait_for_selector(".submitted:not([hidden])", timeout=10000)
-            number = page.inner_text(".submitted .ticket-number").strip()
+            number = file_ticket(page, "Line is noisy", "Crackling on every call since the storm.", "normal",
+                                 "broadband")
             screenshot(page, "lab-call-ticket")
             result = caller.wait(60)
             assert result.ok, f"the SIPp call did not complete: {result}"

@@ -154,7 +154,7 @@ def test_pop_pipeline_prepares_in_parallel_and_applies_in_arrival_order() -> Non
     import random
     import time
 
-    from web.desk.pops import Pipeline
+    from web.desk.pipeline import Pipeline
 
     pipeline, applied, threads = Pipeline(builders=4), [], set()
     done = threading.Event()
@@ -175,3 +175,32 @@ def test_pop_pipeline_prepares_in_parallel_and_applies_in_arrival_order() -> Non
     pipeline.stop()
     assert applied == [(i, i * 10) for i in range(60)]
     assert len(threads) > 1
+
+
+def test_pop_pipeline_prepares_one_calls_events_in_order() -> None:
+    """A call's "answered" is prepared after its ring (it moves the pop the ring stores), even when the
+    ring is the slow one; other calls' events do not wait for it."""
+    import time
+
+    from web.desk.pipeline import Pipeline
+
+    pipeline, started, applied = Pipeline(builders=4), [], []
+    done = threading.Event()
+
+    def prepare(m: Message[CallRingingAgent]) -> None:
+        if m.event.linkedid == "slow":
+            time.sleep(0.3)
+        started.append(m.event.linkedid + ":" + str(m.event.queue))
+
+    def apply(m: Message[CallRingingAgent], _prepared: None) -> None:
+        applied.append(m.event.linkedid)
+        if len(applied) == 3:
+            done.set()
+
+    for linkedid, step in (("slow", "ring"), ("other", "ring"), ("slow", "answered")):
+        pipeline.submit(Message(CallRingingAgent(pbx="lab", linkedid=linkedid, queue=step)), prepare, apply,
+                        key=f"lab:{linkedid}")
+    assert done.wait(10)
+    pipeline.stop()
+    assert started == ["other:ring", "slow:ring", "slow:answered"]
+    assert applied == ["slow", "other", "slow"]

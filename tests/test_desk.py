@@ -1,62 +1,15 @@
 """Screen pop over server-sent events, the intake form, drafts and one ticket per call."""
 from __future__ import annotations
 
-import json
-import queue
-import threading
-from typing import Any
-
 from sqlalchemy import func, select
 
-from callcenter.events import CallAnswered, CallEnded, CallRingingAgent
+from callcenter.events import CallAnswered, CallEnded
 from callcenter.models import AuditLog, FormSubmission, Ticket
 
 from .deskdata import PASSWORD
+from .support.deskstream import Stream
+from .support.deskstream import ring as _ring
 from .webtools import csrf_token, sign_in
-
-
-class Stream:
-    """An agent's open desk: signs in and reads server-sent events on its own thread.
-
-    (Each stream runs in its own thread, as in the web server: Flask's
-    request contexts are per thread.)
-    """
-
-    def __init__(self, app, name: str) -> None:
-        self.events: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
-        self.ready = threading.Event()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(app, name), daemon=True)
-        self.thread.start()
-        assert self.ready.wait(20), "desk stream did not open"
-
-    def _run(self, app, name: str) -> None:
-        client = app.test_client()
-        sign_in(client, name, PASSWORD)
-        response = client.get("/desk/events")
-        chunks = iter(response.response)
-        assert next(chunks).startswith(b"retry:")
-        self.ready.set()
-        for chunk in chunks:
-            text = chunk.decode() if isinstance(chunk, bytes) else chunk
-            if text.startswith("event:"):
-                head, data = text.strip().split("\n", 1)
-                self.events.put((head.split(":", 1)[1].strip(), json.loads(data.split(":", 1)[1])))
-            if self.stop.is_set():
-                break
-        response.close()
-
-    def next_event(self, timeout: float = 10) -> tuple[str, dict[str, Any]]:
-        return self.events.get(timeout=timeout)
-
-    def close(self) -> None:
-        self.stop.set()
-
-
-def _ring(container, iface: str, linkedid: str, **extra) -> None:
-    fields = {"caller_number": "+8613800138000", "queue": "support",
-              "ivr": {"category": "support", "path": ["1"]}, "wait_seconds": 12.5, **extra}
-    container.bus.publish(CallRingingAgent(pbx="lab", linkedid=linkedid, interface=iface, **fields))
 
 
 def _desk(app, name: str) -> Stream:
@@ -86,8 +39,9 @@ def test_ring_answered_elsewhere_withdraws_and_pops_queue(app, container, shop) 
         container.bus.publish(CallAnswered(pbx="lab", linkedid="1700000000.50", interface="PJSIP/agent1002"))
         kind, data = stream.next_event()
         assert (kind, data["key"], data["reason"]) == ("withdraw", "lab:1700000000.50", "answered_elsewhere")
+        # The caller of the second ring gave up before anyone answered: that pop goes too.
         container.bus.publish(CallEnded(pbx="lab", linkedid="1700000000.60"))
-        assert stream.next_event() == ("ended", {"key": "lab:1700000000.60"})
+        assert stream.next_event() == ("withdraw", {"key": "lab:1700000000.60", "reason": "ended"})
     finally:
         stream.close()
 

@@ -16,12 +16,15 @@ from callcenter.models import (
     CallbackStatus,
     Customer,
     CustomerPhone,
+    DeskPop,
     Disposition,
     Party,
     Queue,
     Recording,
+    Role,
     Ticket,
     Transcript,
+    User,
 )
 
 from .deskdata import write_wav
@@ -81,10 +84,15 @@ def test_erasure_of_one_customer(session_factory, settings) -> None:
         s.flush()
         c1 = _call(s, 1, "support", 5, wang.id, "+8613800138000")
         _call(s, 2, "support", 5, None, "+8613800138000")  # same number, before she was a customer
-        _call(s, 3, "support", 5, other.id, "+8613900139000")
+        c3 = _call(s, 3, "support", 5, other.id, "+8613900139000")
         s.add(Ticket(subject="Her address is ...", description="lives at ...", customer_id=wang.id,
                      origin_call_id=c1.id, number="1"))
         s.add(Callback(number="+8613800138000", source=CallbackSource.IVR, customer_id=wang.id, due_at=NOW))
+        agent = User(username="ann", role=Role.AGENT, password_hash="-")
+        s.add(agent)
+        s.flush()
+        s.add_all([DeskPop(user_id=agent.id, call_id=c1.id, key="lab:g.1", payload={"customer": {"name": "王芳"}}),
+                   DeskPop(user_id=agent.id, call_id=c3.id, key="lab:g.3", payload={})])
         wang_id = wang.id
     for n in (1, 2, 3):
         write_wav(root / f"g{n}.wav", 0.1)
@@ -104,6 +112,7 @@ def test_erasure_of_one_customer(session_factory, settings) -> None:
         cb = s.scalar(select(Callback))
         assert cb.status is CallbackStatus.CANCELLED and cb.number == "[erased]"
         assert [t.text for t in s.scalars(select(Transcript))] == ["words of call 3"]
+        assert [p.key for p in s.scalars(select(DeskPop))] == ["lab:g.3"]  # her pop on a desk is gone too
     with transaction(session_factory) as s:
         again = erasure.erase_customer(s, wang_id, settings, TEST, reason="again")
     assert not again.any()

@@ -138,7 +138,7 @@ def test_report_daily_prints_and_sends(world, db_url: str, monkeypatch: pytest.M
         sent = runner.invoke(main, ["report", "daily", "--date", DAY.isoformat(), "--send"])
         assert sent.exit_code == 0, sent.output
         (msg,) = inbox.to("boss@example.com")
-        assert msg["Subject"] == "每日摘要 2026-11-23"
+        assert msg["Subject"] == "每日摘要 2026年11月23日"
     with factory() as s:
         entry = s.scalar(select(AuditLog).where(AuditLog.action == "daily_summary_sent"))
         assert entry.actor_name == ACTOR and entry.object_id == "2026-11-23"

@@ -22,19 +22,7 @@ pytestmark = pytest.mark.browser
 # Pages known to fail when this test was written, each with why; they belong to work areas being
 # rewritten at the same time (the lead empties this set as they merge).  A page listed here that
 # passes fails the test too, so the set only shrinks.
-EXPECTED_FAILURES: dict[str, str] = {
-    # desk: the link-state tooltip is English ("live" / "reconnecting", web/static/desk.js).
-    "desk.index": "desk",
-    # homes: the list shows job.label (written in the requester's language when it was asked for);
-    # label('job_kind', job.kind), or the job's state.label, says it in the reader's.
-    "jobs.index": "homes",
-    # homes: reports/daily.html imports the labels without context, so Jinja keeps the first request's
-    # language for every later one ("import labels with context"); and daily.table(..., language) names
-    # the queues in Chinese.
-    "reports.daily": "homes",
-    # editor: the scopes column shows scopes.describe()'s "all" / "read" as they are.
-    "tokens.listing": "editor",
-}
+EXPECTED_FAILURES: dict[str, str] = {}
 # Error pages, walked as the agent: (what to open, the status it answers).
 ERROR_PAGES = [("/no/such/page", 404), ("/admin/audit", 403), ("/auth/logout", 405)]
 

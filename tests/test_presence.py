@@ -253,6 +253,24 @@ def test_no_wrap_up_when_the_form_was_in_before_the_call_ended(container, shop, 
     assert not pbx.members[("support", ANN_PHONE)].paused
 
 
+def test_no_ticket_needed_ends_the_wrap_up_like_a_form(container, shop, presence, pbx) -> None:
+    """Closing the call without a ticket is the agent's end of it too: during the call, no wrap-up
+    follows; during the wrap-up, it ends."""
+    with transaction(container.session_factory) as s:
+        presence.sign_in(s, _ann(s, shop), "desk", ["support"])
+        presence.call_answered(s, "lab", ANN_PHONE)
+        container.intake.no_ticket(s, rows.row(s, Call, shop.call_id), _ann(s, shop), "wrong_number")
+    with transaction(container.session_factory) as s:
+        assert presence.call_completed(s, "lab", ANN_PHONE, "1700000000.1").state is PresenceState.AVAILABLE
+    with transaction(container.session_factory) as s:  # the next call: no ticket needed, after it ended
+        presence.call_answered(s, "lab", ANN_PHONE)
+        assert presence.call_completed(s, "lab", ANN_PHONE, "1700000000.9").state is PresenceState.WRAP_UP
+        container.intake.no_ticket(s, rows.row(s, Call, shop.other_call_id), _ann(s, shop), "silent_call")
+    with container.session_factory() as s:
+        assert rows.row(s, AgentPresence, shop.users["ann"]).state is PresenceState.AVAILABLE
+    assert not pbx.members[("support", ANN_PHONE)].paused
+
+
 def _form(s: Any) -> int:
     from callcenter.forms import catalog
 

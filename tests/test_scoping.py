@@ -17,7 +17,8 @@ from callcenter.models import User, utcnow
 from callcenter.reporting import figures
 
 from .deskdata import PASSWORD, T0, Billing, add_billing
-from .test_desk import Stream, _ring
+from .support.deskstream import Stream
+from .support.deskstream import ring as _ring
 from .webtools import csrf_token, sign_in
 
 DAY = "from=2026-11-23&to=2026-11-23"

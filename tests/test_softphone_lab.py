@@ -18,7 +18,7 @@ from callcenter.models import Call, Recording, Ticket
 from tests.support.waiting import wait_for as _wait
 
 from .deskdata import PASSWORD, build
-from .support.browser import screenshot, sign_in
+from .support.browser import file_ticket, screenshot, sign_in
 from .support.sipp import Caller, require_tool
 
 pytestmark = [pytest.mark.pbx, pytest.mark.browser]
@@ -132,13 +132,7 @@ def test_softphone_answers_a_real_call_with_audio_both_ways(desk_lab, phone_brow
         assert stats["packetsReceived"] > 0 and stats["packetsSent"] > 0
         assert caller.rtp_received() > 0, (page.evaluate("JSON.stringify(window.ccPhone)"), CONSOLE[id(page)])
         # The intake form works as with a desk phone.
-        page.wait_for_selector(".intake-form #f-subject", timeout=10000)
-        page.fill("#f-subject", "Softphone call")
-        page.fill("#f-description", "Answered in the browser.")
-        page.select_option("#f-priority", "normal")
-        page.click(".intake-form button[type=submit]")
-        page.wait_for_selector(".submitted:not([hidden])", timeout=10000)
-        number = page.inner_text(".submitted .ticket-number").strip()
+        number = file_ticket(page, "Softphone call", "Answered in the browser.", "normal")
         page.click(".submitted")  # closing a finished pop waits for the hang-up: the controls stay
         assert page.is_visible("#phone-hangup")
         # Hold and resume: Asterisk sees both on the agent's channel.

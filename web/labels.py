@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import g, has_app_context
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -169,19 +169,20 @@ def humanised(value: str) -> str:
     return value.replace("_", " ").strip().capitalize()
 
 
-def category(value: str | None) -> str:
-    """A ticket's or a call's category: its intake form's title, else its queue's name, else the code, readable."""
+def category(value: str | None, names: Names | None = None) -> str:
+    """A ticket's or a call's category: its intake form's title, else its queue's name, else the code, readable.
+    (``names``: read elsewhere, for a page that has no request session, such as the desk's stream.)"""
     if not value:
         return "—"
-    names = _names()
+    names = _names() if names is None else names
     return _pick(names.categories.get(value) or names.queues.get(value), humanised(value))
 
 
-def queue(value: str | int | None) -> str:
+def queue(value: str | int | None, names: Names | None = None) -> str:
     """A queue by name or id, in the reader's language (its code when it has no display name)."""
     if value is None or value == "":
         return "—"
-    names = _names()
+    names = _names() if names is None else names
     name = names.queue_ids.get(value, str(value)) if isinstance(value, int) else value
     return _pick(names.queues.get(name), name)
 
@@ -253,3 +254,10 @@ def answer(field_spec: FieldSpec, value: Any) -> str:
         return "✓" if value else "—"
     return str(value)
 
+
+# -- desk lifecycle: a pop in the agent's language -----------------------------------------------------
+def vip_badge(tier: str | None) -> str:
+    """The pop's VIP badge ("Gold VIP"); "" for a customer who is not one."""
+    if not tier or tier == "none":
+        return ""
+    return str(gettext("%(tier)s VIP", tier=code("vip", tier)))

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_skeleton
 from flask import Flask, url_for
 from flask_babel import get_locale, gettext
+from markupsafe import Markup
 
 from callcenter.calls.numbers import display
 from callcenter.i18n import durations
@@ -43,6 +44,7 @@ def init_app(app: Flask, timezone: str) -> None:
 
     # A global, not a context value: macros imported without context (the pager) see it too.
     app.add_template_global(page_url, "page_url")
+    app.add_template_global(ident, "ident")
 
     @app.template_filter("localtime")
     def _localtime(value: dt.datetime | None) -> str:
@@ -63,6 +65,12 @@ def init_app(app: Flask, timezone: str) -> None:
     @app.template_filter("phone")
     def _phone(value: str | None) -> str:
         return "—" if not value else display(value)
+
+
+def ident(text: str) -> Markup:
+    """A file, command or channel name inside a sentence (``_('… %(file)s …', file=ident('queues.conf'))``):
+    shown as code and marked as not for translation, in every language."""
+    return Markup('<code translate="no">{}</code>').format(text)
 
 
 def page_url(endpoint: str, args: Any, page: int, params: dict[str, Any] | None = None) -> str:

@@ -24,6 +24,7 @@ from ..models import (
     CallLeg,
     Customer,
     CustomerPhone,
+    DeskPop,
     FormSubmission,
     Recording,
     Survey,
@@ -82,6 +83,7 @@ def erase_customer(session: Session, customer_id: int, settings: Settings, actor
                                                               Recording.purged_at.is_(None))))
     delete_recordings(recordings, settings.recordings_dir(), now, removed, dry_run)
     removed.transcripts = rowcount(session.execute(delete(Transcript).where(Transcript.call_id.in_(call_ids))))
+    session.execute(delete(DeskPop).where(DeskPop.call_id.in_(call_ids)))  # the desk's copy of caller and customer
     anonymised = rowcount(session.execute(update(Call).where(Call.id.in_(call_ids), Call.caller_number.is_not(None))
                                           .values(caller_number=None, caller_raw=None, caller_name=None,
                                                   customer_id=None)))

@@ -30,6 +30,8 @@ class DeskPop(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "key"),
         Index("ix_desk_pops_user_state", "user_id", "state"),
+        # Every web process moves a call's pops by its key when the bridge reports the call.
+        Index("ix_desk_pops_key", "key"),
     )
 
     id: Mapped[intpk]

@@ -38,6 +38,7 @@ from ..models import (
     utcnow,
 )
 from ..pbx import webrtc
+from ..pops.service import closed_by
 from . import members
 from .errors import PresenceError, PresenceUnavailable
 from .history import move
@@ -283,10 +284,11 @@ class PresenceService:
             self._act(pbx, members.reconcile(wanted))
 
     def _form_done(self, session: Session, agent_id: int, pbx: str, linkedid: str) -> bool:
+        """The agent's form for the call is in, or they closed it otherwise (attached, no ticket needed)."""
         return bool(session.scalar(select(exists().where(
             FormSubmission.agent_id == agent_id, FormSubmission.status == SubmissionStatus.SUBMITTED,
             FormSubmission.call_id == select(Call.id).where(Call.pbx == pbx, Call.linkedid == linkedid)
-            .scalar_subquery()))))
+            .scalar_subquery())))) or closed_by(session, agent_id, pbx, linkedid)
 
     def _set(self, session: Session, row: AgentPresence, state: PresenceState, reason: str | None = None) -> None:
         """Pause or unpause in Asterisk, then record the new state."""

@@ -1,6 +1,7 @@
 """Finding tickets: by number, a customer's open ones, and the list filters the pages and the API share."""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,8 @@ from .deadlines import SLA_STATES, due_column, sla_clause
 from .numbers import is_valid
 
 MAX_SEARCH = 100
+# A search that looks like a phone number is matched without its spaces and dashes.
+PHONE_LIKE = re.compile(r"^\+?[\d\s\-().]{4,}$")
 
 
 def by_number(session: Session, number: str) -> Ticket | None:
@@ -122,3 +125,20 @@ def ordered(query: Select[Any], sort: str | None, direction: str | None) -> Sele
 
 def _rank(column: Any, ranks: dict[str, int]) -> ColumnElement[int]:
     return case(*((column == value, rank) for value, rank in ranks.items()), else_=len(ranks))
+
+
+def attachable(session: Session, visible: ColumnElement[bool], q: str, zone: str,
+               limit: int = 10) -> list[tuple[Ticket, str | None]]:
+    """Tickets a call may join, with their customer's name: found as the ticket list's search finds
+    them (number, subject, the customer's name or number, typed with spaces or not), among those
+    ``visible`` to the agent, never closed ones; open ones first."""
+    q = q.strip()
+    if PHONE_LIKE.match(q):
+        q = re.sub(r"[^\d+]", "", q)
+    if not q:
+        return []
+    rows = session.execute(
+        select(Ticket, Customer.name).join(Customer, Customer.id == Ticket.customer_id, isouter=True)
+        .where(visible, Ticket.status != TicketStatus.CLOSED, *filters({"q": q}, zone))
+        .order_by(case((Ticket.status.in_(OPEN_STATUSES), 0), else_=1), Ticket.created_at.desc()).limit(limit))
+    return [(ticket, name) for ticket, name in rows.tuples()]

@@ -104,3 +104,17 @@ def sign_in(page: Page, base: str, username: str, password: str) -> None:
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("#submit")
+
+
+def file_ticket(page: Page, subject: str, description: str, priority: str, product: str | None = None,
+                timeout: float = 10000) -> str:
+    """Fill the pop's intake form (the support form asks for a product) and submit it: the ticket number shown."""
+    page.wait_for_selector(".intake-form #f-subject", timeout=timeout)
+    page.fill("#f-subject", subject)
+    if product is not None:
+        page.select_option("#f-product", product)
+    page.fill("#f-description", description)
+    page.select_option("#f-priority", priority)
+    page.click(".intake-form button[type=submit]")
+    page.wait_for_selector(".submitted:not([hidden])", timeout=timeout)
+    return str(page.inner_text(".submitted .ticket-number")).strip()

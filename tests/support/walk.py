@@ -71,7 +71,8 @@ LANGUAGES = ("en", "zh")
 # Same in both languages, so never a missing translation:
 ALLOWED = frozenset({
     # names of things: the PBX and its protocols, tools, formats
-    "asterisk", "sip", "sipp", "pbx", "did", "vosk", "webrtc", "ami", "agi", "toml", "json", "csv", "voip", "utc",
+    "asterisk", "sip", "sipp", "pjsip", "pbx", "did", "vosk", "webrtc", "ami", "agi", "toml", "json", "csv", "voip",
+    "utc",
     # abbreviations the Chinese UI keeps as they are (the zh catalogue writes them so too)
     "api", "vip", "id", "sla", "ivr", "qa", "csat", "url", "ok",
     # how dates and times are written in the help texts (format patterns, not words)

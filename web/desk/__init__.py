@@ -1,6 +1,7 @@
-"""The agent's desk: calls pop as they ring (``pops``), the intake form becomes a ticket (``routes``),
-the agent's browser phone gets its own settings (``phone``), the state bar signs in to queues and
-pauses (``presence``)."""
+"""The agent's desk: calls pop as they ring (``pops``, said in the agent's language by ``present``), the
+intake form becomes a ticket (``routes``), or the call joins a ticket or needs none (``lifecycle``), the
+agent's browser phone gets its own settings (``phone``), the state bar signs in to queues and pauses
+(``presence``)."""
 from __future__ import annotations
 
 from flask import Flask
@@ -10,7 +11,7 @@ from callcenter.db import transaction
 from callcenter.forms import catalog
 from callcenter.wiring import Container
 
-from . import callcontrol, phone, presence, routes
+from . import callcontrol, lifecycle, phone, presence, routes
 from .pops import PopHub
 
 
@@ -25,11 +26,12 @@ def _load_forms(container: Container) -> None:
 
 def init_app(app: Flask) -> None:
     container: Container = app.extensions["container"]
-    hub = PopHub(container.bus, container.session_factory, container.settings.phone.default_region)
+    hub = PopHub(container.bus, container.session_factory, container.pops, container.settings.phone.default_region)
     hub.start()
     app.extensions["pops"] = hub
     _load_forms(container)
     app.register_blueprint(routes.bp)
+    app.register_blueprint(lifecycle.bp)
     app.register_blueprint(phone.bp)
     app.register_blueprint(presence.bp)
     app.register_blueprint(callcontrol.bp)

@@ -1,15 +1,14 @@
-"""Screen pop: the bridge's ring events, routed to the ringing agent's open desk.
+"""Screen pop: the bridge's ring events, stored as the ringing agent's pops and pushed to their open desks.
 
 The hub subscribes to the bus once per web process (one subscription
-table), builds each pop once (caller, customer, history, IVR choices) and
-pushes it to every desk stream the agent has open.  A ring answered by
-someone else, or a call that ends, withdraws the pop.
-
-Building a pop takes a few queries, so pops are built on a few threads
-rather than on the bus's one dispatch thread, where a busy database would
-queue every later ring behind it.  What reaches the desks is still applied
-one event at a time in arrival order (a call's pop before its withdrawal or
-end, and an agent's pops in ring order).
+table).  A ring for an agent whose desk is open here (or was, a moment
+ago: a reload) is built once, stored through the pops service (one row per
+agent and call, however many processes store it) and pushed to every desk
+stream the agent has open here.  As the call goes on, the service moves the
+pops this process knows of (rung here, or listed by a desk here) and the
+hub tells the desks: a ring answered elsewhere or stopped is withdrawn, an
+answered call stays until handled.  ``PopHandled`` (a ticket filed,
+attached, or no ticket needed, in any process) takes it off every tab.
 """
 from __future__ import annotations
 
@@ -18,87 +17,69 @@ import logging
 import queue
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
-from sqlalchemy import false, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from callcenter.access import visibility
 from callcenter.bus import Bus, Message, Unsubscribe
 from callcenter.calls.agents import interfaces_by_agent
-from callcenter.calls.numbers import display, try_e164
-from callcenter.calls.records import ensure_call, find_call
-from callcenter.customers.lookup import by_number
-from callcenter.events import AgentCallEvent, CallAnswered, CallEnded, CallRingingAgent, CallRingStopped
-from callcenter.models import Call, Customer, Ticket, User
-from callcenter.tickets.queries import open_for_customer, open_hidden_for_customer
+from callcenter.db import transaction
+from callcenter.events import (
+    AgentCallEvent,
+    CallAnswered,
+    CallEnded,
+    CallRingingAgent,
+    CallRingStopped,
+    Event,
+    PopHandled,
+)
+from callcenter.models import OPEN_POP_STATES, PopState
+from callcenter.pops.build import build_pop
+from callcenter.pops.service import Move, PopService, key_of
+
+from .. import labels
+from .names import CentreNames
+from .pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 STREAM_BACKLOG = 100
-# How many recent pops per agent keep their form reachable after the ring.
-RECENT_POPS = 50
-# Threads building pops at once; their results still reach the desks in order.
-BUILDERS = 4
 # Agent interface -> user id is reloaded this often (seconds); a miss asks at once.
 AGENTS_TTL = 60.0
-Prepare = Callable[[Message[Any]], Any]
-Apply = Callable[[Message[Any], Any], None]
-
-
-class Pipeline:
-    """Each event's slow part (queries) runs on a pool; its fast part (pushing
-    to the desks) runs on one thread, in the order the events arrived."""
-
-    def __init__(self, builders: int = BUILDERS) -> None:
-        self._pool = ThreadPoolExecutor(builders, thread_name_prefix="pop-build")
-        self._order: queue.SimpleQueue[tuple[Message[Any], Future[Any], Apply] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._apply_in_order, name="pop-push", daemon=True)
-        self._thread.start()
-
-    def submit(self, ev: Message[Any], prepare: Prepare, apply: Apply) -> None:
-        self._order.put((ev, self._pool.submit(prepare, ev), apply))
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._order.put(None)
-        self._thread.join(timeout)
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-    def _apply_in_order(self) -> None:
-        while (item := self._order.get()) is not None:
-            ev, prepared, apply = item
-            try:
-                apply(ev, prepared.result())
-            except Exception:
-                log.exception("screen pop failed on %s", ev.name)
+# A ring within this many seconds of an agent's last desk stream closing is still stored (a reload).
+DESK_GRACE_SECONDS = 120.0
+# What each move tells the desks, per event: the message type and the withdrawal's reason.
+TOLD: dict[str, dict[PopState, tuple[str, str]]] = {
+    "answered": {PopState.WITHDRAWN: ("withdraw", "answered_elsewhere"), PopState.ANSWERED: ("answered", "")},
+    "ring_stopped": {PopState.WITHDRAWN: ("withdraw", "ring_stopped")},
+    "ended": {PopState.WITHDRAWN: ("withdraw", "ended"), PopState.ENDED: ("ended", ""),
+              PopState.HANDLED: ("ended", "")},
+}
 
 
 class PopHub:
-    def __init__(self, bus: Bus, session_factory: sessionmaker[Session], region: str = "US") -> None:
-        self.bus = bus
-        self.region = region
-        self.session_factory = session_factory
+    def __init__(self, bus: Bus, session_factory: sessionmaker[Session], pops: PopService,
+                 region: str = "US") -> None:
+        self.bus, self.session_factory, self.pops, self.region = bus, session_factory, pops, region
         self._lock = threading.Lock()
         self._streams: dict[int, set[queue.Queue[dict[str, Any]]]] = {}
-        # call key -> users currently shown a pop for it
+        # user -> when their last desk stream here closed
+        self._left: dict[int, float] = {}
+        # call key -> users this process shows (or listed) an open pop of it to
         self._shown: dict[str, set[int]] = {}
-        # call key -> users who answered it (a transferred call has several)
-        self._answered: dict[str, set[int]] = {}
         self._unsubscribe: list[Unsubscribe] = []
-        # user -> recent call keys popped to them (the form stays theirs to fill)
-        self._recent: dict[int, OrderedDict[str, None]] = {}
         self._agents: dict[str, int] = {}
         self._agents_loaded = -1e9
+        self._names = CentreNames(session_factory)
         self._pipeline: Pipeline | None = None
         self.closing = False  # set at shutdown: every stream ends
 
-    SUBSCRIPTIONS: ClassVar[dict[type[AgentCallEvent], str]] = {
+    SUBSCRIPTIONS: ClassVar[dict[type[Event], str]] = {
         CallRingingAgent: "ringing",
         CallAnswered: "answered",
         CallEnded: "ended",
         CallRingStopped: "ring_stopped",
+        PopHandled: "handled",
     }
 
     def start(self) -> None:
@@ -124,12 +105,13 @@ class PopHub:
             if pipeline is None:
                 apply(ev, prepare(ev))
             else:
-                pipeline.submit(ev, prepare, apply)
+                pipeline.submit(ev, prepare, apply, _key(ev.event))
         return handoff
 
     # -- desk streams ------------------------------------------------------
     def connect(self, user_id: int) -> queue.Queue[dict[str, Any]]:
         q: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=STREAM_BACKLOG)
+        self.names()  # the first desk to open reads them, not the first pop
         with self._lock:
             self._streams.setdefault(user_id, set()).add(q)
         return q
@@ -138,8 +120,8 @@ class PopHub:
         with self._lock:
             streams = self._streams.get(user_id, set())
             streams.discard(q)
-            if not streams:
-                self._streams.pop(user_id, None)
+            if not streams and self._streams.pop(user_id, None) is not None:
+                self._left[user_id] = time.monotonic()
 
     def end_stream(self, user_id: int, q: queue.Queue[dict[str, Any]]) -> None:
         """Disconnect one stream and wake its reader, so it ends now."""
@@ -160,17 +142,26 @@ class PopHub:
         with self._lock:
             return bool(self._streams.get(user_id))
 
-    def was_shown(self, user_id: int, pbx: str, linkedid: str) -> bool:
+    def wants(self, user_id: int) -> bool:
+        """Whether a ring for this agent is stored here: their desk is open here, or was a moment ago."""
         with self._lock:
-            return f"{pbx}:{linkedid}" in self._recent.get(user_id, {})
+            if self._streams.get(user_id):
+                return True
+            return time.monotonic() - self._left.get(user_id, -1e9) < DESK_GRACE_SECONDS
 
-    def _remember(self, user_id: int, key: str) -> None:
+    def track(self, user_id: int, keys: Iterable[str]) -> None:
+        """A desk here listed these open pops: this process moves them as their calls go on."""
         with self._lock:
-            recent = self._recent.setdefault(user_id, OrderedDict())
-            recent[key] = None
-            recent.move_to_end(key)
-            while len(recent) > RECENT_POPS:
-                recent.popitem(last=False)
+            for key in keys:
+                self._shown.setdefault(key, set()).add(user_id)
+
+    def names(self) -> labels.Names:
+        """The centre's names of categories and queues, for saying pops (a stream has no session of its own)."""
+        return self._names.get()
+
+    def _tracked(self, key: str) -> bool:
+        with self._lock:
+            return key in self._shown
 
     def _push(self, user_id: int, message: dict[str, Any]) -> None:
         with self._lock:
@@ -182,10 +173,6 @@ class PopHub:
                 log.warning("desk stream of user %s is full; dropping %s", user_id, message["type"])
 
     # -- event handlers -----------------------------------------------------
-    @staticmethod
-    def _key(p: AgentCallEvent) -> str:
-        return f"{p.pbx}:{p.linkedid}"
-
     def _agent_user(self, p: AgentCallEvent) -> int | None:
         if p.agent_id is not None:  # the bridge's writer adds it
             return p.agent_id
@@ -204,120 +191,97 @@ class PopHub:
             self._agents, self._agents_loaded = agents, time.monotonic()
         return agents.get(interface)
 
-    # Each event: _prepare_* may query (any thread), _apply_* pushes (in order).
+    # Each event: _prepare_* may query (any thread, a call's events in order), _apply_* pushes (in order).
     def _prepare_ringing(self, ev: Message[CallRingingAgent]) -> tuple[int, dict[str, Any]] | None:
         started = time.time()
         user_id = self._agent_user(ev.event)
-        if user_id is None or not self.connected(user_id):
+        if user_id is None or not self.wants(user_id):
             return None
-        with self.session_factory() as session:
-            pop = self._build_pop(session, ev.event, user_id)
-            session.commit()
-        pop["event_at"] = ev.at
+        with transaction(self.session_factory) as session:
+            pop = build_pop(session, ev.event, user_id, self.region)
+            pop["event_at"] = ev.at
+            row = self.pops.record(session, user_id=user_id, call_id=pop["call_id"], key=pop["key"], payload=pop)
+            state, stored = row.state, dict(row.payload)
+        if state not in OPEN_POP_STATES:
+            return None  # another process already saw this ring withdrawn or handled
         # Where a late pop lost its time: source (AMI bridge) -> publish -> here -> push.
-        pop["stages"] = {"source": ev.source_at, "published": ev.at, "received": ev.received_at,
-                         "started": started}
-        return user_id, pop
+        stored["stages"] = {"source": ev.source_at, "published": ev.at, "received": ev.received_at,
+                            "started": started}
+        return user_id, {**stored, "state": state.value}
 
     def _apply_ringing(self, ev: Message[CallRingingAgent], prepared: tuple[int, dict[str, Any]] | None) -> None:
         if prepared is None:
             return
         user_id, pop = prepared
         pop["pushed_at"] = pop["stages"]["pushed"] = time.time()
-        with self._lock:
-            self._shown.setdefault(pop["key"], set()).add(user_id)
-        self._remember(user_id, pop["key"])
+        self.track(user_id, [pop["key"]])
         self._push(user_id, {"type": "pop", "data": pop})
 
-    def _withdraw(self, key: str, keep: set[int], reason: str) -> None:
+    def _moves(self, event: AgentCallEvent, move: Callable[[Session, str], list[Move]]) -> list[Move]:
+        key = _key(event)
+        if not self._tracked(key):
+            return []  # no desk here shows this call
+        with transaction(self.session_factory) as session:
+            return move(session, key)
+
+    def _tell(self, moves: list[Move], step: str, answered_by: int | None = None) -> None:
+        told = TOLD[step]
+        for m in moves:
+            if m.state not in OPEN_POP_STATES:
+                self._untrack(m.key, m.user_id)
+            # "answered" is news only to the agent who answered now (not to one who took the call before a transfer).
+            if m.state in told and (m.state is not PopState.ANSWERED or m.user_id == answered_by):
+                kind, reason = told[m.state]
+                self._push(m.user_id, {"type": kind, "data": {"key": m.key, "reason": reason} if reason
+                                       else {"key": m.key}})
+
+    def _untrack(self, key: str, user_id: int) -> None:
         with self._lock:
-            users = self._shown.pop(key, set())
-            if users & keep:
-                self._shown[key] = users & keep
-        for user_id in users - keep:
-            self._push(user_id, {"type": "withdraw", "data": {"key": key, "reason": reason}})
+            users = self._shown.get(key, set())
+            users.discard(user_id)
+            if not users:
+                self._shown.pop(key, None)
 
-    def _prepare_answered(self, ev: Message[AgentCallEvent]) -> int | None:
-        return self._agent_user(ev.event)
-
-    def _apply_answered(self, ev: Message[CallAnswered], answered_by: int | None) -> None:
+    def _prepare_answered(self, ev: Message[CallAnswered]) -> tuple[int | None, list[Move]]:
         """Pops of agents who did not answer go; one who answered earlier (and transfers the call now,
         maybe still talking to the colleague) keeps theirs: their browser phone's controls are on it."""
-        key = self._key(ev.event)
-        with self._lock:
-            took = self._answered.setdefault(key, set())
-            if answered_by is not None:
-                took.add(answered_by)
-            keep = set(took)
-        self._withdraw(key, keep, "answered_elsewhere")
-        if answered_by is not None:
-            self._push(answered_by, {"type": "answered", "data": {"key": self._key(ev.event)}})
+        if not self._tracked(_key(ev.event)):
+            return None, []
+        by = self._agent_user(ev.event)  # before the transaction: it may query on its own
+        return by, self._moves(ev.event, lambda s, key: self.pops.answered(s, key, by, ev.at))
 
-    _prepare_ring_stopped = _prepare_answered
+    def _apply_answered(self, ev: Message[CallAnswered], prepared: tuple[int | None, list[Move]]) -> None:
+        by, moves = prepared
+        self._tell(moves, "answered", by)
 
-    def _apply_ring_stopped(self, ev: Message[CallRingStopped], user_id: int | None) -> None:
+    def _prepare_ring_stopped(self, ev: Message[CallRingStopped]) -> list[Move]:
         """The ring moved on (no answer): only that agent's pop goes."""
-        key = self._key(ev.event)
+        user_id = self._agent_user(ev.event) if self._tracked(_key(ev.event)) else None
         if user_id is None:
-            return
-        with self._lock:
-            shown = self._shown.get(key, set())
-            was_shown = user_id in shown
-            shown.discard(user_id)
-        if was_shown:
-            self._push(user_id, {"type": "withdraw", "data": {"key": key, "reason": "ring_stopped"}})
+            return []
+        return self._moves(ev.event, lambda s, key: self.pops.ring_stopped(s, key, user_id, ev.at))
 
-    def _prepare_ended(self, ev: Message[CallEnded]) -> None:
+    def _apply_ring_stopped(self, ev: Message[CallRingStopped], moves: list[Move]) -> None:
+        self._tell(moves, "ring_stopped")
+
+    def _prepare_ended(self, ev: Message[CallEnded]) -> list[Move]:
+        return self._moves(ev.event, lambda s, key: self.pops.ended(s, key, ev.at))
+
+    def _apply_ended(self, ev: Message[CallEnded], moves: list[Move]) -> None:
+        self._tell(moves, "ended")
+
+    def _prepare_handled(self, ev: Message[PopHandled]) -> None:
         return None
 
-    def _apply_ended(self, ev: Message[CallEnded], _prepared: None) -> None:
-        key = self._key(ev.event)
-        with self._lock:
-            users = self._shown.pop(key, set())
-            self._answered.pop(key, None)
-        for user_id in users:
-            self._push(user_id, {"type": "ended", "data": {"key": key}})
+    def _apply_handled(self, ev: Message[PopHandled], _prepared: None) -> None:
+        p = ev.event
+        self._untrack(p.key, p.user_id)
+        self._push(p.user_id, {"type": "handled", "data": {"key": p.key, "outcome": p.outcome,
+                                                           "ticket_id": p.ticket_id}})
 
-    # -- building a pop ----------------------------------------------------
-    def _build_pop(self, session: Session, p: CallRingingAgent, user_id: int) -> dict[str, Any]:
-        call = find_call(session, p.pbx, p.linkedid) or ensure_call(
-            session, p.pbx, p.linkedid, caller_number=p.caller_number, caller_name=p.caller_name,
-            queue_name=p.queue)
-        number = call.caller_number or try_e164(p.caller_number, self.region)
-        customer = session.get(Customer, call.customer_id) if call.customer_id else None
-        if customer is None and number:
-            # The bridge links the customer in its next batch; the pop must not wait for it.
-            customer = by_number(session, number)
-        history: list[dict[str, Any]] = []
-        open_tickets: list[dict[str, Any]] = []
-        restricted = 0
-        if customer is not None:
-            previous = session.scalars(select(Call).where(Call.customer_id == customer.id, Call.id != call.id)
-                                       .order_by(Call.started_at.desc()).limit(5))
-            history = [{"id": c.id, "at": c.started_at.isoformat(), "queue": c.queue_name,
-                        "disposition": c.disposition.value if c.disposition else None} for c in previous]
-            # The ringing agent sees subjects only of tickets they may open; the rest are a count.
-            agent = session.get(User, user_id)
-            visible = visibility.ticket_clause(agent) if agent is not None else false()
-            open_tickets = [{"id": t.id, "number": t.number, "subject": t.subject, "status": t.status.value}
-                            for t in open_for_customer(session, customer.id, 5, visible)]
-            restricted = open_hidden_for_customer(session, customer.id, visible)
-        # A transferred call brings its ticket: the receiving desk opens it with the pop.
-        ticket = session.get(Ticket, call.ticket_id) if call.ticket_id else None
-        return {
-            "key": self._key(p),
-            "call_id": call.id,
-            "ticket": None if ticket is None else {"id": ticket.id, "number": ticket.number,
-                                                   "subject": ticket.subject},
-            "caller_number": display(number) if number else None,
-            "caller_name": call.caller_name or p.caller_name,
-            "customer": None if customer is None else {
-                "id": customer.id, "name": customer.name, "vip_tier": customer.vip_tier.value,
-                "language": customer.language, "company": customer.company},
-            "history": history,
-            "open_tickets": open_tickets,
-            "restricted_tickets": restricted,
-            "ivr": p.ivr or call.ivr or {},
-            "queue": p.queue or call.queue_name,
-            "wait_seconds": p.wait_seconds,
-        }
+
+def _key(event: Event) -> str:
+    if isinstance(event, PopHandled):
+        return event.key
+    assert isinstance(event, AgentCallEvent)
+    return key_of(event.pbx, event.linkedid)

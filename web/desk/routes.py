@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from callcenter.access import roles, visibility
 from callcenter.customers.service import CustomerError
-from callcenter.forms import catalog, intake
+from callcenter.forms import catalog, intake, wrapups
 from callcenter.forms.validate import FormErrors
+from callcenter.i18n import N_, Refusal
 from callcenter.inputs import parsers
 from callcenter.models import AgentProfile, Call, Customer, FormDefinition, FormSubmission, Queue, Ticket, User
 from callcenter.tickets.queries import open_for_customer, open_hidden_for_customer
@@ -21,9 +22,11 @@ from callcenter.wiring import Container
 from .. import sse
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
+from ..messages import field_errors
 from ..query_args import page_args
 from . import phone
 from .pops import PopHub
+from .present import present
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 KEEPALIVE_SECONDS = 15
@@ -74,7 +77,9 @@ def events() -> ResponseReturnValue:
                     continue
                 if msg["type"] == "close":
                     return
-                yield sse.message(msg["type"], msg["data"])
+                # Said in this stream's reader's language (the stream keeps its request's locale).
+                yield sse.message(msg["type"], present(msg["data"], hub.names()) if msg["type"] == "pop"
+                                  else msg["data"])
         finally:
             hub.disconnect(user_id, stream)
 
@@ -87,8 +92,8 @@ def _call_for_desk(call_id: int) -> Call:
     call = db.get(Call, call_id)
     if call is None:
         abort(404)
-    shown = _hub().was_shown(user().id, call.pbx, call.linkedid)
-    if not shown and not visibility.can_see_call(db, user(), call_id):
+    if not visibility.can_see_call(db, user(), call_id) and not _container().pops.popped_to(
+            db, user().id, call.pbx, call.linkedid):
         refuse("call", call_id)
     return call
 
@@ -128,7 +133,10 @@ def form(call_id: int) -> ResponseReturnValue:
     return render_template("desk/form.html", call=call, spec=spec, definition=definition,
                            values=values, customer=customer, ticket=ticket, open_tickets=open_tickets,
                            restricted_tickets=restricted,
-                           all_forms=catalog.active_forms(db), draft=draft)
+                           all_forms=catalog.active_forms(db), draft=draft,
+                           wrapup_codes=wrapups.offered(db, wrapups.TICKET_KINDS),
+                           reasons=wrapups.offered(db, wrapups.NO_TICKET_KINDS),
+                           caller_id_name=intake.caller_id_name(call))
 
 
 def _answers() -> dict[str, Any]:
@@ -174,14 +182,14 @@ def submit(call_id: int) -> ResponseReturnValue:
         except parsers.InvalidInput:
             attach_id = None
         if attach_id is None or not visibility.can_edit_ticket(db, user(), attach_id):
-            return jsonify(errors={"attach_to": "not a ticket you can update"}), 422
+            return jsonify(errors=field_errors({"attach_to": N_("Not a ticket you can update.")})), 422
         attach_to = db.get(Ticket, attach_id)
     try:
         result = _container().intake.submit(db, definition, call, actor(), data, wrapup_code=wrapup,
                                             attach_to=attach_to)
     except FormErrors as exc:
         db.rollback()
-        return jsonify(errors=exc.errors), 422
+        return jsonify(errors=field_errors(dict[str, Refusal | str](exc.errors))), 422
     db.commit()
     return jsonify(ticket_number=result.ticket.number, ticket_id=result.ticket.id, created=result.created)
 

@@ -28,7 +28,7 @@ def index() -> ResponseReturnValue:
     visible = visibility.call_clause(user())
     where = [visible]
     if view == "no_ticket":
-        where += [Call.ticket_id.is_(None), Call.disposition == Disposition.ANSWERED]
+        where += [Call.ticket_id.is_(None), Call.disposition == Disposition.ANSWERED, Call.no_ticket_reason.is_(None)]
     elif view == "abandoned":
         where.append(Call.disposition.in_(ABANDONED))
     read = page_args()
@@ -46,7 +46,8 @@ def index() -> ResponseReturnValue:
                                .order_by(Ticket.resolution_due_at).limit(50))]
     counts = {
         "no_ticket": db.scalar(select(func.count()).select_from(Call).where(
-            visible, Call.ticket_id.is_(None), Call.disposition == Disposition.ANSWERED)) or 0,
+            visible, Call.ticket_id.is_(None), Call.disposition == Disposition.ANSWERED,
+            Call.no_ticket_reason.is_(None))) or 0,  # "no ticket needed" is an answer, not a call missing one
         "abandoned": db.scalar(select(func.count()).select_from(Call).where(
             visible, Call.disposition.in_(ABANDONED))) or 0,
     }

@@ -1,50 +1,77 @@
-// The agent desk: server-pushed pops (SSE), the intake form, drafts as you type.
+// The agent desk: pops pushed by the server (SSE) and kept there until handled, so a reload or a second
+// tab shows the same callers. One pop is on screen, the others wait in a small list the agent can switch
+// to; once a pop is handled (deskform.js), "Next caller" takes the oldest waiting one.
 (function () {
   "use strict";
   var root = document.getElementById("desk");
   if (!root) return;
-  var t = root.dataset, csrf = t.csrf, queue = [], current = null, saveTimer = null;
+  var t = root.dataset;
+  // pops: the open pops, oldest first (the server's order); current: the pop on screen (or a stand-in
+  // for the softphone's ring); done: current was handled here and shows its result; ending: one of its
+  // ends is on its way to the server. arrived/gone: what the stream said while the list was on its way.
+  var pops = [], current = null, done = false, ending = false, arrived = {}, gone = {}, syncs = 0;
 
   function el(id) { return document.getElementById(id); }
   function text(node, value) { node.textContent = value == null ? "" : String(value); }
   function li(list, value) { var i = document.createElement("li"); text(i, value); list.appendChild(i); }
+  function fill(id, lines) {
+    var list = el(id);
+    list.innerHTML = "";
+    (lines && lines.length ? lines : ["—"]).forEach(function (x) { li(list, x); });
+  }
+  function indexOf(key) { for (var i = 0; i < pops.length; i++) { if (pops[i].key === key) return i; } return -1; }
+  function isCurrent(key) { return !!current && !current.phoneOnly && current.key === key; }
+  function waiting() { return pops.filter(function (p) { return !isCurrent(p.key); }); }
+  function stateLabel(p) { return { ringing: t.tRinging, answered: t.tAnswered, ended: t.tEnded }[p.state] || ""; }
 
   function setLink(ok) {
     var b = el("link-state");
     b.className = "badge " + (ok ? "on" : "off");
     text(b, ok ? "●" : "○");
-    b.title = ok ? "live" : "reconnecting";
+    b.title = ok ? t.tLive : t.tReconnecting;
+    b.setAttribute("aria-label", b.title);
   }
 
-  function showNext() {
-    if (current || !queue.length) { updateQueueCount(); return; }
-    current = queue.shift();
-    renderPop(current);
-    updateQueueCount();
+  // The callers waiting behind this one, each a button to switch to; and the way on once it is handled.
+  function renderWaiting() {
+    var others = waiting(), list = el("pop-list");
+    list.innerHTML = "";
+    others.forEach(function (p) {
+      var b = document.createElement("button");
+      b.type = "button"; b.className = "pop-pick"; b.dataset.key = p.key;
+      text(b, [p.caller_number || t.tUnknown, p.customer ? p.customer.name : p.caller_name, stateLabel(p)]
+        .filter(Boolean).join(" · "));
+      var item = document.createElement("li");
+      item.appendChild(b);
+      list.appendChild(item);
+    });
+    el("pop-waiting").hidden = others.length === 0;
+    text(el("pop-queue-count"), t.tQueued.replace("__N__", others.length));
+    var next = el("pop-next");
+    next.hidden = !done;
+    text(next, others.length ? t.tNext.replace("__N__", others.length) : t.tBack);
   }
 
-  function updateQueueCount() {
-    var c = el("pop-queue-count");
-    c.hidden = queue.length === 0;
-    text(c, t.tQueued.replace("__N__", queue.length));
+  function renderState() {
+    var s = el("pop-state"), label = current && !done ? stateLabel(current) : "";
+    s.hidden = !label;
+    s.className = "badge " + ({ answered: "on", ended: "ended" }[current && current.state] || "warn");
+    text(s, label);
   }
 
   function renderPop(p) {
+    var pop = el("pop"), v = p.view || {};
     el("idle").hidden = true;
-    var pop = el("pop");
     pop.hidden = false;
     pop.dataset.key = p.key;
     pop.classList.remove("withdrawn");
+    text(el("pop-hint"), "");
     text(el("pop-number"), p.caller_number || t.tUnknown);
     text(el("pop-name"), p.customer ? p.customer.name : (p.caller_name || ""));
     var vip = el("pop-vip");
-    vip.hidden = !(p.customer && p.customer.vip_tier && p.customer.vip_tier !== "none");
-    if (!vip.hidden) text(vip, t.tVip + " · " + p.customer.vip_tier);
-    var meta = [];
-    if (p.queue) meta.push(p.queue);
-    if (p.wait_seconds != null) meta.push(t.tWaited.replace("__S__", Math.round(p.wait_seconds)));
-    text(el("pop-meta"), meta.join(" · "));
-    el("pop-state").hidden = true;
+    vip.hidden = !v.vip;
+    text(vip, v.vip);
+    text(el("pop-meta"), v.meta);
     // A transferred call comes with its ticket: it is open here at once.
     var tl = el("pop-ticket");
     tl.hidden = !p.ticket;
@@ -53,176 +80,148 @@
       tl.href = t.ticketUrl.replace("/0", "/" + encodeURIComponent(p.ticket.number));
       text(tl, t.tTicket.replace("__N__", p.ticket.number) + " · " + p.ticket.subject);
     }
-    var ivr = el("pop-ivr"); ivr.innerHTML = "";
-    Object.keys(p.ivr || {}).forEach(function (k) {
-      var v = p.ivr[k]; li(ivr, k + ": " + (Array.isArray(v) ? v.join(" › ") : v));
-    });
-    var tk = el("pop-tickets"); tk.innerHTML = "";
-    (p.open_tickets || []).forEach(function (x) { li(tk, x.number + " · " + x.subject + " (" + x.status + ")"); });
-    if (p.restricted_tickets) li(tk, t.tRestricted.replace("__N__", p.restricted_tickets));
-    var hs = el("pop-history"); hs.innerHTML = "";
-    (p.history || []).forEach(function (x) { li(hs, x.at.slice(0, 16).replace("T", " ") + " · " + (x.queue || "") + " · " + (x.disposition || "")); });
-    if (p.call_id) loadForm(p.call_id, null, (p.ivr && p.ivr.category) || p.queue);
-    else el("pop-form").innerHTML = "";
+    fill("pop-ivr", v.ivr);
+    var tickets = (v.tickets || []).slice();
+    if (p.restricted_tickets) tickets.push(t.tRestricted.replace("__N__", p.restricted_tickets));
+    fill("pop-tickets", tickets);
+    fill("pop-history", v.history);
+    if (p.call_id) window.ccForm.load(p.call_id, null, (p.ivr && p.ivr.category) || p.queue);
+    else window.ccForm.clear();
+    renderState();
+    renderWaiting();
     root.dispatchEvent(new CustomEvent("cc:pop", { detail: p }));
   }
 
+  function show(p) { current = p; done = false; ending = false; renderPop(p); }
+
+  // The pop on screen goes (handled, withdrawn, or the agent moves on): the oldest waiting one follows.
   function closePop() {
-    current = null; el("pop").hidden = true; el("idle").hidden = false;
+    current = null; done = false; ending = false;
+    el("pop").hidden = true;
+    el("idle").hidden = false;
+    window.ccForm.clear();
+    root.dataset.ticketId = "";
     root.dispatchEvent(new CustomEvent("cc:pop-closed"));
-    showNext();
+    if (pops.length) show(pops[0]); else renderWaiting();
+  }
+  function showFirstIfIdle() { if (!current && pops.length) show(pops[0]); else renderWaiting(); }
+
+  function setState(key, state) {
+    var i = indexOf(key);
+    if (i >= 0) pops[i].state = state;
+    if (isCurrent(key)) { current.state = state; renderState(); }
+    renderWaiting();
+  }
+
+  function remove(key) {
+    gone[key] = true;
+    delete arrived[key];
+    var i = indexOf(key);
+    if (i >= 0) pops.splice(i, 1);
+  }
+
+  // The server's list is the queue (after a reload, in a second tab, after a reconnect); what the stream
+  // said while it was on its way wins.
+  function sync() {
+    var mine = ++syncs;
+    arrived = {}; gone = {};
+    fetch(t.popsUrl, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.json();
+    }).then(function (body) {
+      if (mine !== syncs) return;
+      var fresh = [];
+      body.pops.forEach(function (p) {
+        if (gone[p.key]) return;
+        var i = indexOf(p.key);
+        if (i >= 0) { pops[i].state = p.state; p = pops[i]; }
+        fresh.push(p);
+      });
+      pops.forEach(function (p) { if (arrived[p.key] && fresh.indexOf(p) < 0) fresh.push(p); });
+      pops = fresh;
+      if (current && !current.phoneOnly && !done && indexOf(current.key) < 0) { closePop(); return; }
+      if (current && current.phoneOnly && window.ccPhone) {
+        var match = pops.filter(window.ccPhone.matches)[0];
+        if (match) { show(match); return; }
+      }
+      if (current && !current.phoneOnly && !done) renderState();
+      showFirstIfIdle();
+    }).catch(function () { setLink(false); });
+  }
+
+  function onPop(p) {
+    p.received_at = Date.now() / 1000;
+    window.__lastPop = p;
+    arrived[p.key] = true;
+    delete gone[p.key];
+    var i = indexOf(p.key);
+    if (i >= 0) { pops[i].state = p.state; p = pops[i]; } else pops.push(p);  // one pop per call
+    if (current && current.phoneOnly && window.ccPhone && window.ccPhone.matches(p)) { show(p); return; }
+    showFirstIfIdle();
+  }
+
+  function onGone(d) {
+    var shown = isCurrent(d.key) && !done && !ending;
+    remove(d.key);
+    if (shown) { el("pop").classList.add("withdrawn"); closePop(); } else renderWaiting();
   }
 
   // The softphone (softphone.js) rings: its call's pop comes forward, or a pop from the SIP INVITE
   // alone stands in until the bridge's pop arrives (ring, pop and answer are one panel).
   function showCall(match, number, name) {
     if (current && !current.phoneOnly && match(current)) return current;
-    var i = queue.findIndex(match);
-    if (current && !current.phoneOnly) queue.unshift(current);
-    current = i >= 0 ? queue.splice(i + (current && !current.phoneOnly ? 1 : 0), 1)[0]
-      : { key: "phone", phoneOnly: true, caller_number: number, caller_name: name };
-    renderPop(current);
-    updateQueueCount();
+    show(pops.filter(match)[0] || { key: "phone", phoneOnly: true, caller_number: number, caller_name: name });
     return current;
   }
-  // A stand-in pop goes with its call; a real pop stays for its form.
+  // A stand-in pop goes with its call; a real pop stays until it is handled.
   function releaseCall() { if (current && current.phoneOnly) closePop(); }
-  window.ccDesk = { showCall: showCall, releaseCall: releaseCall, current: function () { return current; } };
 
-  function loadForm(callId, slug, category) {
-    var url = t.formUrl.replace("/0/", "/" + callId + "/") + (slug ? "?form=" + encodeURIComponent(slug)
-      : (category ? "?category=" + encodeURIComponent(category) : ""));
-    fetch(url, { credentials: "same-origin" }).then(function (r) {
-      if (!r.ok) throw new Error(r.status);
-      return r.text();
-    }).then(function (html) {
-      var holder = el("pop-form");
-      holder.innerHTML = html;
-      wireForm(holder.querySelector(".intake"));
-    }).catch(function (e) { text(el("pop-form"), "error " + e.message); });
-  }
+  window.ccDesk = {
+    showCall: showCall, releaseCall: releaseCall, current: function () { return current; },
+    // deskform.js: an end of the current pop is on its way (true), or was refused (false).
+    ending: function (on) {
+      ending = on;
+      if (!on && current && !current.phoneOnly && !done && indexOf(current.key) < 0) closePop();  // handled elsewhere
+    },
+    // deskform.js: the current pop is handled here; its result stays until the agent moves on.
+    handled: function () {
+      if (!current) return;
+      ending = false;
+      remove(current.key);
+      done = true;
+      renderState();
+      renderWaiting();
+      el("pop-next").focus();
+    }
+  };
 
-  function formData(form) {
-    var data = {};
-    new FormData(form).forEach(function (v, k) {
-      if (k in data) { data[k] = [].concat(data[k], v); } else { data[k] = v; }
-    });
-    form.querySelectorAll("input[type=checkbox]").forEach(function (c) {
-      if (!(c.name in data) && c.closest(".field-multichoice")) data[c.name] = [];
-    });
-    return data;
-  }
-
-  function post(url, data) {
-    return fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
-      body: JSON.stringify(data)
-    }).then(function (r) { return r.json().then(function (j) { return { status: r.status, body: j }; }); });
-  }
-
-  function showErrors(box, errors) {
-    box.querySelectorAll("[data-error-for]").forEach(function (p) { text(p, ""); });
-    Object.keys(errors || {}).forEach(function (k) {
-      var p = box.querySelector('[data-error-for="' + k + '"]');
-      if (p) text(p, errors[k]);
-    });
-  }
-
-  function wireForm(box) {
-    if (!box) return;
-    var form = box.querySelector(".intake-form");
-    var state = box.querySelector(".draft-state");
-    box.querySelector(".form-picker").addEventListener("change", function (e) {
-      loadForm(box.dataset.call, e.target.value);
-    });
-    form.addEventListener("input", function () {
-      clearTimeout(saveTimer);
-      saveTimer = setTimeout(function () {
-        post(box.dataset.draftUrl, formData(form)).then(function (r) {
-          if (r.status === 200) text(state, t.tSaved);
-        });
-      }, 400);
-    });
-    form.addEventListener("submit", function (e) {
-      e.preventDefault();
-      clearTimeout(saveTimer);
-      post(box.dataset.submitUrl, formData(form)).then(function (r) {
-        if (r.status === 200) {
-          form.hidden = true;
-          var done = box.querySelector(".submitted");
-          done.hidden = false;
-          text(done.querySelector(".ticket-number"), r.body.ticket_number);
-          root.dataset.ticketId = r.body.ticket_id;
-        } else {
-          showErrors(box, r.body.errors || { _: "error" });
-        }
-      });
-    });
-    var cust = box.querySelector(".customer-form");
-    if (cust) cust.addEventListener("submit", function (e) {
-      e.preventDefault();
-      post(cust.dataset.url, formData(cust)).then(function (r) {
-        if (r.status === 201) loadForm(box.dataset.call, box.dataset.form);
-        else showErrors(cust, r.body.errors);
-      });
-    });
-  }
-
-  function finishCurrent(state, label) {
-    if (!current) return;
-    var s = el("pop-state");
-    s.hidden = false; s.className = "badge " + state; text(s, label);
-  }
+  el("pop-next").addEventListener("click", function () {
+    if (window.ccPhone && window.ccPhone.busy()) { text(el("pop-hint"), t.tHangUpFirst); return; }
+    closePop();
+  });
+  el("pop-list").addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest(".pop-pick");
+    var i = b ? indexOf(b.dataset.key) : -1;
+    if (i >= 0) show(pops[i]);
+  });
 
   function connect() {
     var source = new EventSource(t.events);
-    source.onopen = function () { setLink(true); };
+    function on(name, handle) { source.addEventListener(name, function (e) { handle(JSON.parse(e.data)); }); }
+    source.onopen = function () { setLink(true); sync(); };
     source.onerror = function () { setLink(false); };
-    source.addEventListener("pop", function (e) {
-      var p = JSON.parse(e.data);
-      p.received_at = Date.now() / 1000;
-      window.__lastPop = p;
-      if (current && current.phoneOnly && window.ccPhone && window.ccPhone.matches(p)) {
-        current = p; renderPop(p); updateQueueCount(); return;  // the ringing call's own pop
-      }
-      queue.push(p);
-      showNext();
-    });
-    source.addEventListener("withdraw", function (e) {
-      var d = JSON.parse(e.data);
-      queue = queue.filter(function (p) { return p.key !== d.key; });
-      if (current && current.key === d.key) {
-        el("pop").classList.add("withdrawn");
-        closePop();
-      }
-      updateQueueCount();
-    });
-    source.addEventListener("answered", function (e) {
-      var d = JSON.parse(e.data);
-      if (current && current.key === d.key) finishCurrent("on", "●");
-    });
+    on("pop", onPop);
+    on("withdraw", onGone);
+    on("handled", onGone);
+    on("answered", function (d) { setState(d.key, "answered"); });
+    on("ended", function (d) { setState(d.key, "ended"); });
     // The user opened one stream too many: this, the oldest, stops (reconnecting would end the newest).
-    source.addEventListener("replaced", function () {
+    on("replaced", function () {
       source.close();
       setLink(false);
       el("link-state").title = t.tReplaced;
       window.alert(t.tReplaced);
     });
-    source.addEventListener("ended", function (e) {
-      var d = JSON.parse(e.data);
-      queue = queue.filter(function (p) { return p.key !== d.key; });
-      if (current && current.key === d.key) finishCurrent("ended", t.tEnded);
-      updateQueueCount();
-    });
   }
-
-  // The agent closes a finished pop to take the next one in line.
-  document.addEventListener("click", function (e) {
-    if (e.target && e.target.matches(".submitted, .submitted *")) {
-      if (window.ccPhone && window.ccPhone.busy()) return;  // hang up first: the call's controls are here
-      closePop();
-    }
-  });
   connect();
 })();

@@ -35,6 +35,14 @@ depends_on = None
 WRAPUP_CODES = [
     ("resolved_first_call", "Resolved on the call", "通话中已解决", "ticket"),
     ("follow_up", "Needs follow-up", "需要跟进", "ticket"),
+    ("engineer_visit", "Engineer visit booked", "已预约上门", "ticket"),
+    ("escalated", "Escalated to 2nd line", "已升级至二线", "ticket"),
+    ("order_placed", "Order placed", "已下单", "ticket"),
+    ("quote_sent", "Quote to send", "待发报价", "ticket"),
+    ("not_interested", "Not interested", "无意向", "ticket"),
+    ("explained", "Bill explained", "已解释账单", "ticket"),
+    ("refund", "Refund requested", "已申请退款", "ticket"),
+    ("payment_plan", "Payment plan agreed", "已约定分期", "ticket"),
     ("transferred", "Transferred", "已转接", "both"),
     ("wrong_number", "Wrong number", "打错电话", "no_ticket"),
     ("silent_call", "Silent call", "无声来电", "no_ticket"),
@@ -90,6 +98,7 @@ def upgrade() -> None:
     with op.batch_alter_table('desk_pops', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_desk_pops_call_id'), ['call_id'], unique=False)
         batch_op.create_index('ix_desk_pops_user_state', ['user_id', 'state'], unique=False)
+        batch_op.create_index('ix_desk_pops_key', ['key'], unique=False)
 
     with op.batch_alter_table('calls', schema=None) as batch_op:
         batch_op.add_column(sa.Column('no_ticket_reason', sa.String(length=40), nullable=True))
@@ -168,6 +177,7 @@ def downgrade() -> None:
         batch_op.drop_column('no_ticket_reason')
 
     with op.batch_alter_table('desk_pops', schema=None) as batch_op:
+        batch_op.drop_index('ix_desk_pops_key')
         batch_op.drop_index('ix_desk_pops_user_state')
         batch_op.drop_index(batch_op.f('ix_desk_pops_call_id'))
 

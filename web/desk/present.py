@@ -1,0 +1,77 @@
+"""A pop as its agent reads it: codes as labels, times in the centre's time zone, in the agent's language.
+
+A pop is stored and pushed as data (codes, ISO times); each desk stream and
+the pop list say it here in their reader's language, so one stored pop
+serves an English tab and a Chinese one.  The centre's own names (form
+titles, queue names) come from ``names``, which the hub keeps (a stream has
+no database session of its own).  The desk's script only places the lines.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from callcenter.calls.numbers import display
+
+from .. import labels
+from ..templating import duration, localtime
+
+# IVR answers that only say yes.
+YES = {True, "1", "true", "yes"}
+
+
+def present(pop: dict[str, Any], names: labels.Names) -> dict[str, Any]:
+    """``pop`` with ``view``: the lines the desk shows."""
+    customer = pop.get("customer") or {}
+    meta = [labels.queue(pop["queue"], names)] if pop.get("queue") else []
+    if pop.get("wait_seconds") is not None:
+        meta.append(_("waited %(time)s", time=duration(pop["wait_seconds"])))
+    view = {
+        "vip": labels.vip_badge(customer.get("vip_tier")),
+        "meta": " · ".join(meta),
+        "ivr": menu_lines(pop.get("ivr") or {}, names),
+        "tickets": [f"{t['number']} · {t['subject']} ({labels.code('status', t['status'])})"
+                    for t in pop.get("open_tickets") or []],
+        "history": [_history_line(h, names) for h in pop.get("history") or []],
+    }
+    return {**pop, "view": view}
+
+
+def menu_lines(ivr: dict[str, Any], names: labels.Names) -> list[str]:
+    """What the caller chose in the IVR, as the pop says it ("Menu: 1 · Technical support", "Language:
+    English"); the IVR's bookkeeping (queue, skill, customer id) is not shown."""
+    lines = []
+    # The keys pressed, the valid one last (the IVR stores them as "keys"; older calls as "path").
+    pressed = ivr.get("keys") if isinstance(ivr.get("keys"), list) else ivr.get("path")
+    keys = str(pressed[-1]) if isinstance(pressed, list) and pressed else ""
+    choice = labels.category(str(ivr["category"]), names) if ivr.get("category") else ""
+    if keys and choice:
+        lines.append(_("Menu: %(keys)s · %(choice)s", keys=keys, choice=choice))
+    elif keys or choice:
+        lines.append(_("Menu: %(choice)s", choice=keys or choice))
+    language = ivr.get("language") or ivr.get("lang")
+    if language:
+        lines.append(_("Language: %(name)s", name=labels.code("language", str(language))))
+    if ivr.get("callback_number"):
+        lines.append(_("Call-back number: %(number)s", number=display(str(ivr["callback_number"]))))
+    if ivr.get("ticket_number"):
+        lines.append(_("Asked about ticket %(number)s", number=ivr["ticket_number"]))
+    if ivr.get("survey_optin") in YES:
+        lines.append(_("Agreed to a survey after the call"))
+    if ivr.get("skipped") in YES:
+        lines.append(_("Came straight through (direct number)"))
+    if ivr.get("fail_reason"):
+        lines.append(_("The menu could not finish; the call came to the default queue"))
+    return lines
+
+
+def _history_line(call: dict[str, Any], names: labels.Names) -> str:
+    zone = ZoneInfo(current_app.extensions["container"].settings.timezone)
+    at = localtime(dt.datetime.fromisoformat(call["at"]), zone) if call.get("at") else "—"
+    parts = [at, labels.queue(call["queue"], names) if call.get("queue") else "",
+             labels.code("disposition", call.get("disposition"))]
+    return " · ".join(p for p in parts if p)
