@@ -28,6 +28,8 @@ from .dispatch.notifier import DispatchNotifier
 from .forms.intake import Intake
 from .governance.erasure import Erasure
 from .governance.notifier import ErasureNotifier
+from .people.notifier import PeopleNotifier
+from .people.profiles import Profiles
 from .pops.notifier import PopNotifier
 from .pops.service import PopService
 from .presence.notifier import PresenceNotifier
@@ -97,6 +99,11 @@ class Container:
         pbx = self.settings.presence.pbx or (pbxes[0].name if pbxes else "")
         return PresenceService(self.settings.presence, pbx, PresenceNotifier(self.bus),
                                lambda name, work: self.controls.get(name).act(work), self.settings.softphone.enabled)
+
+    @cached_property
+    def profiles(self) -> Profiles:
+        """Agent profiles as admins set them (pages, API, CLI, CSV import); a signed-in agent's queues follow."""
+        return Profiles(PeopleNotifier(self.bus), self.presence)
 
     @cached_property
     def queues(self) -> QueueService:

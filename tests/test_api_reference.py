@@ -60,7 +60,8 @@ def test_the_page_speaks_chinese(app, client) -> None:
 def test_admins_find_it_in_the_menu(app, shop) -> None:
     ada = app.test_client()
     sign_in(ada, "ada", PASSWORD)
-    assert 'href="/api-reference"' in ada.get("/admin/forms").get_data(as_text=True)
+    assert 'href="/admin/"' in ada.get("/admin/forms").get_data(as_text=True)  # the menu's one Administration link
+    assert 'href="/api-reference"' in ada.get("/admin/").get_data(as_text=True)  # ... has the reference's card
     ann = app.test_client()
     sign_in(ann, "ann", PASSWORD)
     assert 'href="/api-reference"' not in ann.get("/").get_data(as_text=True)

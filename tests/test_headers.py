@@ -11,12 +11,13 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from callcenter.access.audit import Actor
 from callcenter.background import jobs as background
 from callcenter.config import Settings
 from callcenter.db import transaction
-from callcenter.models import User
+from callcenter.models import Team, User
 
 from .deskdata import PASSWORD
 from .webtools import sign_in
@@ -69,6 +70,7 @@ def test_every_page_sends_the_security_headers(app, shop) -> None:
         ada = s.get(User, shop.users["ada"])
         assert ada is not None
         values["job_id"] = background.submit(s, Actor.of(ada), "export_tickets", {}, "export").id
+        values["team_id"] = s.scalar(select(Team.id).where(Team.name == "Support team"))
     walked = 0
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "GET" not in (rule.methods or ()):

@@ -53,6 +53,7 @@ class Member:
     dynamic: bool
     paused: bool = False
     reason: str = ""
+    penalty: int = 0
 
 
 @dataclass
@@ -68,7 +69,7 @@ class Members:
         self._check("QueueAdd", queue, interface)
         if (queue, interface) in self.members:
             return False
-        self.members[(queue, interface)] = Member(True, paused, reason)
+        self.members[(queue, interface)] = Member(True, paused, reason, penalty)
         return True
 
     async def queue_remove(self, queue: str, interface: str) -> bool:
@@ -86,6 +87,17 @@ class Members:
             raise RuntimeError("QueuePause refused: Interface not found")
         for m in found:
             m.paused, m.reason = paused, reason
+
+    async def queue_penalty(self, interface: str, penalty: int, queue: str) -> None:
+        self._check("QueuePenalty", queue, interface, str(penalty))
+        self.members[(queue, interface)].penalty = penalty
+
+    async def queue_members(self, interface: str | None = None) -> list[dict[str, str]]:
+        """As QueueStatus's QueueMember events say them."""
+        self._check("QueueStatus", interface or "")
+        return [{"Queue": q, "Location": i, "Membership": "dynamic" if m.dynamic else "static",
+                 "Penalty": str(m.penalty), "Paused": "1" if m.paused else "0", "PausedReason": m.reason}
+                for (q, i), m in self.members.items() if interface in (None, i)]
 
     def _check(self, *action: str) -> None:
         if self.down:
@@ -447,3 +459,82 @@ def test_no_pbx_configured_is_a_clear_refusal_not_a_500(container, shop, app) ->
     assert "no PBX" in resp.get_json()["detail"]
     with container.session_factory() as s:
         assert s.get(AgentPresence, shop.users["ann"]) is None
+
+
+# -- an admin changes a signed-in agent's queues (callcenter.people.profiles) -----------------------
+def _queues(container: Any, shop: Any, wanted: dict[str, int]) -> None:
+    from callcenter.people.profile_values import ProfileChange
+
+    with transaction(container.session_factory) as s:
+        container.profiles.update(s, shop.users["ann"], ProfileChange(queues=wanted), services.TEST)
+
+
+def test_an_admin_change_of_queues_reaches_the_row_then_asterisk(container, shop, presence, pbx) -> None:
+    ann = shop.users["ann"]
+    pbx.members[("billing", ANN_PHONE)] = Member(dynamic=False)  # a static member elsewhere: never removed
+    with transaction(container.session_factory) as s:
+        s.add(Queue(name="billing"))
+        presence.sign_in(s, _ann(s, shop), "desk", ["support"])
+        presence.pause(s, _ann(s, shop), "lunch")
+    _queues(container, shop, {"sales": 2})  # sales added, support taken away
+    with container.session_factory() as s:
+        row = rows.row(s, AgentPresence, ann)
+        assert (row.state, row.queues) == (PresenceState.PAUSED, ["sales"])
+        audit = s.scalars(select(AuditLog).where(AuditLog.action == "presence_queues_changed")).one()
+        assert (audit.detail["old"], audit.detail["new"]) == (["support"], ["sales"])
+    assert ("support", ANN_PHONE) in pbx.members  # the database first; Asterisk follows the bridge's keeper
+    with transaction(container.session_factory) as s:
+        presence.follow_profile(s, "lab", ann)
+    assert pbx.members == {("sales", ANN_PHONE): Member(True, True, "lunch", 2), ("billing", ANN_PHONE): Member(False)}
+
+    _queues(container, shop, {"sales": 5})  # only the penalty: the row stays, Asterisk's penalty follows
+    with transaction(container.session_factory) as s:
+        presence.follow_profile(s, "lab", ann)
+    assert pbx.members[("sales", ANN_PHONE)].penalty == 5 and ("QueuePenalty", "sales", ANN_PHONE, "5") in pbx.sent
+
+    _queues(container, shop, {})  # no queue left: signed out, and out of every queue we put them in
+    with transaction(container.session_factory) as s:
+        presence.follow_profile(s, "lab", ann)
+    assert pbx.members == {("billing", ANN_PHONE): Member(False)}
+    with container.session_factory() as s:
+        assert rows.row(s, AgentPresence, ann).state is PresenceState.SIGNED_OUT
+
+
+def test_the_bridge_keeper_follows_the_event_and_a_reconnect_uses_the_new_queues(container, shop, presence,
+                                                                                  pbx) -> None:
+    from callcenter.presence.keeper import Keeper
+
+    with transaction(container.session_factory) as s:
+        presence.sign_in(s, _ann(s, shop), "desk", ["support"])
+    keeper = Keeper("lab", presence, container.session_factory, container.bus)
+    keeper.start()
+    try:
+        _queues(container, shop, {"support": 0, "sales": 1})
+        deadline = time.monotonic() + 5
+        while ("sales", ANN_PHONE) not in pbx.members and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert pbx.members[("sales", ANN_PHONE)] == Member(True, False, "", 1)
+        pbx.members.clear()  # Asterisk restarted while ...
+        keeper.stop()
+        _queues(container, shop, {"sales": 1})  # ... the admin took support away and nobody followed
+        with transaction(container.session_factory) as s:
+            assert presence.reapply(s, "lab") == 1
+        assert pbx.members == {("sales", ANN_PHONE): Member(True, False, "", 1)}
+    finally:
+        keeper.stop()
+
+
+def test_an_agent_whose_phone_is_taken_away_is_signed_out_of_every_queue(container, shop, presence, pbx) -> None:
+    from callcenter.people.profile_values import ProfileChange
+
+    ann = shop.users["ann"]
+    with transaction(container.session_factory) as s:
+        presence.sign_in(s, _ann(s, shop), "desk", ["support"])
+    with transaction(container.session_factory) as s:  # the admin moves her to another desk phone
+        container.profiles.update(s, ann, ProfileChange(sip_interface="PJSIP/agent1009"), services.TEST)
+    with transaction(container.session_factory) as s:
+        presence.follow_profile(s, "lab", ann)
+    assert pbx.members == {}  # the old phone rings for nobody
+    with container.session_factory() as s:
+        row = rows.row(s, AgentPresence, ann)
+        assert (row.state, row.queues) == (PresenceState.SIGNED_OUT, [])

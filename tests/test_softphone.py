@@ -118,26 +118,28 @@ def test_extensions_are_digits_and_one_agent_each(container, phone_shop) -> None
 
 
 def test_admin_sets_and_clears_an_extension(client, container, phone_shop) -> None:
+    """The user's page sets the softphone extension with the rest of the agent profile."""
     sign_in(client, "ada", PASSWORD)
     token = csrf_token(client, "/admin/users")
-    resp = client.post(f"/admin/users/{phone_shop.users['bob']}/extension",
-                       data={"csrf_token": token, "extension": "1002"})
+    bob = phone_shop.users["bob"]
+    profile = {"csrf_token": token, "sip_interface": "PJSIP/agent1002", "capacity": "20", "seniority": "1",
+               "queues": ["sales"]}
+    resp = client.post(f"/admin/users/{bob}/profile", data={**profile, "extension": "1002"})
     assert resp.status_code == 303
-    taken = client.post(f"/admin/users/{phone_shop.users['bob']}/extension",
-                        data={"csrf_token": token, "extension": "1001"}, follow_redirects=True)
-    assert "belongs to another user" in taken.get_data(as_text=True)
+    taken = client.post(f"/admin/users/{bob}/profile", data={**profile, "extension": "1001"})
+    assert taken.status_code == 400 and "belongs to another user" in taken.get_data(as_text=True)
     created = client.post("/admin/users", data={"csrf_token": token, "username": "cat", "role": "agent",
                                                 "extension": "1003"})
     assert created.status_code == 200
     with container.session_factory() as s:
-        bob = s.get(User, phone_shop.users["bob"])
+        bob_row = s.get(User, bob)
         cat = s.scalar(select(User).where(User.username == "cat"))
-        assert bob is not None and bob.agent is not None and bob.agent.extension == "1002"
+        assert bob_row is not None and bob_row.agent is not None and bob_row.agent.extension == "1002"
         assert cat is not None and cat.agent is not None and cat.agent.extension == "1003"
-    client.post(f"/admin/users/{phone_shop.users['bob']}/extension", data={"csrf_token": token, "extension": ""})
+    client.post(f"/admin/users/{bob}/profile", data={**profile, "extension": ""})
     with container.session_factory() as s:
-        bob = s.get(User, phone_shop.users["bob"])
-        assert bob is not None and bob.agent is not None and bob.agent.extension is None
+        bob_row = s.get(User, bob)
+        assert bob_row is not None and bob_row.agent is not None and bob_row.agent.extension is None
 
 
 @pytest.fixture

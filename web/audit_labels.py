@@ -29,6 +29,16 @@ ACTIONS = {
     "user_created": _l("User created"), "user_deactivated": _l("User deactivated"),
     "user_extension_changed": _l("Extension changed"), "user_reactivated": _l("User reactivated"),
     "user_role_changed": _l("Role changed"),
+    # The centre's people and codes (callcenter/people).
+    "user_edited": _l("User details changed"), "user_password_reset": _l("Password reset"),
+    "user_team_changed": _l("Team of a user changed"), "team_created": _l("Team made"),
+    "team_renamed": _l("Team renamed"), "team_lead_changed": _l("Team lead changed"),
+    "team_deleted": _l("Team deleted"), "agent_profile_changed": _l("Agent profile changed"),
+    "presence_queues_changed": _l("Signed-in queues changed by an admin"), "skill_created": _l("Skill added"),
+    "skill_edited": _l("Skill changed"), "skill_retired": _l("Skill retired"), "skill_restored": _l("Skill restored"),
+    "wrapup_code_created": _l("Wrap-up code added"), "wrapup_code_edited": _l("Wrap-up code changed"),
+    "wrapup_code_retired": _l("Wrap-up code retired"), "wrapup_code_restored": _l("Wrap-up code restored"),
+    "wrapup_code_moved": _l("Wrap-up code moved"), "agents_imported": _l("Agents imported from a file"),
 }
 OBJECT_TYPES = {"api": _l("API"), "api_token": _l("API token"), "background_job": _l("Background job"),
                 "call": _l("Call"), "callback": _l("Callback"), "click_call": _l("Click-to-call"),
@@ -36,7 +46,8 @@ OBJECT_TYPES = {"api": _l("API"), "api_token": _l("API token"), "background_job"
                 "keyword_rule": _l("Keyword rule"), "number": _l("Number"), "queue": _l("Queue"),
                 "recording": _l("Recording"), "retention": _l("Retention"), "scorecard": _l("Scorecard"),
                 "summary": _l("Daily summary"), "ticket": _l("Ticket"), "user": _l("User"), "agent": _l("Agent"),
-                "team": _l("Team")}
+                "team": _l("Team"), "skill": _l("Skill"), "wrapup_code": _l("Wrap-up code"),
+                "import": _l("Import")}
 # Who acted, when it was no person (``Actor.system``); "cli:<user>" is someone at the command line.
 SYSTEM_ACTORS = {"system": _l("system"), "dispatcher": _l("dispatcher"), "setup": _l("setup"),
                  "form-files": _l("form files"), "keyword-rules": _l("keyword rules"),

@@ -6,11 +6,12 @@ Werkzeug's default HTML, and no page or API call turns bad input into a 500.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, NotFound
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import IntegerConverter, Map
 
@@ -74,7 +75,25 @@ def _page(status: int, message: str | None = None) -> ResponseReturnValue:
     return html, status
 
 
+def _served(methods: Iterable[str]) -> bool:
+    """Whether another method really serves this URL.  An id out of range (``IdConverter``) matches no
+    route, but werkzeug picks the route before converting, so a GET route of the same shape makes a PATCH
+    to ``/users/99999999999`` a 405: it is a 404."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in methods:
+        try:
+            adapter.match(method=method)
+        except (NotFound, MethodNotAllowed):
+            continue
+        except HTTPException:  # a redirect (a missing slash): served
+            return True
+        return True
+    return False
+
+
 def _http_error(exc: HTTPException) -> Response:
+    if isinstance(exc, MethodNotAllowed) and not _served(exc.valid_methods or ()):
+        exc = NotFound()
     status = exc.code or 500
     if _is_api():
         detail = exc.description if status < 500 else "something went wrong on our side"

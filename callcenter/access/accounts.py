@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import secrets
 
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..i18n import N_, Refusal
 from ..models import AgentProfile, Role, User, utcnow
+from ..pbx.values import UnsafeValue, checked
 from . import audit, sessions, signin_limits
 from .audit import Actor
 from .signin_limits import SignInLimits
@@ -22,6 +24,9 @@ LAST_ADMIN = N_("The last admin must stay an active admin.")
 MIN_PASSWORD = 10
 # werkzeug's scrypt default; tests swap in a cheap method to stay fast.
 PASSWORD_METHOD = "scrypt"
+# A desk phone: an Asterisk interface the queues ring (PJSIP/agent1001); PJSIP/webrtc<n> are the softphones'.
+_SIP_INTERFACE = re.compile(r"^(PJSIP|SIP|IAX2|DAHDI)/[A-Za-z0-9][A-Za-z0-9_.+\-]{0,60}$")
+_SOFTPHONE = re.compile(r"^PJSIP/webrtc[0-9]+$", re.IGNORECASE)
 
 
 class AccountError(Refusal):
@@ -53,12 +58,35 @@ def validate_extension(session: Session, extension: str | None, user_id: int | N
     value = (extension or "").strip()
     if not value:
         return None
-    if not (value.isdigit() and 2 <= len(value) <= 8):
+    if not (value.isascii() and value.isdigit() and 2 <= len(value) <= 8):
         raise AccountError(N_("An extension is 2-8 digits."), field="extension", code="bad_extension")
     holder = session.scalar(select(AgentProfile.user_id).where(AgentProfile.extension == value))
     if holder is not None and holder != user_id:
         raise AccountError(N_("Extension %(extension)s belongs to another user."), field="extension", code="taken",
                            extension=value)
+    return value
+
+
+def validate_sip_interface(session: Session, interface: str | None, user_id: int | None = None) -> str | None:
+    """A desk phone: Tech/resource as Asterisk names it (PJSIP/agent1001), safe for AMI, nobody else's."""
+    value = (interface or "").strip()
+    if not value:
+        return None
+    try:
+        checked(value, "desk phone", 80)
+    except UnsafeValue:
+        raise AccountError(N_("A desk phone may not hold quotes, control characters or dialplan expressions."),
+                           field="sip_interface", code="unsafe_interface") from None
+    if not _SIP_INTERFACE.match(value):
+        raise AccountError(N_("A desk phone is an Asterisk interface such as PJSIP/agent1001."),
+                           field="sip_interface", code="bad_interface")
+    if _SOFTPHONE.match(value):
+        raise AccountError(N_("PJSIP/webrtc… is the browser softphone: set a softphone extension instead."),
+                           field="sip_interface", code="softphone_interface")
+    holder = session.scalar(select(AgentProfile.user_id).where(AgentProfile.sip_interface == value))
+    if holder is not None and holder != user_id:
+        raise AccountError(N_("The desk phone %(phone)s belongs to another user."), field="sip_interface",
+                           code="taken", phone=value)
     return value
 
 
@@ -78,6 +106,7 @@ def create_user(
     name = validate_username(username)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise AccountError(N_("The user %(name)s already exists."), field="username", code="taken", name=name)
+    role = _role(role)
     generated = None
     if password is None:
         generated = password = secrets.token_urlsafe(12)
@@ -90,6 +119,7 @@ def create_user(
         must_change_password=must_change_password,
     )
     extension = validate_extension(session, extension)
+    sip_interface = validate_sip_interface(session, sip_interface)
     session.add(user)
     if user.role is Role.AGENT or sip_interface or extension:
         user.agent = AgentProfile(sip_interface=sip_interface, extension=extension)
@@ -162,26 +192,36 @@ def change_password(session: Session, user_id: int, current: str, new: str, acto
     return user
 
 
-def _user(session: Session, user_id: int) -> User:
+def get_user(session: Session, user_id: int) -> User:
+    """The user, or AccountError naming the id."""
     user = session.get(User, user_id)
     if user is None:
         raise AccountError(N_("There is no user %(id)s."), code="not_found", id=user_id)
     return user
 
 
-def _keeps_an_admin(session: Session, user: User) -> bool:
+def keeps_an_admin(session: Session, user: User) -> bool:
+    """Whether another active admin would remain without ``user``."""
     others = session.scalar(select(func.count()).select_from(User).where(
         User.role == Role.ADMIN, User.is_active, User.id != user.id))
     return bool(others)
 
 
+def _role(value: Role | str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise AccountError(N_("A role is one of agent, supervisor, qa, admin."), field="role",
+                           code="bad_role") from None
+
+
 def change_role(session: Session, user_id: int, role: Role | str, actor: Actor) -> User:
     """Give a user another role; their sessions end, so the new role applies from their next sign-in."""
-    user, new = _user(session, user_id), Role(role)
+    user, new = get_user(session, user_id), _role(role)
     if user.role is new:
         return user
-    if user.role is Role.ADMIN and not _keeps_an_admin(session, user):
-        raise AccountError(LAST_ADMIN, code="last_admin")
+    if user.role is Role.ADMIN and not keeps_an_admin(session, user):
+        raise AccountError(LAST_ADMIN, field="role", code="last_admin")
     old, user.role = user.role, new
     if new is Role.AGENT and user.agent is None:
         user.agent = AgentProfile()
@@ -193,11 +233,11 @@ def change_role(session: Session, user_id: int, role: Role | str, actor: Actor) 
 
 def set_active(session: Session, user_id: int, active: bool, actor: Actor) -> User:
     """Deactivate (every session ends, sign-in refused) or reactivate a user."""
-    user = _user(session, user_id)
+    user = get_user(session, user_id)
     if user.is_active is active:
         return user
-    if not active and user.role is Role.ADMIN and not _keeps_an_admin(session, user):
-        raise AccountError(LAST_ADMIN, code="last_admin")
+    if not active and user.role is Role.ADMIN and not keeps_an_admin(session, user):
+        raise AccountError(LAST_ADMIN, field="active", code="last_admin")
     user.is_active = active
     sessions.end_all(user)
     audit.record(session, "user_reactivated" if active else "user_deactivated", actor,
@@ -207,7 +247,7 @@ def set_active(session: Session, user_id: int, active: bool, actor: Actor) -> Us
 
 def set_extension(session: Session, user_id: int, extension: str | None, actor: Actor) -> User:
     """Give a user a softphone extension (their browser phone: webrtc<extension>), or take it away."""
-    user = _user(session, user_id)
+    user = get_user(session, user_id)
     value = validate_extension(session, extension, user.id)
     old = user.agent.extension if user.agent is not None else None
     if old == value:

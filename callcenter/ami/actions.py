@@ -164,6 +164,20 @@ class Actions:
             return False
         raise RuntimeError(f"QueueRemove refused: {reply.get('Message', '')}")
 
+    async def queue_penalty(self, interface: str, penalty: int, queue: str) -> None:
+        """Change a member's penalty in one queue (higher: rung after the others)."""
+        await self._send({"Action": "QueuePenalty", "Interface": check_channel(interface),
+                          "Penalty": str(max(0, int(penalty))), "Queue": _match("queue", _DIALPLAN_NAME, queue)})
+
+    async def queue_members(self, interface: str | None = None) -> list[dict[str, str]]:
+        """Queue members now (QueueStatus), of every queue, or only ``interface``'s memberships: each with
+        Queue, Location (the interface), Membership (dynamic, static, realtime), Penalty, Paused, PausedReason."""
+        action = {"Action": "QueueStatus"}
+        if interface:
+            action["Member"] = check_channel(interface)
+        events = await self.connection.send(action, as_list=True)
+        return [dict(e) for e in events if e.get("Event") == "QueueMember"]
+
     async def queue_summary(self) -> list[dict[str, str]]:
         """One QueueSummary event per queue Asterisk has now (name, members logged in, callers)."""
         events = await self.connection.send({"Action": "QueueSummary"}, as_list=True)

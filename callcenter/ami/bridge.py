@@ -141,7 +141,7 @@ class AMIService(Service):
             from ..presence.keeper import Keeper
 
             for bridge in self.bridges.values():
-                bridge.keeper = Keeper(bridge.pbx.name, presence.with_link(bridge.act), session_factory)
+                bridge.keeper = Keeper(bridge.pbx.name, presence.with_link(bridge.act), session_factory, bus)
         self.bus = bus
         self.publisher: Publisher | None = None
         if persist and session_factory is not None:

@@ -16,17 +16,21 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..config import Settings, hide_passwords, load_settings
 from ..wiring import Container
 from . import (
+    agents,
     calls,
+    codes,
     config,
     db,
     dispatch,
     events,
     governance,
+    imports,
     pbx,
     qa,
     queues,
     reports,
     services,
+    teams,
     tokens,
     transcribe,
     users,
@@ -73,6 +77,6 @@ def main(ctx: click.Context) -> None:
 
 
 for _module in (services, db, users, tokens, pbx, calls, config, events, dispatch, transcribe, qa, governance,
-                reports, queues):
+                reports, queues, teams, agents, codes, imports):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -96,6 +96,8 @@ class Skill(Base):
     description: Mapped[str200] = mapped_column(default="")
     # What Chinese-speaking staff read (the name is the code forms and the IVR refer to).
     name_zh: Mapped[str80] = mapped_column(default="", server_default=text("''"))
+    # Retired skills are offered to nobody new; agents and tickets that have one keep it.
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Queue(Base):

@@ -1,9 +1,12 @@
 """The AMI bridge's side of presence: queue calls start and end wrap-ups, the tick ends expired ones.
 
 The bridge's event loop only hands facts over (``answered``, ``completed``,
-``tick``, ``reconnected``); one thread here does the database work and
-acts through the bridge's own AMI link, so a slow database never stalls
-AMI reading.  Facts are handled in the order they arrived.
+``tick``, ``reconnected``), and so does the bus (``agent_profile_changed``:
+an admin changed an agent's queues); one thread here does the database work
+and acts through the bridge's own AMI link, so a slow database never stalls
+AMI reading.  Facts are handled in the order they arrived.  Whatever is
+missed (the link was down, the event lost) the next reconnect re-applies
+from the database.
 """
 from __future__ import annotations
 
@@ -15,7 +18,9 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..bus import Bus, Message, Unsubscribe
 from ..db import transaction
+from ..events import AgentProfileChanged
 from ..models import utcnow
 from .errors import PresenceError
 from .service import PresenceService
@@ -27,8 +32,10 @@ LOOK_ANYWAY_SECONDS = 15.0
 
 
 class Keeper:
-    def __init__(self, pbx: str, service: PresenceService, session_factory: sessionmaker[Session]) -> None:
-        self.pbx, self.service, self.session_factory = pbx, service, session_factory
+    def __init__(self, pbx: str, service: PresenceService, session_factory: sessionmaker[Session],
+                 bus: Bus | None = None) -> None:
+        self.pbx, self.service, self.session_factory, self.bus = pbx, service, session_factory, bus
+        self._unsubscribe: Unsubscribe | None = None
         self._jobs: queue.Queue[tuple[str, Job] | None] = queue.Queue()
         self._ticking = threading.Event()
         self._next_due = 0.0  # monotonic time the next wrap-up may run out (0: look at once)
@@ -38,8 +45,13 @@ class Keeper:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"presence-{self.pbx}", daemon=True)
         self._thread.start()
+        if self.bus is not None:
+            self._unsubscribe = self.bus.subscribe(AgentProfileChanged, self._profile_changed)
 
     def stop(self, timeout: float = 10.0) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         if self._thread is not None:
             self._jobs.put(None)
             self._thread.join(timeout)
@@ -61,6 +73,11 @@ class Keeper:
 
     def reconnected(self) -> None:
         self._jobs.put(("reapply", lambda s: self.service.reapply(s, self.pbx)))
+
+    # -- from the bus ------------------------------------------------------------------
+    def _profile_changed(self, message: Message[AgentProfileChanged]) -> None:
+        user_id = message.event.user_id
+        self._jobs.put(("profile", lambda s: self.service.follow_profile(s, self.pbx, user_id)))
 
     # -- the thread ---------------------------------------------------------------------
     def _expire(self, session: Session) -> object:

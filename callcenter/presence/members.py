@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from ..ami.actions import Actions
 from ..ami.live import WRAP_UP_REASON
-from ..models import User
+from ..config import PresenceSettings
+from ..models import PresenceState, User
 from ..pbx.values import UnsafeValue, checked
 
 # Asterisk's pause reason while we hold an agent out after a queue call (from the answer on);
@@ -56,6 +58,55 @@ def leave(phone: str, queues: list[str]) -> Work:
     return work
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """What one phone should be: a member of these (queue, penalty), paused or not, under this name."""
+
+    queues: tuple[tuple[str, int], ...]
+    name: str
+    paused: bool
+    reason: str
+
+
+def reconcile(phones: dict[str, Wanted | None]) -> Work:
+    """Make each phone's membership what the database wants, whatever Asterisk had (None: no queue).
+
+    One QueueStatus tells what Asterisk has; a dynamic membership nobody wants
+    is removed (an admin took the queue away), a missing one added, a wrong
+    penalty set, and each wanted one paused or not.  Static members (queues.conf)
+    are only paused or unpaused: they are the config's, not ours to remove.
+    """
+    async def work(actions: Actions) -> dict[str, list[str]]:
+        only = next(iter(phones)) if len(phones) == 1 else None
+        have = {(m.get("Queue", ""), m.get("Location", "")): m for m in await actions.queue_members(only)}
+        removed: dict[str, list[str]] = {}
+        for (queue, phone), member in have.items():
+            if phone not in phones or member.get("Membership") != "dynamic":
+                continue
+            wanted = phones[phone]
+            if queue not in {q for q, _ in (wanted.queues if wanted else ())}:
+                await actions.queue_remove(queue, phone)
+                removed.setdefault(phone, []).append(queue)
+        for phone, wanted in phones.items():
+            if wanted is not None:
+                await _be_member(actions, phone, wanted, have)
+        return removed
+    return work
+
+
+async def _be_member(actions: Actions, phone: str, wanted: Wanted, have: dict[tuple[str, str], dict[str, str]]) \
+        -> None:
+    reason = wanted.reason if wanted.paused else ""
+    for queue, penalty in wanted.queues:
+        member = have.get((queue, phone))
+        if member is None and await actions.queue_add(queue, phone, wanted.name, paused=wanted.paused,
+                                                      reason=reason, penalty=penalty):
+            continue
+        if member is not None and member.get("Penalty") != str(penalty):
+            await actions.queue_penalty(phone, penalty, queue)
+        await actions.queue_pause(phone, wanted.paused, queue=queue, reason=reason)
+
+
 def member_name(user: User | None) -> str:
     """The name Asterisk shows for the member: the display name if it may be sent, else the username."""
     if user is None:
@@ -64,3 +115,12 @@ def member_name(user: User | None) -> str:
         return checked(user.display_name or user.username, "member name", 80)
     except UnsafeValue:
         return user.username[:80]
+
+
+def asterisk_pause(state: PresenceState, reason: str | None, settings: PresenceSettings) -> tuple[bool, str]:
+    """Whether Asterisk should hold the member out, and the reason it shows."""
+    if state is PresenceState.PAUSED:
+        return True, reason or "paused"
+    if state is PresenceState.WRAP_UP or (state is PresenceState.ON_CALL and settings.wrapup_seconds):
+        return True, HOLD_REASON
+    return False, ""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -41,7 +42,7 @@ from ..pops.service import closed_by
 from . import members
 from .errors import PresenceError, PresenceUnavailable
 from .history import move
-from .members import HOLD_REASON, Link, member_name
+from .members import HOLD_REASON, Link, asterisk_pause, member_name
 from .notifier import PresenceNotifier
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ class PresenceService:
             session.flush()
         signed_in = row.state is not PresenceState.SIGNED_OUT
         state = row.state if signed_in else PresenceState.AVAILABLE
-        paused, reason = _asterisk_pause(state, row.reason if signed_in else None, self.settings)
+        paused, reason = asterisk_pause(state, row.reason if signed_in else None, self.settings)
         drop = [q for q in (row.queues or []) if q not in chosen or row.phone != interface] if signed_in else []
         if drop and row.phone:
             self._act(row.pbx, members.leave(row.phone, drop))
@@ -216,17 +217,26 @@ class PresenceService:
             AgentPresence.pbx == pbx, AgentPresence.state == PresenceState.WRAP_UP))
 
     def reapply(self, session: Session, pbx: str) -> int:
-        """After a (re)connect: every signed-in agent's membership and pause, as the database says."""
+        """After a (re)connect: every phone's membership and pause as the database says; how many are in."""
         rows = session.scalars(select(AgentPresence).where(
-            AgentPresence.pbx == pbx, AgentPresence.state != PresenceState.SIGNED_OUT)
-            .with_for_update()).all()
-        for row in rows:
+            AgentPresence.pbx == pbx, AgentPresence.phone.is_not(None)).with_for_update()).all()
+        signed_in = [row for row in rows if row.state is not PresenceState.SIGNED_OUT]
+        for row in signed_in:
             if row.state is PresenceState.ON_CALL:  # its end may have been missed: wrap up from now
                 now = utcnow()
                 move(session, row, PresenceState.WRAP_UP, now,
                      wrapup_until=now + dt.timedelta(seconds=self.settings.wrapup_seconds))
-            self._hold(session, row, *_asterisk_pause(row.state, row.reason, self.settings))
-        return len(rows)
+        self._reconcile(session, pbx, rows)
+        return len(signed_in)
+
+    # -- the admin changed an agent's profile (presence/following.py changes the row) ------
+    def follow_profile(self, session: Session, pbx: str, user_id: int) -> AgentPresence | None:
+        """Asterisk's membership of this agent's phone made what the database says (the bridge's side)."""
+        row = self.current(session, user_id, lock=True)
+        if row is None or row.pbx != pbx or not row.phone:
+            return None
+        self._reconcile(session, pbx, [row])
+        return row
 
     # -- helpers ------------------------------------------------------------------------
     def _agent(self, session: Session, actor: Actor) -> tuple[User, AgentProfile]:
@@ -259,6 +269,20 @@ class PresenceService:
         self._act(row.pbx, members.join(row.phone, [(q, mine.get(q, 0)) for q in row.queues],
                                         member_name(user), paused, reason))
 
+    def _reconcile(self, session: Session, pbx: str, rows: Sequence[AgentPresence]) -> None:
+        wanted: dict[str, members.Wanted | None] = {}
+        for row in rows:
+            profile = session.scalar(select(AgentProfile).where(AgentProfile.user_id == row.user_id))
+            if row.phone and row.state is not PresenceState.SIGNED_OUT and row.queues and profile is not None:
+                mine = self.queues(session, profile)
+                paused, reason = asterisk_pause(row.state, row.reason, self.settings)
+                wanted[row.phone] = members.Wanted(tuple((q, mine.get(q, 0)) for q in row.queues),
+                                                   member_name(session.get(User, row.user_id)), paused, reason)
+            elif row.phone:
+                wanted.setdefault(row.phone, None)
+        if wanted:
+            self._act(pbx, members.reconcile(wanted))
+
     def _form_done(self, session: Session, agent_id: int, pbx: str, linkedid: str) -> bool:
         """The agent's form for the call is in, or they closed it otherwise (attached, no ticket needed)."""
         return bool(session.scalar(select(exists().where(
@@ -268,7 +292,7 @@ class PresenceService:
 
     def _set(self, session: Session, row: AgentPresence, state: PresenceState, reason: str | None = None) -> None:
         """Pause or unpause in Asterisk, then record the new state."""
-        self._hold(session, row, *_asterisk_pause(state, reason, self.settings))
+        self._hold(session, row, *asterisk_pause(state, reason, self.settings))
         move(session, row, state, utcnow(), reason=reason)
 
     def _act(self, pbx: str, work: members.Work) -> object:
@@ -283,11 +307,3 @@ class PresenceService:
                      state=row.state.value, **detail)
         self.notifier.changed(session, row, row.phone)
 
-
-def _asterisk_pause(state: PresenceState, reason: str | None, settings: PresenceSettings) -> tuple[bool, str]:
-    """Whether Asterisk should hold the member out, and the reason it shows."""
-    if state is PresenceState.PAUSED:
-        return True, reason or "paused"
-    if state is PresenceState.WRAP_UP or (state is PresenceState.ON_CALL and settings.wrapup_seconds):
-        return True, HOLD_REASON
-    return False, ""

@@ -1,12 +1,13 @@
-"""Administration (forms, users and tokens, queues, the audit log) and the data governance pages."""
+"""Administration (the centre's people and codes, queues, forms, tokens, the audit log) and the data
+governance pages."""
 from __future__ import annotations
 
 from flask import Flask
 
-from . import forms, governance, queues, routes, tokens
+from . import codes, forms, governance, imports, index, queues, routes, teams, tokens, users
 
-# Imported for the pages they declare on ``routes.bp``; listed so a reader sees them all.
-PAGES = (forms, queues)
+# Imported for the pages they add to ``routes.bp`` (all ``admin.*``); listed so a reader sees them all.
+PAGES = (index, users, teams, codes, imports, forms, queues)
 
 
 def init_app(app: Flask) -> None:

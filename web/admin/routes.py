@@ -1,81 +1,20 @@
-"""Administration: users, the audit log (intake forms: ``forms``; API tokens: ``tokens``)."""
+"""Administration: the blueprint and the audit log (people: ``users``, ``teams`` ...; intake forms: ``forms``;
+API tokens: ``tokens``)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from sqlalchemy import select
 
-from callcenter.access import accounts, roles
-from callcenter.models import AuditLog, Role, User
+from callcenter.access import roles
+from callcenter.models import AuditLog
 
 from .. import audit_labels
-from ..auth.access import actor, roles_required
+from ..auth.access import roles_required
 from ..db import get_db
 from ..query_args import note_ignored, page_args
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@bp.route("/users", methods=["GET", "POST"])
-@roles_required(roles.ADMINS)
-def users() -> ResponseReturnValue:
-    db = get_db()
-    created = None
-    if request.method == "POST":
-        try:
-            user, password = accounts.create_user(
-                db, request.form.get("username", ""), request.form.get("role", ""),
-                display_name=request.form.get("display_name", "")[:200],
-                sip_interface=request.form.get("sip_interface") or None,
-                extension=request.form.get("extension", "")[:20] or None, actor=actor())
-            db.commit()
-            created = (user.username, password)
-        except (accounts.AccountError, ValueError) as exc:
-            db.rollback()
-            flash(str(exc), "error")
-    rows = db.scalars(select(User).order_by(User.username)).all()
-    return render_template("admin/users.html", users=rows, roles=list(Role), created=created)
-
-
-@bp.route("/users/<int:user_id>/access", methods=["POST"])
-@roles_required(roles.ADMINS)
-def change_access(user_id: int) -> ResponseReturnValue:
-    """Role and active flag; either change ends every session of the user (accounts does that)."""
-    db = get_db()
-    user = db.get(User, user_id)
-    if user is None:
-        abort(404)
-    role, active = request.form.get("role", ""), request.form.get("active", "")
-    if role not in {r.value for r in Role} or active not in ("0", "1"):
-        abort(400)
-    try:
-        accounts.change_role(db, user_id, role, actor())
-        accounts.set_active(db, user_id, active == "1", actor())
-        db.commit()
-        flash(_("%(u)s updated. If anything changed, their sessions have ended.", u=user.username), "success")
-    except accounts.AccountError as exc:
-        db.rollback()
-        flash(_("The last admin must stay an active admin.") if exc.args[0] == accounts.LAST_ADMIN else str(exc),
-              "error")
-    return redirect(url_for("admin.users"), 303)
-
-
-@bp.route("/users/<int:user_id>/extension", methods=["POST"])
-@roles_required(roles.ADMINS)
-def change_extension(user_id: int) -> ResponseReturnValue:
-    """The user's softphone extension (empty: none; their browser shows no phone)."""
-    db = get_db()
-    if db.get(User, user_id) is None:
-        abort(404)
-    try:
-        user = accounts.set_extension(db, user_id, request.form.get("extension", "")[:20] or None, actor())
-        db.commit()
-        flash(_("%(u)s updated.", u=user.username), "success")
-    except accounts.AccountError as exc:
-        db.rollback()
-        flash(str(exc), "error")
-    return redirect(url_for("admin.users"), 303)
 
 
 @bp.route("/audit")

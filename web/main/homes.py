@@ -19,9 +19,6 @@ from callcenter.reporting.team_now import team_today
 
 from ..db import get_db
 
-# Administration pages built beside this one (issue 15): linked by path until their endpoint exists here.
-ADMIN_PAGES = {"admin.import_agents": "/admin/import", "admin.teams": "/admin/teams"}
-
 
 def _zone() -> str:
     zone: str = current_app.extensions["container"].settings.timezone
@@ -31,13 +28,6 @@ def _zone() -> str:
 def _pause_labels() -> dict[str, str]:
     presence = current_app.extensions["container"].presence
     return {code: presence.reason_label(code, str(get_locale())) for code in presence.settings.pause_codes}
-
-
-def admin_link(endpoint: str) -> str:
-    """The page's address: by its endpoint when this app has it, else by its known path."""
-    if endpoint in current_app.view_functions:
-        return url_for(endpoint)
-    return ADMIN_PAGES[endpoint]
 
 
 def home(who: User) -> ResponseReturnValue:
@@ -54,5 +44,5 @@ def home(who: User) -> ResponseReturnValue:
     return render_template("main/admin.html", steps=found, steps_by_key={s.key: s for s in found},
                            ready=checklist.is_set_up(found), team=team,
                            pauses=_pause_labels(), commands=checklist.LAB_COMMANDS, lab_phone=checklist.LAB_PHONE,
-                           links={"users": url_for("admin.users"), "import": admin_link("admin.import_agents"),
-                                  "teams": admin_link("admin.teams"), "review": url_for("review.index")})
+                           links={"users": url_for("admin.users"), "import": url_for("admin.import_page"),
+                                  "teams": url_for("admin.teams_page"), "review": url_for("review.index")})

@@ -6,9 +6,10 @@ Create Date: 2026-12-06 15:32:18
 
 The centre sets itself up from the UI: queues gain what an admin edits
 (Chinese name, service level target, business hours, default form,
-recording, a direct number, managed/retired), skills a Chinese name, and
-wrap-up codes become one list of the centre's own (seeded with the codes
-the built-in forms had, plus the reasons a call needs no ticket).  The
+recording, a direct number, managed/retired), skills a Chinese name and
+a retired flag, and wrap-up codes become one list of the centre's own
+(seeded with the codes the built-in forms had, plus the reasons a call
+needs no ticket).  The
 desk keeps its pops on the server (``desk_pops``) and a call closed without
 a ticket keeps why (``calls.no_ticket_*``).  System notes keep their
 message id and values (``ticket_notes.template/params``) so each reader
@@ -122,6 +123,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('skills', schema=None) as batch_op:
         batch_op.add_column(sa.Column('name_zh', sa.String(length=80), server_default=sa.text("''"), nullable=False))
+        batch_op.add_column(sa.Column('is_active', sa.Boolean(), server_default=sa.true(), nullable=False))
 
     with op.batch_alter_table('ticket_notes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('template', sa.String(length=300), nullable=True))
@@ -153,6 +155,7 @@ def downgrade() -> None:
         batch_op.drop_column('template')
 
     with op.batch_alter_table('skills', schema=None) as batch_op:
+        batch_op.drop_column('is_active')
         batch_op.drop_column('name_zh')
 
     with op.batch_alter_table('queues', schema=None) as batch_op:
