@@ -31,6 +31,9 @@ def _no_wrapup(text: str) -> str:
 
 
 VALID = _no_wrapup(SUPPORT)
+# The support form as versions stored before wrap-up codes became the centre's own list carried it.
+OLDER = VALID.replace('category = "support"', 'category = "support"\nwrapup_codes = [\n'
+                      '  { value = "follow_up", label = "Needs follow-up" },\n]', 1)
 ADMIN = Actor.system("test-admin")
 
 
@@ -80,10 +83,10 @@ def test_schema_errors_point_at_the_key_at_fault() -> None:
 
 
 def test_the_editor_refuses_wrapup_codes_and_another_slug() -> None:
-    problems = check(SUPPORT, slug="support", editor=True).problems
-    assert [(p.line, p.refusal.code) for p in problems] == [(_line(SUPPORT, "wrapup_codes ="), "wrapup_codes")]
+    problems = check(OLDER, slug="support", editor=True).problems
+    assert [(p.line, p.refusal.code) for p in problems] == [(_line(OLDER, "wrapup_codes ="), "wrapup_codes")]
     assert "Administration › Wrap-up codes" in str(problems[0].refusal)
-    assert check(SUPPORT).spec is not None  # stored versions and files still load
+    assert check(OLDER).spec is not None  # stored versions and files still load
     moved = VALID.replace('slug = "support"', 'slug = "support2"')
     assert _problems(moved, slug="support", editor=True) == [(_line(moved, "support2"), "slug_changed")]
 
@@ -157,14 +160,14 @@ def test_save_keeps_the_text_and_makes_an_audited_version(session_factory) -> No
     with session_factory() as s:
         old, new = (s.scalar(select(FormDefinition).where(FormDefinition.slug == "support",
                                                          FormDefinition.version == v)) for v in (1, 2))
-        assert not old.is_active and old.schema["wrapup_codes"]  # old tickets keep their version, as it was
+        assert not old.is_active and old.source == SUPPORT  # old tickets keep their version, as it was
         assert new.is_active and catalog.to_toml(new) == commented and new.schema["wrapup_codes"] == []
     [audited] = [a for a in _audit(session_factory, "form_changed") if a.detail.get("source") == "ui"]
     assert audited.object_id == "support" and audited.detail["version"] == 2
     with transaction(session_factory) as s:
         assert editing.save(s, "support", commented, ADMIN).version == 2  # nothing changed: no version
     with pytest.raises(catalog.FormDefinitionError) as refused, transaction(session_factory) as s:
-        editing.save(s, "support", SUPPORT, ADMIN)
+        editing.save(s, "support", OLDER, ADMIN)
     assert refused.value.problems[0].refusal.code == "wrapup_codes"
     assert _versions(session_factory, "support") == [1, 2]
 
@@ -263,23 +266,23 @@ def test_preview_checks_and_renders_without_saving(app, shop, session_factory) -
 def test_problems_are_said_in_the_admins_language(app, shop) -> None:
     ada, token = _editor(app)
     ada.post("/language", data={"lang": "zh", "csrf_token": token})
-    bad = ada.post("/admin/forms/support/preview", json={"definition": SUPPORT}, headers={"X-CSRFToken": token})
+    bad = ada.post("/admin/forms/support/preview", json={"definition": OLDER}, headers={"X-CSRFToken": token})
     [problem] = bad.json["problems"]
-    assert problem["line"] == _line(SUPPORT, "wrapup_codes") and "管理 › 结束代码" in problem["message"]
+    assert problem["line"] == _line(OLDER, "wrapup_codes") and "管理 › 结束代码" in problem["message"]
 
 
 def test_save_from_the_page(app, shop, session_factory) -> None:
     ada, token = _editor(app)
     page = ada.get("/admin/forms/support").get_data(as_text=True)
-    assert 'class="gutter"' in page and "wrapup_codes" in page  # the file's text, wrap-up codes and all
-    assert f'<li data-line="{_line(SUPPORT, "wrapup_codes")}"' in page  # ... flagged before any edit
+    assert 'class="gutter"' in page and "name = &#34;subject&#34;" in page  # the file's text, as written
     broken = VALID.replace("[[fields]]", "[[fields]", 1)
     refused = ada.post("/admin/forms/support", data={"csrf_token": token, "definition": broken})
     assert refused.status_code == 400
     html = refused.get_data(as_text=True)
     assert f'<li data-line="{_line(VALID, "[[fields]]")}"' in html and "Expected ]] to close" in html
     assert _versions(session_factory, "support") == [1]
-    saved = ada.post("/admin/forms/support", data={"csrf_token": token, "definition": VALID})
+    changed = VALID.replace("[[fields]]", "# asked first\n[[fields]]", 1)
+    saved = ada.post("/admin/forms/support", data={"csrf_token": token, "definition": changed})
     assert saved.status_code == 303 and _versions(session_factory, "support") == [1, 2]
     assert "Saved as version 2." in ada.get("/admin/forms/support").get_data(as_text=True)
 

@@ -1,5 +1,5 @@
-"""The centre's wrap-up codes (one list, edited by admins): those an intake form offers, those that
-say why a call needs no ticket, and the check of a code an agent sent.  Stored answers keep the code."""
+"""The check of a wrap-up code an agent sent with a form or a "no ticket needed" (the list itself, and
+what the desk offers, is ``callcenter.people.wrapup.listing``).  Stored answers keep the code."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -13,12 +13,6 @@ from ..models import WrapupCode, WrapupKind
 TICKET_KINDS = (WrapupKind.TICKET, WrapupKind.BOTH)
 # ... and why a call needed none.
 NO_TICKET_KINDS = (WrapupKind.NO_TICKET, WrapupKind.BOTH)
-
-
-def offered(session: Session, kinds: Sequence[WrapupKind]) -> list[WrapupCode]:
-    """The active codes of these kinds, in the admin's order."""
-    return list(session.scalars(select(WrapupCode).where(WrapupCode.is_active, WrapupCode.kind.in_(kinds))
-                                .order_by(WrapupCode.position, WrapupCode.code)))
 
 
 def find(session: Session, code: str | None, kinds: Sequence[WrapupKind]) -> WrapupCode | None:

@@ -5,17 +5,28 @@ import queue
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from callcenter.access import roles, visibility
 from callcenter.customers.service import CustomerError
-from callcenter.forms import catalog, intake, wrapups
+from callcenter.forms import catalog, intake
 from callcenter.forms.validate import FormErrors
 from callcenter.i18n import N_, Refusal
 from callcenter.inputs import parsers
-from callcenter.models import AgentProfile, Call, Customer, FormDefinition, FormSubmission, Queue, Ticket, User
+from callcenter.models import (
+    AgentProfile,
+    Call,
+    Customer,
+    FormDefinition,
+    FormSubmission,
+    Queue,
+    Ticket,
+    User,
+    WrapupKind,
+)
+from callcenter.people import wrapup
 from callcenter.tickets.queries import open_for_customer, open_hidden_for_customer
 from callcenter.wiring import Container
 
@@ -116,6 +127,9 @@ def _form_for(call: Call, slug: str | None) -> FormDefinition:
 @bp.route("/calls/<int:call_id>/form")
 @roles_required(roles.DESK)
 def form(call_id: int) -> ResponseReturnValue:
+    """The pop's form, a fragment the desk loads; a browser sent here directly goes to the desk, where it works."""
+    if request.headers.get("Sec-Fetch-Mode") == "navigate":
+        return redirect(url_for("desk.index"))
     db = get_db()
     call = _call_for_desk(call_id)
     definition = _form_for(call, request.args.get("form"))
@@ -134,8 +148,8 @@ def form(call_id: int) -> ResponseReturnValue:
                            values=values, customer=customer, ticket=ticket, open_tickets=open_tickets,
                            restricted_tickets=restricted,
                            all_forms=catalog.active_forms(db), draft=draft,
-                           wrapup_codes=wrapups.offered(db, wrapups.TICKET_KINDS),
-                           reasons=wrapups.offered(db, wrapups.NO_TICKET_KINDS),
+                           wrapup_codes=wrapup.listing(db, active_only=True, kind=WrapupKind.TICKET),
+                           reasons=wrapup.listing(db, active_only=True, kind=WrapupKind.NO_TICKET),
                            caller_id_name=intake.caller_id_name(call))
 
 
@@ -144,6 +158,7 @@ def _answers() -> dict[str, Any]:
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
             abort(400, "expected a JSON object")
+        data.pop("csrf_token", None)  # the form carries one for browsers without the desk's script
         return data
     answers: dict[str, Any] = {}
     for key in request.form:
