@@ -70,8 +70,11 @@ check: deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# Three workers on two cores (much of the suite waits on Asterisk, browsers and PostgreSQL); every
+# test on the lab PBX runs on one of them (tests/conftest.py puts them in one xdist group).
+PYTEST_WORKERS ?= 3
 test: check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 bench: deps
 	@set -e; for f in bench/*.py; do [ -e "$$f" ] || continue; echo "== $$f"; $(BIN)/python $$f --quick; done

@@ -22,6 +22,7 @@ from tests.support.lab_fixtures import lab_pbx  # noqa: F401
 
 if TYPE_CHECKING:
     import psycopg
+    from click.testing import CliRunner
     from flask import Flask
     from flask.testing import FlaskClient, FlaskCliRunner
     from sqlalchemy import Engine
@@ -31,6 +32,14 @@ if TYPE_CHECKING:
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("CALLCENTER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test on the lab PBX goes to one xdist worker (``make test`` runs ``--dist loadgroup``): the
+    lab is one machine-wide resource (its ports, SIPp's ports, Asterisk's state), held by one session."""
+    for item in items:
+        if "lab_pbx" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("lab"))
 
 
 def require(ok: bool, what: str) -> None:
@@ -136,6 +145,22 @@ def shop(container: Container) -> Shop:
     from tests import deskdata
 
     return deskdata.build(container.session_factory, container.settings.recordings_dir())
+
+
+@pytest.fixture
+def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The ``callcenter`` command against a fresh, migrated database of ``db_url`` (no config file, no lab)."""
+    from click.testing import CliRunner
+
+    from callcenter.cli import main
+
+    for key, value in {"CALLCENTER_CONFIG": str(tmp_path / "absent.toml"),
+                       "CALLCENTER_INSTANCE_DIR": str(tmp_path / "instance"),
+                       "CALLCENTER_DATABASE__URL": db_url, "CALLCENTER_LAB__ENABLED": "false"}.items():
+        monkeypatch.setenv(key, value)
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    return runner
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from sqlalchemy import select
+
 from callcenter.db import transaction
 from callcenter.models import AuditLog, BackgroundJob, Call, Disposition, Transcript, utcnow
 from callcenter.models.transcripts import TranscriptStatus
@@ -68,10 +70,12 @@ def test_jobs_page_and_a_bad_page_number(app, session_factory) -> None:
         s.add_all([BackgroundJob(kind="export_tickets", label=f"Export {n}", requested_by_id=ann, params={})
                    for n in range(60)])
     client = _client(app, "ann")
+    with session_factory() as s:  # newest first: the 50 newest on page 1, the 10 oldest on page 2
+        ids = sorted(s.scalars(select(BackgroundJob.id)), reverse=True)
     html = client.get("/jobs/").get_data(as_text=True)
-    assert "Page 1 of 2" in html and "Export 59" in html and "Export 9<" not in html
+    assert "Page 1 of 2" in html and f'href="/jobs/{ids[0]}"' in html and f'href="/jobs/{ids[50]}"' not in html
     second = client.get("/jobs/?page=2").get_data(as_text=True)
-    assert "Export 9<" in second and "Export 59" not in second
+    assert f'href="/jobs/{ids[50]}"' in second and f'href="/jobs/{ids[0]}"' not in second
     odd = client.get("/jobs/?page=abc")
     assert odd.status_code == 200 and "Page 1 of 2" in odd.get_data(as_text=True)
     assert "had a value we cannot use" in odd.get_data(as_text=True)

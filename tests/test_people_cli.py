@@ -8,24 +8,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from callcenter.cli import main
 from callcenter.db import make_engine, make_session_factory
 from callcenter.models import AgentProfile, AuditLog, Queue, Team, User
-
-
-@pytest.fixture
-def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    for key, value in {"CALLCENTER_CONFIG": str(tmp_path / "absent.toml"),
-                       "CALLCENTER_INSTANCE_DIR": str(tmp_path / "instance"),
-                       "CALLCENTER_DATABASE__URL": db_url, "CALLCENTER_LAB__ENABLED": "false"}.items():
-        monkeypatch.setenv(key, value)
-    runner = CliRunner()
-    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
-    return runner
 
 
 def _ok(cli: CliRunner, *args: str, input: str | None = None) -> str:

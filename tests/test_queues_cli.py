@@ -7,7 +7,6 @@ import socket
 import time
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -30,17 +29,6 @@ servicelevel = 30
 [vip](queue-defaults)
 servicelevel = 20
 """
-
-
-@pytest.fixture
-def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    for key, value in {"CALLCENTER_CONFIG": str(tmp_path / "absent.toml"),
-                       "CALLCENTER_INSTANCE_DIR": str(tmp_path / "instance"),
-                       "CALLCENTER_DATABASE__URL": db_url, "CALLCENTER_LAB__ENABLED": "false"}.items():
-        monkeypatch.setenv(key, value)
-    runner = CliRunner()
-    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
-    return runner
 
 
 def _queue(db_url: str, name: str) -> Queue:

@@ -40,8 +40,15 @@ def get_team(session: Session, team_id: int) -> Team:
     return team
 
 
+def _named(session: Session, name: str) -> Team | None:
+    """The team of this name, whatever its case.  Compared in Python: SQLite's lower() folds ASCII only,
+    so "Ô" and "ô" passed a lower() check there and then collided on the unique name (a centre has few teams)."""
+    wanted = " ".join(name.split()).casefold()
+    return next((t for t in session.scalars(select(Team)) if t.name.casefold() == wanted), None)
+
+
 def by_name(session: Session, name: str) -> Team:
-    team = session.scalar(select(Team).where(func.lower(Team.name) == " ".join(name.split()).lower()))
+    team = _named(session, name)
     if team is None:
         raise TeamError(N_("There is no team %(name)s."), field="team", code="not_found", name=name.strip()[:80])
     return team
@@ -52,8 +59,8 @@ def members(session: Session, team_id: int) -> list[User]:
 
 
 def _unique(session: Session, name: str, team_id: int | None = None) -> str:
-    holder = session.scalar(select(Team.id).where(func.lower(Team.name) == name.lower()))
-    if holder is not None and holder != team_id:
+    holder = _named(session, name)
+    if holder is not None and holder.id != team_id:
         raise TeamError(N_("There is already a team named %(name)s."), field="name", code="taken", name=name)
     return name
 
