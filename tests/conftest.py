@@ -34,6 +34,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("CALLCENTER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the test ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test on the lab PBX goes to one xdist worker (``make test`` runs ``--dist loadgroup``): the
     lab is one machine-wide resource (its ports, SIPp's ports, Asterisk's state), held by one session."""

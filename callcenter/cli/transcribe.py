@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..transcribe import audio, models, sources
@@ -75,7 +76,7 @@ def _run_files(container: Container, choice: models.ModelChoice, files: tuple[Pa
         try:
             infos.append((path, audio.probe(path, limits)))
         except audio.AudioError as exc:
-            err.print(f"[red]{path}: {exc}[/red]")
+            _failed(err, path, exc)
             failed += 1
     total = sum(info.duration * info.channels for _, info in infos)
     results = []
@@ -93,9 +94,14 @@ def _run_files(container: Container, choice: models.ModelChoice, files: tuple[Pa
             try:
                 results.append((path, transcribe_call(job, lambda s: bar.advance(task, s))))
             except audio.AudioError as exc:
-                err.print(f"[red]{path}: {exc}[/red]")
+                _failed(err, path, exc)
                 failed += 1
     return results, failed
+
+
+def _failed(err: Console, path: Path, exc: Exception) -> None:
+    """One line per failed file, never wrapped inside its path (it is copied into the next command)."""
+    err.print(f"[red]{escape(str(path))}: {escape(str(exc))}[/red]", soft_wrap=True)
 
 
 def _render(results: list[tuple[Path, Result]], choice: models.ModelChoice, fmt: str) -> str:
