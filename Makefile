@@ -70,9 +70,9 @@ check: deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# Three workers on two cores (much of the suite waits on Asterisk, browsers and PostgreSQL); every
-# test on the lab PBX runs on one of them (tests/conftest.py puts them in one xdist group).
-PYTEST_WORKERS ?= 3
+# Two workers, one per core: every test on the lab PBX runs on one of them (tests/conftest.py puts
+# them in one xdist group), the rest share the other as they come.
+PYTEST_WORKERS ?= 2
 test: check
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 

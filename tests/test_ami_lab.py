@@ -199,7 +199,9 @@ def test_twenty_concurrent_calls_become_twenty_right_records(lab_pbx, container,
             assert call.agent_id in agents.values() and call.agents_rung
             assert call.queued_at is not None and call.answered_at is not None and call.ended_at is not None
             assert call.queued_at <= call.answered_at < call.ended_at
-            assert call.talk_seconds is not None and 1.0 < call.talk_seconds < 4.0, call.talk_seconds
+            # From the answer to the hang-up (the agent talks 2 s; a busy machine may add to it, never the wait).
+            talk = (call.ended_at - call.answered_at).total_seconds()
+            assert call.talk_seconds is not None and 1.0 < call.talk_seconds <= talk + 0.5, (call.talk_seconds, talk)
             recordings = s.scalars(select(Recording).where(Recording.call_id == call.id)).all()
             assert {r.party.value for r in recordings} == {"mixed", "agent", "caller"}
             assert all(r.duration_seconds and r.duration_seconds > 1.0 for r in recordings)
