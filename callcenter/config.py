@@ -548,6 +548,15 @@ class BackgroundSettings(BaseModel):
     exports_dir: str = ""
 
 
+class ConversationSettings(BaseModel):
+    """A ticket's messages on every channel: where their attachments are kept, and how big one may be."""
+
+    # Where attachments are kept, each under its id (empty: <instance_dir>/attachments).
+    attachments_dir: str = ""
+    # A larger file is not kept: the message is, with a note of the file that was refused.
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+
+
 class RetentionSettings(BaseModel):
     """Data governance: a default policy and per-queue overrides (by queue name)."""
 
@@ -615,6 +624,7 @@ class Settings(BaseSettings):
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     background: BackgroundSettings = Field(default_factory=BackgroundSettings)
+    conversations: ConversationSettings = Field(default_factory=ConversationSettings)
     summary: SummarySettings = Field(default_factory=SummarySettings)
 
     @classmethod
@@ -662,6 +672,10 @@ class Settings(BaseSettings):
     def exports_dir(self) -> Path:
         """Where background exports write their files (served by job id only)."""
         return Path(self.background.exports_dir or self.instance_dir / "exports").expanduser()
+
+    def attachments_dir(self) -> Path:
+        """Where messages' attachments are kept (served by id only)."""
+        return Path(self.conversations.attachments_dir or self.instance_dir / "attachments").expanduser()
 
     def pbxes(self) -> list[PBXSettings]:
         """Every Asterisk server to follow, the lab first when enabled."""

@@ -294,6 +294,26 @@ class TicketNoteAdded(TicketEvent, name="ticket_note_added"):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MessageEvent(TicketEvent):
+    """A message in the ticket's conversation (``channel``: email, web, wechat, sms, phone)."""
+
+    message_id: int
+    channel: str
+    direction: str
+    visibility: str = "public"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageReceived(MessageEvent, name="message_received"):
+    """A channel delivered a new message to the ticket (a re-delivered one is not announced again)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageQueued(MessageEvent, name="message_queued"):
+    """A public reply waits to be sent: its channel's sender picks it up."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class SLAEvent(TicketEvent):
     """A promise on the ticket is at risk; ``what`` is the clock or the escalation step."""
 

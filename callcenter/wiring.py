@@ -20,6 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from .access.dialling import DiallingPolicy
 from .bus import Bus, make_bus
 from .config import Settings
+from .conversations.attachments import AttachmentStore
+from .conversations.notifier import ConversationNotifier
+from .conversations.service import Conversations
 from .customers.notifier import CustomerNotifier
 from .customers.service import CustomerService
 from .db import make_engine, make_read_session_factory, make_session_factory
@@ -78,6 +81,12 @@ class Container:
     @cached_property
     def tickets(self) -> TicketService:
         return TicketService(TicketNotifier(self.bus))
+
+    @cached_property
+    def conversations(self) -> Conversations:
+        """A ticket's messages on every channel, its internal notes and its one timeline."""
+        store = AttachmentStore(self.settings.attachments_dir(), self.settings.conversations.max_attachment_bytes)
+        return Conversations(ConversationNotifier(self.bus), self.tickets, store)
 
     @cached_property
     def customers(self) -> CustomerService:

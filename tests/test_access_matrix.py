@@ -77,6 +77,9 @@ PAGES = [
     Row("GET", "/tickets/<number>", "/tickets/{t2}", {"bob", "quinn", "ada"}, 200),
     Row("POST", "/tickets/<number>/notes", "/tickets/{t1}/notes", {"ann", "sue", "ada"}, 303),
     Row("POST", "/tickets/<number>/update", "/tickets/{t2}/update", {"bob", "ada"}, 303),
+    # A message's file, by id, to whoever may see its ticket (the shop has none: 404 after the ticket check).
+    Row("GET", "/tickets/<number>/attachments/<int:attachment_id>", "/tickets/{t1}/attachments/999",
+        {"ann", "sue", "quinn", "ada"}, 404),
     Row("POST", "/tickets/export", "/tickets/export", MANAGERS, 200),  # small: the CSV at once
     # Background jobs: each requester's own (a job nobody has is a 404 for all).
     Row("GET", "/jobs/", "/jobs/", EVERYONE, 200),
@@ -195,6 +198,11 @@ API = [
     Row("POST", "/api/v1/tickets", "/api/v1/tickets", DESK, 201, {"subject": "From the CRM", "priority": "high"}),
     Row("PATCH", "/api/v1/tickets/<number>", "/api/v1/tickets/{t1}", {"ann", "sue", "ada"}, 200,
         {"priority": "urgent"}),
+    Row("GET", "/api/v1/tickets/<number>/timeline", "/api/v1/tickets/{t1}/timeline", {"ann", "sue", "quinn", "ada"},
+        200),
+    Row("GET", "/api/v1/tickets/<number>/timeline", "/api/v1/tickets/{t2}/timeline", {"bob", "quinn", "ada"}, 200),
+    Row("POST", "/api/v1/tickets/<number>/notes", "/api/v1/tickets/{t1}/notes", {"ann", "sue", "ada"}, 201,
+        {"body": "Customer asked for a call before noon."}),
     Row("GET", "/api/v1/calls", "/api/v1/calls", EVERYONE, 200),
     Row("GET", "/api/v1/calls/<int:call_id>", "/api/v1/calls/{c1}", {"ann", "sue", "quinn", "ada"}, 200),
     Row("GET", "/api/v1/calls/<int:call_id>", "/api/v1/calls/{c2}", {"bob", "quinn", "ada"}, 200),

@@ -39,6 +39,9 @@ ACTIONS = {
     "wrapup_code_created": _l("Wrap-up code added"), "wrapup_code_edited": _l("Wrap-up code changed"),
     "wrapup_code_retired": _l("Wrap-up code retired"), "wrapup_code_restored": _l("Wrap-up code restored"),
     "wrapup_code_moved": _l("Wrap-up code moved"), "agents_imported": _l("Agents imported from a file"),
+    # A ticket's conversation (callcenter/conversations).
+    "message_received": _l("Message received"), "message_queued": _l("Reply queued"),
+    "attachment_downloaded": _l("Attachment downloaded"),
 }
 OBJECT_TYPES = {"api": _l("API"), "api_token": _l("API token"), "background_job": _l("Background job"),
                 "call": _l("Call"), "callback": _l("Callback"), "click_call": _l("Click-to-call"),
@@ -47,7 +50,7 @@ OBJECT_TYPES = {"api": _l("API"), "api_token": _l("API token"), "background_job"
                 "recording": _l("Recording"), "retention": _l("Retention"), "scorecard": _l("Scorecard"),
                 "summary": _l("Daily summary"), "ticket": _l("Ticket"), "user": _l("User"), "agent": _l("Agent"),
                 "team": _l("Team"), "skill": _l("Skill"), "wrapup_code": _l("Wrap-up code"),
-                "import": _l("Import")}
+                "import": _l("Import"), "attachment": _l("Attachment")}
 # Who acted, when it was no person (``Actor.system``); "cli:<user>" is someone at the command line.
 SYSTEM_ACTORS = {"system": _l("system"), "dispatcher": _l("dispatcher"), "setup": _l("setup"),
                  "form-files": _l("form files"), "keyword-rules": _l("keyword rules"),

@@ -87,6 +87,11 @@ NUMBER_TYPES = {"fixed line": _l("fixed-line"), "mobile": _l("mobile"), "fixed l
                 "toll free": _l("toll-free"), "premium rate": _l("premium-rate"), "shared cost": _l("shared-cost"),
                 "voip": _l("internet (VoIP)"), "personal number": _l("personal"), "pager": _l("pager"),
                 "uan": _l("universal access"), "voicemail": _l("voicemail"), "unknown": _l("unknown")}
+# A ticket's conversation: the channel a message came by, which way it went, and where a reply stands.
+CHANNELS = {"phone": _l("Phone"), "email": _l("E-mail"), "web": _l("Web form"), "wechat": _l("WeChat"),
+            "sms": _l("SMS")}
+MESSAGE_DIRECTIONS = {"inbound": _l("Received"), "outbound": _l("Reply")}
+DELIVERY_STATES = {"queued": _l("Waiting to be sent"), "sent": _l("Sent"), "failed": _l("Not sent")}
 YES_NO = {True: _l("yes"), False: _l("no")}
 QUIET_WHEN_NO = ("timed_out", "skipped")  # said only when true
 TABLES: dict[str, dict[Any, Any]] = {
@@ -97,7 +102,8 @@ TABLES: dict[str, dict[Any, Any]] = {
     "audit_action": audit.ACTIONS, "audit_outcome": audit.OUTCOMES, "object_type": audit.OBJECT_TYPES,
     "history_field": HISTORY_FIELDS, "sla_clock": SLA_CLOCKS, "escalation_step": ESCALATION_STEPS,
     "route": ROUTES, "call_outcome": CALL_OUTCOMES, "ivr_path": IVR_PATHS, "number_type": NUMBER_TYPES,
-    "run_outcome": audit.RUN_OUTCOMES, "redaction": REDACTIONS,
+    "run_outcome": audit.RUN_OUTCOMES, "redaction": REDACTIONS, "channel": CHANNELS,
+    "message_direction": MESSAGE_DIRECTIONS, "delivery": DELIVERY_STATES,
 }
 
 

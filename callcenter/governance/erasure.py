@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..access import audit
 from ..access.audit import Actor
 from ..config import Settings
+from ..conversations.attachments import AttachmentStore
 from ..db import rowcount, transaction
 from ..models import (
+    Attachment,
     Call,
     Callback,
     CallbackStatus,
@@ -26,6 +28,7 @@ from ..models import (
     CustomerPhone,
     DeskPop,
     FormSubmission,
+    Message,
     Recording,
     Survey,
     Ticket,
@@ -95,6 +98,7 @@ def erase_customer(session: Session, customer_id: int, settings: Settings, actor
                     .values(description=ERASED, subject=ERASED, customer_id=None))
     session.execute(update(TicketNote).where(TicketNote.ticket_id.in_(ticket_ids)).values(body=ERASED))
     session.execute(update(FormSubmission).where(FormSubmission.ticket_id.in_(ticket_ids)).values(data={}))
+    _erase_messages(session, ticket_ids, customer_id, settings, dry_run)
     session.execute(update(Callback).where(Callback.customer_id == customer_id,
                                            Callback.status == CallbackStatus.PENDING)
                     .values(status=CallbackStatus.CANCELLED, outcome_detail="customer erased"))
@@ -112,3 +116,15 @@ def erase_customer(session: Session, customer_id: int, settings: Settings, actor
                      reason=reason[:200], recordings=removed.recordings, transcripts=removed.transcripts,
                      calls_anonymised=anonymised, tickets=len(ticket_ids))
     return removed
+
+
+def _erase_messages(session: Session, ticket_ids: list[int], customer_id: int, settings: Settings,
+                    dry_run: bool) -> None:
+    """The customer's messages keep their place in the timeline, without their words, addresses or files."""
+    messages = select(Message.id).where(Message.ticket_id.in_(ticket_ids) | (Message.customer_id == customer_id))
+    attachments = list(session.scalars(select(Attachment).where(Attachment.message_id.in_(messages))))
+    if not dry_run:
+        AttachmentStore(settings.attachments_dir(), settings.conversations.max_attachment_bytes).delete(attachments)
+    session.execute(delete(Attachment).where(Attachment.id.in_([a.id for a in attachments])))
+    session.execute(update(Message).where(Message.id.in_(messages))
+                    .values(body=ERASED, subject=ERASED, sender=None, recipient=None, customer_id=None))

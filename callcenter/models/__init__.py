@@ -4,6 +4,7 @@ from .background import BackgroundJob, JobStatus
 from .base import Base, utcnow
 from .callcontrol import ClickCall, ClickStatus
 from .calls import Call, CallLeg, CallStatus, Direction, Disposition, LegKind, Party, Recording
+from .conversations import Attachment, Channel, DeliveryState, Message, MessageDirection, Visibility
 from .customers import Customer, CustomerPhone, VipTier
 from .dispatch import CallbackAttempt, JobRun, SchedulerJob
 from .followups import Callback, CallbackSource, CallbackStatus, Survey, SurveyChannel, SurveyStatus
@@ -45,6 +46,7 @@ __all__ = [
     "AgentQueue",
     "AgentSkill",
     "ApiToken",
+    "Attachment",
     "AuditLog",
     "BackgroundJob",
     "Base",
@@ -56,10 +58,12 @@ __all__ = [
     "CallbackAttempt",
     "CallbackSource",
     "CallbackStatus",
+    "Channel",
     "ClickCall",
     "ClickStatus",
     "Customer",
     "CustomerPhone",
+    "DeliveryState",
     "DeskPop",
     "Direction",
     "Disposition",
@@ -69,6 +73,8 @@ __all__ = [
     "JobStatus",
     "KeywordRule",
     "LegKind",
+    "Message",
+    "MessageDirection",
     "Party",
     "PopState",
     "PresenceSpan",
@@ -95,6 +101,7 @@ __all__ = [
     "TranscriptStatus",
     "User",
     "VipTier",
+    "Visibility",
     "WrapupCode",
     "WrapupKind",
     "utcnow",

@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from callcenter.access.audit import Actor
 from callcenter.background import jobs
+from callcenter.conversations.attachments import IncomingFile
 from callcenter.db import transaction
 from callcenter.dispatch.assigner import Assigner
 from callcenter.dispatch.escalation import Escalator
@@ -40,6 +41,7 @@ from callcenter.forms import catalog
 from callcenter.models import (
     Call,
     CallTag,
+    Channel,
     Customer,
     KeywordRule,
     QAReview,
@@ -110,6 +112,7 @@ class World:
     scorecard: str
     rule_id: int
     jobs: dict[str, int]  # role -> a background job of theirs
+    attachment_id: int = 0  # a file of a message on the shop's ticket
     typed: frozenset[str] = field(default_factory=frozenset)
 
     def arguments(self, role: str) -> dict[str, Any]:
@@ -118,7 +121,8 @@ class World:
         return {"number": shop.ticket_number, "call_id": shop.call_id, "recording_id": shop.recording_id,
                 "customer_id": shop.customer_id, "agent_id": shop.users["ann"], "user_id": shop.users["ann"],
                 "team_id": self.billing.team_id, "job_id": self.jobs.get(role, 0), "rule_id": self.rule_id,
-                "slug": self.scorecard, "name": "summary", "token_id": 1}
+                "slug": self.scorecard, "name": "summary", "token_id": 1,
+                "attachment_id": self.attachment_id}
 
 
 # Where one argument name means different things on different routes: (endpoint, argument) -> value.
@@ -150,6 +154,7 @@ def build(container: Container) -> World:
         s.flush()
         world = World(shop, billing, card.slug, rule.id, {role: job.id for role, job in made.items()})
     _dispatcher_writes(container, shop)
+    world.attachment_id = _conversation(container, shop)
     with factory() as s:
         world.typed = typed_words(s)
     return world
@@ -194,6 +199,24 @@ def _dispatcher_writes(container: Container, shop: deskdata.Shop) -> None:
         assigner.assign(s, other.id, later, exclude=agents)
         for step in range(len(settings.dispatch.sla.escalation)):
             escalator.check(s, ticket.id, later + dt.timedelta(minutes=step * 2))
+
+
+def _conversation(container: Container, shop: deskdata.Shop) -> int:
+    """The ticket's conversation: an e-mail in with a file kept and one refused, a reply queued, a note."""
+    conversations = container.conversations
+    with transaction(container.session_factory) as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.number == shop.ticket_number)).one()
+        files = [IncomingFile("router.jpg", "image/jpeg", b"\xff\xd8 a photo"),
+                 IncomingFile("video.mp4", "video/mp4", b"0" * (container.settings.conversations.max_attachment_bytes
+                                                             + 1))]
+        got = conversations.record_inbound(s, ticket, channel=Channel.EMAIL, channel_key="<walk-1@example.com>",
+                                           sender="wang@example.com", subject="Router still down",
+                                           body="It blinks red again.", attachments=files)
+        conversations.queue_outbound(s, ticket, _as(s, "ann"), channel=Channel.EMAIL, recipient="wang@example.com",
+                                     subject="Re: Router still down", body="An engineer calls you today.")
+        conversations.add_internal_note(s, ticket, "Engineer booked for 14:00.", _as(s, "ann"))
+        s.flush()
+        return got.message.attachments[0].id
 
 
 def typed_words(s: Any) -> frozenset[str]:

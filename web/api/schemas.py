@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from callcenter import days
+from callcenter.conversations.timeline import Entry
 from callcenter.i18n import N_
 from callcenter.inputs import parsers
-from callcenter.models import Call, Callback, Customer, Survey, Ticket
+from callcenter.models import Attachment, Call, Callback, Customer, Message, Survey, Ticket, TicketChange, TicketNote
 
 STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -215,3 +216,68 @@ class TranscriptOut(BaseModel):
     redactions: list[dict[str, Any]]
     tags: list[str]
     audio_url: str | None
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    refused: str | None = Field(description=N_("Why the file was not kept (too_large); null when it was"))
+
+    @classmethod
+    def of(cls, a: Attachment) -> AttachmentOut:
+        return cls(id=a.id, filename=a.filename, content_type=a.content_type, size_bytes=a.size_bytes,
+                   sha256=a.sha256, refused=a.refused)
+
+
+class TimelineEntryOut(BaseModel):
+    """One entry of a ticket's timeline; the fields of the other kinds are null."""
+
+    kind: Literal["call", "message", "note", "change"]
+    id: int = Field(description=N_("The call's, message's, note's or change's own id"))
+    at: dt.datetime
+    visibility: Literal["public", "internal"] = Field(
+        description=N_("internal: notes and history, never shown to the customer"))
+    channel: str | None = Field(description=N_("A message's channel: email, web, wechat, sms, phone"))
+    direction: str | None = Field(description=N_("A message's or a call's direction: inbound, outbound"))
+    author_id: int | None
+    subject: str | None
+    body: str | None
+    sender: str | None
+    recipient: str | None
+    delivery_state: str | None = Field(description=N_("An outbound message's state: queued, sent, failed"))
+    attachments: list[AttachmentOut]
+    disposition: str | None
+    recording_ids: list[int]
+    transcript_excerpt: str | None
+    field: str | None = Field(description=N_("A change's field, with its old and new values"))
+    old_value: str | None
+    new_value: str | None
+
+    @classmethod
+    def of(cls, e: Entry) -> TimelineEntryOut:
+        values: dict[str, Any] = dict.fromkeys(cls.model_fields)
+        values.update(kind=e.kind, id=e.item.id, at=e.at, visibility=e.visibility.value, attachments=[],
+                      recording_ids=[r.id for r in e.recordings], transcript_excerpt=e.transcript)
+        item = e.item
+        if isinstance(item, Message):
+            values.update(channel=item.channel.value, direction=item.direction.value, author_id=item.author_id,
+                          subject=item.subject, body=item.body, sender=item.sender, recipient=item.recipient,
+                          delivery_state=item.delivery_state.value if item.delivery_state else None,
+                          attachments=[AttachmentOut.of(a) for a in item.attachments])
+        elif isinstance(item, TicketNote):
+            values.update(author_id=item.author_id, body=item.body)
+        elif isinstance(item, TicketChange):
+            values.update(author_id=item.actor_id, field=item.field, old_value=item.old_value,
+                          new_value=item.new_value, body=item.reason or None)
+        else:
+            values.update(channel="phone", direction=item.direction.value,
+                          disposition=item.disposition.value if item.disposition else None)
+        return cls(**values)
+
+
+class NoteIn(BaseModel):
+    model_config = STRICT
+    body: Text = Field(min_length=1, max_length=20000)

@@ -29,7 +29,8 @@ def list_tickets() -> ResponseReturnValue:
     return page(select(Ticket).where(*where).order_by(Ticket.created_at.desc()), TicketOut.of)
 
 
-def _ticket(number: str) -> Ticket:
+def visible_ticket(number: str) -> Ticket:
+    """The ticket of this number, if the caller may see it (else 404, the refusal audited)."""
     db = get_db()
     ticket = db.scalar(select(Ticket).where(Ticket.number == number)) if number.isdigit() else None
     if ticket is None:
@@ -42,7 +43,7 @@ def _ticket(number: str) -> Ticket:
 @endpoint("GET", "/tickets/<number>", roles=roles.EVERYONE, scope="tickets:read",
           summary=N_("One ticket by number"), response=TicketOut)
 def get_ticket(number: str) -> ResponseReturnValue:
-    return jsonify(TicketOut.of(_ticket(number)).model_dump(mode="json"))
+    return jsonify(TicketOut.of(visible_ticket(number)).model_dump(mode="json"))
 
 
 @endpoint("POST", "/tickets", roles=roles.DESK, scope="tickets:write",
@@ -74,7 +75,7 @@ def create_ticket() -> ResponseReturnValue:
           request_model=TicketPatch, response=TicketOut)
 def patch_ticket(number: str) -> ResponseReturnValue:
     db = get_db()
-    ticket = _ticket(number)
+    ticket = visible_ticket(number)
     if not visibility.can_edit_ticket(db, api_user(), ticket.id):
         refused("ticket", number)
     data = body(TicketPatch)

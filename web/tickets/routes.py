@@ -4,23 +4,27 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from callcenter.access import roles, visibility
 from callcenter.background import jobs as background
+from callcenter.conversations import attachments
+from callcenter.conversations.service import Conversations
 from callcenter.forms import catalog
 from callcenter.inputs.parsers import Args
 from callcenter.models import (
+    Attachment,
     Call,
     Callback,
     CallbackStatus,
     Customer,
     FormDefinition,
     FormSubmission,
+    Message,
     Priority,
     Queue,
     Ticket,
@@ -45,6 +49,11 @@ DEFAULT_STATUS = "open_all"  # the list opens on the tickets that still owe the 
 
 def _service() -> TicketService:
     service: TicketService = current_app.extensions["container"].tickets
+    return service
+
+
+def _conversations() -> Conversations:
+    service: Conversations = current_app.extensions["container"].conversations
     return service
 
 
@@ -128,14 +137,15 @@ def _visible(number: str) -> Ticket:
     return ticket
 
 
-def _timeline(calls: list[Call]) -> list[tuple[dt.datetime, str, Call]]:
-    events = []
+def _call_steps(calls: list[Call]) -> dict[int, list[tuple[dt.datetime, str]]]:
+    """Each call's steps (rang, queued, answered ...), shown inside its entry of the timeline."""
+    steps: dict[int, list[tuple[dt.datetime, str]]] = {}
     for c in calls:
         for at, label in ((c.started_at, "ring"), (c.queued_at, "queue"), (c.answered_at, "answer"),
                           (c.transferred_at, "transfer"), (c.ended_at, "hangup")):
             if at is not None:
-                events.append((at, label, c))
-    return sorted(events, key=lambda e: e[0])
+                steps.setdefault(c.id, []).append((at, label))
+    return steps
 
 
 @bp.route("/<number>")
@@ -143,20 +153,18 @@ def _timeline(calls: list[Call]) -> list[tuple[dt.datetime, str, Call]]:
 def detail(number: str) -> ResponseReturnValue:
     db = get_db()
     ticket = _visible(number)
-    calls = db.scalars(select(Call).where(or_(Call.ticket_id == ticket.id, Call.id == ticket.origin_call_id))
-                       .order_by(Call.started_at)).all()
+    entries = _conversations().timeline(db, ticket, user())
+    calls = [e.item for e in entries if isinstance(e.item, Call)]
     submissions = db.execute(select(FormSubmission, FormDefinition)
                              .join(FormDefinition, FormDefinition.id == FormSubmission.form_id)
                              .where(FormSubmission.ticket_id == ticket.id)).all()
     assigned = {int(v) for c in ticket.changes if c.field == "assignee_id"
                 for v in (c.old_value, c.new_value) if v and v.isdigit()}
-    user_ids = {c.actor_id for c in ticket.changes} | {n.author_id for n in ticket.notes} | {ticket.assignee_id} \
-        | assigned
+    authors = {getattr(e.item, "author_id", None) or getattr(e.item, "actor_id", None) for e in entries}
+    user_ids = authors | {ticket.assignee_id} | assigned
     users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(user_ids - {None})))}
     customer = db.get(Customer, ticket.customer_id) if ticket.customer_id else None
     can_edit = visibility.can_edit_ticket(db, user(), ticket.id)
-    hearable = [r for c in calls for r in c.recordings
-                if r.purged_at is None and visibility.can_hear(db, user(), r)]
     callbacks = db.scalars(select(Callback).where(
         Callback.ticket_id == ticket.id, Callback.status.in_((CallbackStatus.PENDING, CallbackStatus.DIALING)))
         .order_by(Callback.due_at)).all()
@@ -164,12 +172,33 @@ def detail(number: str) -> ResponseReturnValue:
     if user().role in roles.MANAGERS:
         assignable = list(db.scalars(select(User).where(User.role.in_(roles.ASSIGNABLE), User.is_active)
                                      .order_by(User.username)))
-    return render_template("tickets/detail.html", ticket=ticket, calls=calls, timeline=_timeline(list(calls)),
+    return render_template("tickets/detail.html", ticket=ticket, calls=calls, entries=entries,
+                           call_steps=_call_steps(calls), conversation=[e for e in entries if e.kind != "change"],
                            submissions=[(s, catalog.spec_of(d), d) for s, d in submissions], users=users,
-                           customer=customer, can_edit=can_edit, recordings=hearable,
-                           sla=sla_state(ticket), statuses=list(TicketStatus),
+                           customer=customer, can_edit=can_edit, sla=sla_state(ticket), statuses=list(TicketStatus),
                            priorities=list(Priority), assignable=assignable, callbacks=callbacks,
                            can_dial=user().role in roles.DESK)
+
+
+@bp.route("/<number>/attachments/<int:attachment_id>")
+@roles_required(roles.EVERYONE)
+def attachment(number: str, attachment_id: int) -> ResponseReturnValue:
+    """A message's file, by id only, to whoever may see its ticket; each download audited."""
+    db = get_db()
+    ticket = _visible(number)
+    found = db.scalar(select(Attachment).join(Message, Message.id == Attachment.message_id)
+                      .where(Attachment.id == attachment_id, Message.ticket_id == ticket.id))
+    if found is None:
+        abort(404)
+    path = _conversations().store.file_for(found)
+    if path is None:
+        abort(410, "the file was not kept")
+    attachments.downloaded(db, actor(), found, ticket.number)
+    db.commit()
+    response = send_file(path, mimetype=attachments.shown_type(found), as_attachment=True,
+                         download_name=found.filename, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _editable(number: str) -> Ticket:
@@ -185,8 +214,7 @@ def add_note(number: str) -> ResponseReturnValue:
     db = get_db()
     ticket = _editable(number)
     try:
-        _service().add_note(db, ticket, request.form.get("body", ""), actor(),
-                            internal=request.form.get("public") != "on")
+        _conversations().add_internal_note(db, ticket, request.form.get("body", ""), actor())
     except TicketError as exc:
         db.rollback()
         flash(refusal(exc), "error")

@@ -1,0 +1,44 @@
+"""API: a ticket's one timeline (calls, messages, notes, changes) and its internal notes."""
+from __future__ import annotations
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+
+from callcenter.access import roles, visibility
+from callcenter.i18n import N_
+from callcenter.tickets.service import TicketError
+
+from ..db import get_db
+from .registry import ApiError, api_actor, api_user, body, container, endpoint, refused
+from .schemas import NoteIn, TimelineEntryOut
+from .tickets import visible_ticket
+
+
+@endpoint("GET", "/tickets/<number>/timeline", roles=roles.EVERYONE, scope="tickets:read",
+          summary=N_("A ticket's timeline: calls, messages, notes and changes, oldest first"),
+          response=TimelineEntryOut, many=True)
+def ticket_timeline(number: str) -> ResponseReturnValue:
+    ticket = visible_ticket(number)
+    entries = container().conversations.timeline(get_db(), ticket, api_user())
+    items = [TimelineEntryOut.of(e).model_dump(mode="json") for e in entries]
+    return jsonify(items=items, total=len(items), limit=len(items), offset=0)
+
+
+@endpoint("POST", "/tickets/<number>/notes", roles=roles.DESK, scope="tickets:write",
+          summary=N_("Add an internal note (never sent to the customer)"),
+          request_model=NoteIn, response=TimelineEntryOut, status=201)
+def add_ticket_note(number: str) -> ResponseReturnValue:
+    db = get_db()
+    ticket = visible_ticket(number)
+    if not visibility.can_edit_ticket(db, api_user(), ticket.id):
+        refused("ticket", number)
+    data = body(NoteIn)
+    try:
+        note = container().conversations.add_internal_note(db, ticket, data.body, api_actor())
+    except TicketError as exc:
+        db.rollback()
+        raise ApiError(422, "invalid", str(exc), {exc.field or "body": str(exc)}) from None
+    db.commit()
+    entry = next(e for e in container().conversations.timeline(db, ticket, api_user())
+                 if e.kind == "note" and e.item.id == note.id)
+    return jsonify(TimelineEntryOut.of(entry).model_dump(mode="json")), 201
