@@ -13,6 +13,7 @@ from callcenter.access import accounts
 from callcenter.access import scopes as api_scopes
 from callcenter.access import tokens as api_tokens
 from callcenter.access.audit import Actor
+from callcenter.conversations.attachments import IncomingFile
 from callcenter.db import transaction
 from callcenter.models import (
     AgentQueue,
@@ -20,6 +21,7 @@ from callcenter.models import (
     Callback,
     CallbackSource,
     CallStatus,
+    Channel,
     Customer,
     CustomerPhone,
     Disposition,
@@ -34,6 +36,7 @@ from callcenter.models import (
     User,
     VipTier,
 )
+from callcenter.wiring import Container
 from tests.support import services
 
 PASSWORD = "correct-horse-1"
@@ -176,3 +179,25 @@ def add_billing(session_factory: sessionmaker[Session], shop: Shop) -> Billing:
         assert ticket.number is not None
         return Billing(team.id, "bea", "cai", ticket.number, subject,
                        {k: c.id for k, c in callbacks.items()}, {k: v.id for k, v in surveys.items()})
+
+
+def add_conversation(container: Container, number: str) -> dict[str, int]:
+    """An e-mail in (a photo kept, a video refused), a reply queued, an internal note; the call attached."""
+    conv = container.conversations
+    big = b"0" * (container.settings.conversations.max_attachment_bytes + 1)
+    with transaction(container.session_factory) as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.number == number)).one()
+        ann = Actor.of(s.scalars(select(User).where(User.username == "ann")).one())
+        call = s.scalars(select(Call).where(Call.agent_id == ann.user_id)).first()
+        assert call is not None
+        call.ticket_id = ticket.id
+        got = conv.record_inbound(s, ticket, channel=Channel.EMAIL, channel_key="<p1@example.com>",
+                                  sender="wang@example.com", subject="Still down", body="It blinks red.",
+                                  attachments=[IncomingFile("router.jpg", "image/jpeg", b"\xff\xd8 photo"),
+                                               IncomingFile("clip.mp4", "video/mp4", big)])
+        reply = conv.queue_outbound(s, ticket, ann, channel=Channel.EMAIL, body="An engineer calls today.",
+                                    recipient="wang@example.com")
+        note = conv.add_internal_note(s, ticket, "Engineer booked for 14:00.", ann)
+        s.flush()
+        return {"inbound": got.message.id, "reply": reply.id, "note": note.id,
+                "photo": got.message.attachments[0].id, "clip": got.message.attachments[1].id}

@@ -19,7 +19,7 @@ from callcenter.config import Settings
 from callcenter.db import transaction
 from callcenter.models import Team, User
 
-from .deskdata import PASSWORD
+from .deskdata import PASSWORD, add_conversation
 from .webtools import sign_in
 
 INLINE = [
@@ -71,6 +71,8 @@ def test_every_page_sends_the_security_headers(app, shop) -> None:
         assert ada is not None
         values["job_id"] = background.submit(s, Actor.of(ada), "export_tickets", {}, "export").id
         values["team_id"] = s.scalar(select(Team.id).where(Team.name == "Support team"))
+    # A message's file, so its download is walked too.
+    values["attachment_id"] = add_conversation(app.extensions["container"], shop.ticket_number)["photo"]
     walked = 0
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "GET" not in (rule.methods or ()):

@@ -31,7 +31,6 @@ from sqlalchemy import select
 
 from callcenter.access.audit import Actor
 from callcenter.background import jobs
-from callcenter.conversations.attachments import IncomingFile
 from callcenter.db import transaction
 from callcenter.dispatch.assigner import Assigner
 from callcenter.dispatch.escalation import Escalator
@@ -41,7 +40,6 @@ from callcenter.forms import catalog
 from callcenter.models import (
     Call,
     CallTag,
-    Channel,
     Customer,
     KeywordRule,
     QAReview,
@@ -154,7 +152,7 @@ def build(container: Container) -> World:
         s.flush()
         world = World(shop, billing, card.slug, rule.id, {role: job.id for role, job in made.items()})
     _dispatcher_writes(container, shop)
-    world.attachment_id = _conversation(container, shop)
+    world.attachment_id = deskdata.add_conversation(container, shop.ticket_number)["photo"]
     with factory() as s:
         world.typed = typed_words(s)
     return world
@@ -199,24 +197,6 @@ def _dispatcher_writes(container: Container, shop: deskdata.Shop) -> None:
         assigner.assign(s, other.id, later, exclude=agents)
         for step in range(len(settings.dispatch.sla.escalation)):
             escalator.check(s, ticket.id, later + dt.timedelta(minutes=step * 2))
-
-
-def _conversation(container: Container, shop: deskdata.Shop) -> int:
-    """The ticket's conversation: an e-mail in with a file kept and one refused, a reply queued, a note."""
-    conversations = container.conversations
-    with transaction(container.session_factory) as s:
-        ticket = s.scalars(select(Ticket).where(Ticket.number == shop.ticket_number)).one()
-        files = [IncomingFile("router.jpg", "image/jpeg", b"\xff\xd8 a photo"),
-                 IncomingFile("video.mp4", "video/mp4", b"0" * (container.settings.conversations.max_attachment_bytes
-                                                             + 1))]
-        got = conversations.record_inbound(s, ticket, channel=Channel.EMAIL, channel_key="<walk-1@example.com>",
-                                           sender="wang@example.com", subject="Router still down",
-                                           body="It blinks red again.", attachments=files)
-        conversations.queue_outbound(s, ticket, _as(s, "ann"), channel=Channel.EMAIL, recipient="wang@example.com",
-                                     subject="Re: Router still down", body="An engineer calls you today.")
-        conversations.add_internal_note(s, ticket, "Engineer booked for 14:00.", _as(s, "ann"))
-        s.flush()
-        return got.message.attachments[0].id
 
 
 def typed_words(s: Any) -> frozenset[str]:

@@ -40,6 +40,14 @@ def visible_ticket(number: str) -> Ticket:
     return ticket
 
 
+def editable_ticket(number: str) -> Ticket:
+    """The ticket of this number, if the caller may change it (else 404, the refusal audited)."""
+    ticket = visible_ticket(number)
+    if not visibility.can_edit_ticket(get_db(), api_user(), ticket.id):
+        refused("ticket", number)
+    return ticket
+
+
 @endpoint("GET", "/tickets/<number>", roles=roles.EVERYONE, scope="tickets:read",
           summary=N_("One ticket by number"), response=TicketOut)
 def get_ticket(number: str) -> ResponseReturnValue:
@@ -75,9 +83,7 @@ def create_ticket() -> ResponseReturnValue:
           request_model=TicketPatch, response=TicketOut)
 def patch_ticket(number: str) -> ResponseReturnValue:
     db = get_db()
-    ticket = visible_ticket(number)
-    if not visibility.can_edit_ticket(db, api_user(), ticket.id):
-        refused("ticket", number)
+    ticket = editable_ticket(number)
     data = body(TicketPatch)
     values = {k: v for k, v in (("status", data.status), ("priority", data.priority)) if v is not None}
     tickets = container().tickets

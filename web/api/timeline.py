@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
-from callcenter.access import roles, visibility
+from callcenter.access import roles
 from callcenter.i18n import N_
 from callcenter.tickets.service import TicketError
 
 from ..db import get_db
-from .registry import ApiError, api_actor, api_user, body, container, endpoint, refused
+from .registry import ApiError, api_actor, api_user, body, container, endpoint
 from .schemas import NoteIn, TimelineEntryOut
-from .tickets import visible_ticket
+from .tickets import editable_ticket, visible_ticket
 
 
 @endpoint("GET", "/tickets/<number>/timeline", roles=roles.EVERYONE, scope="tickets:read",
@@ -29,9 +29,7 @@ def ticket_timeline(number: str) -> ResponseReturnValue:
           request_model=NoteIn, response=TimelineEntryOut, status=201)
 def add_ticket_note(number: str) -> ResponseReturnValue:
     db = get_db()
-    ticket = visible_ticket(number)
-    if not visibility.can_edit_ticket(db, api_user(), ticket.id):
-        refused("ticket", number)
+    ticket = editable_ticket(number)
     data = body(NoteIn)
     try:
         note = container().conversations.add_internal_note(db, ticket, data.body, api_actor())
