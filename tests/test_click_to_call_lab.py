@@ -144,7 +144,8 @@ def test_double_click_with_a_reconnect_rings_the_customer_once(lab_desk, browser
         rows = s.scalars(select(AuditLog).where(AuditLog.action == "click_to_call")).all()
         assert sorted(r.outcome for r in rows) == ["ok", "same_call"]
     page.goto(f"{live_server}/tickets/{shop.ticket_number}")
-    assert page.locator(".timeline li").count() >= 2  # the call is on the ticket's timeline
+    call_entry = page.locator("#conversation li.kind-call")  # the call is on the ticket's one timeline,
+    assert call_entry.count() == 1 and call_entry.locator(".call-steps li").count() >= 2  # with its steps
 
 
 def _final(container, linkedid: str) -> bool:
