@@ -23,6 +23,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from .channels.settings import ChannelSettings
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = Path(os.environ.get("CALLCENTER_INSTANCE", ROOT / "instance"))
 DEFAULT_CONFIG = DEFAULT_INSTANCE / "callcenter.toml"
@@ -625,6 +627,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     background: BackgroundSettings = Field(default_factory=BackgroundSettings)
     conversations: ConversationSettings = Field(default_factory=ConversationSettings)
+    channels: ChannelSettings = Field(default_factory=ChannelSettings)
     summary: SummarySettings = Field(default_factory=SummarySettings)
 
     @classmethod
@@ -697,8 +700,10 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every secret this installation holds, so log lines and errors can hide them by value."""
+        ch = self.channels
         values = [self.web.secret_key, self.summary.smtp_password, self.softphone.secret,
-                  *(p.secret for p in self.pbx)]
+                  *(p.secret for p in self.pbx), ch.email.imap_password, ch.email.smtp_password,
+                  ch.wechat.token, ch.wechat.app_secret, ch.sms.send_token, ch.sms.inbound_secret]
         found = [v.get_secret_value() for v in values]
         password = urlsplit(self.database.url).password if "://" in self.database.url else None
         return [v for v in [*found, password or ""] if v]

@@ -314,6 +314,18 @@ class MessageQueued(MessageEvent, name="message_queued"):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MessageSent(MessageEvent, name="message_sent"):
+    """The channel took a reply (an SMTP server, WeChat's API, the SMS gateway)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageFailed(MessageEvent, name="message_failed"):
+    """A reply could not be sent and will not be tried again: a person should look."""
+
+    error: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class SLAEvent(TicketEvent):
     """A promise on the ticket is at risk; ``what`` is the clock or the escalation step."""
 
@@ -342,6 +354,15 @@ class CustomerCreated(Event, name="customer_created"):
     """A new customer with their numbers (from the desk, the API or a channel)."""
 
     customer_id: int
+    actor: str = "system"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomersMerged(Event, name="customers_merged"):
+    """``merged_id`` was the same person as ``customer_id``: its numbers, addresses, tickets and calls moved."""
+
+    customer_id: int
+    merged_id: int
     actor: str = "system"
 
 

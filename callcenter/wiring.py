@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .access.dialling import DiallingPolicy
 from .bus import Bus, make_bus
+from .channels.intake import ChannelIntake
 from .config import Settings
 from .conversations.attachments import AttachmentStore
 from .conversations.notifier import ConversationNotifier
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from .callcontrol.transfers import Transfers
 
 # The services ``callcenter run`` starts in one process; each also runs alone (``callcenter ami`` ...).
-BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background")
+BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background", "channels")
 
 
 @dataclass
@@ -91,6 +92,12 @@ class Container:
     @cached_property
     def customers(self) -> CustomerService:
         return CustomerService(CustomerNotifier(self.bus), self.settings.phone.default_region)
+
+    @cached_property
+    def channel_intake(self) -> ChannelIntake:
+        """Every channel's one way in: the customer, the ticket, the message stored once."""
+        return ChannelIntake(self.conversations, self.tickets, self.customers,
+                             self.settings.channels.email.reopen_days)
 
     @cached_property
     def intake(self) -> Intake:
@@ -201,6 +208,18 @@ class Container:
         handlers = {rules.REAPPLY: lambda work: rules.reapply(work, self.tickets, cfg.batch_size),
                     export.KIND: lambda work: export.run(work, self.settings.exports_dir(), cfg.batch_size)}
         return BackgroundWorker(self.session_factory, handlers, cfg.poll_seconds, cfg.heartbeat_timeout_seconds)
+
+    def channels(self) -> Service:
+        """The reply sender and each enabled channel's listener."""
+        from .channels.delivery import Delivery
+        from .channels.registry import adapters
+        from .channels.service import ChannelsService
+
+        cfg = self.settings.channels
+        delivery = Delivery(self.session_factory, adapters(cfg), ConversationNotifier(self.bus),
+                            poll_seconds=cfg.delivery.poll_seconds, batch=cfg.delivery.batch,
+                            retry_delays=cfg.delivery.retry_delays, bus=self.bus)
+        return ChannelsService([delivery])
 
     def service(self, name: str) -> Service:
         if name not in BACKEND_SERVICES:

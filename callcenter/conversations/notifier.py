@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from ..access.audit import Actor
 from ..bus import Notifier
-from ..events import MessageQueued, MessageReceived
+from ..events import MessageFailed, MessageQueued, MessageReceived, MessageSent
 from ..models import Message, Ticket
 
 
@@ -23,3 +23,9 @@ class ConversationNotifier(Notifier):
 
     def queued(self, session: Session, ticket: Ticket, message: Message, actor: Actor) -> None:
         self._publish(MessageQueued(**_about(ticket, message, actor)), session)
+
+    def sent(self, session: Session, ticket: Ticket, message: Message, actor: Actor) -> None:
+        self._publish(MessageSent(**_about(ticket, message, actor)), session)
+
+    def failed(self, session: Session, ticket: Ticket, message: Message, actor: Actor) -> None:
+        self._publish(MessageFailed(**_about(ticket, message, actor), error=message.error or ""), session)

@@ -6,13 +6,15 @@ next call from any of them finds the same person.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..access import audit
 from ..access.audit import Actor
 from ..calls.numbers import InvalidNumber, to_e164
 from ..i18n import N_, Refusal
-from ..models import Call, Customer, CustomerPhone, VipTier
+from ..models import Call, Customer, CustomerIdentity, CustomerPhone, IdentityKind, VipTier
+from . import identities
 from .notifier import CustomerNotifier
 
 MAX_NAME = 200
@@ -67,3 +69,70 @@ class CustomerService:
                      call_id=call.id if call is not None else None)
         self.notifier.created(session, customer, actor)
         return customer
+
+    def identify(self, session: Session, actor: Actor, *, kind: str, value: str, name: str = "",
+                 verified: bool = False, language: str = "en") -> tuple[Customer, bool] | None:
+        """The customer an identifier belongs to, or a new one made for it: ``(customer, created)``.
+
+        None when ``value`` is not an identifier of ``kind`` (a malformed address).  Two processes
+        identifying the same new sender at once make one customer: the loser's insert conflicts
+        on the unique identifier, is rolled back to its savepoint, and it reads the winner's.
+        """
+        normal = identities.normalise(kind, value, self.region)
+        if normal is None:
+            return None
+        found = identities.find(session, kind, normal)
+        if found is not None:
+            return found, False
+        label = _display_name(name) or normal
+        try:
+            with session.begin_nested():
+                customer = Customer(name=label, language=language)
+                if kind == identities.PHONE:
+                    customer.phones = [CustomerPhone(number=normal)]
+                else:
+                    customer.identities = [CustomerIdentity(kind=IdentityKind(kind), value=normal,
+                                                            verified=verified)]
+                    if kind == IdentityKind.EMAIL.value:
+                        customer.email = normal
+                session.add(customer)
+                session.flush()
+        except IntegrityError:
+            found = identities.find(session, kind, normal)
+            if found is None:
+                raise
+            return found, False
+        audit.record(session, "customer_created", actor, object_type="customer", object_id=customer.id,
+                     channel_identity=kind)
+        self.notifier.created(session, customer, actor)
+        return customer, True
+
+    def add_identity(self, session: Session, customer: Customer, actor: Actor, *, kind: str, value: str,
+                     verified: bool = False) -> bool:
+        """Link one more identifier to ``customer``; False when it is malformed or belongs to someone else."""
+        normal = identities.normalise(kind, value, self.region)
+        if normal is None:
+            return False
+        owner = identities.find(session, kind, normal)
+        if owner is not None:
+            return owner.id == customer.id
+        if kind == identities.PHONE:
+            customer.phones.append(CustomerPhone(number=normal))
+        else:
+            customer.identities.append(CustomerIdentity(kind=IdentityKind(kind), value=normal, verified=verified))
+            if kind == IdentityKind.EMAIL.value and not customer.email:
+                customer.email = normal
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError:
+            return False
+        audit.record(session, "customer_identity_added", actor, object_type="customer", object_id=customer.id,
+                     kind=kind, verified=verified)
+        return True
+
+
+def _display_name(name: str) -> str:
+    """A sender's display name as a customer's name: no controls, within the limit."""
+    clean = "".join(ch for ch in (name or "") if ord(ch) >= 32).strip()
+    return clean[:MAX_NAME]

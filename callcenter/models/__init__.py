@@ -4,8 +4,19 @@ from .background import BackgroundJob, JobStatus
 from .base import Base, utcnow
 from .callcontrol import ClickCall, ClickStatus
 from .calls import Call, CallLeg, CallStatus, Direction, Disposition, LegKind, Party, Recording
-from .conversations import Attachment, Channel, DeliveryState, Message, MessageDirection, Visibility
-from .customers import Customer, CustomerPhone, VipTier
+from .conversations import (
+    Attachment,
+    Channel,
+    ChannelAttempt,
+    DeliveryState,
+    Message,
+    MessageDirection,
+    ReplyTemplate,
+    TemplateKind,
+    TemplateVariant,
+    Visibility,
+)
+from .customers import Customer, CustomerIdentity, CustomerPhone, IdentityKind, VipTier
 from .dispatch import CallbackAttempt, JobRun, SchedulerJob
 from .followups import Callback, CallbackSource, CallbackStatus, Survey, SurveyChannel, SurveyStatus
 from .people import (
@@ -59,9 +70,11 @@ __all__ = [
     "CallbackSource",
     "CallbackStatus",
     "Channel",
+    "ChannelAttempt",
     "ClickCall",
     "ClickStatus",
     "Customer",
+    "CustomerIdentity",
     "CustomerPhone",
     "DeliveryState",
     "DeskPop",
@@ -69,6 +82,7 @@ __all__ = [
     "Disposition",
     "FormDefinition",
     "FormSubmission",
+    "IdentityKind",
     "JobRun",
     "JobStatus",
     "KeywordRule",
@@ -83,6 +97,7 @@ __all__ = [
     "QAReview",
     "Queue",
     "Recording",
+    "ReplyTemplate",
     "Role",
     "SchedulerJob",
     "Scorecard",
@@ -93,6 +108,8 @@ __all__ = [
     "SurveyChannel",
     "SurveyStatus",
     "Team",
+    "TemplateKind",
+    "TemplateVariant",
     "Ticket",
     "TicketChange",
     "TicketNote",

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, created_at, intpk, str20, str_enum, updated_at
+from .base import Base, created_at, intpk, str20, str_enum, updated_at, utcnow
 
 # Long enough for any real Message-ID (RFC 5322 sets no limit; mail systems keep them under 250).
 CHANNEL_KEY_LENGTH = 400
@@ -76,6 +76,11 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[Optional[str]] = mapped_column(Text)
     sent_at: Mapped[Optional[dt.datetime]]
+    # What the channel said beside the text: an e-mail's References and Auto-Submitted, a WeChat
+    # MsgType and OpenID, why it was not answered ("loop", "auto_reply") ...
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Outbound: not before this moment (the next retry after a failed attempt).
+    next_attempt_at: Mapped[Optional[dt.datetime]]
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 
@@ -105,3 +110,67 @@ class Attachment(Base):
     created_at: Mapped[created_at]
 
     message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+class TemplateKind(str, enum.Enum):
+    TEMPLATE = "template"  # text only
+    MACRO = "macro"  # text, and it also sets status, priority or tags
+
+
+class ReplyTemplate(Base):
+    """A reply written once and used many times, with a variant per channel and language.
+
+    Variables (``{{ customer.name }}``, ``{{ ticket.number }}``, ``{{ agent.name }}``) are filled
+    in when the agent picks it.  A macro also changes the ticket (status, priority, tags).
+    """
+
+    __tablename__ = "reply_templates"
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[TemplateKind] = mapped_column(str_enum(TemplateKind), default=TemplateKind.TEMPLATE)
+    active: Mapped[bool] = mapped_column(default=True)
+    set_status: Mapped[Optional[str20]]
+    set_priority: Mapped[Optional[str20]]
+    add_tags: Mapped[list[str]] = mapped_column(default=list)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+
+    variants: Mapped[list[TemplateVariant]] = relationship(
+        back_populates="template", cascade="all, delete-orphan", order_by="TemplateVariant.id"
+    )
+
+
+class TemplateVariant(Base):
+    """The words of a template for one channel in one language (SMS short, e-mail with HTML)."""
+
+    __tablename__ = "reply_template_variants"
+    __table_args__ = (UniqueConstraint("template_id", "channel", "language"),)
+
+    id: Mapped[intpk]
+    template_id: Mapped[int] = mapped_column(ForeignKey("reply_templates.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
+    language: Mapped[str20] = mapped_column(default="en")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    # E-mail only: the HTML part (the text part is ``body``).
+    body_html: Mapped[Optional[str]] = mapped_column(Text)
+
+    template: Mapped[ReplyTemplate] = relationship(back_populates="variants")
+
+
+class ChannelAttempt(Base):
+    """One contact through a public channel (the web form), from one address: the rate limit counts these.
+
+    Kept in the database so every web process counts the same attempts; rows older than the
+    window are pruned.  ``key`` is the address (an IP, or an e-mail address), never the text sent.
+    """
+
+    __tablename__ = "channel_attempts"
+    __table_args__ = (Index("ix_channel_attempts_channel_key_at", "channel", "key", "at"),)
+
+    id: Mapped[intpk]
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
+    key: Mapped[str] = mapped_column(String(320))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

@@ -5,7 +5,7 @@ import datetime as dt
 import enum
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, created_at, e164, intpk, str20, str200, str_enum, updated_at
@@ -38,6 +38,9 @@ class Customer(Base):
     phones: Mapped[list[CustomerPhone]] = relationship(
         back_populates="customer", cascade="all, delete-orphan"
     )
+    identities: Mapped[list[CustomerIdentity]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="CustomerIdentity.id"
+    )
 
 
 class CustomerPhone(Base):
@@ -51,3 +54,36 @@ class CustomerPhone(Base):
     created_at: Mapped[created_at]
 
     customer: Mapped[Customer] = relationship(back_populates="phones")
+
+
+class IdentityKind(str, enum.Enum):
+    """How a channel names a customer besides a phone number (phones stay in ``customer_phones``)."""
+
+    EMAIL = "email"
+    WECHAT = "wechat"  # an Official Account's OpenID for this follower
+
+
+class CustomerIdentity(Base):
+    """An e-mail address or a WeChat OpenID that belongs to one customer.
+
+    ``(kind, value)`` is unique, so a second message from the same address finds the same
+    customer.  ``verified`` says the customer proved it (an agent checked it, or the channel
+    vouches for it, as WeChat does for an OpenID); only a verified identity links a new contact
+    to an existing customer on a match of anything else.  ``bounced_at`` marks an address mail
+    can no longer reach.
+    """
+
+    __tablename__ = "customer_identities"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[intpk]
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[IdentityKind] = mapped_column(str_enum(IdentityKind))
+    # Normalised: an e-mail address lower-cased, an OpenID as WeChat gives it.
+    value: Mapped[str] = mapped_column(String(320))
+    verified: Mapped[bool] = mapped_column(default=False)
+    bounced_at: Mapped[Optional[dt.datetime]]
+    bounce_reason: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[created_at]
+
+    customer: Mapped[Customer] = relationship(back_populates="identities")

@@ -69,6 +69,9 @@ class Ticket(Base):
     # SLA clock pause while waiting on the customer.
     sla_paused_at: Mapped[Optional[dt.datetime]]
     sla_paused_seconds: Mapped[float] = mapped_column(default=0.0)
+    # Why a person should look before trusting it: "unverified_sender" (a stranger quoted this
+    # ticket's number), "auto_reply" ...; null for an ordinary ticket.
+    flagged: Mapped[Optional[str40]]
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 
