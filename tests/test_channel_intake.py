@@ -41,7 +41,7 @@ def _receive(container, inbound: Inbound):
 
 def _ticket(container, number: str) -> Ticket:
     with container.session_factory() as s:
-        ticket = s.scalars(select(Ticket).where(Ticket.number == number)).one()
+        ticket: Ticket = s.scalars(select(Ticket).where(Ticket.number == number)).one()
         s.expunge(ticket)
         return ticket
 
@@ -112,7 +112,7 @@ def test_an_answer_reopens_a_recent_ticket_and_starts_a_new_one_after_the_window
 
 def test_two_intakes_of_one_new_message_at_once_make_one_ticket_and_one_customer(container) -> None:
     barrier = threading.Barrier(2)
-    results: list[tuple] = []
+    results: list[tuple[object, ...]] = []
     errors: list[BaseException] = []
 
     def take() -> None:
@@ -155,7 +155,7 @@ def _reply(container, number: str, body: str, channel: Channel = Channel.EMAIL) 
         message = container.conversations.queue_outbound(s, ticket, Actor.system("test"), channel=channel,
                                                          body=body, recipient="wang@example.com")
         container.conversations.add_internal_note(s, ticket, "INTERNAL: do not send", Actor.system("test"))
-        return message.id
+        return int(message.id)
 
 
 def _delivery(container, adapter: Recorder, delays=(0, 0)) -> Delivery:
