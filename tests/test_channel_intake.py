@@ -33,10 +33,10 @@ def _mail(key: str, sender: str = "Wang@Example.com", subject: str = "Router dow
                    subject=subject, body=body, **kw)
 
 
-def _receive(container, inbound: Inbound):
+def _receive(container, inbound: Inbound) -> tuple[str, int, bool, bool, bool]:
     with transaction(container.session_factory) as s:
         got = container.channel_intake.receive(s, inbound)
-        return got.ticket.number, got.message.id, got.new, got.ticket_created, got.customer_created
+        return str(got.ticket.number), got.message.id, got.new, got.ticket_created, got.customer_created
 
 
 def _ticket(container, number: str) -> Ticket:
@@ -112,7 +112,7 @@ def test_an_answer_reopens_a_recent_ticket_and_starts_a_new_one_after_the_window
 
 def test_two_intakes_of_one_new_message_at_once_make_one_ticket_and_one_customer(container) -> None:
     barrier = threading.Barrier(2)
-    results: list[tuple[object, ...]] = []
+    results: list[tuple[str, int, bool, bool, bool]] = []
     errors: list[BaseException] = []
 
     def take() -> None:
