@@ -31,8 +31,9 @@ class Removed:
     files: int = 0
     transcripts: int = 0
     calls: int = 0
-    # Erasure only: tickets whose text was blanked.
+    # Erasure only: tickets whose text was blanked; phones, e-mail addresses and WeChat OpenIDs deleted.
     tickets: int = 0
+    identifiers: int = 0
 
     def any(self) -> bool:
         return bool(self.recordings or self.files or self.transcripts or self.calls)
