@@ -43,7 +43,7 @@ OPENID = "oWx1-Fang_2026abc"
 
 def _user(container, name: str) -> User:
     with container.session_factory() as s:
-        user = s.scalars(select(User).where(User.username == name)).one()
+        user: User = s.scalars(select(User).where(User.username == name)).one()
         s.expunge(user)
         return user
 
