@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import queue
+import threading
 from typing import Any
 
 import pytest
@@ -277,3 +278,34 @@ def test_history_shows_only_what_the_viewer_may_see(container, shop) -> None:
         assert shop.other_call_id not in {c.call_id for c in seen_by_ann.contacts}
         nobody = customer_history(s, 999_999, ann)
         assert nobody.empty
+
+
+def test_two_merges_of_the_same_customer_at_once_move_it_once(container, shop) -> None:
+    """Merged into two customers at the same moment: one merge wins, the other finds it gone."""
+    other_id, _ = _receive(container, _mail("<m1@example.com>", T0))
+    third_id, _ = _receive(container, _mail("<m3@example.com>", T0, sender="li@example.com"))
+    sue = _actor(container, "sue")
+    start = threading.Barrier(2)
+    outcomes: dict[int, str] = {}
+
+    def merge_into(keep_id: int) -> None:
+        start.wait()
+        try:
+            with transaction(container.session_factory) as s:
+                container.customer_merge.merge(s, sue, keep_id, other_id)
+            outcomes[keep_id] = "merged"
+        except LookupError:
+            outcomes[keep_id] = "gone"
+
+    threads = [threading.Thread(target=merge_into, args=(k,)) for k in (shop.customer_id, third_id)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes.values()) == ["gone", "merged"]
+    winner = next(k for k, v in outcomes.items() if v == "merged")
+    with container.session_factory() as s:
+        owner = s.scalars(select(CustomerIdentity.customer_id).where(
+            CustomerIdentity.value == "wang.fang@example.com")).one()
+        assert owner == winner and s.get(Customer, other_id) is None
+        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "customers_merged")) == 1

@@ -96,6 +96,12 @@ class CustomerMerge:
         kept one has a value.
         """
         session.flush()
+        # Both rows locked first (in id order, so two merges cannot deadlock): a second merge of the same
+        # customer waits and then finds it gone, and a row inserted meanwhile that points at the merged
+        # customer waits for its key and then fails, rather than vanishing with it (phones cascade).
+        session.execute(select(Customer.id).where(Customer.id.in_((keep_id, other_id))).order_by(Customer.id)
+                        .with_for_update())
+        session.expire_all()
         keep, other = self.check(session, actor, keep_id, other_id)
         unknown = set(take) - set(CHOOSABLE)
         if unknown:
