@@ -534,6 +534,8 @@ class RetentionPolicy(BaseModel):
     recordings_days: int = Field(default=0, ge=0)
     transcripts_days: int = Field(default=0, ge=0)
     calls_days: int = Field(default=0, ge=0)
+    # Messages (e-mail, web, WeChat, SMS) and their files, once their ticket is resolved or closed.
+    messages_days: int = Field(default=0, ge=0)
 
 
 class BackgroundSettings(BaseModel):

@@ -203,6 +203,8 @@ API = [
     Row("GET", "/api/v1/tickets/<number>/timeline", "/api/v1/tickets/{t2}/timeline", {"bob", "quinn", "ada"}, 200),
     Row("POST", "/api/v1/tickets/<number>/notes", "/api/v1/tickets/{t1}/notes", {"ann", "sue", "ada"}, 201,
         {"body": "Customer asked for a call before noon."}),
+    Row("GET", "/api/v1/tickets/<number>/attachments/<int:attachment_id>", "/api/v1/tickets/{t1}/attachments/999",
+        {"ann", "sue", "quinn", "ada"}, 404),
     Row("GET", "/api/v1/calls", "/api/v1/calls", EVERYONE, 200),
     Row("GET", "/api/v1/calls/<int:call_id>", "/api/v1/calls/{c1}", {"ann", "sue", "quinn", "ada"}, 200),
     Row("GET", "/api/v1/calls/<int:call_id>", "/api/v1/calls/{c2}", {"bob", "quinn", "ada"}, 200),
