@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from callcenter.access.audit import Actor
 from callcenter.channels.webform import RateLimited, Submission, WebFormError, mint_nonce
 from callcenter.conversations.attachments import IncomingFile
 from callcenter.db import transaction
@@ -175,3 +176,15 @@ def test_an_attachment_over_the_limit_is_refused_clearly_and_nothing_is_stored(c
     for model in (Ticket, Message, Attachment, Customer, ChannelAttempt):
         assert _count(container, model) == 0
     assert not container.settings.attachments_dir().exists() or not any(container.settings.attachments_dir().iterdir())
+
+
+def test_a_phone_that_is_someone_elses_is_not_linked_to_the_visitor(container) -> None:
+    with transaction(container.session_factory) as s:
+        owner = container.customers.create(s, Actor.system("test"), name="Zhao Lei", numbers=["+12025550143"])
+        owner_id = owner.id
+    number, _ = _submit(container, _form(phone="+1 202 555 0143"))
+    with container.session_factory() as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.number == number)).one()
+        assert ticket.customer_id != owner_id
+        phones = s.scalars(select(CustomerPhone)).all()
+        assert [(p.customer_id, p.number) for p in phones] == [(owner_id, "+12025550143")]
