@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .access.dialling import DiallingPolicy
 from .bus import Bus, make_bus
 from .channels.intake import ChannelIntake
+from .channels.webform import WebForm
 from .config import Settings
 from .conversations.attachments import AttachmentStore
 from .conversations.notifier import ConversationNotifier
@@ -98,6 +99,12 @@ class Container:
         """Every channel's one way in: the customer, the ticket, the message stored once."""
         return ChannelIntake(self.conversations, self.tickets, self.customers,
                              self.settings.channels.email.reopen_days)
+
+    @cached_property
+    def webform(self) -> WebForm:
+        """The public contact form: validation, honeypot and rate limit in front of the channel intake."""
+        return WebForm(self.settings.channels.webform, self.channel_intake, self.conversations, self.customers,
+                       self.settings.phone.default_region)
 
     @cached_property
     def intake(self) -> Intake:

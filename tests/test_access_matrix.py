@@ -187,6 +187,11 @@ PAGES = [
 
     # -- homes, checklist, lists --
 
+    # -- webform
+    # The public contact form: anyone; the matrix's post fills none of its fields (400, shown again with why).
+    Row("GET", "/contact", "/contact", PUBLIC, 200),
+    Row("POST", "/contact", "/contact", PUBLIC, 400),
+
     # Last: it ends the session.
     Row("POST", "/auth/logout", "/auth/logout", EVERYONE, 302),
 ]
