@@ -22,6 +22,7 @@ from callcenter.channels.wechat import AccessToken, signature
 from callcenter.conversations.notifier import ConversationNotifier
 from callcenter.db import transaction
 from callcenter.models import AuditLog, Channel, CustomerIdentity, DeliveryState, Message, Ticket
+from callcenter.wiring import Container
 from tests.support.channel_peers import WeChatAPI, serving
 from tests.support.services import TEST
 
@@ -158,19 +159,19 @@ def test_a_disabled_channel_answers_404(client, container) -> None:
 
 # -- replies -------------------------------------------------------------------------------------
 
-def _delivery(container) -> Delivery:
+def _delivery(container: Container) -> Delivery:
     return Delivery(container.session_factory, adapters(container.settings.channels),
                     ConversationNotifier(container.bus), retry_delays=[30, 120])
 
 
-def _reply(container, text: str, to: str = OPENID) -> int:
+def _reply(container: Container, text: str, to: str = OPENID) -> int:
     with transaction(container.session_factory) as s:
         ticket = s.scalars(select(Ticket)).one()
         return container.conversations.queue_outbound(s, ticket, TEST, channel=Channel.WECHAT, body=text,
                                                        recipient=to).id
 
 
-def _message(container, message_id: int) -> Message:
+def _message(container: Container, message_id: int) -> Message:
     with container.session_factory() as s:
         message = s.get(Message, message_id)
         assert message is not None
