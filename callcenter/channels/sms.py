@@ -34,7 +34,8 @@ from .settings import SMSSettings
 
 log = logging.getLogger(__name__)
 
-MAX_WEBHOOK_BYTES = 64 * 1024
+# 40,000 characters as JSON \uXXXX escapes, with room for the other fields.
+MAX_WEBHOOK_BYTES = 512 * 1024
 # A long text arrives joined from up to 255 parts of 153 characters.
 MAX_TEXT = 40_000
 MAX_ID = 200
