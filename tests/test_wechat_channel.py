@@ -15,16 +15,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from callcenter.channels.delivery import Delivery
-from callcenter.channels.registry import adapters
 from callcenter.channels.settings import WeChatSettings
 from callcenter.channels.wechat import AccessToken, signature
-from callcenter.conversations.notifier import ConversationNotifier
-from callcenter.db import transaction
 from callcenter.models import AuditLog, Channel, CustomerIdentity, DeliveryState, Message, Ticket
-from callcenter.wiring import Container
+from tests.support import replies
 from tests.support.channel_peers import WeChatAPI, serving
-from tests.support.services import TEST
 
 TOKEN = "callback-token-typed-in-the-account"
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
@@ -34,7 +29,6 @@ URL = "/channels/wechat/callback"
 @pytest.fixture
 def wechat_api() -> Iterator[WeChatAPI]:
     with serving(WeChatAPI()) as peer:
-        assert isinstance(peer, WeChatAPI)
         yield peer
 
 
@@ -63,9 +57,6 @@ def _post(client, body: bytes, query: str | None = None):
     return client.post(f"{URL}?{query or _query()}", data=body, content_type="text/xml")
 
 
-def _count(container, model) -> int:
-    with container.session_factory() as s:
-        return s.scalar(select(func.count()).select_from(model)) or 0
 
 
 def test_a_signed_text_makes_a_ticket_and_is_answered_success(client, container) -> None:
@@ -95,23 +86,23 @@ def test_a_bad_signature_or_a_stale_timestamp_stores_nothing(client, container) 
     assert _post(client, _xml("1003"), _query(timestamp=int(time.time()) + 3600)).status_code == 401
     unsigned = client.post(URL, data=_xml("1004"), content_type="text/xml")
     assert unsigned.status_code == 401
-    assert _count(container, Message) == 0 and _count(container, Ticket) == 0
+    assert replies.count(container, Message) == 0 and replies.count(container, Ticket) == 0
 
 
-def test_wechats_three_resends_of_one_msgid_are_one_message(client, container) -> None:
+def test_wechats_three_resends_of_one_msgid_are_onemessage(client, container) -> None:
     answers = [_post(client, _xml("6054768590064713728")) for _ in range(4)]  # the first and three resends
     assert [(a.status_code, a.get_data(as_text=True)) for a in answers] == [(200, "success")] * 4
-    assert _count(container, Message) == 1 and _count(container, Ticket) == 1
+    assert replies.count(container, Message) == 1 and replies.count(container, Ticket) == 1
     with container.session_factory() as s:
         received = s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "message_received"))
         assert received == 1
 
 
-def test_an_event_is_answered_but_is_not_a_message(client, container) -> None:
+def test_an_event_is_answered_but_is_not_amessage(client, container) -> None:
     subscribe = _xml("0", kind="event", Event="subscribe").replace(b"<MsgId>0</MsgId>", b"")
     resp = _post(client, subscribe)
     assert resp.status_code == 200 and resp.get_data(as_text=True) == "success"
-    assert _count(container, Message) == 0 and _count(container, Ticket) == 0
+    assert replies.count(container, Message) == 0 and replies.count(container, Ticket) == 0
 
 
 def test_other_kinds_are_stored_as_words_a_person_can_read(client, container) -> None:
@@ -125,7 +116,7 @@ def test_other_kinds_are_stored_as_words_a_person_can_read(client, container) ->
     assert bodies == {"3001": "我要退款", "3002": "[location] 广州市天河区 (23.134521, 113.358803)",
                       "3003": "[image] http://mmbiz.qpic.cn/a.jpg"}
     assert voice.meta["mediaid"] == "media-1" and voice.meta["format"] == "amr"
-    assert _count(container, Ticket) == 1  # a chat continues the customer's open ticket
+    assert replies.count(container, Ticket) == 1  # a chat continues the customer's open ticket
 
 
 BOMB = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
@@ -147,43 +138,30 @@ def test_hostile_or_malformed_xml_is_refused_cleanly(client, container, body: by
     resp = _post(client, body)
     assert resp.status_code == status and resp.mimetype == "text/plain"
     assert "Traceback" not in resp.get_data(as_text=True) and "root:" not in resp.get_data(as_text=True)
-    assert _count(container, Message) == 0 and _count(container, Ticket) == 0
+    assert replies.count(container, Message) == 0 and replies.count(container, Ticket) == 0
 
 
 def test_a_disabled_channel_answers_404(client, container) -> None:
     container.settings.channels.wechat.enabled = False
     assert _post(client, _xml("4001")).status_code == 404
     assert client.get(f"{URL}?{_query()}&echostr=1").status_code == 404
-    assert _count(container, Message) == 0
+    assert replies.count(container, Message) == 0
 
 
 # -- replies -------------------------------------------------------------------------------------
 
-def _delivery(container: Container) -> Delivery:
-    return Delivery(container.session_factory, adapters(container.settings.channels),
-                    ConversationNotifier(container.bus), retry_delays=[30, 120])
 
 
-def _reply(container: Container, text: str, to: str = OPENID) -> int:
-    with transaction(container.session_factory) as s:
-        ticket = s.scalars(select(Ticket)).one()
-        return container.conversations.queue_outbound(s, ticket, TEST, channel=Channel.WECHAT, body=text,
-                                                       recipient=to).id
 
 
-def _message(container: Container, message_id: int) -> Message:
-    with container.session_factory() as s:
-        message = s.get(Message, message_id)
-        assert message is not None
-        s.expunge(message)
-        return message
 
 
 def test_replies_go_out_with_one_token_refreshed_after_it_expires(client, container, wechat_api, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     _post(client, _xml("5001"))
-    delivery = _delivery(container)
-    first, second = _reply(container, "您好，我们正在查询您的快递。"), _reply(container, "单号已找到。")
+    delivery = replies.delivery(container)
+    first = replies.queue_reply(container, Channel.WECHAT, "您好，我们正在查询您的快递。", OPENID)
+    second = replies.queue_reply(container, Channel.WECHAT, "单号已找到。", OPENID)
     assert delivery.run_once() == 2
     assert wechat_api.tokens_issued == ["ACCESS_TOKEN_1"]  # fetched once, shared by both sends
     sends = wechat_api.to("/cgi-bin/message/custom/send")
@@ -195,13 +173,13 @@ def test_replies_go_out_with_one_token_refreshed_after_it_expires(client, contai
                           "secret": wechat_api.app_secret}
 
     wechat_api.expire_tokens()  # WeChat's side ends the token (42001 on the next send)
-    third = _reply(container, "快递明天送到。")
+    third = replies.queue_reply(container, Channel.WECHAT, "快递明天送到。", OPENID)
     assert delivery.run_once() == 1
     assert wechat_api.tokens_issued == ["ACCESS_TOKEN_1", "ACCESS_TOKEN_2"]
     sends = wechat_api.to("/cgi-bin/message/custom/send")
     assert [s.args["access_token"] for s in sends[2:]] == ["ACCESS_TOKEN_1", "ACCESS_TOKEN_2"]
     for message_id in (first, second, third):
-        message = _message(container, message_id)
+        message = replies.message(container, message_id)
         assert message.delivery_state == DeliveryState.SENT and message.attempts == 1
     ours = "\n".join(r.getMessage() for r in caplog.records if r.name != "werkzeug")  # not the peer's own log
     assert "HTTP Request: POST" in ours and "access_token=***" in ours
@@ -211,9 +189,9 @@ def test_replies_go_out_with_one_token_refreshed_after_it_expires(client, contai
 def test_a_reply_after_the_48_hour_window_fails_for_good(client, container, wechat_api) -> None:
     _post(client, _xml("5101"))
     wechat_api.next_errcodes = [45015]
-    late = _reply(container, "抱歉回复晚了。")
-    assert _delivery(container).run_once() == 1
-    message = _message(container, late)
+    late = replies.queue_reply(container, Channel.WECHAT, "抱歉回复晚了。", OPENID)
+    assert replies.delivery(container).run_once() == 1
+    message = replies.message(container, late)
     assert message.delivery_state == DeliveryState.FAILED and message.attempts == 1
     assert message.error is not None and "45015" in message.error and message.next_attempt_at is None
     with container.session_factory() as s:
@@ -224,9 +202,9 @@ def test_a_reply_after_the_48_hour_window_fails_for_good(client, container, wech
 def test_a_busy_wechat_is_tried_again_later(client, container, wechat_api, errcode: int) -> None:
     _post(client, _xml("5201"))
     wechat_api.next_errcodes = [errcode]
-    reply = _reply(container, "稍后再试。")
-    assert _delivery(container).run_once() == 1
-    message = _message(container, reply)
+    reply = replies.queue_reply(container, Channel.WECHAT, "稍后再试。", OPENID)
+    assert replies.delivery(container).run_once() == 1
+    message = replies.message(container, reply)
     assert message.delivery_state == DeliveryState.QUEUED and message.attempts == 1
     assert message.next_attempt_at is not None and str(errcode) in (message.error or "")
 
@@ -234,9 +212,9 @@ def test_a_busy_wechat_is_tried_again_later(client, container, wechat_api, errco
 def test_an_unreachable_api_is_a_temporary_failure_that_names_no_secret(client, container, wechat_api) -> None:
     _post(client, _xml("5301"))
     container.settings.channels.wechat.api_base = "http://127.0.0.1:9"  # nothing listens on the discard port
-    reply = _reply(container, "在吗？")
-    assert _delivery(container).run_once() == 1
-    message = _message(container, reply)
+    reply = replies.queue_reply(container, Channel.WECHAT, "在吗？", OPENID)
+    assert replies.delivery(container).run_once() == 1
+    message = replies.message(container, reply)
     assert message.delivery_state == DeliveryState.QUEUED and "unreachable" in (message.error or "")
     assert wechat_api.app_secret not in (message.error or "")
 
@@ -257,7 +235,7 @@ def test_the_access_token_is_fetched_once_for_many_threads(wechat_api) -> None:
 
 def test_a_reply_to_something_that_is_not_an_openid_is_refused_without_a_call(client, container, wechat_api) -> None:
     _post(client, _xml("5401"))
-    reply = _reply(container, "hello", to="+8613800138000")
-    assert _delivery(container).run_once() == 1
-    assert _message(container, reply).delivery_state == DeliveryState.FAILED
+    reply = replies.queue_reply(container, Channel.WECHAT, "hello", "+8613800138000")
+    assert replies.delivery(container).run_once() == 1
+    assert replies.message(container, reply).delivery_state == DeliveryState.FAILED
     assert wechat_api.seen == []

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
@@ -128,8 +128,11 @@ class SMSGateway(Peer):
         return 200, {"id": f"gw-{sum(1 for s in self.seen if s.path == '/send')}"}
 
 
+P = TypeVar("P", bound=Peer)
+
+
 @contextmanager
-def serving(peer: Peer) -> Iterator[Peer]:
+def serving(peer: P) -> Iterator[P]:
     thread = threading.Thread(target=peer.server.serve_forever, daemon=True)
     thread.start()
     try:
