@@ -191,6 +191,12 @@ PAGES = [
     # The public contact form: anyone; the matrix's post fills none of its fields (400, shown again with why).
     Row("GET", "/contact", "/contact", PUBLIC, 200),
     Row("POST", "/contact", "/contact", PUBLIC, 400),
+    # -- wechat-sms
+    # Called by WeChat and the SMS gateway, signed instead of signed in; the shop has both channels off: 404.
+    Row("GET", "/channels/wechat/callback", "/channels/wechat/callback", PUBLIC, 404),
+    Row("POST", "/channels/wechat/callback", "/channels/wechat/callback", PUBLIC, 404),
+    Row("POST", "/channels/sms/inbound", "/channels/sms/inbound", PUBLIC, 404),
+    Row("POST", "/channels/sms/status", "/channels/sms/status", PUBLIC, 404),
 
     # Last: it ends the session.
     Row("POST", "/auth/logout", "/auth/logout", EVERYONE, 302),
