@@ -250,3 +250,21 @@ def test_parse_never_raises_on_mime_shaped_garbage(data: bytes) -> None:
     m = parse(data)
     assert m.message_id.startswith("<") and isinstance(m.text, str)
     assert isinstance(bounces(data), list)
+
+
+@pytest.mark.timeout(60)  # the library's patterns alone would backtrack for minutes on these lines
+def test_hostile_header_like_lines_do_not_hide_the_real_header() -> None:
+    hostile = ("On " * 130 + "wrote:\n") * 3000 + ("From: " + "On " * 300 + "\n") * 3000
+    text = "Real reply.\n\nOn Mon, Dec 1, 2026 at 10:00 AM Support <s@example.com> wrote:\n" + hostile
+    assert latest_reply(text) == "Real reply."
+    assert latest_reply("Only words " * 100_000) == ("Only words " * 100_000).strip()
+
+
+def test_a_body_too_long_to_show_is_also_kept_whole_as_a_file() -> None:
+    html = ("<p>" + "你好 <a href='https://x.example'>链接</a> " * 60_000 + "</p>").encode()
+    data = (b"From: a@example.com\r\nMessage-ID: <big@example.com>\r\nContent-Type: text/html; charset=utf-8\r\n"
+            b"Content-Transfer-Encoding: 8bit\r\n\r\n" + html)
+    m = parse(data)
+    assert m.text.startswith("你好 [链接](https://x.example) 你好") and len(m.text) < len(html)
+    [whole] = m.attachments
+    assert (whole.filename, whole.content_type, whole.data) == ("message.html", "text/html", html)

@@ -28,6 +28,9 @@ KEPT_HEADERS = ("auto-submitted", "precedence", "x-autoreply", "x-autorespond", 
 MSG_ID = re.compile(r"<([^<>\s]{1,500})>")
 MAX_IDS = 50
 MAX_HEADER = 2000
+# Text beyond this is not shown (a message holds 200,000 characters) and HTML beyond it would take seconds
+# to lay out; such a part is also kept whole as a file.
+MAX_TEXT = 200_000
 
 
 @dataclass(frozen=True)
@@ -175,12 +178,22 @@ class Body:
         name = _filename(part)
         disposition = (part.get_content_disposition() or "").lower()
         if as_text and not name and disposition != "attachment" and kind in ("text/plain", "text/html"):
-            text = _text(part)
-            self.texts.append(html_to_text(text) if kind == "text/html" else safe(text).strip())
+            self._read(part, kind)
             return
         if not as_text and kind in ("text/plain", "text/html") and not name:
             return  # the alternative we did not choose: the same words again
         self._keep(part, kind, name)
+
+    def _read(self, part: Message, kind: str) -> None:
+        """A body part's text; one too long to show whole is also kept whole as a file."""
+        data = _payload(part)
+        text = decode(data, _charset(part))
+        if len(text) > MAX_TEXT:
+            self.files.append(IncomingFile(f"message{_extension(kind)}", kind, data))
+        if kind == "text/html":
+            self.texts.append(html_to_text(text[:MAX_TEXT]))
+        else:
+            self.texts.append(safe(text[:MAX_TEXT]).strip())
 
     def _keep(self, part: Message, kind: str, name: str) -> None:
         data = _payload(part)
@@ -199,7 +212,8 @@ def _children(part: Message) -> list[Message]:
 def _preferred(children: list[Message]) -> Message | None:
     """In an alternative, the plain text when it says anything, else the richest part (the last)."""
     for child in children:
-        if child.get_content_type() == "text/plain" and _text(child).strip():
+        payload = child.get_payload()  # still transfer-encoded: blank stays blank, and nothing is decoded twice
+        if child.get_content_type() == "text/plain" and isinstance(payload, str) and payload.strip():
             return child
     return children[-1] if children else None
 
@@ -219,12 +233,11 @@ def _payload(part: Message) -> bytes:
     return data if isinstance(data, bytes) else b""
 
 
-def _text(part: Message) -> str:
+def _charset(part: Message) -> str | None:
     try:
-        label = part.get_content_charset()
+        return part.get_content_charset()
     except Exception:  # noqa: BLE001 - an unreadable charset parameter is an unknown charset
-        label = None
-    return decode(_payload(part), label)
+        return None
 
 
 def _filename(part: Message) -> str:
