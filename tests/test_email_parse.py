@@ -115,6 +115,12 @@ def test_a_delay_warning_is_temporary_and_reads_the_returned_headers() -> None:
     assert "Connection timed out" in delay.diagnostic
 
 
+def test_a_report_from_a_bare_mailer_daemon_is_a_bounce() -> None:
+    m = parse(b"From: MAILER-DAEMON (Mail Delivery System)\r\nSubject: Returned mail\r\n\r\nUser unknown\r\n")
+    assert m.from_address == "mailer-daemon" and no_reply_reason(m, **OWN) == "bounce"
+    assert to_inbound(m, **OWN).sender.value == "mailer-daemon"  # the intake finds no customer for it
+
+
 def test_ordinary_mail_has_no_bounces() -> None:
     assert bounces(raw("foxmail_gbk")) == [] and bounces(raw("garbage")) == [] and bounces(b"") == []
 

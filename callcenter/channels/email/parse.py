@@ -118,8 +118,11 @@ def _decoded(value: str | Header) -> str:
     return " ".join(safe("".join(out)).split())
 
 
-def addresses(msg: Message, name: str) -> list[tuple[str, str]]:
-    """``(display name, lower-cased address)`` of an address header; names decoded after splitting."""
+def addresses(msg: Message, name: str, *, bare: bool = False) -> list[tuple[str, str]]:
+    """``(display name, lower-cased address)`` of an address header; names decoded after splitting.
+
+    ``bare`` keeps a name without a domain too (``From: MAILER-DAEMON``): it says who sent it.
+    """
     try:
         values = msg.get_all(name) or []
         raw = [v if isinstance(v, str) else _decoded(v) for v in values]
@@ -129,13 +132,13 @@ def addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     found = []
     for display, addr in pairs:
         addr = addr.strip().lower()
-        if addr and "@" in addr and len(addr) <= 320:
+        if addr and ("@" in addr or bare) and len(addr) <= 320 and not re.search(r"[\s<>]", addr):
             found.append((_decoded(display)[:200] if display else "", addr))
     return found
 
 
 def _first_address(msg: Message) -> tuple[str, str]:
-    found = addresses(msg, "from") or addresses(msg, "sender")
+    found = addresses(msg, "from", bare=True) or addresses(msg, "sender", bare=True)
     return found[0] if found else ("", "")
 
 
