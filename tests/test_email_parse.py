@@ -274,3 +274,11 @@ def test_a_body_too_long_to_show_is_also_kept_whole_as_a_file() -> None:
     assert m.text.startswith("你好 [链接](https://x.example) 你好") and len(m.text) < len(html)
     [whole] = m.attachments
     assert (whole.filename, whole.content_type, whole.data) == ("message.html", "text/html", html)
+
+
+def test_mime_nested_thousands_deep_keeps_its_headers_and_text() -> None:
+    nesting = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i) for i in range(5000))
+    m = parse(b"From: A <A@Example.com>\r\nMessage-ID: <deep@example.com>\r\n" + nesting
+              + b"Content-Type: text/plain\r\n\r\nhello at the bottom\r\n")
+    assert (m.message_id, m.from_address, m.from_name) == ("<deep@example.com>", "a@example.com", "A")
+    assert m.text.endswith("hello at the bottom") and m.attachments == []

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from email.header import Header, decode_header
 from email.message import Message
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
 
 from ...conversations.attachments import IncomingFile
@@ -55,12 +56,18 @@ class ParsedMail:
 def parse(raw: bytes) -> ParsedMail:
     """``raw`` read as a message; garbage gives a message with a synthetic id and whatever text it had."""
     raw = bytes(raw or b"")
+    body = Body()
     try:
         msg = email.message_from_bytes(raw)
-    except Exception:  # noqa: BLE001 - the stdlib parser is lenient, but nothing from outside may stop us
-        return ParsedMail(message_id=synthetic_id(raw), text=safe(decode(raw)), reply_text="", size=len(raw))
-    body = Body()
-    body.visit(msg)
+        body.visit(msg)
+    except Exception:  # noqa: BLE001 - e.g. MIME nested thousands deep: keep the headers, the rest as text
+        body = Body()
+        try:
+            msg = BytesHeaderParser().parsebytes(raw)
+        except Exception:  # noqa: BLE001 - not even headers: all of it is text
+            msg = Message()
+        rest = raw.replace(b"\r\n", b"\n").partition(b"\n\n")[2]
+        body.texts.append(safe(decode(rest if len(msg) else raw)).strip())
     text = "\n\n".join(t for t in body.texts if t).strip()
     from_name, from_address = _first_address(msg)
     return ParsedMail(
@@ -157,7 +164,7 @@ def _date(value: str) -> dt.datetime | None:
 def _is_report(msg: Message) -> bool:
     if msg.get_content_type() != "multipart/report":
         return False
-    return (msg.get_param("report-type") or "").__str__().lower() == "delivery-status"
+    return str(msg.get_param("report-type") or "").lower() == "delivery-status"
 
 
 class Body:
@@ -183,7 +190,7 @@ class Body:
         if as_text and not name and disposition != "attachment" and kind in ("text/plain", "text/html"):
             self._read(part, kind)
             return
-        if not as_text and kind in ("text/plain", "text/html") and not name:
+        if not as_text and kind in ("text/plain", "text/html") and not name and disposition != "attachment":
             return  # the alternative we did not choose: the same words again
         self._keep(part, kind, name)
 
