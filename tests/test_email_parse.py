@@ -4,6 +4,7 @@ HTML, quoted history cut for the Chinese clients, delivery reports, mail we must
 bytes that are no mail at all."""
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import re
@@ -282,3 +283,18 @@ def test_mime_nested_thousands_deep_keeps_its_headers_and_text() -> None:
               + b"Content-Type: text/plain\r\n\r\nhello at the bottom\r\n")
     assert (m.message_id, m.from_address, m.from_name) == ("<deep@example.com>", "a@example.com", "A")
     assert m.text.endswith("hello at the bottom") and m.attachments == []
+
+
+def test_filenames_in_every_encoding_chinese_clients_use() -> None:
+    def part(disposition: bytes) -> bytes:
+        return b"--x\r\nContent-Type: application/pdf\r\n" + disposition + b"\r\n\r\nPDF\r\n"
+
+    gbk = "王喆发票.pdf".encode("gbk")  # 喆 is GBK, not GB2312
+    data = (b'From: a@example.com\r\nMessage-ID: <names@example.com>\r\nContent-Type: multipart/mixed; boundary="x"'
+            b"\r\n\r\n--x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhi\r\n"
+            + part(b"Content-Disposition: attachment; filename*=gb2312''" + "".join(f"%{b:02X}" for b in gbk).encode())
+            + part(b'Content-Disposition: attachment; filename="' + gbk + b'"')  # raw 8-bit, as old clients send
+            + part(b'Content-Disposition: attachment; filename="=?gbk?B?' + base64.b64encode(gbk) + b'?="')
+            + part(b"Content-Disposition: attachment; filename*0*=utf-8''%E5%8F%91; filename*1*=%E7%A5%A8.pdf")
+            + b"--x--\r\n")
+    assert [f.filename for f in parse(data).attachments] == ["王喆发票.pdf"] * 3 + ["发票.pdf"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from email.header import Header, decode_header
 from email.message import Message
 from email.parser import BytesHeaderParser
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime, unquote
 
 from ...conversations.attachments import IncomingFile
 from .charsets import decode, safe
@@ -26,6 +26,7 @@ from .quoting import latest_reply
 # The headers loops.py, bounces and the transport need, lower-cased.
 KEPT_HEADERS = ("auto-submitted", "precedence", "x-autoreply", "x-autorespond", "x-auto-response-suppress",
                 "list-id", "list-unsubscribe", "x-loop", "return-path", "content-type")
+RAW_BYTES = re.compile(r"[\udc80-\udcff]")
 MSG_ID = re.compile(r"<([^<>\s]{1,500})>")
 MAX_IDS = 50
 MAX_HEADER = 2000
@@ -119,7 +120,8 @@ def _decoded(value: str | Header) -> str:
     out = []
     for chunk, charset in chunks:
         if isinstance(chunk, str):
-            out.append(chunk)
+            # Raw 8-bit bytes reach us as surrogates: give them back to the charset fallbacks.
+            out.append(decode(chunk.encode("utf-8", "surrogateescape")) if RAW_BYTES.search(chunk) else chunk)
         else:
             out.append(decode(chunk, None if charset in (None, "unknown-8bit") else charset))
     return " ".join(safe("".join(out)).split())
@@ -251,15 +253,28 @@ def _charset(part: Message) -> str | None:
 
 
 def _filename(part: Message) -> str:
-    """The name the sender gave (RFC 2231 or RFC 2047, any charset), or ""."""
+    """The name the sender gave (RFC 2231 or RFC 2047 in any charset, or raw 8-bit), or ""."""
     try:
-        name = part.get_filename() or part.get_param("name") or ""
+        name = _param(part, "content-disposition", "filename") or _param(part, "content-type", "name") or ""
     except Exception:  # noqa: BLE001 - a mangled parameter is a missing name
         return ""
-    if isinstance(name, tuple):  # an RFC 2231 value the stdlib could not decode: (charset, language, text)
+    if isinstance(name, tuple):  # RFC 2231: (charset, language, the %-decoded bytes as Latin-1)
         charset, _, text = name
         name = decode(str(text).encode("latin-1", "surrogateescape"), charset)
-    return _decoded(str(name))[:255]
+    return _decoded(unquote(str(name)))[:255]
+
+
+def _param(part: Message, header_name: str, name: str) -> str | tuple[str | None, str | None, str] | None:
+    """A header's parameter; in a header with raw 8-bit bytes, read after our charset fallbacks.
+
+    The stdlib would replace such bytes with U+FFFD before we see them (a GBK filename sent raw).
+    """
+    value: object = part.get(header_name)
+    if isinstance(value, Header):
+        part = Message()
+        part[header_name] = _decoded(value)
+    found = part.get_param(name, header=header_name)
+    return found if isinstance(found, str | tuple) else None
 
 
 def _extension(kind: str) -> str:
