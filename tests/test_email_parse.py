@@ -65,6 +65,13 @@ def test_outlook_zh_reply_is_cut_at_its_header_and_keeps_the_photo() -> None:
     assert photo.data == bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 
 
+def test_a_long_thread_keeps_its_newest_references() -> None:
+    refs = " ".join(f"<message-{i}-of-a-long-thread@mail.example.com>" for i in range(80))
+    m = parse(f"From: a@example.com\r\nMessage-ID: <r@example.com>\r\nReferences: {refs}\r\n\r\nhi\r\n".encode())
+    assert len(m.references) == 50 and m.references[-1] == "<message-79-of-a-long-thread@mail.example.com>"
+    assert thread_keys(m)[0] == "<message-79-of-a-long-thread@mail.example.com>"
+
+
 def test_gmail_zh_reply_is_cut_at_its_wrote_line() -> None:
     m = mail("gmail_zh_reply")
     assert m.reply_text == "谢谢，快递单号是 SF1234567890，麻烦帮我查一下。"
@@ -298,3 +305,11 @@ def test_filenames_in_every_encoding_chinese_clients_use() -> None:
             + part(b"Content-Disposition: attachment; filename*0*=utf-8''%E5%8F%91; filename*1*=%E7%A5%A8.pdf")
             + b"--x--\r\n")
     assert [f.filename for f in parse(data).attachments] == ["王喆发票.pdf"] * 3 + ["发票.pdf"]
+
+
+def test_a_message_id_too_long_for_a_channel_key_is_shortened_the_same_everywhere() -> None:
+    long_id = "<" + "x" * 600 + "@example.com>"
+    first = parse(f"From: a@example.com\r\nMessage-ID: {long_id}\r\n\r\nhi\r\n".encode())
+    answer = parse(f"From: b@example.com\r\nIn-Reply-To: {long_id}\r\n\r\nok\r\n".encode())
+    assert first.message_id.endswith("@long-id.invalid>") and len(first.message_id) < 100
+    assert answer.in_reply_to == [first.message_id]

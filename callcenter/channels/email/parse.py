@@ -19,6 +19,7 @@ from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parsedate_to_datetime, unquote
 
 from ...conversations.attachments import IncomingFile
+from ...models.conversations import CHANNEL_KEY_LENGTH
 from .charsets import decode, safe
 from .htmltext import html_to_text
 from .quoting import latest_reply
@@ -27,8 +28,9 @@ from .quoting import latest_reply
 KEPT_HEADERS = ("auto-submitted", "precedence", "x-autoreply", "x-autorespond", "x-auto-response-suppress",
                 "list-id", "list-unsubscribe", "x-loop", "return-path", "content-type")
 RAW_BYTES = re.compile(r"[\udc80-\udcff]")
-MSG_ID = re.compile(r"<([^<>\s]{1,500})>")
-MAX_IDS = 50
+MSG_ID = re.compile(r"<([^<>\s]{1,998})>")
+# The newest ids of a long thread are last in References: read it whole, keep the last 50.
+MAX_IDS, MAX_IDS_HEADER = 50, 200_000
 MAX_HEADER = 2000
 # Text beyond this is not shown (a message holds 200,000 characters) and HTML beyond it would take seconds
 # to lay out; such a part is also kept whole as a file.
@@ -37,6 +39,8 @@ MAX_TEXT = 200_000
 
 @dataclass(frozen=True)
 class ParsedMail:
+    """One e-mail as the channel needs it: ids normalised to ``<...>``, text decoded and safe."""
+
     message_id: str
     subject: str = ""
     from_address: str = ""
@@ -75,8 +79,8 @@ def parse(raw: bytes) -> ParsedMail:
         message_id=_message_id(msg) or synthetic_id(raw),
         subject=" ".join(header(msg, "subject").split()),
         from_address=from_address, from_name=from_name,
-        in_reply_to=ids(header(msg, "in-reply-to"))[:MAX_IDS],
-        references=ids(header(msg, "references"))[-MAX_IDS:],
+        in_reply_to=ids(header(msg, "in-reply-to", MAX_IDS_HEADER))[:MAX_IDS],
+        references=ids(header(msg, "references", MAX_IDS_HEADER))[-MAX_IDS:],
         to=[a for _, a in addresses(msg, "to")], cc=[a for _, a in addresses(msg, "cc")],
         date=_date(header(msg, "date")), text=text, reply_text=latest_reply(text) if text else "",
         attachments=body.files,
@@ -91,7 +95,14 @@ def synthetic_id(raw: bytes) -> str:
 
 def ids(value: str) -> list[str]:
     """The ``<...>`` message ids in a header, in order, each once."""
-    return list(dict.fromkeys(f"<{m}>" for m in MSG_ID.findall(value)))
+    return list(dict.fromkeys(_fitting(f"<{m}>") for m in MSG_ID.findall(value)))
+
+
+def _fitting(message_id: str) -> str:
+    """An id too long to be a channel key, as a stable shorter one (the same wherever it is quoted)."""
+    if len(message_id) <= CHANNEL_KEY_LENGTH:
+        return message_id
+    return f"<{hashlib.sha256(message_id.encode()).hexdigest()}@long-id.invalid>"
 
 
 def _message_id(msg: Message) -> str | None:
@@ -100,16 +111,16 @@ def _message_id(msg: Message) -> str | None:
     if found:
         return found[0]
     bare = value.strip("<> \t")  # some senders forget the brackets
-    return f"<{bare}>" if bare and "@" in bare and len(bare) <= 500 and not re.search(r"[\s<>]", bare) else None
+    return _fitting(f"<{bare}>") if bare and "@" in bare and not re.search(r"[\s<>]", bare) else None
 
 
-def header(msg: Message, name: str) -> str:
+def header(msg: Message, name: str, limit: int = MAX_HEADER) -> str:
     """One header decoded (RFC 2047 words in any charset, raw 8-bit bytes too), or ""."""
     try:
         value = msg.get(name)
     except Exception:  # noqa: BLE001 - a header the parser cannot hand back is an absent one
         return ""
-    return "" if value is None else _decoded(value)[:MAX_HEADER]
+    return "" if value is None else _decoded(value)[:limit]
 
 
 def _decoded(value: str | Header) -> str:
