@@ -313,3 +313,16 @@ def test_a_message_id_too_long_for_a_channel_key_is_shortened_the_same_everywher
     answer = parse(f"From: b@example.com\r\nIn-Reply-To: {long_id}\r\n\r\nok\r\n".encode())
     assert first.message_id.endswith("@long-id.invalid>") and len(first.message_id) < 100
     assert answer.in_reply_to == [first.message_id]
+
+
+@pytest.mark.parametrize("history", [
+    "<div>------------------&nbsp;原始邮件&nbsp;------------------</div><div>发件人: 客服</div><div>旧内容</div>",
+    "<div><b>发件人:</b> 客服 &lt;s@example.com&gt;<br><b>发送时间:</b> 2026年12月1日 10:00</div><p>旧内容</p>",
+    "<div class=gmail_quote>在 2026年12月1日周一 10:00，客服 &lt;<a href='mailto:s@example.com'>s@example.com</a>&gt; "
+    "写道：<br></div><blockquote>旧内容</blockquote>",
+])
+def test_an_html_only_reply_is_cut_too(history: str) -> None:
+    html = f"<html><body><div>好的，谢谢。</div><div><br></div>{history}</body></html>"
+    m = parse(b"From: a@example.com\r\nMessage-ID: <h@example.com>\r\nContent-Type: text/html; charset=utf-8\r\n"
+              b"Content-Transfer-Encoding: 8bit\r\n\r\n" + html.encode())
+    assert m.reply_text == "好的，谢谢。" and "旧内容" in m.text
