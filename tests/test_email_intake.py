@@ -16,7 +16,8 @@ from callcenter.db import transaction
 from callcenter.models import Attachment, AuditLog, Customer, CustomerIdentity, Message, Ticket
 
 MAIL = Path(__file__).parent / "data" / "mail"
-OWN = {"own_address": "support@example.com", "own_domain": "callcenter.example"}
+DOMAIN = "callcenter.example"
+OWN = {"own_address": "support@example.com", "own_domain": DOMAIN}
 ACTOR = Actor.system("channel:email")
 
 
@@ -98,15 +99,17 @@ def test_a_reply_quoting_the_ticket_number_joins_the_customers_ticket(container)
         assert s.scalar(select(func.count()).select_from(Ticket)) == 1
 
 
-def test_a_permanent_bounce_marks_the_customers_address_and_a_delay_does_not(container) -> None:
+def test_a_permanent_bounce_of_our_reply_marks_the_address_a_delay_or_forgery_does_not(container) -> None:
     take(container, raw("foxmail_gbk"))
     take(container, first_mail("chen.jing@slow.example.cn", "<first-25@slow.example.cn>", "Parcel"))
     _, report_id, _ = take(container, raw("postfix_dsn"))  # the report itself is kept too
     with transaction(container.session_factory) as s:
-        marked = mark_bounced(s, container.customers, bounces(raw("postfix_dsn")), ACTOR)
-        delayed = mark_bounced(s, container.customers, bounces(raw("postfix_delayed")), ACTOR)
+        forged = mark_bounced(s, container.customers, bounces(raw("postfix_dsn").replace(
+            b"<reply-17-2@callcenter.example>", b"<anything@attacker.example>")), ACTOR, own_domain=DOMAIN)
+        marked = mark_bounced(s, container.customers, bounces(raw("postfix_dsn")), ACTOR, own_domain=DOMAIN)
+        delayed = mark_bounced(s, container.customers, bounces(raw("postfix_delayed")), ACTOR, own_domain=DOMAIN)
         stranger = container.customers.address_bounced(s, "nobody@example.org", "5.1.1 unknown", ACTOR)
-    assert (marked, delayed, stranger) == (["wangzhe@foxmail.com"], [], False)
+    assert (forged, marked, delayed, stranger) == ([], ["wangzhe@foxmail.com"], [], False)
     with container.session_factory() as s:
         rows = {i.value: i for i in s.scalars(select(CustomerIdentity))}
         bounced = rows["wangzhe@foxmail.com"]
