@@ -41,6 +41,7 @@ from ..downloads import csv_download
 from ..messages import refusal
 from ..paging import rows_of
 from ..query_args import note_ignored
+from .reply_form import reply_form
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 PAGE = 50
@@ -177,7 +178,8 @@ def detail(number: str) -> ResponseReturnValue:
                            submissions=[(s, catalog.spec_of(d), d) for s, d in submissions], users=users,
                            customer=customer, can_edit=can_edit, sla=sla_state(ticket), statuses=list(TicketStatus),
                            priorities=list(Priority), assignable=assignable, callbacks=callbacks,
-                           can_dial=user().role in roles.DESK)
+                           can_dial=user().role in roles.DESK,
+                           reply=reply_form(db, ticket, customer) if can_edit else None)
 
 
 @bp.route("/<number>/attachments/<int:attachment_id>")
