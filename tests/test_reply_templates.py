@@ -131,8 +131,8 @@ def test_html_variants_autoescape_and_text_variants_do_not(container, people) ->
         s.scalars(select(Customer)).one().name = "<b>Wang</b> & Co"
         sue = _actor(s, people["sue"])
         template = container.templates.create(s, sue, name="Html")
-        container.templates.save_variant(s, template, sue, channel="email", language="zh", body="Hi {{ customer.name }}",
-                                         body_html="<p>Hi {{ customer.name }}</p>")
+        container.templates.save_variant(s, template, sue, channel="email", language="zh",
+                                         body="Hi {{ customer.name }}", body_html="<p>Hi {{ customer.name }}</p>")
         rendered = container.templates.render(s, template, _load(s, number), None, Channel.EMAIL)
         assert rendered.body == "Hi <b>Wang</b> & Co"
         assert rendered.body_html == "<p>Hi &lt;b&gt;Wang&lt;/b&gt; &amp; Co</p>"
