@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from callcenter.access.audit import Actor
 from callcenter.conversations import rendering
@@ -32,6 +33,7 @@ from callcenter.models import (
     User,
     utcnow,
 )
+from callcenter.wiring import Container
 from tests.webtools import make_user
 
 
@@ -41,14 +43,14 @@ def people(container) -> dict[str, int]:
             "ann": make_user(container.session_factory, "ann", "agent")}
 
 
-def _actor(s, user_id: int) -> Actor:
+def _actor(s: Session, user_id: int) -> Actor:
     user = s.get(User, user_id)
     assert user is not None
     return Actor.of(user)
 
 
-def _ticket(container, *, language: str = "zh", email: str | None = "wang@example.com", phone: str | None = None,
-            bounced: bool = False) -> str:
+def _ticket(container: Container, *, language: str = "zh", email: str | None = "wang@example.com",
+            phone: str | None = None, bounced: bool = False) -> str:
     with transaction(container.session_factory) as s:
         customer = Customer(name="王芳", language=language)
         if email:
@@ -62,11 +64,11 @@ def _ticket(container, *, language: str = "zh", email: str | None = "wang@exampl
         return str(ticket.number)
 
 
-def _load(s, number: str) -> Ticket:
+def _load(s: Session, number: str) -> Ticket:
     return s.scalars(select(Ticket).where(Ticket.number == number)).one()
 
 
-def _greeting(container, people, **variants: str) -> int:
+def _greeting(container: Container, people: dict[str, int], **variants: str) -> int:
     """A template with the given variants, keyed "<channel>_<language>"."""
     with transaction(container.session_factory) as s:
         sue = _actor(s, people["sue"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -126,7 +126,7 @@ def remove_variant(template_id: int, variant_id: int) -> ResponseReturnValue:
     template = row_or_404(ReplyTemplate, template_id)
     db = get_db()
     if not _service().remove_variant(db, template, actor(), variant_id):
-        return _edit(template, {}), 404
+        abort(404)
     db.commit()
     flash(_("Variant removed."), "success")
     return redirect(url_for("admin.template_page", template_id=template_id), 303)
