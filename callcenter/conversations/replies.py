@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access.audit import Actor
-from ..i18n import N_
+from ..i18n import N_, coded
 from ..models import Channel, Customer, IdentityKind, Message, MessageDirection, Ticket, TicketNote
 from .service import REPLY_CHANNELS, ConversationError, Conversations
 from .templates import Templates
@@ -79,7 +79,7 @@ class Replies:
             to = recipients(customer).get(reply_channel)
             if to is None:
                 raise ConversationError(N_("The customer has no address to reply to on %(channel)s."),
-                                        field="channel", code="no_recipient", channel=reply_channel.value)
+                                        field="channel", code="no_recipient", channel=coded("channel", reply_channel))
             message = self.conversations.queue_outbound(session, ticket, actor, channel=reply_channel, body=body,
                                                         subject=subject, recipient=to)
         changed = self.templates.apply(session, template, ticket, actor) if template is not None else []

@@ -66,6 +66,6 @@ def reply_template(number: str, template_id: int) -> ResponseReturnValue:
     try:
         rendered = templates.render(db, templates.usable(db, template_id), ticket, user(), channel)
     except Refusal as exc:
-        return jsonify(error=refusal(exc)), 422
+        return jsonify(error=refusal(exc)), 404 if exc.code == "not_found" else 422
     return jsonify(subject=rendered.subject, body=rendered.body, channel=rendered.channel.value,
                    language=rendered.language, macro=rendered.template.kind.value == "macro")
