@@ -178,7 +178,8 @@ def test_supervisors_manage_templates_in_the_admin_pages(app, container, shop: S
         "csrf_token": token, "channel": "sms", "language": "zh", "body": long_sms})
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400
-    assert "An SMS variant must fit one SMS: with typical values it is 82 characters, over the limit of 70 (UCS-2)" in html
+    assert ("An SMS variant must fit one SMS: with typical values it is 82 characters, over the limit of 70 (UCS-2)"
+            in html)
     assert long_sms in html  # what was typed is shown again, not lost
     saved = sue.post(f"/admin/templates/{template_id}/variants", data={
         "csrf_token": token, "channel": "sms", "language": "zh", "body": "您好{{ customer.name }}，工程师明天上门。"})
