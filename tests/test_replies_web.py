@@ -189,7 +189,7 @@ def test_supervisors_manage_templates_in_the_admin_pages(app, container, shop: S
     assert sue.post(f"/admin/templates/{template_id}/active", data={"csrf_token": token, "active": "0"}).status_code \
         == 303
     with container.session_factory() as s:
-        assert s.get(ReplyTemplate, template_id).active is False  # type: ignore[union-attr]
+        assert s.get(ReplyTemplate, template_id).active is False
         assert s.scalar(select(func.count()).select_from(ReplyTemplate).where(ReplyTemplate.active)) == 0
     # Deactivated: the ticket page no longer offers it.
     html = _client(app, "ann").get(f"/tickets/{shop.ticket_number}").get_data(as_text=True)
