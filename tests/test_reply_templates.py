@@ -298,8 +298,10 @@ def test_the_default_channel_is_the_last_one_the_customer_wrote_on(container) ->
 def test_a_reply_queues_one_message_to_the_customers_address(container, people) -> None:
     number = _ticket(container, phone="+8613800138000")
     with transaction(container.session_factory) as s:
-        sent = container.replies.send(s, _load(s, number), _actor(s, people["ann"]), channel="sms", body="您好")
+        sent = container.replies.send(s, _load(s, number), _actor(s, people["ann"]), channel="sms", body="您好",
+                                      subject="left over from an e-mail template")
         assert sent.message is not None and sent.note is None
+        assert sent.message.subject == ""  # an SMS has no subject line
     with container.session_factory() as s:
         message = s.scalars(select(Message)).one()
         assert (message.channel, message.direction, message.recipient, message.delivery_state, message.body) == (

@@ -20,6 +20,9 @@ from ..models import Channel, Customer, IdentityKind, Message, MessageDirection,
 from .service import REPLY_CHANNELS, ConversationError, Conversations
 from .templates import Templates
 
+# Channels whose replies carry a subject line; an SMS or a WeChat message has none.
+SUBJECT_CHANNELS = (Channel.EMAIL, Channel.WEB)
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -80,7 +83,8 @@ class Replies:
             if to is None:
                 raise ConversationError(N_("The customer has no address to reply to on %(channel)s."),
                                         field="channel", code="no_recipient", channel=coded("channel", reply_channel))
-            message = self.conversations.queue_outbound(session, ticket, actor, channel=reply_channel, body=body,
-                                                        subject=subject, recipient=to)
+            message = self.conversations.queue_outbound(
+                session, ticket, actor, channel=reply_channel, body=body, recipient=to,
+                subject=subject if reply_channel in SUBJECT_CHANNELS else "")
         changed = self.templates.apply(session, template, ticket, actor) if template is not None else []
         return Sent(message, note, changed)
