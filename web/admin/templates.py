@@ -2,7 +2,6 @@
 settings and its variants per channel and language (an SMS variant with the live counter), deactivation."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -13,12 +12,11 @@ from callcenter.access import roles
 from callcenter.conversations import rendering
 from callcenter.conversations.service import REPLY_CHANNELS
 from callcenter.conversations.templates import Templates
-from callcenter.i18n import Refusal
 from callcenter.models import Priority, ReplyTemplate, TemplateKind, TicketStatus
 
 from ..auth.access import actor, roles_required
 from ..db import get_db
-from .pages import refused, row_or_404, with_status
+from .pages import row_or_404, saved, with_status
 from .routes import bp
 
 FIELDS = ("name", "kind", "set_status", "set_priority", "add_tags", "channel", "language", "subject", "body",
@@ -40,19 +38,6 @@ def _kind() -> TemplateKind:
 
 def _tags() -> list[str]:
     return [t for t in _text("add_tags", 500).replace(",", " ").split() if t]
-
-
-def _saved(work: Callable[[], Any], page: Callable[[dict[str, str]], ResponseReturnValue], message: str,
-           then: Callable[[], str]) -> ResponseReturnValue:
-    """Run a service call; a refusal shows the page again with the error and what was typed (never lost)."""
-    db = get_db()
-    try:
-        work()
-    except Refusal as exc:
-        return page(refused(db, exc))
-    db.commit()
-    flash(message, "success")
-    return redirect(then(), 303)
 
 
 def _typed(errors: dict[str, str]) -> dict[str, str]:
@@ -85,7 +70,7 @@ def templates_page() -> ResponseReturnValue:
 @roles_required(roles.MANAGERS)
 def add_template() -> ResponseReturnValue:
     made: list[ReplyTemplate] = []
-    return _saved(lambda: made.append(_service().create(
+    return saved(lambda: made.append(_service().create(
         get_db(), actor(), name=_text("name", 200), kind=_kind(), set_status=_text("set_status", 20),
         set_priority=_text("set_priority", 20), add_tags=_tags())), _list,
         _("Template %(s)s added; now write its text for each channel.", s=_text("name", 60)),
@@ -102,7 +87,7 @@ def template_page(template_id: int) -> ResponseReturnValue:
 @roles_required(roles.MANAGERS)
 def edit_template(template_id: int) -> ResponseReturnValue:
     template = row_or_404(ReplyTemplate, template_id)
-    return _saved(lambda: _service().update(
+    return saved(lambda: _service().update(
         get_db(), template, actor(), name=_text("name", 200), kind=_kind(), set_status=_text("set_status", 20),
         set_priority=_text("set_priority", 20), add_tags=_tags()), lambda e: _edit(template, e),
         _("Template %(s)s saved.", s=template.name), lambda: url_for("admin.template_page", template_id=template_id))
@@ -113,7 +98,7 @@ def edit_template(template_id: int) -> ResponseReturnValue:
 def save_variant(template_id: int) -> ResponseReturnValue:
     template = row_or_404(ReplyTemplate, template_id)
     form = request.form
-    return _saved(lambda: _service().save_variant(
+    return saved(lambda: _service().save_variant(
         get_db(), template, actor(), channel=_text("channel", 20), language=_text("language", 20),
         subject=_text("subject"), body=form.get("body", ""), body_html=form.get("body_html") or None),
         lambda e: _edit(template, e), _("Variant saved."),
@@ -137,6 +122,6 @@ def remove_variant(template_id: int, variant_id: int) -> ResponseReturnValue:
 def template_active(template_id: int) -> ResponseReturnValue:
     template = row_or_404(ReplyTemplate, template_id)
     active = request.form.get("active") == "1"
-    return _saved(lambda: _service().set_active(get_db(), template, actor(), active), _list,
+    return saved(lambda: _service().set_active(get_db(), template, actor(), active), _list,
                   _("Template %(s)s restored.", s=template.name) if active
                   else _("Template %(s)s deactivated.", s=template.name), lambda: url_for("admin.templates_page"))

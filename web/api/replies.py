@@ -1,7 +1,6 @@
 """API: reply to a ticket's customer (or write an internal note) and list the reply templates."""
 from __future__ import annotations
 
-from flask import jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -10,10 +9,11 @@ from callcenter.i18n import N_, Refusal
 from callcenter.models import ReplyTemplate
 
 from ..db import get_db
-from .registry import ApiError, api_actor, api_user, body, container, endpoint, page
+from .registry import ApiError, api_actor, body, container, endpoint, page
 from .reply_schemas import ReplyIn, TemplateOut
 from .schemas import TimelineEntryOut
 from .tickets import editable_ticket
+from .timeline import created
 
 
 @endpoint("POST", "/tickets/<number>/replies", roles=roles.DESK, scope="tickets:write",
@@ -30,11 +30,10 @@ def reply_to_ticket(number: str) -> ResponseReturnValue:
         db.rollback()
         raise ApiError(422, "invalid", str(exc), {exc.field or "body": str(exc)}) from None
     db.commit()
-    kind, made = ("note", sent.note) if sent.note is not None else ("message", sent.message)
-    assert made is not None
-    entry = next(e for e in container().conversations.timeline(db, ticket, api_user())
-                 if e.kind == kind and e.item.id == made.id)
-    return jsonify(TimelineEntryOut.of(entry).model_dump(mode="json")), 201
+    if sent.note is not None:
+        return created(ticket, "note", sent.note.id)
+    assert sent.message is not None
+    return created(ticket, "message", sent.message.id)
 
 
 @endpoint("GET", "/templates", roles=roles.DESK, scope="tickets:read",
