@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from callcenter.access.audit import Actor
 from callcenter.db import transaction
 from callcenter.models import (
+    AuditLog,
     Channel,
     DeliveryState,
     Message,
@@ -186,6 +187,22 @@ def test_supervisors_manage_templates_in_the_admin_pages(app, container, shop: S
     assert saved.status_code == 303
     page = sue.get(f"/admin/templates/{template_id}").get_data(as_text=True)
     assert 'data-sms-counter="#count-' in page and "工程师明天上门" in page
+    renamed = sue.post(f"/admin/templates/{template_id}", data={
+        "csrf_token": token, "name": "Engineer visit", "kind": "macro", "set_priority": "high"})
+    assert renamed.status_code == 303
+    with container.session_factory() as s:
+        template = s.get(ReplyTemplate, template_id)
+        assert (template.name, template.set_status, template.set_priority, template.add_tags) == (
+            "Engineer visit", None, "high", [])
+        variant_id = template.variants[0].id
+    removed = sue.post(f"/admin/templates/{template_id}/variants/{variant_id}/delete", data={"csrf_token": token})
+    assert removed.status_code == 303
+    with container.session_factory() as s:
+        assert s.get(ReplyTemplate, template_id).variants == []
+        actions = list(s.scalars(select(AuditLog.action).where(AuditLog.object_type == "reply_template")
+                                 .order_by(AuditLog.id)))
+        assert actions == ["template_created", "template_variant_saved", "template_changed",
+                           "template_variant_removed"]
     assert sue.post(f"/admin/templates/{template_id}/active", data={"csrf_token": token, "active": "0"}).status_code \
         == 303
     with container.session_factory() as s:
