@@ -201,3 +201,16 @@ def test_a_permanent_failure_is_not_tried_again(container) -> None:
     with container.session_factory() as s:
         message = s.get(Message, message_id)
         assert message is not None and message.delivery_state == DeliveryState.FAILED and message.attempts == 1
+
+
+def test_an_address_typed_on_the_desk_finds_the_caller_when_they_write(container) -> None:
+    with transaction(container.session_factory) as s:
+        caller = container.customers.create(s, Actor.system("test"), name="Li Lei", numbers=["+8613800138000"],
+                                            email=" Li.Lei@Example.com ")
+        caller_id = caller.id
+    number = _receive(container, _mail("<li1@example.com>", sender="li.lei@example.com"))[0]
+    assert _ticket(container, number).customer_id == caller_id
+    with container.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Customer)) == 1
+        identity = s.scalars(select(CustomerIdentity)).one()
+        assert identity.verified and identity.value == "li.lei@example.com"

@@ -42,6 +42,8 @@ ACTIONS = {
     # A ticket's conversation (callcenter/conversations).
     "message_received": _l("Message received"), "message_queued": _l("Reply queued"),
     "attachment_downloaded": _l("Attachment downloaded"),
+    # The SMS gateway's receipt (callcenter/channels/sms.py).
+    "message_delivered": _l("Reply delivered to the phone"),
     # Reply templates and macros (callcenter/conversations/templates.py).
     "template_created": _l("Reply template added"), "template_changed": _l("Reply template changed"),
     "template_variant_saved": _l("Reply template text saved"),

@@ -10,8 +10,10 @@ The rules are the channel-independent half of threading:
 3. a chat channel (WeChat, SMS) continues the customer's open ticket on it;
 4. anything else is a new ticket.
 
-A resolved or closed ticket is reopened by the customer's answer within
-``reopen_days``; after that the answer starts a new ticket.  Everything
+A ticket waiting on the customer (pending, its SLA paused) is open again
+when they answer, so its clock runs on.  A resolved or closed ticket is
+reopened by the customer's answer within ``reopen_days``; after that the
+answer starts a new ticket.  Everything
 runs in the caller's transaction, inside a savepoint: when another process
 stored the same message first, this one's new customer and ticket are
 rolled back and the stored message is returned.
@@ -74,6 +76,8 @@ class ChannelIntake:
         customer, customer_created = identified if identified is not None else (None, False)
         ticket, flagged = self._thread(session, inbound, customer)
         reopened = ticket is not None and self._reopen(session, ticket, actor)
+        if ticket is not None:
+            self._resume(session, ticket, actor)
         if ticket is not None and ticket.status not in OPEN_STATUSES:
             ticket = None  # too old to reopen: the answer starts a new ticket
         created = ticket is None
@@ -134,3 +138,9 @@ class ChannelIntake:
         self.tickets.change(session, ticket, actor, reason=say_later(N_("the customer wrote again")),
                             status=TicketStatus.OPEN)
         return True
+
+    def _resume(self, session: Session, ticket: Ticket, actor: Actor) -> None:
+        """The customer answered a ticket waiting on them: ours again, and its SLA clock runs on."""
+        if ticket.status is TicketStatus.PENDING:
+            self.tickets.change(session, ticket, actor, reason=say_later(N_("the customer answered")),
+                                status=TicketStatus.OPEN)

@@ -13,7 +13,7 @@ from ..access import audit
 from ..access.audit import Actor
 from ..calls.numbers import InvalidNumber, to_e164
 from ..i18n import N_, Refusal
-from ..models import Call, Customer, CustomerIdentity, CustomerPhone, IdentityKind, VipTier
+from ..models import Call, Customer, CustomerIdentity, CustomerPhone, IdentityKind, VipTier, utcnow
 from . import identities
 from .notifier import CustomerNotifier
 
@@ -54,13 +54,24 @@ class CustomerService:
                 errors[f"phones.{i}"] = Refusal(N_("not a phone number"), field=f"phones.{i}", code="bad_number")
         if errors:
             raise CustomerError(N_("some fields are not valid"), errors)
+        address = identities.normalise(IdentityKind.EMAIL.value, email, self.region) if email else None
+        if email and address is None:
+            raise CustomerError(N_("some fields are not valid"), {"email": Refusal(
+                N_("not an e-mail address"), field="email", code="bad_email")})
         e164 = list(dict.fromkeys(e164))
         taken = session.scalar(select(CustomerPhone.number).where(CustomerPhone.number.in_(e164)))
         if taken:
             raise CustomerError(N_("a phone number already belongs to a customer"), {"number": Refusal(
                 N_("this number already belongs to a customer"), field="number", code="taken")}, conflict=True)
-        customer = Customer(name=name, company=company, email=email, language=language, vip_tier=vip_tier,
-                            external_ref=external_ref, phones=[CustomerPhone(number=n) for n in e164])
+        if address and identities.find(session, IdentityKind.EMAIL.value, address) is not None:
+            raise CustomerError(N_("an e-mail address already belongs to a customer"), {"email": Refusal(
+                N_("this e-mail address already belongs to a customer"), field="email", code="taken")},
+                conflict=True)
+        # The address an agent typed is the customer's own: their e-mails find them (a verified identity).
+        customer = Customer(name=name, company=company, email=address, language=language, vip_tier=vip_tier,
+                            external_ref=external_ref, phones=[CustomerPhone(number=n) for n in e164],
+                            identities=[CustomerIdentity(kind=IdentityKind.EMAIL, value=address, verified=True)]
+                            if address else [])
         session.add(customer)
         session.flush()
         if call is not None:
@@ -129,6 +140,22 @@ class CustomerService:
             return False
         audit.record(session, "customer_identity_added", actor, object_type="customer", object_id=customer.id,
                      kind=kind, verified=verified)
+        return True
+
+    def address_bounced(self, session: Session, address: str, reason: str, actor: Actor) -> bool:
+        """Mark a customer's e-mail address as one mail no longer reaches; False when it is nobody's.
+
+        Replies then go to the customer's other addresses first (``identities.addresses``).
+        """
+        normal = identities.normalise(IdentityKind.EMAIL.value, address, self.region)
+        found = None if normal is None else identities.identity(session, IdentityKind.EMAIL, normal)
+        if found is None:
+            return False
+        found.bounced_at = utcnow()
+        found.bounce_reason = "".join(ch for ch in reason if ch.isprintable())[:1000]
+        session.flush()
+        audit.record(session, "email_bounced", actor, object_type="customer", object_id=found.customer_id,
+                     identity_id=found.id, reason=found.bounce_reason[:200])
         return True
 
 

@@ -75,6 +75,8 @@ ALLOWED = frozenset({
     # names of things: the PBX and its protocols, tools, formats
     "asterisk", "sip", "sipp", "pjsip", "pbx", "did", "vosk", "webrtc", "ami", "agi", "toml", "json", "csv", "voip",
     "utc",
+    # SMS encodings and e-mail's HTML part, named as the standards name them (the zh catalogue keeps them)
+    "gsm", "unicode", "html",
     # abbreviations the Chinese UI keeps as they are (the zh catalogue writes them so too)
     "api", "vip", "id", "sla", "ivr", "qa", "csat", "url", "ok",
     # how dates and times are written in the help texts (format patterns, not words)
