@@ -36,6 +36,7 @@ from .base import Inbound
 
 CHAT_CHANNELS = (Channel.WECHAT, Channel.SMS)
 UNVERIFIED_SENDER = "unverified_sender"
+BOUNCE = "bounce"
 SUBJECT_LIMIT = 200
 
 
@@ -70,16 +71,21 @@ class ChannelIntake:
             return self._stored(session, stored)
         actor = Actor.system(f"channel:{inbound.channel.value}")
         savepoint = session.begin_nested()
-        identified = self.customers.identify(
+        # A mail system's report is nobody's word: its sender (MAILER-DAEMON) is not made a customer.
+        identified = None if inbound.no_reply == BOUNCE else self.customers.identify(
             session, actor, kind=inbound.sender.kind, value=inbound.sender.value, name=inbound.sender.name,
             verified=inbound.sender.verified, language=inbound.language or "en")
         customer, customer_created = identified if identified is not None else (None, False)
         ticket, flagged = self._thread(session, inbound, customer)
-        reopened = ticket is not None and self._reopen(session, ticket, actor)
-        if ticket is not None:
+        reopened = False
+        if ticket is not None and inbound.no_reply is None:
+            reopened = self._reopen(session, ticket, actor)
             self._resume(session, ticket, actor)
-        if ticket is not None and ticket.status not in OPEN_STATUSES:
-            ticket = None  # too old to reopen: the answer starts a new ticket
+            if ticket.status not in OPEN_STATUSES:
+                ticket = None  # too old to reopen: the answer starts a new ticket
+        # An automatic answer (out of office, a bounce, a list) joins its thread as it is, never reopening
+        # it; one that threads nowhere is a new ticket flagged with why, for a person to glance at.
+        flagged = flagged or inbound.no_reply
         created = ticket is None
         if ticket is None:
             ticket = self.tickets.create(
