@@ -562,6 +562,8 @@ class ConversationSettings(BaseModel):
     attachments_dir: str = ""
     # A larger file is not kept: the message is, with a note of the file that was refused.
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # How replies name the centre: {{ centre.name }} in reply templates.
+    centre_name: str = Field(default="Customer Service", max_length=200)
 
 
 class RetentionSettings(BaseModel):

@@ -26,7 +26,9 @@ from .channels.wechat import WeChatInbox
 from .config import Settings
 from .conversations.attachments import AttachmentStore
 from .conversations.notifier import ConversationNotifier
+from .conversations.replies import Replies
 from .conversations.service import Conversations
+from .conversations.templates import Templates
 from .customers.merge import CustomerMerge
 from .customers.notifier import CustomerNotifier
 from .customers.service import CustomerService
@@ -92,6 +94,16 @@ class Container:
         """A ticket's messages on every channel, its internal notes and its one timeline."""
         store = AttachmentStore(self.settings.attachments_dir(), self.settings.conversations.max_attachment_bytes)
         return Conversations(ConversationNotifier(self.bus), self.tickets, store)
+
+    @cached_property
+    def templates(self) -> Templates:
+        """Reply templates and macros, their variants per channel and language, filled in for a ticket."""
+        return Templates(self.tickets, self.settings.conversations.centre_name)
+
+    @cached_property
+    def replies(self) -> Replies:
+        """An agent's reply from the ticket (page or API): to the customer's address, a macro applied."""
+        return Replies(self.conversations, self.templates)
 
     @cached_property
     def customers(self) -> CustomerService:

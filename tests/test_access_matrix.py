@@ -202,6 +202,20 @@ PAGES = [
     Row("GET", "/customers/<int:customer_id>", "/customers/{cu}", DESK, 200),
     Row("GET", "/customers/<int:customer_id>/merge", "/customers/{cu}/merge?q=wang", MANAGERS, 200),
     Row("POST", "/customers/<int:customer_id>/merge", "/customers/{cu}/merge", MANAGERS, 400),
+    # -- replies
+    # A reply needs a channel (the matrix's post names none: 422); template 999 does not exist (404).
+    Row("POST", "/tickets/<number>/replies", "/tickets/{t1}/replies", {"ann", "sue", "ada"}, 422),
+    Row("GET", "/tickets/<number>/replies/templates/<int:template_id>", "/tickets/{t1}/replies/templates/999",
+        {"ann", "sue", "ada"}, 404),
+    # Reply templates: supervisors and admins manage them; the matrix's post names no template (400).
+    Row("GET", "/admin/templates", "/admin/templates", MANAGERS, 200),
+    Row("POST", "/admin/templates", "/admin/templates", MANAGERS, 400),
+    Row("GET", "/admin/templates/<int:template_id>", "/admin/templates/999", MANAGERS, 404),
+    Row("POST", "/admin/templates/<int:template_id>", "/admin/templates/999", MANAGERS, 404),
+    Row("POST", "/admin/templates/<int:template_id>/variants", "/admin/templates/999/variants", MANAGERS, 404),
+    Row("POST", "/admin/templates/<int:template_id>/variants/<int:variant_id>/delete",
+        "/admin/templates/999/variants/1/delete", MANAGERS, 404),
+    Row("POST", "/admin/templates/<int:template_id>/active", "/admin/templates/999/active", MANAGERS, 404),
 
     # Last: it ends the session.
     Row("POST", "/auth/logout", "/auth/logout", EVERYONE, 302),
@@ -265,6 +279,10 @@ API = [
     # Merging for supervisors and admins; a field that cannot be taken is a 422 before anything moves.
     Row("POST", "/api/v1/customers/<int:customer_id>/merge", "/api/v1/customers/{cu}/merge", MANAGERS, 422,
         {"other_id": 999999, "take": ["id"]}),
+    # -- replies
+    Row("POST", "/api/v1/tickets/<number>/replies", "/api/v1/tickets/{t1}/replies", {"ann", "sue", "ada"}, 201,
+        {"channel": "sms", "body": "您好，工程师今天下午上门。"}),
+    Row("GET", "/api/v1/templates", "/api/v1/templates", DESK, 200),
 ]
 
 

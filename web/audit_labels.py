@@ -45,6 +45,11 @@ ACTIONS = {
     "attachment_downloaded": _l("Attachment downloaded"),
     # The SMS gateway's receipt (callcenter/channels/sms.py).
     "message_delivered": _l("Reply delivered to the phone"),
+    # Reply templates and macros (callcenter/conversations/templates.py).
+    "template_created": _l("Reply template added"), "template_changed": _l("Reply template changed"),
+    "template_variant_saved": _l("Reply template text saved"),
+    "template_variant_removed": _l("Reply template text removed"),
+    "template_deactivated": _l("Reply template deactivated"), "template_reactivated": _l("Reply template restored"),
 }
 OBJECT_TYPES = {"api": _l("API"), "api_token": _l("API token"), "background_job": _l("Background job"),
                 "call": _l("Call"), "callback": _l("Callback"), "click_call": _l("Click-to-call"),
@@ -53,7 +58,7 @@ OBJECT_TYPES = {"api": _l("API"), "api_token": _l("API token"), "background_job"
                 "recording": _l("Recording"), "retention": _l("Retention"), "scorecard": _l("Scorecard"),
                 "summary": _l("Daily summary"), "ticket": _l("Ticket"), "user": _l("User"), "agent": _l("Agent"),
                 "team": _l("Team"), "skill": _l("Skill"), "wrapup_code": _l("Wrap-up code"),
-                "import": _l("Import"), "attachment": _l("Attachment")}
+                "import": _l("Import"), "attachment": _l("Attachment"), "reply_template": _l("Reply template")}
 # Who acted, when it was no person (``Actor.system``); "cli:<user>" is someone at the command line.
 SYSTEM_ACTORS = {"system": _l("system"), "dispatcher": _l("dispatcher"), "setup": _l("setup"),
                  "form-files": _l("form files"), "keyword-rules": _l("keyword rules"),

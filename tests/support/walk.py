@@ -44,9 +44,11 @@ from callcenter.models import (
     KeywordRule,
     QAReview,
     Queue,
+    ReplyTemplate,
     Scorecard,
     Skill,
     Team,
+    TemplateKind,
     Ticket,
     TicketChange,
     TicketNote,
@@ -73,6 +75,8 @@ ALLOWED = frozenset({
     # names of things: the PBX and its protocols, tools, formats
     "asterisk", "sip", "sipp", "pjsip", "pbx", "did", "vosk", "webrtc", "ami", "agi", "toml", "json", "csv", "voip",
     "utc",
+    # SMS encodings and e-mail's HTML part, named as the standards name them (the zh catalogue keeps them)
+    "gsm", "unicode", "html",
     # abbreviations the Chinese UI keeps as they are (the zh catalogue writes them so too)
     "api", "vip", "id", "sla", "ivr", "qa", "csat", "url", "ok",
     # how dates and times are written in the help texts (format patterns, not words)
@@ -111,6 +115,7 @@ class World:
     rule_id: int
     jobs: dict[str, int]  # role -> a background job of theirs
     attachment_id: int = 0  # a file of a message on the shop's ticket
+    template_id: int = 0  # a reply macro with SMS and e-mail variants
     typed: frozenset[str] = field(default_factory=frozenset)
 
     def arguments(self, role: str) -> dict[str, Any]:
@@ -120,7 +125,7 @@ class World:
                 "customer_id": shop.customer_id, "agent_id": shop.users["ann"], "user_id": shop.users["ann"],
                 "team_id": self.billing.team_id, "job_id": self.jobs.get(role, 0), "rule_id": self.rule_id,
                 "slug": self.scorecard, "name": "summary", "token_id": 1,
-                "attachment_id": self.attachment_id}
+                "attachment_id": self.attachment_id, "template_id": self.template_id}
 
 
 # Where one argument name means different things on different routes: (endpoint, argument) -> value.
@@ -153,9 +158,24 @@ def build(container: Container) -> World:
         world = World(shop, billing, card.slug, rule.id, {role: job.id for role, job in made.items()})
     _dispatcher_writes(container, shop)
     world.attachment_id = deskdata.add_conversation(container, shop.ticket_number)["photo"]
+    world.template_id = _reply_macro(container)
     with factory() as s:
         world.typed = typed_words(s)
     return world
+
+
+def _reply_macro(container: Container) -> int:
+    """A macro as a supervisor writes one: a Chinese SMS, an English e-mail with its HTML part."""
+    with transaction(container.session_factory) as s:
+        sue, templates = _as(s, "sue"), container.templates
+        macro = templates.create(s, sue, name="Refund done", kind=TemplateKind.MACRO, set_status="resolved",
+                                 add_tags=["refund"])
+        templates.save_variant(s, macro, sue, channel="sms", language="zh",
+                               body="{{ customer.name }}您好，工单{{ ticket.number }}的退款已办理。")
+        templates.save_variant(s, macro, sue, channel="email", language="en", subject="Your refund",
+                               body="Dear {{ customer.name }}, your refund is on its way.",
+                               body_html="<p>Dear {{ customer.name }}, your refund is on its way.</p>")
+        return macro.id
 
 
 def _as(s: Any, username: str) -> Actor:
@@ -204,7 +224,7 @@ def typed_words(s: Any) -> frozenset[str]:
     texts: list[str] = []
     for column in (User.username, User.display_name, Team.name, Ticket.subject, Ticket.description,
                    Customer.name, Call.caller_name, Scorecard.title, Scorecard.slug, KeywordRule.name,
-                   KeywordRule.tag, CallTag.tag, Skill.name):
+                   KeywordRule.tag, CallTag.tag, Skill.name, ReplyTemplate.name):
         texts += [t for t in s.scalars(select(column)) if t]
     texts += list(s.scalars(select(TicketNote.body).where(TicketNote.template.is_(None))))
     texts += [c.reason for c in s.scalars(select(TicketChange).where(TicketChange.reason_template.is_(None)))]

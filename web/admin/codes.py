@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from callcenter.access import roles
-from callcenter.i18n import Refusal
 from callcenter.models import Skill, WrapupCode, WrapupKind
 from callcenter.people import skills, wrapup
 
 from ..auth.access import actor, roles_required
 from ..db import get_db
-from .pages import refused, row_or_404, with_status
+from .pages import row_or_404, saved, with_status
 from .routes import bp
 
 
@@ -27,14 +26,7 @@ def _text(name: str, limit: int = 300) -> str:
 def _saved(endpoint: str, work: Callable[[], Any], page: Callable[[dict[str, str]], ResponseReturnValue],
            message: str) -> ResponseReturnValue:
     """Run a service call; on a refusal show the page again with the error, else commit and go back."""
-    db = get_db()
-    try:
-        work()
-    except Refusal as exc:
-        return page(refused(db, exc))
-    db.commit()
-    flash(message, "success")
-    return redirect(url_for(endpoint), 303)
+    return saved(work, page, message, lambda: url_for(endpoint))
 
 
 # -- skills -----------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """What the people pages share: a record or 404, a refusal said in the reader's language, the services."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort, current_app, flash
+from flask import abort, current_app, flash, redirect
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
@@ -47,3 +48,17 @@ def pages(total: int) -> int:
 def with_status(page: Any, failed: bool) -> ResponseReturnValue:
     """A page re-shown after a refused form answers 400, so scripts and tests see it failed."""
     return (page, 400) if failed else page
+
+
+def saved(work: Callable[[], Any], page: Callable[[dict[str, str]], ResponseReturnValue], message: str,
+          then: Callable[[], str]) -> ResponseReturnValue:
+    """Run a service call; on a refusal show the page again with the error (what was typed kept), else commit,
+    say ``message`` and go to ``then()`` (a callable: the place may be known only after the work)."""
+    db = get_db()
+    try:
+        work()
+    except Refusal as exc:
+        return page(refused(db, exc))
+    db.commit()
+    flash(message, "success")
+    return redirect(then(), 303)

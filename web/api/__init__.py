@@ -4,11 +4,24 @@ from __future__ import annotations
 from flask import Flask
 
 from ..extensions import csrf
-from . import callbacks, calls, codes, customers, people, queues, reference, surveys, tickets, timeline, transcripts
+from . import (
+    callbacks,
+    calls,
+    codes,
+    customers,
+    people,
+    queues,
+    reference,
+    replies,
+    surveys,
+    tickets,
+    timeline,
+    transcripts,
+)
 from .registry import bp
 
 # Imported for the endpoints they declare on ``bp``; listed so a reader sees the whole API.
-RESOURCES = (calls, tickets, timeline, customers, callbacks, surveys, transcripts, queues, people, codes)
+RESOURCES = (calls, tickets, timeline, customers, callbacks, surveys, transcripts, queues, people, codes, replies)
 
 
 def init_app(app: Flask) -> None:

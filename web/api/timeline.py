@@ -8,7 +8,7 @@ from sqlalchemy import select
 from callcenter.access import roles
 from callcenter.conversations import attachments
 from callcenter.i18n import N_
-from callcenter.models import Attachment, Message
+from callcenter.models import Attachment, Message, Ticket
 from callcenter.tickets.service import TicketError
 
 from ..db import get_db
@@ -40,8 +40,13 @@ def add_ticket_note(number: str) -> ResponseReturnValue:
         db.rollback()
         raise ApiError(422, "invalid", str(exc), {exc.field or "body": str(exc)}) from None
     db.commit()
-    entry = next(e for e in container().conversations.timeline(db, ticket, api_user())
-                 if e.kind == "note" and e.item.id == note.id)
+    return created(ticket, "note", note.id)
+
+
+def created(ticket: Ticket, kind: str, item_id: int) -> ResponseReturnValue:
+    """A 201 with the timeline entry of what a request just added (a note, a reply), as the timeline shows it."""
+    entry = next(e for e in container().conversations.timeline(get_db(), ticket, api_user())
+                 if e.kind == kind and e.item.id == item_id)
     return jsonify(TimelineEntryOut.of(entry).model_dump(mode="json")), 201
 
 

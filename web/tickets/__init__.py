@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import routes
+from . import replies, routes
+
+# Imported for the routes it adds to ``routes.bp``; listed so a reader sees them all.
+PAGES = (routes, replies)
 
 
 def init_app(app: Flask) -> None:

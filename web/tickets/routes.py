@@ -42,6 +42,7 @@ from ..downloads import csv_download
 from ..messages import refusal
 from ..paging import rows_of
 from ..query_args import note_ignored
+from .reply_form import reply_form
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 PAGE = 50
@@ -180,7 +181,8 @@ def detail(number: str) -> ResponseReturnValue:
                            customer=customer, can_edit=can_edit, sla=sla_state(ticket), statuses=list(TicketStatus),
                            priorities=list(Priority), assignable=assignable, callbacks=callbacks,
                            can_dial=user().role in roles.DESK,
-                           history=history)
+                           history=history,
+                           reply=reply_form(db, ticket, customer) if can_edit else None)
 
 
 @bp.route("/<number>/attachments/<int:attachment_id>")
