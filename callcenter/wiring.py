@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from .callcontrol.clicktocall import ClickToCall
     from .callcontrol.monitoring import Monitor
     from .callcontrol.transfers import Transfers
+    from .channels.email.imap import MailFetcher
 
 # The services ``callcenter run`` starts in one process; each also runs alone (``callcenter ami`` ...).
 BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background", "channels")
@@ -156,6 +157,7 @@ class Container:
         """Blind and attended transfers from the desk; the ticket follows the call."""
         from .callcontrol.notifier import CallControlNotifier
         from .callcontrol.transfers import Transfers
+    from .channels.email.imap import MailFetcher
 
         return Transfers(self.session_factory, self.controls, DiallingPolicy.from_settings(self.settings),
                          self.settings, CallControlNotifier(self.bus), self.tickets)
@@ -216,10 +218,22 @@ class Container:
         from .channels.service import ChannelsService
 
         cfg = self.settings.channels
-        delivery = Delivery(self.session_factory, adapters(cfg), ConversationNotifier(self.bus),
-                            poll_seconds=cfg.delivery.poll_seconds, batch=cfg.delivery.batch,
-                            retry_delays=cfg.delivery.retry_delays, bus=self.bus)
-        return ChannelsService([delivery])
+        delivery = Delivery(self.session_factory, adapters(cfg, self.conversations.store),
+                            ConversationNotifier(self.bus), poll_seconds=cfg.delivery.poll_seconds,
+                            batch=cfg.delivery.batch, retry_delays=cfg.delivery.retry_delays, bus=self.bus)
+        parts: list[Service] = [delivery]
+        if cfg.email.enabled:
+            parts.append(self.mail_fetcher())
+        return ChannelsService(parts)
+
+    def mail_fetcher(self) -> MailFetcher:
+        """The support mailbox read over IMAP into tickets (part of the ``channels`` service)."""
+        from .channels.email.imap import MailFetcher
+        from .channels.email.intake import MailIntake
+
+        cfg = self.settings.channels.email
+        return MailFetcher(cfg, MailIntake(cfg, self.session_factory, self.channel_intake, self.conversations,
+                                           self.customers))
 
     def service(self, name: str) -> Service:
         if name not in BACKEND_SERVICES:
