@@ -13,7 +13,7 @@ from ..access import audit
 from ..access.audit import Actor
 from ..calls.numbers import InvalidNumber, to_e164
 from ..i18n import N_, Refusal
-from ..models import Call, Customer, CustomerIdentity, CustomerPhone, IdentityKind, VipTier
+from ..models import Call, Customer, CustomerIdentity, CustomerPhone, IdentityKind, VipTier, utcnow
 from . import identities
 from .notifier import CustomerNotifier
 
@@ -129,6 +129,22 @@ class CustomerService:
             return False
         audit.record(session, "customer_identity_added", actor, object_type="customer", object_id=customer.id,
                      kind=kind, verified=verified)
+        return True
+
+    def address_bounced(self, session: Session, address: str, reason: str, actor: Actor) -> bool:
+        """Mark a customer's e-mail address as one mail no longer reaches; False when it is nobody's.
+
+        Replies then go to the customer's other addresses first (``identities.addresses``).
+        """
+        normal = identities.normalise(IdentityKind.EMAIL.value, address, self.region)
+        found = None if normal is None else identities.identity(session, IdentityKind.EMAIL, normal)
+        if found is None:
+            return False
+        found.bounced_at = utcnow()
+        found.bounce_reason = "".join(ch for ch in reason if ch.isprintable())[:1000]
+        session.flush()
+        audit.record(session, "email_bounced", actor, object_type="customer", object_id=found.customer_id,
+                     identity_id=found.id, reason=found.bounce_reason[:200])
         return True
 
 

@@ -18,8 +18,8 @@ WIDER = {
     "big5": "big5hkscs", "shift_jis": "cp932",
 }
 FALLBACKS = ("utf-8", "gb18030")
-# Everything a reader must not get: controls other than tab and newline, and lone surrogates.
-UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Everything a reader must not get: controls (C0 but tab and newline, C1) and lone surrogates.
+UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def codec_for(label: str | None) -> str | None:

@@ -105,14 +105,14 @@ def _decoded(value: str | Header) -> str:
     try:
         chunks = decode_header(value)
     except Exception:  # noqa: BLE001 - a broken encoded-word is kept as written
-        return safe(str(value)).replace("\n", " ")
+        return " ".join(safe(str(value)).split())
     out = []
     for chunk, charset in chunks:
         if isinstance(chunk, str):
             out.append(chunk)
         else:
             out.append(decode(chunk, None if charset in (None, "unknown-8bit") else charset))
-    return safe("".join(out)).replace("\n", " ").strip()
+    return " ".join(safe("".join(out)).split())
 
 
 def addresses(msg: Message, name: str) -> list[tuple[str, str]]:
@@ -163,6 +163,9 @@ class Body:
 
     def visit(self, part: Message, *, as_text: bool = True) -> None:
         kind = part.get_content_type()
+        if part.get_content_maintype() == "message":  # forwarded mail, delivery reports: kept whole, not read
+            self._keep(part, kind, _filename(part))
+            return
         if part.is_multipart():
             children = _children(part)
             chosen = _preferred(children) if kind == "multipart/alternative" else None
@@ -181,8 +184,10 @@ class Body:
 
     def _keep(self, part: Message, kind: str, name: str) -> None:
         data = _payload(part)
-        if kind == "message/rfc822" or not name:
-            name = name or f"attachment-{len(self.files) + 1}{_extension(kind)}"
+        if not name and kind == "message/rfc822":
+            subject = " ".join(header(_inner(part) or part, "subject").split())[:100]
+            name = f"{subject or 'message'}.eml"
+        name = name or f"attachment-{len(self.files) + 1}{_extension(kind)}"
         self.files.append(IncomingFile(filename=name, content_type=kind, data=data))
 
 
@@ -204,9 +209,10 @@ def _payload(part: Message) -> bytes:
     try:
         if part.is_multipart() or part.get_content_maintype() == "message":
             inner = part.get_payload()
-            if isinstance(inner, list) and len(inner) == 1 and isinstance(inner[0], Message):
-                return inner[0].as_bytes()
-            return part.as_bytes()
+            if part.get_content_type() == "message/rfc822" and isinstance(inner, list) and len(inner) == 1:
+                return inner[0].as_bytes() if isinstance(inner[0], Message) else b""
+            if isinstance(inner, list):  # a delivery status: its blocks of fields, as they were
+                return b"".join(b.as_bytes() for b in inner if isinstance(b, Message))
         data = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001 - keep what can be kept
         return b""
@@ -236,4 +242,10 @@ def _filename(part: Message) -> str:
 def _extension(kind: str) -> str:
     if kind == "message/rfc822":
         return ".eml"
-    return mimetypes.guess_extension(kind) or ".bin"
+    known = mimetypes.guess_extension(kind)
+    return known or (".txt" if kind.startswith(("text/", "message/")) else ".bin")
+
+
+def _inner(part: Message) -> Message | None:
+    payload = part.get_payload()
+    return payload[0] if isinstance(payload, list) and payload and isinstance(payload[0], Message) else None
