@@ -157,7 +157,6 @@ class Container:
         """Blind and attended transfers from the desk; the ticket follows the call."""
         from .callcontrol.notifier import CallControlNotifier
         from .callcontrol.transfers import Transfers
-    from .channels.email.imap import MailFetcher
 
         return Transfers(self.session_factory, self.controls, DiallingPolicy.from_settings(self.settings),
                          self.settings, CallControlNotifier(self.bus), self.tickets)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imap_tools import AND, BaseMailBox, MailBoxUnencrypted
+from pydantic import SecretStr
 
 from callcenter.channels.settings import EmailSettings
 from tests.support.summary_world import Inbox, free_port, smtp_server
@@ -107,7 +108,7 @@ class Account:
 
     def settings(self, **changes: object) -> EmailSettings:
         base = EmailSettings(enabled=True, address=self.user, imap_host="127.0.0.1", imap_port=self.server.port,
-                             imap_ssl=False, imap_user=self.user, imap_password=self.password,  # type: ignore[arg-type]
+                             imap_ssl=False, imap_user=self.user, imap_password=SecretStr(self.password),
                              poll_seconds=0.5, idle_seconds=5.0, message_id_domain="test.callcenter.localhost")
         return base.model_copy(update=changes)
 

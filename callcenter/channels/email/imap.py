@@ -14,6 +14,7 @@ to with backoff.
 """
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import logging
 import re
@@ -74,10 +75,8 @@ def close(box: BaseMailBox) -> None:
     try:
         box.client.logout()
     except Exception:  # noqa: BLE001 - it is gone either way
-        try:
+        with contextlib.suppress(Exception):
             box.client.shutdown()
-        except Exception:  # noqa: BLE001
-            pass
 
 
 def describe(exc: BaseException) -> str:
