@@ -15,6 +15,7 @@ import grp
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -28,9 +29,9 @@ from imap_tools import AND, BaseMailBox, MailBoxUnencrypted
 from pydantic import SecretStr
 
 from callcenter.channels.settings import EmailSettings
-from tests.support.summary_world import Inbox, free_port, smtp_server
+from tests.support.summary_world import Inbox, free_port
 
-__all__ = ["Account", "Dovecot", "Inbox", "dovecot_available", "smtp_server"]
+__all__ = ["Account", "Dovecot", "Inbox", "SMTPInbox", "dovecot_available", "smtp_inbox"]
 
 DOVECOT = "/usr/sbin/dovecot"
 PASSWORD = "s3cret-mailbox"
@@ -84,6 +85,32 @@ def _running(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _end(pid: int) -> None:
+    """SIGTERM, then SIGKILL after a few seconds; returns once it is gone (one of ours, by its id)."""
+    deadline = time.monotonic() + 5
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if _running(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        while _running(pid):
+            time.sleep(0.02)
 
 
 def dovecot_available() -> bool:
@@ -164,13 +191,14 @@ class Dovecot:
         self._wait(listening=True)
 
     def stop(self) -> None:
-        """A real shutdown: clients are cut off, and it returns once the master process is gone."""
+        """A real shutdown, as a service manager does it: the master and every process it started end, so
+        each client's connection is cut (Dovecot's own ``stop`` leaves running imap processes behind)."""
         pid_file = self.root / "run" / "master.pid"
-        pid = int(pid_file.read_text().strip()) if pid_file.exists() else None
+        master = int(pid_file.read_text().strip()) if pid_file.exists() else None
+        children = _children(master) if master is not None else []
         self._run("stop")
-        deadline = time.monotonic() + 30
-        while pid is not None and _running(pid) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        for pid in [p for p in [master, *children] if p is not None]:
+            _end(pid)
         self._wait(listening=False)
 
     def close(self) -> None:
@@ -208,3 +236,32 @@ def dovecot() -> Iterator[Dovecot]:
         yield server
     finally:
         server.close()
+
+
+class SMTPInbox(Inbox):
+    """The SMTP side: keeps what it accepts, and answers RCPT for an address in ``refuse`` with that reply."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refuse: dict[str, str] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        answer = self.refuse.get(address.lower())
+        if answer:
+            return answer
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@contextlib.contextmanager
+def smtp_inbox() -> Iterator[tuple[SMTPInbox, int]]:
+    """A real SMTP server (aiosmtpd) on a free local port, as the daily summary's tests run it."""
+    from aiosmtpd.controller import Controller
+
+    inbox, port = SMTPInbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()

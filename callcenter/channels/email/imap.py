@@ -96,7 +96,9 @@ class MailFetcher(ThreadService):
         self.backoff = backoff or Backoff(1.0, 60.0)
         # UID -> when it may be tried again; kept for one connection (UIDs belong to its selected mailbox).
         self.failed: dict[int, float] = {}
+        # Logins that worked, and connections lost or refused: what an operator (and a test) can watch.
         self.connections = 0
+        self.lost = 0
         self.stored = 0
 
     def run(self, stop: threading.Event) -> None:
@@ -118,6 +120,7 @@ class MailFetcher(ThreadService):
                 close(box)
 
     def _pause(self, stop: threading.Event, said: str) -> None:
+        self.lost += 1
         seconds = self.backoff.next()
         log.warning("%s; trying again in %.1fs", said, seconds)
         stop.wait(seconds)
