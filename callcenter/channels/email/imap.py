@@ -111,6 +111,7 @@ class MailFetcher(ThreadService):
                 continue
             self.connections += 1
             self.failed.clear()
+            self._announced(box)  # SELECT's counts: the first round reads everything anyway
             log.info("e-mail: reading %s", where)
             try:
                 self.serve(box, stop)
@@ -133,8 +134,8 @@ class MailFetcher(ThreadService):
         while not stop.is_set():
             full = self.fetch_round(box) >= self.settings.fetch_batch
             self.backoff.reset()  # a whole round worked: the server is back
-            if full:
-                continue  # more are waiting
+            if full or self._announced(box):
+                continue  # more are waiting, or arrived during the round
             if idle:
                 self._idle(box, stop)
             else:
@@ -206,6 +207,13 @@ class MailFetcher(ThreadService):
                 uid = FETCH_ITEM.search(item[0])
                 if uid:
                     yield int(uid.group(1)), bytes(item[1])
+
+    @staticmethod
+    def _announced(box: BaseMailBox) -> bool:
+        """New mail the server announced during the round (imaplib keeps those lines): IDLE would not
+        announce it again, so without this look it would wait a whole ``idle_seconds``."""
+        untagged = box.client.untagged_responses
+        return any([untagged.pop(name, None) is not None for name in ("EXISTS", "RECENT")])
 
     def _idle(self, box: BaseMailBox, stop: threading.Event) -> None:
         """Wait in IDLE until new mail, ``idle_seconds`` (then the next round re-IDLEs) or stop."""
