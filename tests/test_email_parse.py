@@ -4,6 +4,7 @@ HTML, quoted history cut for the Chinese clients, delivery reports, mail we must
 bytes that are no mail at all."""
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import re
@@ -64,6 +65,13 @@ def test_outlook_zh_reply_is_cut_at_its_header_and_keeps_the_photo() -> None:
     assert photo.data == bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 
 
+def test_a_long_thread_keeps_its_newest_references() -> None:
+    refs = " ".join(f"<message-{i}-of-a-long-thread@mail.example.com>" for i in range(80))
+    m = parse(f"From: a@example.com\r\nMessage-ID: <r@example.com>\r\nReferences: {refs}\r\n\r\nhi\r\n".encode())
+    assert len(m.references) == 50 and m.references[-1] == "<message-79-of-a-long-thread@mail.example.com>"
+    assert thread_keys(m)[0] == "<message-79-of-a-long-thread@mail.example.com>"
+
+
 def test_gmail_zh_reply_is_cut_at_its_wrote_line() -> None:
     m = mail("gmail_zh_reply")
     assert m.reply_text == "谢谢，快递单号是 SF1234567890，麻烦帮我查一下。"
@@ -113,6 +121,12 @@ def test_a_delay_warning_is_temporary_and_reads_the_returned_headers() -> None:
     assert (delay.address, delay.status, delay.permanent) == ("chen.jing@slow.example.cn", "4.4.1", False)
     assert delay.original_message_id == "<reply-25-1@callcenter.example>"
     assert "Connection timed out" in delay.diagnostic
+
+
+def test_a_report_from_a_bare_mailer_daemon_is_a_bounce() -> None:
+    m = parse(b"From: MAILER-DAEMON (Mail Delivery System)\r\nSubject: Returned mail\r\n\r\nUser unknown\r\n")
+    assert m.from_address == "mailer-daemon" and no_reply_reason(m, **OWN) == "bounce"
+    assert to_inbound(m, **OWN).sender.value == "mailer-daemon"  # the intake finds no customer for it
 
 
 def test_ordinary_mail_has_no_bounces() -> None:
@@ -250,3 +264,65 @@ def test_parse_never_raises_on_mime_shaped_garbage(data: bytes) -> None:
     m = parse(data)
     assert m.message_id.startswith("<") and isinstance(m.text, str)
     assert isinstance(bounces(data), list)
+
+
+@pytest.mark.timeout(60)  # the library's patterns alone would backtrack for minutes on these lines
+def test_hostile_header_like_lines_do_not_hide_the_real_header() -> None:
+    hostile = ("On " * 130 + "wrote:\n") * 3000 + ("From: " + "On " * 300 + "\n") * 3000
+    text = "Real reply.\n\nOn Mon, Dec 1, 2026 at 10:00 AM Support <s@example.com> wrote:\n" + hostile
+    assert latest_reply(text) == "Real reply."
+    assert latest_reply("Only words " * 100_000) == ("Only words " * 100_000).strip()
+
+
+def test_a_body_too_long_to_show_is_also_kept_whole_as_a_file() -> None:
+    html = ("<p>" + "你好 <a href='https://x.example'>链接</a> " * 60_000 + "</p>").encode()
+    data = (b"From: a@example.com\r\nMessage-ID: <big@example.com>\r\nContent-Type: text/html; charset=utf-8\r\n"
+            b"Content-Transfer-Encoding: 8bit\r\n\r\n" + html)
+    m = parse(data)
+    assert m.text.startswith("你好 [链接](https://x.example) 你好") and len(m.text) < len(html)
+    [whole] = m.attachments
+    assert (whole.filename, whole.content_type, whole.data) == ("message.html", "text/html", html)
+
+
+def test_mime_nested_thousands_deep_keeps_its_headers_and_text() -> None:
+    nesting = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i) for i in range(5000))
+    m = parse(b"From: A <A@Example.com>\r\nMessage-ID: <deep@example.com>\r\n" + nesting
+              + b"Content-Type: text/plain\r\n\r\nhello at the bottom\r\n")
+    assert (m.message_id, m.from_address, m.from_name) == ("<deep@example.com>", "a@example.com", "A")
+    assert m.text.endswith("hello at the bottom") and m.attachments == []
+
+
+def test_filenames_in_every_encoding_chinese_clients_use() -> None:
+    def part(disposition: bytes) -> bytes:
+        return b"--x\r\nContent-Type: application/pdf\r\n" + disposition + b"\r\n\r\nPDF\r\n"
+
+    gbk = "王喆发票.pdf".encode("gbk")  # 喆 is GBK, not GB2312
+    data = (b'From: a@example.com\r\nMessage-ID: <names@example.com>\r\nContent-Type: multipart/mixed; boundary="x"'
+            b"\r\n\r\n--x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhi\r\n"
+            + part(b"Content-Disposition: attachment; filename*=gb2312''" + "".join(f"%{b:02X}" for b in gbk).encode())
+            + part(b'Content-Disposition: attachment; filename="' + gbk + b'"')  # raw 8-bit, as old clients send
+            + part(b'Content-Disposition: attachment; filename="=?gbk?B?' + base64.b64encode(gbk) + b'?="')
+            + part(b"Content-Disposition: attachment; filename*0*=utf-8''%E5%8F%91; filename*1*=%E7%A5%A8.pdf")
+            + b"--x--\r\n")
+    assert [f.filename for f in parse(data).attachments] == ["王喆发票.pdf"] * 3 + ["发票.pdf"]
+
+
+def test_a_message_id_too_long_for_a_channel_key_is_shortened_the_same_everywhere() -> None:
+    long_id = "<" + "x" * 600 + "@example.com>"
+    first = parse(f"From: a@example.com\r\nMessage-ID: {long_id}\r\n\r\nhi\r\n".encode())
+    answer = parse(f"From: b@example.com\r\nIn-Reply-To: {long_id}\r\n\r\nok\r\n".encode())
+    assert first.message_id.endswith("@long-id.invalid>") and len(first.message_id) < 100
+    assert answer.in_reply_to == [first.message_id]
+
+
+@pytest.mark.parametrize("history", [
+    "<div>------------------&nbsp;原始邮件&nbsp;------------------</div><div>发件人: 客服</div><div>旧内容</div>",
+    "<div><b>发件人:</b> 客服 &lt;s@example.com&gt;<br><b>发送时间:</b> 2026年12月1日 10:00</div><p>旧内容</p>",
+    "<div class=gmail_quote>在 2026年12月1日周一 10:00，客服 &lt;<a href='mailto:s@example.com'>s@example.com</a>&gt; "
+    "写道：<br></div><blockquote>旧内容</blockquote>",
+])
+def test_an_html_only_reply_is_cut_too(history: str) -> None:
+    html = f"<html><body><div>好的，谢谢。</div><div><br></div>{history}</body></html>"
+    m = parse(b"From: a@example.com\r\nMessage-ID: <h@example.com>\r\nContent-Type: text/html; charset=utf-8\r\n"
+              b"Content-Transfer-Encoding: 8bit\r\n\r\n" + html.encode())
+    assert m.reply_text == "好的，谢谢。" and "旧内容" in m.text

@@ -55,12 +55,19 @@ def bounces(mail_raw: bytes) -> list[Bounce]:
     return found
 
 
-def mark_bounced(session: Session, customers: CustomerService, found: list[Bounce], actor: Actor) -> list[str]:
-    """Mark each permanently failed address on its customer; the addresses that were a customer's."""
+def mark_bounced(session: Session, customers: CustomerService, found: list[Bounce], actor: Actor, *,
+                 own_domain: str) -> list[str]:
+    """Mark each permanently failed address on its customer; the addresses that were a customer's.
+
+    Anyone can send a report, so only one that returns a message of ours (a Message-ID on
+    ``own_domain``) counts: a forged report cannot silence a customer's address.
+    """
+    suffix = f"@{own_domain.strip().lower().lstrip('@')}>"
     marked = []
     for bounce in found:
+        ours = (bounce.original_message_id or "").lower().endswith(suffix)
         reason = f"{bounce.status} {bounce.diagnostic}".strip()
-        if bounce.permanent and customers.address_bounced(session, bounce.address, reason, actor):
+        if bounce.permanent and ours and customers.address_bounced(session, bounce.address, reason, actor):
             marked.append(bounce.address)
     return marked
 

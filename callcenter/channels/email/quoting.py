@@ -1,20 +1,26 @@
 """What the sender wrote now: the quoted history under a reply cut off.
 
-mail-parser-reply knows the English and European clients' reply headers
+mail-parser-reply knows the reply headers of English and European clients
 ("On ... wrote:", "From: ... Sent: ...", "-----Original Message-----").  Its
 Chinese rules (1.36) find only Outlook's header written with ASCII colons:
 they miss Foxmail and QQ Mail's ``------------------ 原始邮件 ------------------``,
 NetEase's ``---- 回复的原邮件 ----``, Gmail's and Apple Mail's ``... 写道：``
-and Outlook's header with full-width colons (``发件人：``).  ``HISTORY``
-finds those first; the library then reads what is left.
+and Outlook's header with full-width colons (``发件人：``); ``HISTORY`` adds those.
+
+The library's own patterns backtrack badly on long lines (a 12 kB line of
+"On On On ..." takes seconds), so they are searched over a skeleton of the
+text: a line keeps at most ``LINE`` characters, and only the first
+``CANDIDATES`` lines that could start a header are kept at all (the others
+are blank).  The cost is then bounded, and the cut is made at the same line
+of the real text.
 """
 from __future__ import annotations
 
 import re
 
-from mailparser_reply import EmailReplyParser
+from mailparser_reply.parser import EmailMessage
 
-QUOTE = r"^[ \t]*(?:>[ \t]?)*[ \t]*"
+QUOTE = r"^[ \t>]*"
 HISTORY = re.compile("|".join((
     # Foxmail, QQ Mail, NetEase (163/126), old Outlook zh-CN: a separator line.
     QUOTE + r"-{3,}\s*(?:原始邮件|邮件原件|回复的原邮件|原邮件)\s*-{3,}\s*$",
@@ -27,24 +33,41 @@ HISTORY = re.compile("|".join((
     # NetEase's table header under its separator, when the separator was lost: "| 发件人 | ... |".
     QUOTE + r"\|\s*发件人\s*\|",
 )), re.MULTILINE)
-PARSER = EmailReplyParser(languages=["zh", "en"])
+# The library's reply-header patterns for Chinese and English (and its generic separators).
+LIBRARY = EmailMessage(text="", languages=["zh", "en"]).HEADER_REGEX
+# A line the library's patterns could start on ("On ... wrote:", "From: ...", "发件人: ...", "-----Original").
+CANDIDATE = re.compile(r"[ \t>*]*(?:on\s|from|sent|to|subject|date|cc|organization"
+                       r"|发件人|发送时间|收件人|主题|抄送|组织|\d{4}年|-{5,})", re.IGNORECASE)
+LINE, CANDIDATES = 200, 100
 
 
 def latest_reply(text: str) -> str:
     """``text`` without the quoted history under it; empty when nothing new was written."""
-    found = HISTORY.search(text)
-    if found is not None:
-        text = text[:found.start()]
-    try:
-        reply = PARSER.parse_reply(text) or ""
-    except Exception:  # noqa: BLE001 - a library regex on odd text: keep our own cut rather than lose it
-        reply = text
-    return _without_trailing_quote(reply).strip()
+    lines = text.replace("\r\n", "\n").split("\n")
+    short = [line.strip()[:LINE] for line in lines]
+    cut = len(lines)
+    for pattern, skeleton in ((HISTORY, "\n".join(short)), (LIBRARY, _candidates(short))):
+        found = pattern.search(skeleton)
+        if found is not None:
+            start = found.start()
+            # A pattern may start on the newline that ends the line before the header.
+            start += skeleton[start] == "\n" if start < len(skeleton) else 0
+            cut = min(cut, skeleton.count("\n", 0, start))
+    return _without_trailing_quote(lines[:cut]).strip()
 
 
-def _without_trailing_quote(text: str) -> str:
+def _candidates(lines: list[str]) -> str:
+    """The lines the library's patterns may read; the others blank, so line numbers stay the same."""
+    kept, out = 0, []
+    for line in lines:
+        keep = kept < CANDIDATES and CANDIDATE.match(line) is not None
+        kept += keep
+        out.append(line if keep else "")
+    return "\n".join(out)
+
+
+def _without_trailing_quote(lines: list[str]) -> str:
     """Drop a block of ``>`` lines at the end (a bottom quote with no header line above it)."""
-    lines = text.rstrip().split("\n")
     while lines and (lines[-1].lstrip().startswith(">") or not lines[-1].strip()):
-        lines.pop()
-    return "\n".join(lines)
+        lines = lines[:-1]
+    return "\n".join(line.rstrip() for line in lines)
