@@ -29,7 +29,7 @@ from imap_tools import AND, BaseMailBox, MailBoxUnencrypted
 from pydantic import SecretStr
 
 from callcenter.channels.settings import EmailSettings
-from tests.support.summary_world import Inbox, free_port
+from tests.support.summary_world import Inbox, free_port, smtp_server
 
 __all__ = ["Account", "Dovecot", "Inbox", "SMTPInbox", "dovecot_available", "smtp_inbox"]
 
@@ -255,13 +255,7 @@ class SMTPInbox(Inbox):
 
 @contextlib.contextmanager
 def smtp_inbox() -> Iterator[tuple[SMTPInbox, int]]:
-    """A real SMTP server (aiosmtpd) on a free local port, as the daily summary's tests run it."""
-    from aiosmtpd.controller import Controller
-
-    inbox, port = SMTPInbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    """A real SMTP server (aiosmtpd) on a free local port that can refuse addresses."""
+    inbox = SMTPInbox()
+    with smtp_server(inbox) as (_, port):
         yield inbox, port
-    finally:
-        controller.stop()
