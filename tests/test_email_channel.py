@@ -409,3 +409,13 @@ def test_email_check_says_ok_or_why_not_and_never_shows_a_password(
     assert bad.exit_code == 1
     assert "refused the user name" in bad.output and "nothing answers at 127.0.0.1:1" in bad.output
     assert "Wrong-Horse-Battery" not in bad.output and account.password not in bad.output
+
+
+def test_with_a_processed_folder_stored_mail_is_moved_there(container, email, account) -> None:
+    container.settings.channels.email = email.model_copy(update={"processed_folder": "Processed"})
+    account.append(*(mail(f"<p{i}@customer.example>", f"Question {i}", f"Body {i}",
+                          sender=f"c{i}@customer.example") for i in range(3)))
+    assert fetch_round(container.mail_fetcher()) == 3
+    assert account.flags() == {}
+    assert sorted(account.flags("Processed")) == [f"<p{i}@customer.example>" for i in range(3)]
+    assert len(messages(container)) == 3

@@ -129,8 +129,6 @@ class MailFetcher(ThreadService):
     def serve(self, box: BaseMailBox, stop: threading.Event) -> None:
         """Rounds until stopped, waiting between them; raises what the connection raises."""
         idle = self.settings.idle and "IDLE" in box.client.capabilities
-        if self.settings.processed_folder and not box.folder.exists(self.settings.processed_folder):
-            box.folder.create(self.settings.processed_folder)
         while not stop.is_set():
             full = self.fetch_round(box) >= self.settings.fetch_batch
             self.backoff.reset()  # a whole round worked: the server is back
@@ -181,8 +179,11 @@ class MailFetcher(ThreadService):
         if not uids:
             return
         uid_set = ",".join(str(u) for u in uids)
-        if self.settings.processed_folder:
-            box.move(uid_set, self.settings.processed_folder)
+        folder = self.settings.processed_folder
+        if folder:
+            if not box.folder.exists(folder):
+                box.folder.create(folder)
+            box.move(uid_set, folder)
             return
         typ, data = box.client.uid("STORE", uid_set, "+FLAGS.SILENT", r"(\Seen)")
         if typ != "OK":
