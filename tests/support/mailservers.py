@@ -5,8 +5,8 @@ Dovecot runs from its own config in a temporary directory, on a free port of
 process must not run as root and no mailbox may belong to uid 0, so the
 package's own ``dovenull`` and ``dovecot`` users take those parts (and own
 the mail directory); started by anyone else, every part runs as that user.
-Each test gets a fresh account (one more line in the passwd-file, which
-Dovecot rereads when it changes), so one server serves a whole session.
+Each test gets a fresh account (a passwd-file of its own, read at its
+first login), so one server serves a whole module.
 """
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ mail_location = maildir:{root}/mail/%u
 mail_fsync = never
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN {root}/users
+  # One passwd-file per account: Dovecot looks a changed file up again only a second later.
+  args = scheme=PLAIN {root}/users/%u
 }}
 userdb {{
   driver = static
@@ -173,7 +174,7 @@ class Dovecot:
         self.mail_group = grp.getgrgid(pwd.getpwnam(self.mail_user).pw_gid).gr_name
         (self.root / "mail").mkdir()
         shutil.chown(self.root / "mail", self.mail_user, self.mail_group)
-        (self.root / "users").write_text("")
+        (self.root / "users").mkdir()
         self.config = self.root / "dovecot.conf"
         self.config.write_text(CONFIG.format(root=self.root, port=self.port, login_user=login_user,
                                              internal_user=internal_user, mail_user=self.mail_user,
@@ -223,8 +224,7 @@ class Dovecot:
     def account(self) -> Account:
         """A fresh, empty mailbox."""
         user = f"support-{uuid.uuid4().hex[:10]}@test.localhost"
-        with (self.root / "users").open("a") as fh:
-            fh.write(f"{user}:{{PLAIN}}{PASSWORD}\n")
+        (self.root / "users" / user).write_text(f"{user}:{{PLAIN}}{PASSWORD}\n")
         return Account(self, user)
 
 
