@@ -424,6 +424,9 @@ class AssignmentRules(BaseModel):
     # Skills (name -> minimum level) a ticket of a category needs, on top of
     # the ticket's own needed skill and its queue's skill.
     category_skills: dict[str, dict[str, int]] = {}
+    # The same per channel the ticket came in on (Ticket.source: "wechat" = {"wechat" = 1}),
+    # so WeChat tickets go to agents who work WeChat.
+    channel_skills: dict[str, dict[str, int]] = {}
     # Open tickets count toward an agent's load with these weights.
     priority_weights: dict[str, float] = {"low": 0.5, "normal": 1.0, "high": 2.0, "urgent": 3.0}
     # Extra load for an agent on a call right now (from the AMI bridge).
@@ -534,6 +537,8 @@ class RetentionPolicy(BaseModel):
     recordings_days: int = Field(default=0, ge=0)
     transcripts_days: int = Field(default=0, ge=0)
     calls_days: int = Field(default=0, ge=0)
+    # Messages (e-mail, web, WeChat, SMS) and their files, once their ticket is resolved or closed.
+    messages_days: int = Field(default=0, ge=0)
 
 
 class BackgroundSettings(BaseModel):

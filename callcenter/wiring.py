@@ -20,6 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from .access.dialling import DiallingPolicy
 from .bus import Bus, make_bus
 from .channels.intake import ChannelIntake
+from .channels.sms import SMSInbox
+from .channels.webform import WebForm
+from .channels.wechat import WeChatInbox
 from .config import Settings
 from .conversations.attachments import AttachmentStore
 from .conversations.notifier import ConversationNotifier
@@ -99,6 +102,23 @@ class Container:
         """Every channel's one way in: the customer, the ticket, the message stored once."""
         return ChannelIntake(self.conversations, self.tickets, self.customers,
                              self.settings.channels.email.reopen_days)
+
+    @cached_property
+    def webform(self) -> WebForm:
+        """The public contact form: validation, honeypot and rate limit in front of the channel intake."""
+        return WebForm(self.settings.channels.webform, self.channel_intake, self.conversations, self.customers,
+                       self.settings.phone.default_region)
+
+    @cached_property
+    def wechat_inbox(self) -> WeChatInbox:
+        """The WeChat Official Account's signed callback: messages in, stored once by MsgId."""
+        return WeChatInbox(self.settings.channels.wechat, self.channel_intake)
+
+    @cached_property
+    def sms_inbox(self) -> SMSInbox:
+        """The SMS gateway's signed webhooks: texts in, receipts for our replies."""
+        return SMSInbox(self.settings.channels.sms, self.channel_intake, ConversationNotifier(self.bus),
+                        self.settings.phone.default_region)
 
     @cached_property
     def intake(self) -> Intake:
@@ -217,9 +237,11 @@ class Container:
         from .channels.service import ChannelsService
 
         cfg = self.settings.channels
-        delivery = Delivery(self.session_factory, adapters(cfg, self.conversations.store),
-                            ConversationNotifier(self.bus), poll_seconds=cfg.delivery.poll_seconds,
-                            batch=cfg.delivery.batch, retry_delays=cfg.delivery.retry_delays, bus=self.bus)
+        senders = adapters(cfg, policy=DiallingPolicy.from_settings(self.settings),
+                           region=self.settings.phone.default_region, store=self.conversations.store)
+        delivery = Delivery(self.session_factory, senders, ConversationNotifier(self.bus),
+                            poll_seconds=cfg.delivery.poll_seconds, batch=cfg.delivery.batch,
+                            retry_delays=cfg.delivery.retry_delays, bus=self.bus)
         parts: list[Service] = [delivery]
         if cfg.email.enabled:
             parts.append(self.mail_fetcher())

@@ -187,6 +187,17 @@ PAGES = [
 
     # -- homes, checklist, lists --
 
+    # -- webform
+    # The public contact form: anyone; the matrix's post fills none of its fields (400, shown again with why).
+    Row("GET", "/contact", "/contact", PUBLIC, 200),
+    Row("POST", "/contact", "/contact", PUBLIC, 400),
+    # -- wechat-sms
+    # Called by WeChat and the SMS gateway, signed instead of signed in; the shop has both channels off: 404.
+    Row("GET", "/channels/wechat/callback", "/channels/wechat/callback", PUBLIC, 404),
+    Row("POST", "/channels/wechat/callback", "/channels/wechat/callback", PUBLIC, 404),
+    Row("POST", "/channels/sms/inbound", "/channels/sms/inbound", PUBLIC, 404),
+    Row("POST", "/channels/sms/status", "/channels/sms/status", PUBLIC, 404),
+
     # Last: it ends the session.
     Row("POST", "/auth/logout", "/auth/logout", EVERYONE, 302),
 ]
@@ -203,6 +214,8 @@ API = [
     Row("GET", "/api/v1/tickets/<number>/timeline", "/api/v1/tickets/{t2}/timeline", {"bob", "quinn", "ada"}, 200),
     Row("POST", "/api/v1/tickets/<number>/notes", "/api/v1/tickets/{t1}/notes", {"ann", "sue", "ada"}, 201,
         {"body": "Customer asked for a call before noon."}),
+    Row("GET", "/api/v1/tickets/<number>/attachments/<int:attachment_id>", "/api/v1/tickets/{t1}/attachments/999",
+        {"ann", "sue", "quinn", "ada"}, 404),
     Row("GET", "/api/v1/calls", "/api/v1/calls", EVERYONE, 200),
     Row("GET", "/api/v1/calls/<int:call_id>", "/api/v1/calls/{c1}", {"ann", "sue", "quinn", "ada"}, 200),
     Row("GET", "/api/v1/calls/<int:call_id>", "/api/v1/calls/{c2}", {"bob", "quinn", "ada"}, 200),

@@ -201,3 +201,31 @@ def test_a_permanent_failure_is_not_tried_again(container) -> None:
     with container.session_factory() as s:
         message = s.get(Message, message_id)
         assert message is not None and message.delivery_state == DeliveryState.FAILED and message.attempts == 1
+
+
+def test_an_address_typed_on_the_desk_finds_the_caller_when_they_write(container) -> None:
+    with transaction(container.session_factory) as s:
+        caller = container.customers.create(s, Actor.system("test"), name="Li Lei", numbers=["+8613800138000"],
+                                            email=" Li.Lei@Example.com ")
+        caller_id = caller.id
+    number = _receive(container, _mail("<li1@example.com>", sender="li.lei@example.com"))[0]
+    assert _ticket(container, number).customer_id == caller_id
+    with container.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Customer)) == 1
+        identity = s.scalars(select(CustomerIdentity)).one()
+        assert identity.verified and identity.value == "li.lei@example.com"
+
+
+def test_an_automatic_answer_never_reopens_and_a_bounce_makes_no_customer(container) -> None:
+    number = _receive(container, _mail("<a1@example.com>"))[0]
+    with transaction(container.session_factory) as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.number == number)).one()
+        container.tickets.change(s, ticket, Actor.system("test"), status=TicketStatus.RESOLVED)
+    vacation = _receive(container, _mail("<a2@example.com>", subject="Out of office", no_reply="auto_reply",
+                                         thread_keys=["<a1@example.com>"]))
+    assert vacation[0] == number and _ticket(container, number).status == TicketStatus.RESOLVED
+    bounce = _receive(container, _mail("<a3@example.com>", sender="mailer-daemon@mx.example.net",
+                                       subject="Undelivered Mail Returned to Sender", no_reply="bounce"))
+    assert bounce[3] and not bounce[4]  # a new ticket, no customer made for the mail system
+    flagged = _ticket(container, bounce[0])
+    assert flagged.flagged == "bounce" and flagged.customer_id is None

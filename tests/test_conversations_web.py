@@ -104,6 +104,24 @@ def test_the_timeline_api(client, container, shop) -> None:
     assert all(i["visibility"] == "internal" for i in items if i["kind"] in ("note", "change"))
 
 
+def test_a_file_through_the_api_by_id_audited(client, container, shop) -> None:
+    ids = add_conversation(container, shop.ticket_number)
+    ann = {"Authorization": f"Bearer {shop.tokens['ann']}"}
+    url = f"/api/v1/tickets/{shop.ticket_number}/attachments"
+    resp = client.get(f"{url}/{ids['photo']}", headers=ann)
+    assert resp.status_code == 200 and resp.data == b"\xff\xd8 photo" and resp.mimetype == "image/jpeg"
+    assert resp.headers["Cache-Control"] == "private, no-store"
+    assert client.get(f"{url}/{ids['clip']}", headers=ann).get_json()["error"] == "gone"
+    other = f"/api/v1/tickets/{shop.other_ticket_number}/attachments/{ids['photo']}"
+    ada = {"Authorization": f"Bearer {shop.tokens['ada']}"}
+    assert client.get(other, headers=ada).status_code == 404  # a file belongs to its own ticket only
+    bob = {"Authorization": f"Bearer {shop.tokens['bob']}"}
+    assert client.get(f"{url}/{ids['photo']}", headers=bob).status_code in (403, 404)
+    with container.session_factory() as s:
+        downloads = s.scalars(select(AuditLog).where(AuditLog.action == "attachment_downloaded")).all()
+        assert len(downloads) == 1 and downloads[0].object_id == str(ids["photo"])
+
+
 def test_a_note_through_the_api_is_internal(client, container, shop) -> None:
     ann = {"Authorization": f"Bearer {shop.tokens['ann']}"}
     resp = client.post(f"/api/v1/tickets/{shop.ticket_number}/notes", headers=ann, json={"body": "Call at noon."})

@@ -14,13 +14,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from callcenter.access.audit import Actor
-from callcenter.channels.delivery import Delivery
 from callcenter.channels.email.imap import MailFetcher, close, connect
-from callcenter.channels.registry import adapters
 from callcenter.channels.settings import EmailSettings
 from callcenter.cli import main
 from callcenter.conversations.attachments import IncomingFile
-from callcenter.conversations.notifier import ConversationNotifier
 from callcenter.db import transaction
 from callcenter.models import (
     Channel,
@@ -34,6 +31,7 @@ from callcenter.models import (
 from callcenter.retry import Backoff
 from callcenter.wiring import Container
 from tests.support.mailservers import Account, Dovecot, SMTPInbox, dovecot, dovecot_available, smtp_inbox
+from tests.support.replies import delivery
 from tests.support.waiting import wait_for
 
 CUSTOMER = "wang@customer.example"
@@ -87,11 +85,6 @@ def fetch_round(fetcher: MailFetcher) -> int:
         return fetcher.fetch_round(box)
     finally:
         close(box)
-
-
-def delivery(container: Container) -> Delivery:
-    return Delivery(container.session_factory, adapters(container.settings.channels, container.conversations.store),
-                    ConversationNotifier(container.bus))
 
 
 def messages(container: Container) -> list[Message]:

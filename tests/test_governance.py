@@ -119,3 +119,37 @@ def test_erasure_of_one_customer(session_factory, settings) -> None:
     with session_factory() as s:
         rows = s.scalars(select(AuditLog).where(AuditLog.action == "customer_erased")).all()
         assert len(rows) == 1 and rows[0].detail["reason"] == "GDPR request #17"
+
+
+def test_retention_takes_old_messages_and_files_of_finished_tickets_only(container, shop) -> None:
+    from callcenter.access.audit import Actor
+    from callcenter.governance import retention
+    from callcenter.models import Attachment, Message, Ticket, TicketStatus
+
+    from .deskdata import add_conversation
+
+    ids = add_conversation(container, shop.ticket_number)
+    store = container.conversations.store
+    with container.session_factory() as s:
+        photo = s.get(Attachment, ids["photo"])
+        assert photo is not None and store.file_for(photo) is not None
+    settings = container.settings.model_copy(update={"retention": RetentionSettings(default={"messages_days": 30})})
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
+    # The ticket is still open: its conversation stays, however old.
+    kept = retention.run_purge(container.session_factory, settings, key="p1", actor=TEST, now=later)
+    assert kept is not None and kept.total.messages == 0
+    with transaction(container.session_factory) as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.number == shop.ticket_number)).one()
+        container.tickets.change(s, ticket, Actor.system("test"), status=TicketStatus.CLOSED)
+    dry = retention.run_purge(container.session_factory, settings, key=None, actor=TEST, now=later, dry_run=True)
+    assert dry is not None and (dry.total.messages, dry.total.attachments) == (2, 1)
+    assert store.file_for(photo) is not None  # a dry run touches no file
+    done = retention.run_purge(container.session_factory, settings, key="p2", actor=TEST, now=later)
+    assert done is not None and (done.total.messages, done.total.attachments) == (2, 1)
+    with container.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Message)) == 0
+        assert s.scalar(select(func.count()).select_from(Attachment)) == 0
+        assert retention.recent_runs(s)[0]["messages"] == 2
+    assert not (container.settings.attachments_dir() / str(ids["photo"])).exists()
+    again = retention.run_purge(container.session_factory, settings, key="p3", actor=TEST, now=later)
+    assert again is not None and again.total.messages == 0

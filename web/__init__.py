@@ -15,6 +15,8 @@ from . import (
     admin,
     api,
     auth,
+    channels,
+    contact,
     db,
     desk,
     errors,
@@ -34,7 +36,8 @@ from . import (
 from .extensions import babel, csrf, limiter, login_manager
 
 # Each registers its blueprint(s) and whatever it runs beside them (the desk's pop hub ...).
-PACKAGES = (auth, main, desk, tickets, review, reports, wallboard, recordings, admin, qa, jobs, api)
+PACKAGES = (auth, main, desk, tickets, review, reports, wallboard, recordings, admin, qa, jobs, api, contact,
+            channels)
 
 
 def _secret_key(instance: Path) -> str:

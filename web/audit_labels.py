@@ -42,6 +42,8 @@ ACTIONS = {
     # A ticket's conversation (callcenter/conversations).
     "message_received": _l("Message received"), "message_queued": _l("Reply queued"),
     "attachment_downloaded": _l("Attachment downloaded"),
+    # The SMS gateway's receipt (callcenter/channels/sms.py).
+    "message_delivered": _l("Reply delivered to the phone"),
 }
 OBJECT_TYPES = {"api": _l("API"), "api_token": _l("API token"), "background_job": _l("Background job"),
                 "call": _l("Call"), "callback": _l("Callback"), "click_call": _l("Click-to-call"),

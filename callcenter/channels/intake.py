@@ -10,8 +10,10 @@ The rules are the channel-independent half of threading:
 3. a chat channel (WeChat, SMS) continues the customer's open ticket on it;
 4. anything else is a new ticket.
 
-A resolved or closed ticket is reopened by the customer's answer within
-``reopen_days``; after that the answer starts a new ticket.  Everything
+A ticket waiting on the customer (pending, its SLA paused) is open again
+when they answer, so its clock runs on.  A resolved or closed ticket is
+reopened by the customer's answer within ``reopen_days``; after that the
+answer starts a new ticket.  Everything
 runs in the caller's transaction, inside a savepoint: when another process
 stored the same message first, this one's new customer and ticket are
 rolled back and the stored message is returned.
@@ -34,6 +36,7 @@ from .base import Inbound
 
 CHAT_CHANNELS = (Channel.WECHAT, Channel.SMS)
 UNVERIFIED_SENDER = "unverified_sender"
+BOUNCE = "bounce"
 SUBJECT_LIMIT = 200
 
 
@@ -68,14 +71,21 @@ class ChannelIntake:
             return self._stored(session, stored)
         actor = Actor.system(f"channel:{inbound.channel.value}")
         savepoint = session.begin_nested()
-        identified = self.customers.identify(
+        # A mail system's report is nobody's word: its sender (MAILER-DAEMON) is not made a customer.
+        identified = None if inbound.no_reply == BOUNCE else self.customers.identify(
             session, actor, kind=inbound.sender.kind, value=inbound.sender.value, name=inbound.sender.name,
             verified=inbound.sender.verified, language=inbound.language or "en")
         customer, customer_created = identified if identified is not None else (None, False)
         ticket, flagged = self._thread(session, inbound, customer)
-        reopened = ticket is not None and self._reopen(session, ticket, actor)
-        if ticket is not None and ticket.status not in OPEN_STATUSES:
-            ticket = None  # too old to reopen: the answer starts a new ticket
+        reopened = False
+        if ticket is not None and inbound.no_reply is None:
+            reopened = self._reopen(session, ticket, actor)
+            self._resume(session, ticket, actor)
+            if ticket.status not in OPEN_STATUSES:
+                ticket = None  # too old to reopen: the answer starts a new ticket
+        # An automatic answer (out of office, a bounce, a list) joins its thread as it is, never reopening
+        # it; one that threads nowhere is a new ticket flagged with why, for a person to glance at.
+        flagged = flagged or inbound.no_reply
         created = ticket is None
         if ticket is None:
             ticket = self.tickets.create(
@@ -134,3 +144,9 @@ class ChannelIntake:
         self.tickets.change(session, ticket, actor, reason=say_later(N_("the customer wrote again")),
                             status=TicketStatus.OPEN)
         return True
+
+    def _resume(self, session: Session, ticket: Ticket, actor: Actor) -> None:
+        """The customer answered a ticket waiting on them: ours again, and its SLA clock runs on."""
+        if ticket.status is TicketStatus.PENDING:
+            self.tickets.change(session, ticket, actor, reason=say_later(N_("the customer answered")),
+                                status=TicketStatus.OPEN)

@@ -54,13 +54,24 @@ class CustomerService:
                 errors[f"phones.{i}"] = Refusal(N_("not a phone number"), field=f"phones.{i}", code="bad_number")
         if errors:
             raise CustomerError(N_("some fields are not valid"), errors)
+        address = identities.normalise(IdentityKind.EMAIL.value, email, self.region) if email else None
+        if email and address is None:
+            raise CustomerError(N_("some fields are not valid"), {"email": Refusal(
+                N_("not an e-mail address"), field="email", code="bad_email")})
         e164 = list(dict.fromkeys(e164))
         taken = session.scalar(select(CustomerPhone.number).where(CustomerPhone.number.in_(e164)))
         if taken:
             raise CustomerError(N_("a phone number already belongs to a customer"), {"number": Refusal(
                 N_("this number already belongs to a customer"), field="number", code="taken")}, conflict=True)
-        customer = Customer(name=name, company=company, email=email, language=language, vip_tier=vip_tier,
-                            external_ref=external_ref, phones=[CustomerPhone(number=n) for n in e164])
+        if address and identities.find(session, IdentityKind.EMAIL.value, address) is not None:
+            raise CustomerError(N_("an e-mail address already belongs to a customer"), {"email": Refusal(
+                N_("this e-mail address already belongs to a customer"), field="email", code="taken")},
+                conflict=True)
+        # The address an agent typed is the customer's own: their e-mails find them (a verified identity).
+        customer = Customer(name=name, company=company, email=address, language=language, vip_tier=vip_tier,
+                            external_ref=external_ref, phones=[CustomerPhone(number=n) for n in e164],
+                            identities=[CustomerIdentity(kind=IdentityKind.EMAIL, value=address, verified=True)]
+                            if address else [])
         session.add(customer)
         session.flush()
         if call is not None:

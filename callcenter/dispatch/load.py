@@ -156,7 +156,7 @@ def default_supervisor(session: Session, rules: AssignmentRules) -> int | None:
 
 def needs_for(session: Session, ticket: Ticket, rules: AssignmentRules,
               exclude: frozenset[int] = frozenset()) -> TicketNeeds:
-    """What a ticket asks of its agent: skills (ticket, queue, category), language, VIP."""
+    """What a ticket asks of its agent: skills (ticket, queue, category, channel), language, VIP."""
     skills: dict[int, int] = {}
     if ticket.needed_skill_id:
         skills[ticket.needed_skill_id] = 1
@@ -164,10 +164,10 @@ def needs_for(session: Session, ticket: Ticket, rules: AssignmentRules,
         queue_skill = session.scalar(select(Queue.skill_id).where(Queue.id == ticket.queue_id))
         if queue_skill:
             skills.setdefault(queue_skill, 1)
-    by_name = rules.category_skills.get(ticket.category, {})
-    if by_name:
-        for sid, name in session.execute(select(Skill.id, Skill.name).where(Skill.name.in_(by_name))):
-            skills[sid] = max(skills.get(sid, 0), int(by_name[name]))
+    for by_name in (rules.category_skills.get(ticket.category, {}), rules.channel_skills.get(ticket.source, {})):
+        if by_name:
+            for sid, name in session.execute(select(Skill.id, Skill.name).where(Skill.name.in_(by_name))):
+                skills[sid] = max(skills.get(sid, 0), int(by_name[name]))
     names = dict(session.execute(select(Skill.id, Skill.name).where(Skill.id.in_(list(skills)))).tuples().all()) \
         if skills else {}
     vip = "none"

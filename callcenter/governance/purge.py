@@ -1,4 +1,5 @@
-"""Retention per queue: what is older than its queue's policy goes (recordings, transcripts, call records).
+"""Retention per queue: what is older than its queue's policy goes (recordings, transcripts, call records,
+and the messages of tickets no longer open, with their files).
 
 Idempotent (running it twice removes nothing the second time) and audited
 with what it removed.  ``Removed`` counts what a purge or an erasure took,
@@ -19,8 +20,9 @@ from sqlalchemy.orm import Session
 from ..access import audit
 from ..access.audit import Actor
 from ..config import RetentionPolicy, RetentionSettings
+from ..conversations.attachments import AttachmentStore
 from ..db import rowcount
-from ..models import Call, Queue, Recording, Transcript, utcnow
+from ..models import OPEN_STATUSES, Attachment, Call, Message, Queue, Recording, Ticket, Transcript, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +35,19 @@ class Removed:
     calls: int = 0
     # Erasure only: tickets whose text was blanked.
     tickets: int = 0
+    messages: int = 0
+    attachments: int = 0
 
     def any(self) -> bool:
-        return bool(self.recordings or self.files or self.transcripts or self.calls)
+        return bool(self.recordings or self.files or self.transcripts or self.calls or self.messages)
 
     def add(self, other: Removed) -> None:
         self.recordings += other.recordings
         self.files += other.files
         self.transcripts += other.transcripts
         self.calls += other.calls
+        self.messages += other.messages
+        self.attachments += other.attachments
 
 
 def _delete_file(root: Path, relative: str) -> bool:
@@ -78,7 +84,8 @@ def queue_names(session: Session, settings: RetentionSettings) -> list[str | Non
 
 def purge(session: Session, settings: RetentionSettings, recordings_root: Path, actor: Actor,
           now: dt.datetime | None = None, *, dry_run: bool = False,
-          progress: Callable[[str | None, Removed], None] | None = None) -> Removed:
+          progress: Callable[[str | None, Removed], None] | None = None,
+          attachments: AttachmentStore | None = None) -> Removed:
     """Apply each queue's retention policy (and the default for calls without a queue).
 
     ``progress`` (when given) hears what each queue lost as it is done;
@@ -88,13 +95,15 @@ def purge(session: Session, settings: RetentionSettings, recordings_root: Path, 
     removed = Removed()
     for name in queue_names(session, settings):
         part = _purge_queue(session, name, _policy(settings, name), recordings_root, now, dry_run)
+        if attachments is not None:
+            part.add(_purge_messages(session, name, _policy(settings, name), attachments, now, dry_run))
         removed.add(part)
         if progress is not None:
             progress(name, part)
     if removed.any() and not dry_run:
         audit.record(session, "retention_purge", actor, object_type="retention",
                      recordings=removed.recordings, files=removed.files, transcripts=removed.transcripts,
-                     calls=removed.calls)
+                     calls=removed.calls, messages=removed.messages, attachments=removed.attachments)
     return removed
 
 
@@ -121,5 +130,31 @@ def _purge_queue(session: Session, name: str | None, policy: RetentionPolicy, re
                               recordings_root, now, removed, dry_run)
             session.delete(call)
         removed.calls += len(old_calls)
+    session.flush()
+    return removed
+
+
+def _purge_messages(session: Session, name: str | None, policy: RetentionPolicy, store: AttachmentStore,
+                    now: dt.datetime, dry_run: bool) -> Removed:
+    """Messages older than the policy on tickets of this queue that are no longer open, with their files.
+
+    An open ticket keeps its whole conversation: the agent still needs it.
+    """
+    removed = Removed()
+    if not policy.messages_days:
+        return removed
+    cutoff = now - dt.timedelta(days=policy.messages_days)
+    in_queue = (Ticket.queue_id.is_(None) if name is None
+                else Ticket.queue_id.in_(select(Queue.id).where(Queue.name == name)))
+    tickets = select(Ticket.id).where(in_queue, Ticket.status.not_in(OPEN_STATUSES))
+    old = list(session.scalars(select(Message).where(Message.ticket_id.in_(tickets), Message.created_at < cutoff)))
+    if not old:
+        return removed
+    files = list(session.scalars(select(Attachment).where(Attachment.message_id.in_([m.id for m in old]))))
+    removed.attachments = (sum(1 for a in files if store.file_for(a) is not None) if dry_run
+                           else store.delete(files))
+    for message in old:
+        session.delete(message)
+    removed.messages = len(old)
     session.flush()
     return removed

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..access import audit
 from ..access.audit import Actor
 from ..config import RetentionPolicy, Settings
+from ..conversations.attachments import AttachmentStore
 from ..db import transaction
 from ..dispatch import runs
 from ..models import JobRun, Queue, utcnow
@@ -38,7 +39,11 @@ class PurgeRun:
 
 def _as_dict(removed: Removed) -> dict[str, int]:
     return {"recordings": removed.recordings, "files": removed.files, "transcripts": removed.transcripts,
-            "calls": removed.calls}
+            "calls": removed.calls, "messages": removed.messages, "attachments": removed.attachments}
+
+
+def _store(settings: Settings) -> AttachmentStore:
+    return AttachmentStore(settings.attachments_dir(), settings.conversations.max_attachment_bytes)
 
 
 def run_purge(factory: sessionmaker[Session], settings: Settings, *, key: str | None, actor: Actor,
@@ -56,14 +61,15 @@ def run_purge(factory: sessionmaker[Session], settings: Settings, *, key: str | 
     if dry_run:
         with factory() as session:
             total = purge(session, settings.retention, settings.recordings_dir(), actor, now,
-                          dry_run=True, progress=heard)
+                          dry_run=True, progress=heard, attachments=_store(settings))
             session.rollback()
     else:
         key = key or f"purge:manual:{now.isoformat()}:{actor.name}"[:160]
         with transaction(factory) as session:
             if not runs.claim(session, key, KIND, now, actor=actor.name):
                 return None
-            total = purge(session, settings.retention, settings.recordings_dir(), actor, now, progress=heard)
+            total = purge(session, settings.retention, settings.recordings_dir(), actor, now, progress=heard,
+                          attachments=_store(settings))
             runs.finish(session, key, "done", **_as_dict(total),
                         queues={name or "": _as_dict(r) for name, r in per_queue.items()})
     return PurgeRun(total=total, queues={name or "": r for name, r in per_queue.items()}, dry_run=dry_run)
@@ -88,5 +94,5 @@ def recent_runs(session: Session, limit: int = 20) -> list[dict[str, Any]]:
     rows = session.scalars(select(JobRun).where(JobRun.kind == KIND).order_by(JobRun.id.desc()).limit(limit))
     return [{"key": r.key, "started_at": r.started_at, "finished_at": r.finished_at, "outcome": r.outcome,
              "actor": r.detail.get("actor", ""), "runner": r.runner,
-             **{k: r.detail.get(k, 0) for k in ("recordings", "files", "transcripts", "calls")},
+             **{k: r.detail.get(k, 0) for k in ("recordings", "files", "transcripts", "calls", "messages")},
              "queues": r.detail.get("queues", {})} for r in rows]

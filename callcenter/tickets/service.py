@@ -18,7 +18,18 @@ from ..access import audit
 from ..access.audit import Actor
 from ..access.roles import ASSIGNABLE, MANAGERS
 from ..i18n import N_, Message, Refusal, say_later
-from ..models import OPEN_STATUSES, Call, Priority, Ticket, TicketChange, TicketNote, TicketStatus, User, utcnow
+from ..models import (
+    OPEN_STATUSES,
+    Call,
+    Channel,
+    Priority,
+    Ticket,
+    TicketChange,
+    TicketNote,
+    TicketStatus,
+    User,
+    utcnow,
+)
 from .notifier import TicketNotifier
 from .numbers import number_for
 
@@ -26,6 +37,9 @@ from .numbers import number_for
 TRACKED = ("status", "priority", "category", "subject", "queue_id", "team_id", "customer_id",
            "first_response_due_at", "resolution_due_at", "needed_skill_id", "language")
 MAX_NOTE = 20000
+# A customer who wrote waits for a written answer: on their tickets only a public reply
+# (Conversations.queue_outbound) is the first response, never a note among colleagues.
+WRITTEN_SOURCES = tuple(c.value for c in Channel if c is not Channel.PHONE)
 # What a person or the system gives as a reason or a note: typed text, or a Message said in each reader's language.
 Reason = str | Message
 
@@ -142,7 +156,7 @@ class TicketService:
         session.add(note)
         session.flush()
         if actor.user_id is not None and ticket.first_responded_at is None \
-                and ticket.created_by_id != actor.user_id:
+                and ticket.created_by_id != actor.user_id and ticket.source not in WRITTEN_SOURCES:
             ticket.first_responded_at = utcnow()
         audit.record(session, "ticket_note_added", actor, object_type="ticket", object_id=ticket.number,
                      note_id=note.id, internal=internal)

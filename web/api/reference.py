@@ -72,7 +72,8 @@ def operation(method: str, path: str, op: dict[str, Any], schemas: dict[str, Any
         method=method.upper(), path=path, anchor=op["operationId"], summary=say(op.get("summary", "")),
         scope=op.get("x-scope", ""), roles=op.get("x-roles", []), parameters=op.get("parameters", []),
         request=kind(body) if body else None, request_schema=named or body or {}, status=ok,
-        response=op["responses"][ok]["content"]["application/json"]["schema"],
+        # A file download answers with any type (``*/*``): its schema is a binary string.
+        response=next(iter(op["responses"][ok]["content"].values()))["schema"],
         errors=[(code, say(r["description"])) for code, r in op["responses"].items() if not code.startswith("2")])
 
 

@@ -133,9 +133,11 @@ def _ref(model: type[BaseModel] | None, many: bool = False) -> dict[str, Any]:
 
 def endpoint(method: str, path: str, *, roles: Iterable[Role], scope: str, summary: str,
              request_model: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
-             many: bool = False, status: int = 200,
+             many: bool = False, status: int = 200, binary: bool = False,
              params: tuple[str | Param, ...] = ()) -> Callable[[View[P]], View[P]]:
     """Register ``view`` at ``path`` (Flask syntax) with auth, roles, the token scope it needs and its OpenAPI entry.
+
+    ``binary``: the view answers with a file (any type), not JSON.
 
     Mark ``summary`` with ``N_``: the API reference page shows it in the reader's language (the
     document stays English).  The first segment of ``path`` is the operation's tag (its resource)."""
@@ -166,7 +168,9 @@ def endpoint(method: str, path: str, *, roles: Iterable[Role], scope: str, summa
             "security": [{"bearer": [scope]}], "x-scope": scope, "x-roles": [r.value for r in allowed],
             "parameters": parameters(path, params),
             "responses": {
-                str(status): {"description": "OK", "content": {"application/json": {"schema": _ref(response, many)}}},
+                str(status): {"description": "OK", "content": (
+                    {"*/*": {"schema": {"type": "string", "format": "binary"}}} if binary
+                    else {"application/json": {"schema": _ref(response, many)}})},
                 **ERROR_RESPONSES,
             },
         }

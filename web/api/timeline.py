@@ -1,11 +1,14 @@
-"""API: a ticket's one timeline (calls, messages, notes, changes) and its internal notes."""
+"""API: a ticket's one timeline (calls, messages, notes, changes), its internal notes and its messages' files."""
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, send_file
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 
 from callcenter.access import roles
+from callcenter.conversations import attachments
 from callcenter.i18n import N_
+from callcenter.models import Attachment, Message
 from callcenter.tickets.service import TicketError
 
 from ..db import get_db
@@ -40,3 +43,23 @@ def add_ticket_note(number: str) -> ResponseReturnValue:
     entry = next(e for e in container().conversations.timeline(db, ticket, api_user())
                  if e.kind == "note" and e.item.id == note.id)
     return jsonify(TimelineEntryOut.of(entry).model_dump(mode="json")), 201
+
+
+@endpoint("GET", "/tickets/<number>/attachments/<int:attachment_id>", roles=roles.EVERYONE, scope="tickets:read",
+          summary=N_("A message's file, by its id (each download is audited)"), binary=True)
+def ticket_attachment(number: str, attachment_id: int) -> ResponseReturnValue:
+    db = get_db()
+    ticket = visible_ticket(number)
+    found = db.scalar(select(Attachment).join(Message, Message.id == Attachment.message_id)
+                      .where(Attachment.id == attachment_id, Message.ticket_id == ticket.id))
+    if found is None:
+        raise ApiError(404, "not_found", "no such attachment on this ticket")
+    path = container().conversations.store.file_for(found)
+    if path is None:
+        raise ApiError(410, "gone", "the file was not kept (over the size limit, or erased)")
+    attachments.downloaded(db, api_actor(), found, ticket.number)
+    db.commit()
+    response = send_file(path, mimetype=attachments.shown_type(found), as_attachment=True,
+                         download_name=found.filename, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -15,6 +15,7 @@ from callcenter import days
 from callcenter.access import roles, visibility
 from callcenter.config import Settings
 from callcenter.models import Queue, Role, Team, User, utcnow
+from callcenter.reporting import channels as by_channel
 from callcenter.reporting import daily as summary
 from callcenter.reporting import figures
 from callcenter.reporting import mail as summary_mail
@@ -22,13 +23,15 @@ from callcenter.reporting.outcomes import no_ticket_reasons
 from callcenter.reporting.presence import STATES, time_in_state
 from callcenter.reporting.topics import recurring
 
+from .. import labels
 from ..auth.access import refuse, roles_required, user
 from ..db import get_db
 from ..downloads import csv_download
 from ..query_args import note_ignored, page_args
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-TABLES = ("csat_agent", "csat_queue", "csat_category", "volume", "topics", "presence", "no_ticket", "summary")
+TABLES = ("csat_agent", "csat_queue", "csat_category", "volume", "topics", "presence", "no_ticket", "channels",
+          "summary")
 DEFAULT_DAYS = 7
 
 
@@ -70,6 +73,7 @@ def _data(f: figures.ReportFilter) -> dict[str, Any]:
         "presence": time_in_state(db, f),
         "no_ticket": [{"code": r.code, "label": r.label_in(str(get_locale())), "calls": r.calls}
                       for r in no_ticket_reasons(db, f)],
+        "channels": [{**r, "label": labels.code("channel", r["channel"])} for r in by_channel.by_channel(db, f)],
     }
 
 
@@ -113,6 +117,8 @@ def _rows(name: str, data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         return ["agent", "signed_in_seconds", *[f"{s}_seconds" for s in STATES], "paused_by_reason"], [
             [r["agent"], r["signed_in"], *[r[s] for s in STATES],
              " ".join(f"{code}={secs}" for code, secs in sorted(r["reasons"].items()))] for r in data["presence"]]
+    if name == "channels":
+        return by_channel.csv_rows(data["channels"])
     if name == "no_ticket":
         return ["reason", "code", "calls"], [[r["label"], r["code"], r["calls"]] for r in data["no_ticket"]]
     flat = [[f"{group}.{key}", value] for group, values in data["summary"].items() for key, value in values.items()]

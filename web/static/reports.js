@@ -27,6 +27,22 @@
                  itemStyle: { color: "#2256c7" } }]
     });
   });
+  var channels = document.getElementById("chart-channels");
+  if (channels) {
+    var c = channels.dataset, rows = data.channels;
+    echarts.init(channels).setOption({
+      grid: { left: 50, right: 50, top: 30, bottom: 30 }, tooltip: { trigger: "axis", renderMode: "richText" },
+      legend: { top: 0, data: [c.tTickets, c.tBacklog, c.tFirst] },
+      xAxis: { type: "category", data: rows.map(function (r) { return r.label; }) },
+      yAxis: [{ type: "value", minInterval: 1 }, { type: "value", name: "min" }],
+      series: [
+        { type: "bar", name: c.tTickets, itemStyle: { color: "#2256c7" }, data: rows.map(function (r) { return r.tickets; }) },
+        { type: "bar", name: c.tBacklog, itemStyle: { color: "#c98a00" }, data: rows.map(function (r) { return r.backlog; }) },
+        { type: "line", name: c.tFirst, yAxisIndex: 1, itemStyle: { color: "#b23b3b" },
+          data: rows.map(function (r) { return r.first_response_mean_seconds == null ? null : Math.round(r.first_response_mean_seconds / 6) / 10; }) }
+      ]
+    });
+  }
   var presence = document.getElementById("chart-presence");
   if (presence && data.presence.length) {
     var names = JSON.parse(presence.dataset.states), colours = { available: "#2e8b57", on_call: "#2256c7", wrap_up: "#c98a00", paused: "#b23b3b" };

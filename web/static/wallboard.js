@@ -4,7 +4,7 @@
   var root = document.getElementById("wallboard");
   if (!root) return;
   var t = root.dataset, states = JSON.parse(t.states), last = null;
-  var presence = JSON.parse(t.presence), reasons = JSON.parse(t.reasons);
+  var presence = JSON.parse(t.presence), reasons = JSON.parse(t.reasons), channels = JSON.parse(t.channels);
   function declared(a, now) {
     if (!a.presence) return "";
     var parts = [presence[a.presence] || a.presence];
@@ -40,6 +40,19 @@
       });
       card.appendChild(small);
       qs.appendChild(card);
+    });
+    // Written channels: customers whose last word is unanswered, and the longest of those waits.
+    var ch = document.getElementById("wb-channels"); ch.innerHTML = "";
+    (last.channels || []).forEach(function (c) {
+      var card = el("div", "wb-queue wb-channel" + (c.waiting > 0 ? " busy" : ""));
+      card.dataset.channel = c.channel;
+      card.appendChild(el("h2", null, channels[c.channel] || c.channel));
+      var big = el("div", "wb-pair");
+      var w = el("div"); w.appendChild(el("div", "wb-num wb-waiting", String(c.waiting))); w.appendChild(el("div", null, t.tUnanswered)); big.appendChild(w);
+      var l = el("div"); l.appendChild(el("div", "wb-num wb-oldest", c.oldest_at ? dur(now - c.oldest_at) : "–"));
+      l.appendChild(el("div", null, t.tLongest)); big.appendChild(l);
+      card.appendChild(big);
+      ch.appendChild(card);
     });
     var ag = document.getElementById("wb-agents"); ag.innerHTML = "";
     last.agents.forEach(function (a) {

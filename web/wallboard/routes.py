@@ -26,6 +26,7 @@ def index() -> ResponseReturnValue:
     return render_template("wallboard/index.html", reasons=reasons, language=language,
                            phone_states={k: str(v) for k, v in labels.PHONE_STATES.items()},
                            presence_states={k: str(v) for k, v in labels.PRESENCE.items()},
+                           channels={k: str(v) for k, v in labels.CHANNELS.items()},
                            timezone=current_app.extensions["container"].settings.timezone)
 
 

@@ -1,4 +1,5 @@
-"""What the wallboard shows: live agent states from the bridge's events, the rest from the database.
+"""What the wallboard shows: live agent states from the bridge's events, the rest from the database
+(the written channels' backlog too).
 
 Waiting callers come from the call rows the bridge writes as calls start
 (so a web process that starts late, or runs on another machine, still sees
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from callcenter import days
 from callcenter.bus import Bus, Message
 from callcenter.calls.agents import phones_of
+from callcenter.conversations import backlog
 from callcenter.events import AgentStateChanged
 from callcenter.models import (
     AgentPresence,
@@ -125,4 +127,6 @@ class Wallboard:
             "callbacks_due": s.scalar(pending.where(Callback.due_at <= now + dt.timedelta(minutes=15),
                                                     Callback.due_at >= now)) or 0,
             "callbacks_overdue": s.scalar(pending.where(Callback.due_at < now)) or 0,
+            # E-mail, web, WeChat and SMS customers whose last word is unanswered.
+            "channels": backlog.waiting(s),
         }
