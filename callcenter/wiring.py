@@ -27,6 +27,7 @@ from .config import Settings
 from .conversations.attachments import AttachmentStore
 from .conversations.notifier import ConversationNotifier
 from .conversations.service import Conversations
+from .customers.merge import CustomerMerge
 from .customers.notifier import CustomerNotifier
 from .customers.service import CustomerService
 from .db import make_engine, make_read_session_factory, make_session_factory
@@ -96,6 +97,11 @@ class Container:
     @cached_property
     def customers(self) -> CustomerService:
         return CustomerService(CustomerNotifier(self.bus), self.settings.phone.default_region)
+
+    @cached_property
+    def customer_merge(self) -> CustomerMerge:
+        """Two customers found to be one person: everything of one moves to the other."""
+        return CustomerMerge(CustomerNotifier(self.bus))
 
     @cached_property
     def channel_intake(self) -> ChannelIntake:

@@ -197,6 +197,11 @@ PAGES = [
     Row("POST", "/channels/wechat/callback", "/channels/wechat/callback", PUBLIC, 404),
     Row("POST", "/channels/sms/inbound", "/channels/sms/inbound", PUBLIC, 404),
     Row("POST", "/channels/sms/status", "/channels/sms/status", PUBLIC, 404),
+    # -- customers-merge
+    # The customer page for the desk roles; merging for supervisors and admins (a post naming no customer: 400).
+    Row("GET", "/customers/<int:customer_id>", "/customers/{cu}", DESK, 200),
+    Row("GET", "/customers/<int:customer_id>/merge", "/customers/{cu}/merge?q=wang", MANAGERS, 200),
+    Row("POST", "/customers/<int:customer_id>/merge", "/customers/{cu}/merge", MANAGERS, 400),
 
     # Last: it ends the session.
     Row("POST", "/auth/logout", "/auth/logout", EVERYONE, 302),
@@ -256,6 +261,10 @@ API = [
     Row("POST", "/api/v1/queues", "/api/v1/queues", ADMINS, 422, {"name": "Not A Name"}),
     Row("PATCH", "/api/v1/queues/<name>", "/api/v1/queues/support", ADMINS, 200, {"service_level_target": 85}),
 
+    # -- customers-merge
+    # Merging for supervisors and admins; a field that cannot be taken is a 422 before anything moves.
+    Row("POST", "/api/v1/customers/<int:customer_id>/merge", "/api/v1/customers/{cu}/merge", MANAGERS, 422,
+        {"other_id": 999999, "take": ["id"]}),
 ]
 
 

@@ -96,7 +96,8 @@ def test_a_pops_history_and_ivr_read_as_words_not_codes(app, container, shop) ->
     client, _ = _client(app, "ann")
     view = client.get("/desk/pops").get_json()["pops"][0]["view"]
     assert view["ivr"] == ["菜单：2 · 销售咨询", "语言：简体中文", "同意通话后参加满意度调查"]
-    assert view["history"] == ["2026年11月23日 09:00 · 支持热线 · 已接听"]  # the shop's answered call
+    assert view["history"] == ["电话 · 2026年11月23日 09:00 · 支持热线 · 已接听"]  # the shop's answered call
+    assert view["history_links"] == [f"/qa/calls/{shop.call_id}"]  # ann answered it: its page opens for her
 
 
 def test_no_ticket_needed_wants_a_reason_then_stores_audits_and_handles_the_pop(app, container, shop) -> None:

@@ -27,7 +27,7 @@ def test_erasure_preview_confirm_and_audit(app, shop, session_factory, container
     assert page.status_code == 200
     preview = _cells(page.get_data(as_text=True), "erasure-preview")
     assert preview == {"Calls anonymised": "1", "Recordings removed": "1 (1 files)", "Transcripts removed": "0",
-                       "Tickets blanked": "1"}
+                       "Tickets blanked": "1", "Identifiers removed (phones, e-mail, WeChat)": "1"}
     assert (recordings / "1700000000.1-1700000000.2.wav").exists()  # the preview touched nothing
     token = csrf_token(ada, f"/admin/erasure/{shop.customer_id}")
     url = f"/admin/erasure/{shop.customer_id}"

@@ -17,6 +17,7 @@ from . import (
     auth,
     channels,
     contact,
+    customers,
     db,
     desk,
     errors,
@@ -36,8 +37,8 @@ from . import (
 from .extensions import babel, csrf, limiter, login_manager
 
 # Each registers its blueprint(s) and whatever it runs beside them (the desk's pop hub ...).
-PACKAGES = (auth, main, desk, tickets, review, reports, wallboard, recordings, admin, qa, jobs, api, contact,
-            channels)
+PACKAGES = (auth, main, desk, tickets, customers, review, reports, wallboard, recordings, admin, qa, jobs, api,
+            contact, channels)
 
 
 def _secret_key(instance: Path) -> str:

@@ -1,4 +1,4 @@
-"""Finding customers again: by number in any format the caller gave, by name, or by id."""
+"""Finding customers again: by number in any format the caller gave, by name, by e-mail or OpenID, or by id."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from ..calls.numbers import try_e164
-from ..models import Customer, CustomerPhone
+from ..models import Customer, CustomerIdentity, CustomerPhone
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def with_number(number: str) -> ColumnElement[bool]:
 
 
 def search(session: Session, text: str, region: str, limit: int = 20) -> list[Found]:
-    """Customers by id, name (part of it) or phone number (any format)."""
+    """Customers by id, name (part of it), phone number (any format), e-mail address or WeChat OpenID."""
     text = text.strip()[:200]
     if not text:
         return []
@@ -42,6 +42,9 @@ def search(session: Session, text: str, region: str, limit: int = 20) -> list[Fo
     number = try_e164(text, region) if any(ch.isdigit() for ch in text) else None
     if number:
         conditions.append(with_number(number))
+    # E-mail addresses are stored lower-cased, OpenIDs as WeChat wrote them.
+    conditions.append(Customer.id.in_(select(CustomerIdentity.customer_id).where(
+        CustomerIdentity.value.in_({text, text.lower()}))))
     rows = session.scalars(select(Customer).where(or_(*conditions)).order_by(Customer.id).limit(limit))
     return [Found.of(c) for c in rows]
 

@@ -1,7 +1,8 @@
 """Erasure of one customer on request (the right to be forgotten), as the CLI and the admin page use it.
 
-What identifies the person goes: recordings, transcripts, numbers, names
-and the free text they dictated; the statistics a supervisor needs stay
+What identifies the person goes: recordings, transcripts, numbers, e-mail
+addresses and WeChat OpenIDs (so the next message from one of them makes a
+new customer, never finds this one), names and the free text they dictated; the statistics a supervisor needs stay
 (times, queue, disposition, agent).  ``preview`` runs the real erasure
 inside a transaction it rolls back (no file touched), so what it shows is
 exactly what ``erase`` would remove; ``erase`` commits it with an audit row
@@ -10,7 +11,7 @@ elsewhere (a CRM) can go too.  Erasing twice changes nothing the second time.
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..access import audit
@@ -24,7 +25,10 @@ from ..models import (
     Callback,
     CallbackStatus,
     CallLeg,
+    Channel,
+    ChannelAttempt,
     Customer,
+    CustomerIdentity,
     CustomerPhone,
     DeskPop,
     FormSubmission,
@@ -80,6 +84,7 @@ def erase_customer(session: Session, customer_id: int, settings: Settings, actor
     removed = Removed()
     now = utcnow()
     numbers = list(session.scalars(select(CustomerPhone.number).where(CustomerPhone.customer_id == customer_id)))
+    addresses = list(session.scalars(select(CustomerIdentity.value).where(CustomerIdentity.customer_id == customer_id)))
     calls = select(Call.id).where((Call.customer_id == customer_id) | Call.caller_number.in_(numbers or [""]))
     call_ids = list(session.scalars(calls))
     recordings = list(session.scalars(select(Recording).where(Recording.call_id.in_(call_ids),
@@ -98,14 +103,19 @@ def erase_customer(session: Session, customer_id: int, settings: Settings, actor
                     .values(description=ERASED, subject=ERASED, customer_id=None))
     session.execute(update(TicketNote).where(TicketNote.ticket_id.in_(ticket_ids)).values(body=ERASED))
     session.execute(update(FormSubmission).where(FormSubmission.ticket_id.in_(ticket_ids)).values(data={}))
-    _erase_messages(session, ticket_ids, customer_id, settings, dry_run)
+    _erase_messages(session, ticket_ids, customer_id, numbers + addresses, settings, dry_run)
     session.execute(update(Callback).where(Callback.customer_id == customer_id,
                                            Callback.status == CallbackStatus.PENDING)
                     .values(status=CallbackStatus.CANCELLED, outcome_detail="customer erased"))
     session.execute(update(Callback).where(Callback.customer_id == customer_id)
                     .values(number=ERASED, customer_id=None))
     session.execute(update(Survey).where(Survey.customer_id == customer_id).values(customer_id=None))
-    session.execute(delete(CustomerPhone).where(CustomerPhone.customer_id == customer_id))
+    removed.identifiers = rowcount(session.execute(delete(CustomerPhone).where(
+        CustomerPhone.customer_id == customer_id)))
+    removed.identifiers += rowcount(session.execute(delete(CustomerIdentity).where(
+        CustomerIdentity.customer_id == customer_id)))
+    # The web form's rate limit keeps a sender's address for a while: not past their erasure.
+    session.execute(delete(ChannelAttempt).where(ChannelAttempt.key.in_(addresses or [""])))
     first_time = customer.erased_at is None
     customer.name, customer.email, customer.company, customer.notes = ERASED, None, None, ""
     customer.external_ref = None
@@ -114,17 +124,29 @@ def erase_customer(session: Session, customer_id: int, settings: Settings, actor
     if (first_time or removed.any()) and not dry_run:
         audit.record(session, "customer_erased", actor, object_type="customer", object_id=customer_id,
                      reason=reason[:200], recordings=removed.recordings, transcripts=removed.transcripts,
-                     calls_anonymised=anonymised, tickets=len(ticket_ids))
+                     calls_anonymised=anonymised, tickets=len(ticket_ids),
+                     identifiers=removed.identifiers)
     return removed
 
 
-def _erase_messages(session: Session, ticket_ids: list[int], customer_id: int, settings: Settings,
-                    dry_run: bool) -> None:
-    """The customer's messages keep their place in the timeline, without their words, addresses or files."""
-    messages = select(Message.id).where(Message.ticket_id.in_(ticket_ids) | (Message.customer_id == customer_id))
+def _erase_messages(session: Session, ticket_ids: list[int], customer_id: int, identifiers: list[str],
+                    settings: Settings, dry_run: bool) -> None:
+    """The customer's messages keep their place in the timeline, without their words, addresses or files.
+
+    Messages are theirs by ticket, by customer, or by one of their identifiers as sender or
+    recipient (a reply sent to their address from someone else's ticket); ``meta`` goes too, as
+    it holds what the channel said of the sender (an OpenID, a References chain of their addresses).
+    """
+    known = identifiers or [""]
+    lowered = [v.lower() for v in known]  # e-mail addresses are stored as the sender wrote them
+    messages = select(Message.id).where(
+        Message.ticket_id.in_(ticket_ids) | (Message.customer_id == customer_id)
+        | Message.sender.in_(known) | Message.recipient.in_(known)
+        | (Message.channel == Channel.EMAIL) & (func.lower(Message.sender).in_(lowered)
+                                               | func.lower(Message.recipient).in_(lowered)))
     attachments = list(session.scalars(select(Attachment).where(Attachment.message_id.in_(messages))))
     if not dry_run:
         AttachmentStore(settings.attachments_dir(), settings.conversations.max_attachment_bytes).delete(attachments)
     session.execute(delete(Attachment).where(Attachment.id.in_([a.id for a in attachments])))
     session.execute(update(Message).where(Message.id.in_(messages))
-                    .values(body=ERASED, subject=ERASED, sender=None, recipient=None, customer_id=None))
+                    .values(body=ERASED, subject=ERASED, sender=None, recipient=None, customer_id=None, meta={}))

@@ -33,8 +33,9 @@ class Removed:
     files: int = 0
     transcripts: int = 0
     calls: int = 0
-    # Erasure only: tickets whose text was blanked.
+    # Erasure only: tickets whose text was blanked; phones, e-mail addresses and WeChat OpenIDs deleted.
     tickets: int = 0
+    identifiers: int = 0
     messages: int = 0
     attachments: int = 0
 

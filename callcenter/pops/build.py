@@ -1,4 +1,4 @@
-"""A ring's pop, built once for the agent it rings: caller, customer, history, IVR choices.
+"""A ring's pop, built once for the agent it rings: caller, customer, history on every channel, IVR choices.
 
 The pop is data (codes, ISO times): it is stored as it is and each desk
 says it in its reader's language (``web.desk.present``).
@@ -7,19 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import false, select
+from sqlalchemy import false
 from sqlalchemy.orm import Session
 
 from ..access import visibility
 from ..calls.numbers import display, try_e164
 from ..calls.records import ensure_call, find_call
+from ..customers.history import customer_history
 from ..customers.lookup import by_number
 from ..events import CallRingingAgent
-from ..models import Call, Customer, Ticket, User
+from ..models import Customer, Ticket, User
 from ..tickets.queries import open_for_customer, open_hidden_for_customer
 from .service import key_of
 
-HISTORY = 5
+HISTORY = 8
 
 
 def build_pop(session: Session, p: CallRingingAgent, user_id: int, region: str) -> dict[str, Any]:
@@ -35,9 +36,9 @@ def build_pop(session: Session, p: CallRingingAgent, user_id: int, region: str) 
     open_tickets: list[dict[str, Any]] = []
     restricted = 0
     if customer is not None:
-        history = _history(session, customer.id, call.id)
         # The ringing agent sees subjects only of tickets they may open; the rest are a count.
         agent = session.get(User, user_id)
+        history = _history(session, customer.id, call.id, agent)
         visible = visibility.ticket_clause(agent) if agent is not None else false()
         open_tickets = [{"id": t.id, "number": t.number, "subject": t.subject, "status": t.status.value}
                         for t in open_for_customer(session, customer.id, 5, visible)]
@@ -62,8 +63,11 @@ def build_pop(session: Session, p: CallRingingAgent, user_id: int, region: str) 
     }
 
 
-def _history(session: Session, customer_id: int, call_id: int) -> list[dict[str, Any]]:
-    previous = session.scalars(select(Call).where(Call.customer_id == customer_id, Call.id != call_id)
-                               .order_by(Call.started_at.desc()).limit(HISTORY))
-    return [{"id": c.id, "at": c.started_at.isoformat(), "queue": c.queue_name,
-             "disposition": c.disposition.value if c.disposition else None} for c in previous]
+def _history(session: Session, customer_id: int, call_id: int, agent: User | None) -> list[dict[str, Any]]:
+    """The customer's recent contacts on every channel that the ringing agent may see, newest first."""
+    if agent is None:
+        return []
+    contacts = customer_history(session, customer_id, agent, limit=HISTORY, except_call=call_id).contacts
+    return [{"at": c.at.isoformat(), "kind": c.kind, "channel": c.channel, "direction": c.direction,
+             "ticket": c.ticket_number, "call_id": c.call_id, "openable": c.call_openable, "queue": c.queue,
+             "disposition": c.disposition, "subject": c.subject} for c in contacts]

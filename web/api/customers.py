@@ -1,4 +1,4 @@
-"""API: find customers by phone (any format), one customer, create one."""
+"""API: find customers by phone (any format), one customer, create one, merge two."""
 from __future__ import annotations
 
 from flask import jsonify
@@ -8,13 +8,14 @@ from sqlalchemy import select
 from callcenter.access import roles
 from callcenter.calls.numbers import InvalidNumber, to_e164
 from callcenter.customers.lookup import with_number
+from callcenter.customers.merge import MergeError
 from callcenter.customers.service import CustomerError
 from callcenter.i18n import N_
 from callcenter.models import Customer, VipTier
 
 from ..db import get_db
 from .registry import ApiError, api_actor, args, body, container, endpoint, page
-from .schemas import CustomerIn, CustomerOut
+from .schemas import CustomerIn, CustomerOut, MergeIn, MergeOut
 
 
 @endpoint("GET", "/customers", roles=roles.DESK, scope="customers:read",
@@ -57,3 +58,25 @@ def create_customer() -> ResponseReturnValue:
                        exc.fields) from None
     db.commit()
     return jsonify(CustomerOut.of(customer).model_dump(mode="json")), 201
+
+
+@endpoint("POST", "/customers/<int:customer_id>/merge", roles=roles.MANAGERS, scope="customers:write",
+          summary=N_("Merge another customer into this one (the other is deleted)"), request_model=MergeIn,
+          response=MergeOut)
+def merge_customer(customer_id: int) -> ResponseReturnValue:
+    db = get_db()
+    data = body(MergeIn)
+    try:
+        moved = container().customer_merge.merge(db, api_actor(), customer_id, data.other_id, tuple(data.take))
+    except LookupError:
+        db.rollback()
+        raise ApiError(404, "not_found", "no such customer") from None
+    except MergeError as exc:
+        db.rollback()
+        raise ApiError(422, exc.code or "invalid", str(exc), {exc.field or "other_id": str(exc)}) from None
+    db.commit()
+    customer = db.get(Customer, customer_id)
+    assert customer is not None  # the merge kept it
+    out = MergeOut(customer=CustomerOut.of(customer), merged_id=data.other_id,
+                   moved={k: v for k, v in moved.counts.items() if v})
+    return jsonify(out.model_dump(mode="json"))

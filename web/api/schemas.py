@@ -151,6 +151,20 @@ class CustomerIn(BaseModel):
     external_ref: Text | None = Field(default=None, max_length=200)
 
 
+class MergeIn(BaseModel):
+    model_config = STRICT
+    other_id: Id = Field(description=N_("The customer merged into this one; it is deleted afterwards"))
+    take: list[Literal["name", "company", "email", "vip_tier", "language", "notes", "external_ref"]] = Field(
+        default_factory=list, max_length=7,
+        description=N_("Fields to take from the other customer even where this one has a value"))
+
+
+class MergeOut(BaseModel):
+    customer: CustomerOut
+    merged_id: int
+    moved: dict[str, int] = Field(description=N_("Rows moved to this customer, by table"))
+
+
 class CallbackOut(BaseModel):
     id: int
     number: str

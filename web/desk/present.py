@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 
 from callcenter.calls.numbers import display
@@ -37,6 +37,7 @@ def present(pop: dict[str, Any], names: labels.Names) -> dict[str, Any]:
         "tickets": [f"{t['number']} · {t['subject']} ({labels.code('status', t['status'])})"
                     for t in pop.get("open_tickets") or []],
         "history": [_history_line(h, names) for h in pop.get("history") or []],
+        "history_links": [_history_link(h) for h in pop.get("history") or []],
     }
     return {**pop, "view": view}
 
@@ -69,9 +70,25 @@ def menu_lines(ivr: dict[str, Any], names: labels.Names) -> list[str]:
     return lines
 
 
-def _history_line(call: dict[str, Any], names: labels.Names) -> str:
+def _history_line(contact: dict[str, Any], names: labels.Names) -> str:
+    """One contact of the customer's: channel, when, then the call's queue and outcome or the message's way."""
     zone = ZoneInfo(current_app.extensions["container"].settings.timezone)
-    at = localtime(dt.datetime.fromisoformat(call["at"]), zone) if call.get("at") else "—"
-    parts = [at, labels.queue(call["queue"], names) if call.get("queue") else "",
-             labels.code("disposition", call.get("disposition"))]
+    at = localtime(dt.datetime.fromisoformat(contact["at"]), zone) if contact.get("at") else "—"
+    parts = [labels.code("channel", contact.get("channel") or "phone"), at]
+    if contact.get("kind", "call") == "call":
+        parts += [labels.queue(contact["queue"], names) if contact.get("queue") else "",
+                  labels.code("disposition", contact.get("disposition"))]
+    else:
+        parts += [labels.code("message_direction", contact.get("direction")), contact.get("subject") or ""]
+    if contact.get("ticket"):
+        parts.append(_("Ticket %(n)s", n=contact["ticket"]))
     return " · ".join(p for p in parts if p)
+
+
+def _history_link(contact: dict[str, Any]) -> str:
+    """Where the contact opens: its ticket, else the call's own page when this agent may open it."""
+    if contact.get("ticket"):
+        return url_for("tickets.detail", number=contact["ticket"])
+    if contact.get("call_id") and contact.get("openable"):
+        return url_for("qa.workspace", call_id=contact["call_id"])
+    return ""

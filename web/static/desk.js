@@ -14,10 +14,16 @@
   function el(id) { return document.getElementById(id); }
   function text(node, value) { node.textContent = value == null ? "" : String(value); }
   function li(list, value) { var i = document.createElement("li"); text(i, value); list.appendChild(i); }
-  function fill(id, lines) {
+  // links (optional): an address per line, where the line opens ("" for none).
+  function fill(id, lines, links) {
     var list = el(id);
     list.innerHTML = "";
-    (lines && lines.length ? lines : ["—"]).forEach(function (x) { li(list, x); });
+    (lines && lines.length ? lines : ["—"]).forEach(function (x, i) {
+      var href = links && links[i];
+      if (!href) { li(list, x); return; }
+      var item = document.createElement("li"), a = document.createElement("a");
+      a.href = href; text(a, x); item.appendChild(a); list.appendChild(item);
+    });
   }
   function indexOf(key) { for (var i = 0; i < pops.length; i++) { if (pops[i].key === key) return i; } return -1; }
   function isCurrent(key) { return !!current && !current.phoneOnly && current.key === key; }
@@ -84,7 +90,7 @@
     var tickets = (v.tickets || []).slice();
     if (p.restricted_tickets) tickets.push(t.tRestricted.replace("__N__", p.restricted_tickets));
     fill("pop-tickets", tickets);
-    fill("pop-history", v.history);
+    fill("pop-history", v.history, v.history_links);
     if (p.call_id) window.ccForm.load(p.call_id, null, (p.ivr && p.ivr.category) || p.queue);
     else window.ccForm.clear();
     renderState();

@@ -14,6 +14,7 @@ from callcenter.access import roles, visibility
 from callcenter.background import jobs as background
 from callcenter.conversations import attachments
 from callcenter.conversations.service import Conversations
+from callcenter.customers.history import customer_history
 from callcenter.forms import catalog
 from callcenter.inputs.parsers import Args
 from callcenter.models import (
@@ -164,6 +165,7 @@ def detail(number: str) -> ResponseReturnValue:
     user_ids = authors | {ticket.assignee_id} | assigned
     users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(user_ids - {None})))}
     customer = db.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    history = customer_history(db, customer.id, user(), except_ticket=ticket.id) if customer else None
     can_edit = visibility.can_edit_ticket(db, user(), ticket.id)
     callbacks = db.scalars(select(Callback).where(
         Callback.ticket_id == ticket.id, Callback.status.in_((CallbackStatus.PENDING, CallbackStatus.DIALING)))
@@ -177,7 +179,8 @@ def detail(number: str) -> ResponseReturnValue:
                            submissions=[(s, catalog.spec_of(d), d) for s, d in submissions], users=users,
                            customer=customer, can_edit=can_edit, sla=sla_state(ticket), statuses=list(TicketStatus),
                            priorities=list(Priority), assignable=assignable, callbacks=callbacks,
-                           can_dial=user().role in roles.DESK)
+                           can_dial=user().role in roles.DESK,
+                           history=history)
 
 
 @bp.route("/<number>/attachments/<int:attachment_id>")
