@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # prompt and caller audio (sox, espeak-ng), sound devices (libportaudio2,
 # alsa-utils), the browser the UI tests drive (chromium) and a CJK font so
 # its screenshots show Chinese (fonts-wqy-microhei).
-APT_PACKAGES := debootstrap sip-tester sox espeak-ng libportaudio2 alsa-utils chromium fonts-wqy-microhei
+APT_PACKAGES := debootstrap sip-tester sox espeak-ng libportaudio2 alsa-utils chromium fonts-wqy-microhei dovecot-imapd
 STAMP := $(VENV)/.installed
 
 # Charts for the wallboard and reports: Apache ECharts, served from our own

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from .callcontrol.clicktocall import ClickToCall
     from .callcontrol.monitoring import Monitor
     from .callcontrol.transfers import Transfers
+    from .channels.email.imap import MailFetcher
 
 # The services ``callcenter run`` starts in one process; each also runs alone (``callcenter ami`` ...).
 BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background", "channels")
@@ -255,11 +256,23 @@ class Container:
 
         cfg = self.settings.channels
         senders = adapters(cfg, policy=DiallingPolicy.from_settings(self.settings),
-                           region=self.settings.phone.default_region)
+                           region=self.settings.phone.default_region, store=self.conversations.store)
         delivery = Delivery(self.session_factory, senders, ConversationNotifier(self.bus),
                             poll_seconds=cfg.delivery.poll_seconds, batch=cfg.delivery.batch,
                             retry_delays=cfg.delivery.retry_delays, bus=self.bus)
-        return ChannelsService([delivery])
+        parts: list[Service] = [delivery]
+        if cfg.email.enabled:
+            parts.append(self.mail_fetcher())
+        return ChannelsService(parts)
+
+    def mail_fetcher(self) -> MailFetcher:
+        """The support mailbox read over IMAP into tickets (part of the ``channels`` service)."""
+        from .channels.email.imap import MailFetcher
+        from .channels.email.intake import MailIntake
+
+        cfg = self.settings.channels.email
+        return MailFetcher(cfg, MailIntake(cfg, self.session_factory, self.channel_intake, self.conversations,
+                                           self.customers))
 
     def service(self, name: str) -> Service:
         if name not in BACKEND_SERVICES:

@@ -22,6 +22,7 @@ from . import (
     config,
     db,
     dispatch,
+    email,
     events,
     governance,
     imports,
@@ -77,6 +78,6 @@ def main(ctx: click.Context) -> None:
 
 
 for _module in (services, db, users, tokens, pbx, calls, config, events, dispatch, transcribe, qa, governance,
-                reports, queues, teams, agents, codes, imports):
+                reports, queues, teams, agents, codes, imports, email):
     for _command in _module.COMMANDS:
         main.add_command(_command)

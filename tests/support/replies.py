@@ -20,7 +20,7 @@ def delivery(container: Container) -> Delivery:
     """The ``channels`` service's loop as the wiring builds it, with short retries."""
     settings = container.settings
     senders = adapters(settings.channels, policy=DiallingPolicy.from_settings(settings),
-                       region=settings.phone.default_region)
+                       region=settings.phone.default_region, store=container.conversations.store)
     return Delivery(container.session_factory, senders, ConversationNotifier(container.bus), retry_delays=[30])
 
 

@@ -135,11 +135,11 @@ class Inbox:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    """A real SMTP server (aiosmtpd) on a free local port."""
+def smtp_server(handler: Inbox | None = None) -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server (aiosmtpd) on a free local port, keeping mail in ``handler`` (a new ``Inbox``)."""
     from aiosmtpd.controller import Controller
 
-    inbox, port = Inbox(), free_port()
+    inbox, port = handler if handler is not None else Inbox(), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
