@@ -175,13 +175,23 @@ def humanised(value: str) -> str:
     return value.replace("_", " ").strip().capitalize()
 
 
+# The web form's shipped topics (``[channels.webform] categories``), named in both languages wherever a
+# ticket's category shows; a centre's own codes are named like every other category.
+TOPICS = {"general": _l("General question"), "billing": _l("Billing and payments"),
+          "technical": _l("Technical problem"), "complaint": _l("Complaint")}
+
+
 def category(value: str | None, names: Names | None = None) -> str:
-    """A ticket's or a call's category: its intake form's title, else its queue's name, else the code, readable.
+    """A ticket's or a call's category: its intake form's title, else its queue's name, else a web-form topic's
+    name, else the code, readable.
     (``names``: read elsewhere, for a page that has no request session, such as the desk's stream.)"""
     if not value:
         return "—"
     names = _names() if names is None else names
-    return _pick(names.categories.get(value) or names.queues.get(value), humanised(value))
+    found = names.categories.get(value) or names.queues.get(value)
+    if found is None and value in TOPICS:
+        return str(TOPICS[value])
+    return _pick(found, humanised(value))
 
 
 def queue(value: str | int | None, names: Names | None = None) -> str:

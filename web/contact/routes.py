@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 
 from callcenter.channels.webform import NONCE, RateLimited, Submission, WebFormError, mint_nonce
 from callcenter.conversations.attachments import IncomingFile
@@ -21,9 +20,6 @@ from ..messages import field_errors, refusal
 
 bp = Blueprint("contact", __name__)
 FIELDS = ("category", "name", "email", "phone", "description")
-# The shipped topics in both languages; a centre's own codes are named like every other category.
-TOPICS = {"general": _l("General question"), "billing": _l("Billing and payments"),
-          "technical": _l("Technical problem"), "complaint": _l("Complaint")}
 # Room for the form's text beside its files (the app's default request limit is far smaller).
 FORM_TEXT_BYTES = 1024 * 1024
 
@@ -44,7 +40,7 @@ def _open() -> None:
 
 
 def _topics() -> list[tuple[str, str]]:
-    return [(code, str(TOPICS[code]) if code in TOPICS else labels.category(code))
+    return [(code, labels.category(code))
             for code in _container().settings.channels.webform.categories]
 
 
