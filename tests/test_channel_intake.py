@@ -229,3 +229,17 @@ def test_an_automatic_answer_never_reopens_and_a_bounce_makes_no_customer(contai
     assert bounce[3] and not bounce[4]  # a new ticket, no customer made for the mail system
     flagged = _ticket(container, bounce[0])
     assert flagged.flagged == "bounce" and flagged.customer_id is None
+
+
+def test_an_emailed_answer_to_a_web_form_reply_joins_the_web_ticket(container) -> None:
+    web = Inbound(channel=Channel.WEB, channel_key="nonce-1", sender=Sender("email", "zhang@example.com", "Zhang"),
+                  subject="Refund", body="Please refund order 42.")
+    number = _receive(container, web)[0]
+    with transaction(container.session_factory) as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.number == number)).one()
+        reply = container.conversations.queue_outbound(s, ticket, Actor.system("test"), channel=Channel.WEB,
+                                                       body="Refund on its way.", recipient="zhang@example.com")
+        reply.channel_key = "<m9.web@callcenter.localhost>"  # what the e-mail sender gave it
+    answer = _receive(container, _mail("<z2@example.com>", sender="zhang@example.com", subject="Re: Refund",
+                                       thread_keys=["<m9.web@callcenter.localhost>"]))
+    assert answer[0] == number and not answer[3]

@@ -83,7 +83,7 @@ def test_retention_purge_dry_run_then_for_real(world) -> None:
     with factory() as s:
         run = s.scalar(select(JobRun).where(JobRun.kind == "retention_purge"))
         assert run.outcome == "done" and run.detail["queues"] == {
-            "billing": {"recordings": 1, "files": 1, "transcripts": 1, "calls": 0}}
+            "billing": {"recordings": 1, "files": 1, "transcripts": 1, "calls": 0, "messages": 0, "attachments": 0}}
         entry = s.scalar(select(AuditLog).where(AuditLog.action == "retention_purge"))
         assert entry.actor_name == ACTOR and entry.detail["recordings"] == 1
     again = runner.invoke(main, ["retention", "purge"])

@@ -35,6 +35,8 @@ from ..tickets.service import TicketService
 from .base import Inbound
 
 CHAT_CHANNELS = (Channel.WECHAT, Channel.SMS)
+# A web-form ticket is answered by e-mail (under the WEB channel): the customer's e-mailed answer threads to it.
+THREADS_WITH = {Channel.EMAIL: (Channel.EMAIL, Channel.WEB)}
 UNVERIFIED_SENDER = "unverified_sender"
 BOUNCE = "bounce"
 SUBJECT_LIMIT = 200
@@ -117,9 +119,10 @@ class ChannelIntake:
                 customer: Customer | None) -> tuple[Ticket | None, str | None]:
         """The ticket this message continues, or None; and the flag for a new ticket."""
         for key in inbound.thread_keys:
-            earlier = self.conversations.find(session, inbound.channel, key)
-            if earlier is not None:
-                return session.get(Ticket, earlier.ticket_id), None
+            for channel in THREADS_WITH.get(inbound.channel, (inbound.channel,)):
+                earlier = self.conversations.find(session, channel, key)
+                if earlier is not None:
+                    return session.get(Ticket, earlier.ticket_id), None
         if inbound.ticket_number:
             quoted = session.scalar(select(Ticket).where(Ticket.number == inbound.ticket_number.strip().upper()))
             if quoted is not None:

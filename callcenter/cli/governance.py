@@ -18,10 +18,11 @@ from .actors import cli_actor
 
 def _removed_table(title: str, rows: dict[str, purge.Removed]) -> Table:
     table = Table(title=title)
-    for column in ("queue", "recordings", "files", "transcripts", "calls"):
+    for column in ("queue", "recordings", "files", "transcripts", "calls", "messages"):
         table.add_column(column, justify="left" if column == "queue" else "right")
     for name, r in rows.items():
-        table.add_row(name or "(no queue)", str(r.recordings), str(r.files), str(r.transcripts), str(r.calls))
+        table.add_row(name or "(no queue)", str(r.recordings), str(r.files), str(r.transcripts), str(r.calls),
+                      str(r.messages))
     return table
 
 
@@ -34,7 +35,7 @@ def retention_group() -> None:
 @click.option("--dry-run", is_flag=True, help="Only show what would be removed now.")
 @click.pass_obj
 def purge_command(container: Container, dry_run: bool) -> None:
-    """Remove recordings, transcripts and call records older than their queue's policy."""
+    """Remove recordings, transcripts, call records and finished tickets' messages older than their queue's policy."""
     settings, err = container.settings, Console(stderr=True)
     with container.session_factory() as session:
         total = len(purge.queue_names(session, settings.retention))

@@ -41,6 +41,7 @@ from callcenter.models import (
     Call,
     CallTag,
     Customer,
+    FormDefinition,
     KeywordRule,
     QAReview,
     Queue,
@@ -224,7 +225,8 @@ def typed_words(s: Any) -> frozenset[str]:
     texts: list[str] = []
     for column in (User.username, User.display_name, Team.name, Ticket.subject, Ticket.description,
                    Customer.name, Call.caller_name, Scorecard.title, Scorecard.slug, KeywordRule.name,
-                   KeywordRule.tag, CallTag.tag, Skill.name, ReplyTemplate.name):
+                   KeywordRule.tag, CallTag.tag, Skill.name, ReplyTemplate.name, Queue.display_name,
+                   FormDefinition.title):
         texts += [t for t in s.scalars(select(column)) if t]
     texts += list(s.scalars(select(TicketNote.body).where(TicketNote.template.is_(None))))
     texts += [c.reason for c in s.scalars(select(TicketChange).where(TicketChange.reason_template.is_(None)))]
