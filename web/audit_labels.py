@@ -45,6 +45,14 @@ ACTIONS = {
     "attachment_downloaded": _l("Attachment downloaded"),
     # The SMS gateway's receipt (callcenter/channels/sms.py).
     "message_delivered": _l("Reply delivered to the phone"),
+    # The channels (callcenter/channels): replies sent or given up, addresses that bounce, robots caught.
+    "message_sent": _l("Reply sent"), "message_failed": _l("Reply could not be sent"),
+    "email_bounced": _l("E-mail address bounced"), "webform_trapped": _l("Web form robot caught"),
+    "customer_identity_added": _l("Customer identifier added"),
+    # Set-up and the call's story, labelled late.
+    "call_no_ticket": _l("Call closed without a ticket"), "form_activated": _l("Intake form activated"),
+    "queue_created": _l("Queue added"), "queue_changed": _l("Queue changed"),
+    "queue_discovered": _l("Queue found on the PBX"), "queue_reinstated": _l("Queue reinstated"),
     # Reply templates and macros (callcenter/conversations/templates.py).
     "template_created": _l("Reply template added"), "template_changed": _l("Reply template changed"),
     "template_variant_saved": _l("Reply template text saved"),
