@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from tests.deskdata import Shop
+    from tests.support.mailservers import Account, Dovecot, SMTPInbox
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("CALLCENTER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -167,3 +168,27 @@ def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunn
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+# -- real mail servers (tests/support/mailservers.py): one private Dovecot per module, a mailbox and an
+# SMTP server (aiosmtpd) per test
+@pytest.fixture(scope="module")
+def mail_server() -> Iterator[Dovecot]:
+    from tests.support.mailservers import dovecot, dovecot_available
+
+    assert dovecot_available(), "Dovecot is needed: make deps installs dovecot-imapd"
+    with dovecot() as server:
+        yield server
+
+
+@pytest.fixture
+def account(mail_server: Dovecot) -> Account:
+    return mail_server.account()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[SMTPInbox, int]]:
+    from tests.support.mailservers import smtp_inbox
+
+    with smtp_inbox() as pair:
+        yield pair

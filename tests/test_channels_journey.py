@@ -36,7 +36,7 @@ from callcenter.models import (
 )
 from tests.support import replies
 from tests.support.channel_peers import SMSGateway, WeChatAPI, serving
-from tests.support.mailservers import Account, Dovecot, SMTPInbox, dovecot, dovecot_available, smtp_inbox
+from tests.support.mailservers import Account, SMTPInbox
 from tests.test_email_channel import fetch_round, mail
 from tests.webtools import sign_in
 
@@ -49,19 +49,6 @@ ADDRESS = "wang@customer.example"
 TOKEN = "callback-token-typed-in-the-account"
 
 
-@pytest.fixture(scope="module")
-def mail_server() -> Iterator[Dovecot]:
-    assert dovecot_available(), "Dovecot is needed: make deps installs dovecot-imapd"
-    with dovecot() as server:
-        yield server
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[SMTPInbox, int]]:
-    with smtp_inbox() as pair:
-        yield pair
-
-
 @pytest.fixture
 def wechat_api() -> Iterator[WeChatAPI]:
     with serving(WeChatAPI()) as peer:
@@ -72,11 +59,6 @@ def wechat_api() -> Iterator[WeChatAPI]:
 def gateway() -> Iterator[SMSGateway]:
     with serving(SMSGateway()) as peer:
         yield peer
-
-
-@pytest.fixture
-def account(mail_server: Dovecot) -> Account:
-    return mail_server.account()
 
 
 @pytest.fixture

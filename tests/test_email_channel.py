@@ -3,7 +3,6 @@ PostgreSQL.  Mail goes in by IMAP APPEND, exactly as a mail server delivers it; 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -30,29 +29,11 @@ from callcenter.models import (
 )
 from callcenter.retry import Backoff
 from callcenter.wiring import Container
-from tests.support.mailservers import Account, Dovecot, SMTPInbox, dovecot, dovecot_available, smtp_inbox
+from tests.support.mailservers import Account, SMTPInbox
 from tests.support.replies import delivery
 from tests.support.waiting import wait_for
 
 CUSTOMER = "wang@customer.example"
-
-
-@pytest.fixture(scope="module")
-def mail_server() -> Iterator[Dovecot]:
-    assert dovecot_available(), "Dovecot is needed: make deps installs dovecot-imapd"
-    with dovecot() as server:
-        yield server
-
-
-@pytest.fixture
-def account(mail_server: Dovecot) -> Account:
-    return mail_server.account()
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[SMTPInbox, int]]:
-    with smtp_inbox() as pair:
-        yield pair
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access import audit
@@ -106,6 +107,12 @@ class AttachmentStore:
 
 def shown_type(attachment: Attachment) -> str:
     return attachment.content_type if attachment.content_type in SHOWN_TYPES else "application/octet-stream"
+
+
+def of_ticket(session: Session, ticket_id: int, attachment_id: int) -> Attachment | None:
+    """A file by id, only through its own ticket (another ticket's number never reaches it)."""
+    return session.scalar(select(Attachment).join(Message, Message.id == Attachment.message_id)
+                          .where(Attachment.id == attachment_id, Message.ticket_id == ticket_id))
 
 
 def downloaded(session: Session, actor: Actor, attachment: Attachment, ticket_number: str | None) -> None:

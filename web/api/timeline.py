@@ -1,17 +1,17 @@
 """API: a ticket's one timeline (calls, messages, notes, changes), its internal notes and its messages' files."""
 from __future__ import annotations
 
-from flask import jsonify, send_file
+from flask import jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from callcenter.access import roles
 from callcenter.conversations import attachments
 from callcenter.i18n import N_
-from callcenter.models import Attachment, Message, Ticket
+from callcenter.models import Ticket
 from callcenter.tickets.service import TicketError
 
 from ..db import get_db
+from ..downloads import private_file
 from .registry import ApiError, api_actor, api_user, body, container, endpoint
 from .schemas import NoteIn, TimelineEntryOut
 from .tickets import editable_ticket, visible_ticket
@@ -55,8 +55,7 @@ def created(ticket: Ticket, kind: str, item_id: int) -> ResponseReturnValue:
 def ticket_attachment(number: str, attachment_id: int) -> ResponseReturnValue:
     db = get_db()
     ticket = visible_ticket(number)
-    found = db.scalar(select(Attachment).join(Message, Message.id == Attachment.message_id)
-                      .where(Attachment.id == attachment_id, Message.ticket_id == ticket.id))
+    found = attachments.of_ticket(db, ticket.id, attachment_id)
     if found is None:
         raise ApiError(404, "not_found", "no such attachment on this ticket")
     path = container().conversations.store.file_for(found)
@@ -64,7 +63,4 @@ def ticket_attachment(number: str, attachment_id: int) -> ResponseReturnValue:
         raise ApiError(410, "gone", "the file was not kept (over the size limit, or erased)")
     attachments.downloaded(db, api_actor(), found, ticket.number)
     db.commit()
-    response = send_file(path, mimetype=attachments.shown_type(found), as_attachment=True,
-                         download_name=found.filename, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(path, attachments.shown_type(found), found.filename)

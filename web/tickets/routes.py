@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -18,14 +18,12 @@ from callcenter.customers.history import customer_history
 from callcenter.forms import catalog
 from callcenter.inputs.parsers import Args
 from callcenter.models import (
-    Attachment,
     Call,
     Callback,
     CallbackStatus,
     Customer,
     FormDefinition,
     FormSubmission,
-    Message,
     Priority,
     Queue,
     Ticket,
@@ -38,7 +36,7 @@ from callcenter.tickets.service import TicketError, TicketService
 
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
-from ..downloads import csv_download
+from ..downloads import csv_download, private_file
 from ..messages import refusal
 from ..paging import rows_of
 from ..query_args import note_ignored
@@ -191,8 +189,7 @@ def attachment(number: str, attachment_id: int) -> ResponseReturnValue:
     """A message's file, by id only, to whoever may see its ticket; each download audited."""
     db = get_db()
     ticket = _visible(number)
-    found = db.scalar(select(Attachment).join(Message, Message.id == Attachment.message_id)
-                      .where(Attachment.id == attachment_id, Message.ticket_id == ticket.id))
+    found = attachments.of_ticket(db, ticket.id, attachment_id)
     if found is None:
         abort(404)
     path = _conversations().store.file_for(found)
@@ -200,10 +197,7 @@ def attachment(number: str, attachment_id: int) -> ResponseReturnValue:
         abort(410, "the file was not kept")
     attachments.downloaded(db, actor(), found, ticket.number)
     db.commit()
-    response = send_file(path, mimetype=attachments.shown_type(found), as_attachment=True,
-                         download_name=found.filename, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(path, attachments.shown_type(found), found.filename)
 
 
 def _editable(number: str) -> Ticket:
