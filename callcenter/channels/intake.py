@@ -99,15 +99,14 @@ class ChannelIntake:
         recorded = self.conversations.record_inbound(
             session, ticket, channel=inbound.channel, channel_key=inbound.channel_key, body=inbound.body,
             subject=inbound.subject, sender=inbound.sender.value, recipient=inbound.recipient,
-            received_at=inbound.received_at, attachments=inbound.attachments, actor=actor)
+            received_at=inbound.received_at, attachments=inbound.attachments, actor=actor,
+            customer_id=customer.id if customer is not None else None,
+            meta={**inbound.meta, **({"no_reply": inbound.no_reply} if inbound.no_reply else {})})
         if not recorded.new:  # another process stored it between our look and our insert
             savepoint.rollback()
             return self._stored(session, recorded.message)
         savepoint.commit()
         message = recorded.message
-        message.meta = {**inbound.meta, **({"no_reply": inbound.no_reply} if inbound.no_reply else {})}
-        if customer is not None and message.customer_id is None:
-            message.customer_id = customer.id
         return Received(ticket, message, True, created, customer_created, reopened)
 
     def _stored(self, session: Session, message: Message) -> Received:

@@ -104,7 +104,8 @@ class Conversations:
     def record_inbound(self, session: Session, ticket: Ticket, *, channel: Channel, channel_key: str, body: str,
                        subject: str = "", sender: str | None = None, recipient: str | None = None,
                        received_at: dt.datetime | None = None, visibility: Visibility = Visibility.PUBLIC,
-                       attachments: Sequence[IncomingFile] = (), actor: Actor | None = None) -> Recorded:
+                       attachments: Sequence[IncomingFile] = (), actor: Actor | None = None,
+                       customer_id: int | None = None, meta: dict[str, Any] | None = None) -> Recorded:
         """A message a channel delivered to ``ticket``; a re-delivered one is the stored one, ``new`` False.
 
         When ``new`` is False nothing was written: a caller that made something for this message
@@ -113,8 +114,9 @@ class Conversations:
         """
         actor = actor or Actor.system(f"channel:{channel.value}")
         message, new = self._insert(
-            session, ticket_id=ticket.id, customer_id=ticket.customer_id, channel=channel,
+            session, ticket_id=ticket.id, customer_id=customer_id or ticket.customer_id, channel=channel,
             direction=MessageDirection.INBOUND, visibility=visibility, channel_key=_key(channel_key),
+            meta=meta or {},
             sender=_text(sender, 320) or None, recipient=_text(recipient, 320) or None,
             subject=_text(subject, 300), body=_text(body, MAX_BODY), received_at=received_at or utcnow())
         if not new:
