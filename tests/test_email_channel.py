@@ -356,6 +356,7 @@ def test_smtp_refusals_fail_for_good_or_wait_for_the_next_attempt(container, ema
     assert "450" in (busy.error or "")
     inbox.refuse[CUSTOMER] = "550 5.1.1 No such user"
     with transaction(container.session_factory) as s:
+        # The message was just queued in this test: it is there.
         s.get(Message, later).next_attempt_at = None  # type: ignore[union-attr]
     assert delivery(container).run_once() == 1
     [gone] = [m for m in messages(container) if m.id == later]

@@ -20,6 +20,7 @@ from callcenter.db import transaction
 from callcenter.models import Team, User
 
 from .deskdata import PASSWORD, add_conversation
+from .support import walk
 from .webtools import sign_in
 
 INLINE = [
@@ -73,6 +74,8 @@ def test_every_page_sends_the_security_headers(app, shop) -> None:
         values["team_id"] = s.scalar(select(Team.id).where(Team.name == "Support team"))
     # A message's file, so its download is walked too.
     values["attachment_id"] = add_conversation(app.extensions["container"], shop.ticket_number)["photo"]
+    # A reply macro, so its admin page and the reply form's fill-in are walked too.
+    values["template_id"] = walk.reply_macro(app.extensions["container"])
     walked = 0
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "GET" not in (rule.methods or ()):

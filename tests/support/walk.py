@@ -159,13 +159,13 @@ def build(container: Container) -> World:
         world = World(shop, billing, card.slug, rule.id, {role: job.id for role, job in made.items()})
     _dispatcher_writes(container, shop)
     world.attachment_id = deskdata.add_conversation(container, shop.ticket_number)["photo"]
-    world.template_id = _reply_macro(container)
+    world.template_id = reply_macro(container)
     with factory() as s:
         world.typed = typed_words(s)
     return world
 
 
-def _reply_macro(container: Container) -> int:
+def reply_macro(container: Container) -> int:
     """A macro as a supervisor writes one: a Chinese SMS, an English e-mail with its HTML part."""
     with transaction(container.session_factory) as s:
         sue, templates = _as(s, "sue"), container.templates
