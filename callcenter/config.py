@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 
 from .channels.settings import ChannelSettings
+from .knowledge.settings import KnowledgeSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = Path(os.environ.get("CALLCENTER_INSTANCE", ROOT / "instance"))
@@ -635,6 +636,7 @@ class Settings(BaseSettings):
     background: BackgroundSettings = Field(default_factory=BackgroundSettings)
     conversations: ConversationSettings = Field(default_factory=ConversationSettings)
     channels: ChannelSettings = Field(default_factory=ChannelSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     summary: SummarySettings = Field(default_factory=SummarySettings)
 
     @classmethod

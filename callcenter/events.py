@@ -421,3 +421,32 @@ class TranscriptReady(Event, name="transcript_ready"):
 
     call_id: int
     transcript_id: int
+
+
+# -- the knowledge base ---------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class ArticleChanged(Event, name="article_changed"):
+    """An article was saved, published, archived or restored: every process's index picks it up."""
+
+    article_id: int
+    revision: int
+    status: str
+    actor: str = "system"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutoReplySent(Event, name="auto_reply_sent"):
+    """A ticket was answered with an article; the customer's yes or no is awaited."""
+
+    ticket_id: int
+    article_id: int
+    probability: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutoReplyAnswered(Event, name="auto_reply_answered"):
+    """The customer said yes (``accepted``: closed as self-served), no (``rejected``) or nothing (``expired``)."""
+
+    ticket_id: int
+    article_id: int
+    state: str

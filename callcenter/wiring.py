@@ -38,6 +38,10 @@ from .dispatch.notifier import DispatchNotifier
 from .forms.intake import Intake
 from .governance.erasure import Erasure
 from .governance.notifier import ErasureNotifier
+from .knowledge.articles import Articles
+from .knowledge.index import KnowledgeIndex
+from .knowledge.notifier import KnowledgeNotifier
+from .knowledge.suggest import Suggester
 from .people.notifier import PeopleNotifier
 from .people.profiles import Profiles
 from .pops.notifier import PopNotifier
@@ -105,6 +109,21 @@ class Container:
     def replies(self) -> Replies:
         """An agent's reply from the ticket (page or API): to the customer's address, a macro applied."""
         return Replies(self.conversations, self.templates)
+
+    @cached_property
+    def articles(self) -> Articles:
+        """Writing the knowledge base: articles, revisions, question variants, categories."""
+        return Articles(KnowledgeNotifier(self.bus), self.settings.knowledge.default_threshold)
+
+    @cached_property
+    def knowledge_index(self) -> KnowledgeIndex:
+        """This process's ranking of the published articles, rebuilt when any process changes one."""
+        return KnowledgeIndex(self.read_session_factory, self.settings.knowledge)
+
+    @cached_property
+    def suggester(self) -> Suggester:
+        """The articles that fit a question, with their calibrated probability and matched words."""
+        return Suggester(self.knowledge_index, self.settings.knowledge)
 
     @cached_property
     def customers(self) -> CustomerService:

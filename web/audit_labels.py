@@ -53,6 +53,11 @@ ACTIONS = {
     "call_no_ticket": _l("Call closed without a ticket"), "form_activated": _l("Intake form activated"),
     "queue_created": _l("Queue added"), "queue_changed": _l("Queue changed"),
     "queue_discovered": _l("Queue found on the PBX"), "queue_reinstated": _l("Queue reinstated"),
+    # The knowledge base (callcenter/knowledge/).
+    "article_saved": _l("Article saved"), "article_status_changed": _l("Article published, archived or drafted"),
+    "knowledge_category_saved": _l("Knowledge category saved"), "question_added": _l("Article question added"),
+    "question_reviewed": _l("Article question reviewed"), "suggestion_marked": _l("Suggestion rated"),
+    "article_linked": _l("Article noted on a ticket"),
     # Reply templates and macros (callcenter/conversations/templates.py).
     "template_created": _l("Reply template added"), "template_changed": _l("Reply template changed"),
     "template_variant_saved": _l("Reply template text saved"),

@@ -6,9 +6,15 @@ from sqlalchemy import Connection
 
 from callcenter.db import make_engine
 from callcenter.models import Base
+from callcenter.text.search import is_search_index
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def keep_name(name: str | None, kind: str, parent: object) -> bool:
+    """What autogenerate compares: not the full-text index's own tables (text/search.py)."""
+    return not is_search_index(name, kind)
 
 
 def _run(connection: Connection) -> None:
@@ -17,6 +23,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=keep_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -5,9 +5,10 @@ import datetime as dt
 import enum
 from typing import Any, Optional
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event, inspect, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..text.search import index_words
 from .base import Base, created_at, intpk, str20, str40, str80, str200, str_enum, updated_at
 
 
@@ -72,6 +73,9 @@ class Ticket(Base):
     # Why a person should look before trusting it: "unverified_sender" (a stranger quoted this
     # ticket's number), "auto_reply" ...; null for an ordinary ticket.
     flagged: Mapped[Optional[str40]]
+    # Subject and description cut into words (callcenter/text), kept by ``search.keep_words`` on every
+    # write; the full-text index (FTS5 on SQLite, to_tsvector('simple') on PostgreSQL) is built over it.
+    search_words: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 
@@ -81,6 +85,15 @@ class Ticket(Base):
     notes: Mapped[list[TicketNote]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketNote.id"
     )
+
+
+@event.listens_for(Ticket, "before_insert")
+@event.listens_for(Ticket, "before_update")
+def _keep_words(mapper: Any, connection: Any, ticket: Ticket) -> None:
+    """Every writer (desk, API, channels, imports) keeps the words in step with the subject and description."""
+    state = inspect(ticket)
+    if state.pending or state.attrs.subject.history.has_changes() or state.attrs.description.history.has_changes():
+        ticket.search_words = index_words(ticket.subject, ticket.description)
 
 
 class TicketChange(Base):

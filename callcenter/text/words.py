@@ -7,17 +7,26 @@ both languages and mixed subjects ("invoice 发票").  A few words of our own
 trade that jieba's general dictionary splits (断网, 到账) are added to it.
 
 ``normalise`` folds what looks the same to a reader (full-width letters,
-case), ``segment`` cuts, ``words`` keeps what carries meaning: no stop
-words in either language, no bare numbers (ticket and phone numbers).
+case, traditional characters: ``normal.fold``), ``segment`` cuts, ``words``
+keeps what carries meaning: no stop words in either language, no bare
+numbers (ticket and phone numbers).  ``terms`` is the search side: jieba's
+search mode also gives the shorter words inside a long one (退款申请 ->
+退款 · 申请 · 退款申请), so a two-character query finds a longer word.
+
+The admin extends the dictionary (product names, the trade's own words);
+``teach`` adds those words to the one tokenizer every caller shares.
 """
 from __future__ import annotations
 
 import logging
 import re
 import threading
-import unicodedata
+from collections.abc import Iterable
 
 import jieba
+import snowballstemmer
+
+from .normal import fold
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 WORD = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]+")
@@ -34,11 +43,17 @@ STOP_ZH = frozenset("""的 了 着 过 吗 呢 吧 啊 呀 哦 嗯 哈 又 也 �
 我 你 您 他 她 它 我们 你们 他们 这 那 这个 那个 哪 谁 什么 怎么
 为什么 一 个 些 要 想 会 能 可以 已经 没有 没 不 请 一下 一直
 现在 今天 昨天 明天 还是 就是 但是 因为 所以 如果 然后 问题 客户
-来电 电话 工单 谢谢 您好 你好 麻烦 帮忙 帮 一些 这样 那样 怎样""".split())
+来电 电话 工单 谢谢 您好 你好 麻烦 帮忙 帮 一些 这样 那样 怎样
+我要 我想 想要 需要 怎么办 如何 请问 一下子 咨询 下 吗 么""".split())
+# Searching only: words a question is phrased with that say nothing of its subject.
+STOP_SEARCH = frozenset("""get got want wanted wants don't doesn't didn't can't i'm i've im dont cant
+let know tell way anyone someone something""".split())
+_stemmer = threading.local()
 STOP = STOP_EN | STOP_ZH
 
 _tokenizer: jieba.Tokenizer | None = None
 _lock = threading.Lock()
+_taught: set[str] = set()
 
 
 def _cutter() -> jieba.Tokenizer:
@@ -54,9 +69,25 @@ def _cutter() -> jieba.Tokenizer:
         return _tokenizer
 
 
+def teach(words: Iterable[str]) -> set[str]:
+    """Make the tokenizer know exactly these admin words (on top of ours); returns the words it newly learnt."""
+    wanted = {fold(w).strip() for w in words} - {""}
+    cutter = _cutter()
+    with _lock:
+        for gone in _taught - wanted:
+            if gone not in DOMAIN_WORDS:
+                cutter.del_word(gone)
+        new = wanted - _taught
+        for word in new:
+            cutter.add_word(word)
+        _taught.clear()
+        _taught.update(wanted)
+    return new
+
+
 def normalise(text: str) -> str:
-    """Full-width letters, digits and punctuation as their plain forms (ＷｉＦｉ -> wifi), in lower case."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    """Width, case, script and spacing folded (ＷｉＦｉ -> wifi, 發票 -> 发票): see ``normal.fold``."""
+    return fold(text)
 
 
 def segment(text: str) -> list[str]:
@@ -74,3 +105,18 @@ def meaningful(word: str) -> bool:
 def words(text: str) -> list[str]:
     """The words of ``text`` that carry meaning, in order, repeats kept (callers count them)."""
     return [w for w in segment(text) if meaningful(w)]
+
+
+def _stem(words: list[str]) -> list[str]:
+    """English words to their stems (refunds, refunded -> refund); Snowball's stemmers are not thread-safe."""
+    stemmer = getattr(_stemmer, "english", None)
+    if stemmer is None:
+        stemmer = _stemmer.english = snowballstemmer.stemmer("english")
+    return [w if HAN.search(w) else stemmer.stemWord(w) for w in words]
+
+
+def terms(text: str) -> list[str]:
+    """The words to index or search ``text`` by: search-mode cut, meaningful ones only, English stemmed."""
+    found = [w for w in _cutter().lcut_for_search(normalise(text))
+             if WORD.fullmatch(w) and meaningful(w) and w not in STOP_SEARCH]
+    return _stem(found)

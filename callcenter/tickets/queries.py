@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..inputs.parsers import Args
 from ..models import OPEN_STATUSES, Customer, CustomerPhone, Priority, Ticket, TicketStatus, User
+from ..text import search
 from .deadlines import SLA_STATES, due_column, sla_clause
 from .numbers import is_valid
 
@@ -85,9 +86,11 @@ def filters(args: Mapping[str, Any] | Args, zone: str, user_id: int | None = Non
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         phones = select(CustomerPhone.customer_id).where(CustomerPhone.number.like(like, escape="\\"))
         names = select(Customer.id).where(Customer.name.ilike(like, escape="\\"))
-        clauses.append(or_(Ticket.number == q, Ticket.subject.ilike(like, escape="\\"),
-                           Ticket.description.ilike(like, escape="\\"),
-                           Ticket.customer_id.in_(phones), Ticket.customer_id.in_(names)))
+        either = [Ticket.number == q, Ticket.subject.ilike(like, escape="\\"),
+                  Ticket.description.ilike(like, escape="\\"),
+                  Ticket.customer_id.in_(phones), Ticket.customer_id.in_(names)]
+        words = search.ticket_matches(q)  # the same words in another order, or in traditional characters
+        clauses.append(or_(*either, *([words] if words is not None else [])))
     return clauses
 
 
