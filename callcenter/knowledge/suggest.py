@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -81,8 +82,15 @@ def caller_said(session: Session, call_id: int) -> str:
                                                     Transcript.status == TranscriptStatus.DONE))
     if found is None:
         return ""
-    theirs = [t.get("text", "") for t in found.turns or [] if isinstance(t, dict) and t.get("speaker") == CALLER]
-    return " ".join(theirs) if theirs else found.text or ""
+    theirs = " ".join(_turn_text(t) for t in found.turns or [] if isinstance(t, dict) and t.get("speaker") == CALLER)
+    return theirs.strip() or found.text or ""
+
+
+def _turn_text(turn: dict[str, Any]) -> str:
+    """A turn's words (the transcriber stores them one by one, ``{"w": ...}``; a turn may carry ``text``)."""
+    if isinstance(turn.get("text"), str):
+        return str(turn["text"])
+    return " ".join(str(w.get("w", "")) for w in turn.get("words") or [] if isinstance(w, dict))
 
 
 class Suggester:
