@@ -13,6 +13,7 @@ from . import (
     queues,
     reference,
     replies,
+    suggestions,
     surveys,
     tickets,
     timeline,
@@ -21,7 +22,8 @@ from . import (
 from .registry import bp
 
 # Imported for the endpoints they declare on ``bp``; listed so a reader sees the whole API.
-RESOURCES = (calls, tickets, timeline, customers, callbacks, surveys, transcripts, queues, people, codes, replies)
+RESOURCES = (calls, tickets, timeline, customers, callbacks, surveys, transcripts, queues, people, codes, replies,
+             suggestions)
 
 
 def init_app(app: Flask) -> None:
