@@ -216,6 +216,15 @@ PAGES = [
     Row("POST", "/admin/templates/<int:template_id>/variants/<int:variant_id>/delete",
         "/admin/templates/999/variants/1/delete", MANAGERS, 404),
     Row("POST", "/admin/templates/<int:template_id>/active", "/admin/templates/999/active", MANAGERS, 404),
+    # -- kbdesk: the knowledge panel at the desk and on the ticket page
+    # Suggestions for the desk roles; with a call (or a ticket, by id: tests/test_knowledge_desk.py), only
+    # whoever may work on it (the shop has no articles: an empty answer).  The matrix's posts say neither
+    # which suggestion nor "helpful": 422.
+    Row("GET", "/desk/knowledge/suggest", "/desk/knowledge/suggest?q=refund", DESK, 200),
+    Row("GET", "/desk/knowledge/suggest", "/desk/knowledge/suggest?call={c2}&context=pop", {"bob", "ada"}, 200),
+    Row("GET", "/desk/knowledge/articles/<int:article_id>", "/desk/knowledge/articles/999", DESK, 404),
+    Row("POST", "/desk/knowledge/mark", "/desk/knowledge/mark", DESK, 422),
+    Row("POST", "/desk/knowledge/link", "/desk/knowledge/link", DESK, 422),
 
     # Last: it ends the session.
     Row("POST", "/auth/logout", "/auth/logout", EVERYONE, 302),
@@ -283,6 +292,10 @@ API = [
     Row("POST", "/api/v1/tickets/<number>/replies", "/api/v1/tickets/{t1}/replies", {"ann", "sue", "ada"}, 201,
         {"channel": "sms", "body": "您好，工程师今天下午上门。"}),
     Row("GET", "/api/v1/templates", "/api/v1/templates", DESK, 200),
+    # -- kbdesk
+    Row("GET", "/api/v1/knowledge/suggest", "/api/v1/knowledge/suggest?q=refund", DESK, 200),
+    Row("GET", "/api/v1/knowledge/suggest", "/api/v1/knowledge/suggest?ticket={t2}", {"bob", "ada"}, 200),
+    Row("GET", "/api/v1/knowledge/suggest", "/api/v1/knowledge/suggest?call={c1}", {"ann", "sue", "ada"}, 200),
 ]
 
 
