@@ -203,7 +203,7 @@ def test_link_is_noted_once_per_kind(app, container, shop, articles) -> None:
         assert resp.status_code == 200
     linked = resp.get_json()["linked"]
     assert [(x["article_id"], x["kind"], x["kind_label"]) for x in linked] == [(articles["router"], "linked", "Linked")]
-    assert linked[0]["code"] and linked[0]["title"] == "The router shows a red light"
+    assert linked[0]["code"] and linked[0]["title"] == "路由器亮红灯怎么办"  # the customer's language, as the cards
     inserted = _post(ann, "/desk/knowledge/link", token,
                      {"ticket": ticket_id, "article_id": articles["router"], "kind": "inserted"}).get_json()["linked"]
     assert [x["kind"] for x in inserted] == ["linked", "inserted"]

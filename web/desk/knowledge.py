@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.access import roles, visibility
@@ -16,8 +17,9 @@ from callcenter.i18n import N_, Refusal
 from callcenter.inputs import parsers
 from callcenter.inputs.parsers import Args, InvalidInput
 from callcenter.knowledge import desk
+from callcenter.knowledge.articles import locale_of
 from callcenter.knowledge.suggest import Hit, Suggester
-from callcenter.models import Article, ArticleStatus, Call, LinkKind, Suggestion, Ticket
+from callcenter.models import Article, ArticleStatus, Call, Customer, LinkKind, Suggestion, Ticket
 
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
@@ -56,12 +58,15 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 
 
 def linked_json(db: Session, ticket_id: int) -> list[dict[str, Any]]:
+    """The articles noted on the ticket, titled in the customer's language like the cards (else the agent's)."""
     names, where = kind_labels(), zone(current_app)
+    customer = db.scalar(select(Customer).join(Ticket, Ticket.customer_id == Customer.id).where(Ticket.id == ticket_id))
+    locale = locale_of(customer.language) if customer is not None else _locale()
     return [{"article_id": link.article_id, "code": version.article.code if version else "",
              "title": version.title if version else "—", "kind": link.kind.value,
              "kind_label": names.get(link.kind.value, link.kind.value), "at": localtime(link.at, where),
              "url": article_url(link.article_id)}
-            for link, version in _suggester().linked(db, ticket_id, _locale())]
+            for link, version in _suggester().linked(db, ticket_id, locale)]
 
 
 def _locale() -> str:

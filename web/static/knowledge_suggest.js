@@ -191,7 +191,7 @@
     // At the cursor of the box the agent was in; at the end of one they never clicked into.
     var start = el === box ? el.selectionStart : el.value.length, end = el === box ? el.selectionEnd : start;
     var before = el.value.slice(0, start);
-    var gap = before && !/\s$/.test(before) ? "\n" : "";
+    var gap = /[A-Za-z0-9.,;:!?)]$/.test(before) ? " " : "";  // after Latin text a space; Chinese needs none
     el.setRangeText(gap + text, start, end, "end");
     el.focus();
     var changed = new Event("input", { bubbles: true });
@@ -231,7 +231,8 @@
   if (!desk) { ask("ticket"); return; }
 
   // -- the desk: the pop's call, its intake form, and the ticket once it is filed or attached --
-  var root = document.getElementById("desk"), popForm = document.getElementById("pop-form");
+  // (This script runs inside the pop, before the form's holder exists: it listens on the desk.)
+  var root = document.getElementById("desk");
   var SKIP = /(^|_)(number|name|email|phone|id)$/;
 
   function formText(form) {
@@ -268,8 +269,8 @@
 
   root.addEventListener("cc:pop", function (e) { follow(e.detail); });
   root.addEventListener("cc:pop-closed", clear);
-  popForm.addEventListener("input", function (e) {
-    var form = e.target.closest && e.target.closest(".intake-form");
+  root.addEventListener("input", function (e) {
+    var form = e.target.closest && e.target.closest("#pop-form .intake-form");
     if (!form || e.kbInserted || !state.call || (e.target.tagName !== "TEXTAREA" && e.target.tagName !== "INPUT")) return;
     var text = formText(form);
     if (text === state.form) return;  // a choice or a number changed, not the question
