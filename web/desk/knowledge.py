@@ -23,7 +23,7 @@ from callcenter.models import Article, ArticleStatus, Call, Customer, LinkKind, 
 
 from ..auth.access import actor, refuse, roles_required, user
 from ..db import get_db
-from ..messages import field_errors, refusal
+from ..messages import refusal
 from ..templating import localtime, zone
 from .routes import _answers, _call_for_desk
 
@@ -70,7 +70,7 @@ def linked_json(db: Session, ticket_id: int) -> list[dict[str, Any]]:
 
 
 def _locale() -> str:
-    return "zh" if str(get_locale() or "en").startswith("zh") else "en"
+    return locale_of(str(get_locale() or "en"))
 
 
 def _invalid(exc: InvalidInput) -> ResponseReturnValue:
@@ -206,7 +206,7 @@ def link() -> ResponseReturnValue:
         article_id = parsers.ident(data.get("article_id"), "article_id")
         kind = parsers.choice(data.get("kind") or LinkKind.LINKED.value, DESK_KINDS, "kind")
     except InvalidInput as exc:
-        return jsonify(error="invalid", message=refusal(exc), errors=field_errors({exc.field: exc})), 422
+        return _invalid(exc)
     if db.get(Ticket, ticket_id) is None or not visibility.can_edit_ticket(db, user(), ticket_id):
         refuse("ticket", ticket_id)
     try:

@@ -90,6 +90,17 @@
     node.appendChild(document.createTextNode(text.slice(at)));
   }
 
+  // The why, in the article's own words where they show (an English stem "charg" is said "charged").
+  function said(li, words) {
+    var seen = [].map.call(li.querySelectorAll("mark"), function (m) { return m.textContent; });
+    var out = [];
+    words.forEach(function (w) {
+      var found = seen.filter(function (m) { return m.toLowerCase().indexOf(w) === 0; })[0] || w;
+      if (out.indexOf(found) < 0) out.push(found);
+    });
+    return out;
+  }
+
   function draw(hits) {
     state.hits = hits;
     var all = document.createDocumentFragment();
@@ -107,7 +118,7 @@
       meter.classList.toggle("kb-guess", !h.calibrated);
       pct.textContent = h.calibrated ? d.tPercent.replace("__N__", h.percent) : d.tUncalibrated;
       meter.title = pct.textContent;
-      li.querySelector(".kb-words").textContent = (h.matched || []).join(" · ");
+      li.querySelector(".kb-words").textContent = said(li, h.matched || []).join(" · ");
       all.appendChild(li);
     });
     list.replaceChildren(all);
