@@ -37,7 +37,7 @@ from ..models import (
 )
 from ..models import Ticket as TicketModel
 from ..text import segments
-from ..text.search import index_words
+from .index import document
 from .notifier import KnowledgeNotifier
 
 MAX_TITLE, MAX_BODY, MAX_VARIANT = 200, 50_000, 500
@@ -123,10 +123,10 @@ def bump(session: Session, *, articles: bool = True) -> None:
 
 
 def reindex(article: Article) -> None:
-    """Cut each version's words again: title and approved variants count twice, the short answer and body once."""
+    """Cut each version's words again, weighted as ``index.document`` says."""
     for version in article.versions:
         asked = [v.text for v in article.variants if v.locale == version.locale and v.status is VariantStatus.APPROVED]
-        version.search_words = index_words(version.title, version.title, *asked, *asked, version.short, version.body)
+        version.search_words = document(version.title, asked, version.short, version.body)
 
 
 class Articles:
