@@ -47,8 +47,9 @@ class Dictionary:
     def add(self, session: Session, actor: Actor, word: str) -> DictionaryWord:
         """Teach one word (stored folded: 發票 and ＷｉＦｉ are 发票 and wifi, as texts are folded before cutting)."""
         self._admin(actor)
-        folded = fold((word or "").strip())
-        if not folded or len(folded) > MAX_WORD or SPACE.search(folded):
+        typed = (word or "").strip()
+        folded = fold(typed)  # (folding also joins Chinese characters a space parts: check what was typed)
+        if not folded or len(folded) > MAX_WORD or SPACE.search(typed) or SPACE.search(folded):
             raise KnowledgeError(N_("A word of 1-%(n)s characters, without spaces."), field="word", code="bad_word",
                                  n=MAX_WORD)
         if session.scalar(select(DictionaryWord.id).where(DictionaryWord.word == folded)) is not None:

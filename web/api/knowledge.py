@@ -73,6 +73,12 @@ def _texts(versions: dict[Locale, VersionIn]) -> dict[str, VersionText]:
     return {loc: VersionText(v.title, v.body, v.short) for loc, v in versions.items()}
 
 
+def _committed(db: Session) -> None:
+    """Commit, and have this process's index look at the database now (the client may search next)."""
+    db.commit()
+    container().knowledge_index.refresh()
+
+
 def _one(article: Article, status: int = 200) -> ResponseReturnValue:
     return jsonify(ArticleOut.of(article).model_dump(mode="json")), status
 
@@ -115,7 +121,7 @@ def create_article() -> ResponseReturnValue:
             note=data.note)
     except KnowledgeError as exc:
         _refusal(db, exc)
-    db.commit()
+    _committed(db)
     return _one(article, 201)
 
 
@@ -157,7 +163,7 @@ def _save(article: Article, versions: dict[str, VersionText], category: str | No
             service.set_variants(db, who, article.id, questions)
     except KnowledgeError as exc:
         _refusal(db, exc)
-    db.commit()
+    _committed(db)
     return _one(article)
 
 
@@ -172,5 +178,5 @@ def set_article_status(article_id: int) -> ResponseReturnValue:
         container().articles.set_status(db, api_actor(), article.id, ArticleStatus(data.status))
     except KnowledgeError as exc:
         _refusal(db, exc)
-    db.commit()
+    _committed(db)
     return _one(article)

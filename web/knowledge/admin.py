@@ -23,7 +23,7 @@ from callcenter.models import Article, DictionaryWord, User
 from ..admin.pages import saved, with_status
 from ..auth.access import actor, roles_required
 from ..db import get_db
-from .routes import articles
+from .routes import articles, index_changed
 
 bp = Blueprint("knowledge_admin", __name__, url_prefix="/admin/knowledge")
 CATEGORY_FIELDS = ("key", "name_en", "name_zh", "threshold", "auto_reply")
@@ -100,8 +100,10 @@ def add_word() -> ResponseReturnValue:
                  lambda: _with_sentence(request.form.get("try", "")[:500]))
 
 
-def _with_sentence(sentence: str) -> str:
-    """Back to the dictionary, with the sentence the admin was trying (now cut with the new word)."""
+def _with_sentence(sentence: str = "") -> str:
+    """Back to the dictionary (every article was cut again: the index rebuilds now), with the sentence the
+    admin was trying, now cut with the new word."""
+    index_changed()
     page = url_for("knowledge_admin.dictionary_page")
     return f"{page}?{urlencode({'try': sentence})}" if sentence.strip() else page
 
@@ -116,4 +118,4 @@ def remove_word(word_id: int) -> ResponseReturnValue:
     word = row.word
     return saved(lambda: dictionary().remove(db, actor(), word_id), _dictionary,
                  _("“%(w)s” removed: every article was cut again without it.", w=word),
-                 lambda: url_for("knowledge_admin.dictionary_page"))
+                 _with_sentence)

@@ -23,7 +23,7 @@ from ..admin.pages import refused, with_status
 from ..auth.access import actor, roles_required
 from ..db import get_db
 from . import forms, present
-from .routes import articles, bp, manager, visible
+from .routes import articles, bp, index_changed, manager, visible
 
 
 def _page(article: Article | None, typed: forms.Editor, errors: dict[str, str],
@@ -45,6 +45,7 @@ def _saved(db: Session, work: Callable[[], Article], page: Callable[[dict[str, s
     except KnowledgeError as exc:
         return page(refused(db, exc))
     db.commit()
+    index_changed()
     flash(message, "success")
     return redirect(url_for("knowledge.article_page", article_id=article.id), 303)
 

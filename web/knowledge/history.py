@@ -17,7 +17,7 @@ from ..auth.access import actor, roles_required
 from ..db import get_db
 from ..messages import refusal
 from . import present
-from .routes import articles, bp, manager, names, visible
+from .routes import articles, bp, index_changed, manager, names, visible
 
 FIELDS = ("title", "short", "body")
 
@@ -76,5 +76,6 @@ def restore(article_id: int, number: int) -> ResponseReturnValue:
         flash(refusal(exc), "error")
         return redirect(url_for("knowledge.history", article_id=article_id), 303)
     db.commit()
+    index_changed()
     flash(_("Revision %(n)s restored as revision %(m)s.", n=number, m=article.revision), "success")
     return redirect(url_for("knowledge.history", article_id=article_id), 303)

@@ -20,7 +20,7 @@ from ..auth.access import actor, roles_required
 from ..db import get_db
 from ..messages import refusal
 from . import present
-from .routes import articles, bp
+from .routes import articles, bp, index_changed
 
 
 @bp.route("/questions")
@@ -52,6 +52,7 @@ def review(variant_id: int) -> ResponseReturnValue:
         return redirect(url_for("knowledge.questions"), 303)
     text = variant.text
     db.commit()
+    index_changed()
     flash(_("“%(q)s” is matched from now on.", q=text) if decision == "approve"
           else _("“%(q)s” was dismissed.", q=text), "success")
     return redirect(url_for("knowledge.questions"), 303)

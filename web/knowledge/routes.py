@@ -41,6 +41,12 @@ def suggester() -> Suggester:
     return found
 
 
+def index_changed() -> None:
+    """This process changed articles: its index looks at the database now, not a second later, so the
+    next search (often the author's own) finds what was just saved."""
+    current_app.extensions["container"].knowledge_index.refresh()
+
+
 def editor() -> bool:
     """Whether the signed-in user writes articles (and so sees drafts and archived ones)."""
     return user().role in roles.DESK
@@ -124,6 +130,7 @@ def set_status(article_id: int) -> ResponseReturnValue:
         flash(refusal(exc), "error")
         return redirect(url_for("knowledge.article_page", article_id=article_id), 303)
     db.commit()
+    index_changed()
     flash({"published": _("Article published: the desk, auto-reply and the IVR may use it now."),
            "archived": _("Article archived: nobody is offered it any more."),
            "draft": _("Article back to draft: nobody is offered it until it is published again.")}[chosen],
