@@ -291,3 +291,15 @@ def test_a_solved_ticket_offers_to_write_an_article(app, kb, shop) -> None:
     page = _text(ann.get(resp.headers["Location"]))
     assert 'value="Router down"' in page and "Restart the router." in page
     assert f"A draft was written from ticket {shop.ticket_number}" in page
+
+
+def test_odd_input_is_a_clear_answer_never_a_crash(app, kb) -> None:
+    _article(kb)
+    ann = _client(app, "ann")
+    for url in ("/knowledge/?tag=a%00b&q=%E9%80%80%E6%AC%BE", "/knowledge/?tag=%25&tag=_", "/knowledge/?q=%00",
+                "/knowledge/?status=nope&page=-1", "/knowledge/1?lang=fr"):
+        assert ann.get(url).status_code == 200, url
+    token = csrf_token(ann, "/knowledge/new")
+    resp = ann.post("/knowledge/new", data=_form(csrf_token=token, title_en="Nul\x00title", category="bil\x00ling",
+                                                 tags="a\x00b", variant_locale=["xx"], variant_text=["q\x00"]))
+    assert resp.status_code == 400 and 'data-field="tags"' in _text(resp)  # NUL left out of the rest

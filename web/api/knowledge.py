@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from callcenter.access import roles
 from callcenter.i18n import N_
+from callcenter.inputs.parsers import MAX_OFFSET
 from callcenter.knowledge import listing
 from callcenter.knowledge.articles import KnowledgeError, VersionText
 from callcenter.models import Article, ArticleStatus
@@ -95,7 +96,7 @@ def list_articles() -> ResponseReturnValue:
     if not filters.q:
         return page(listing.browse(filters), ArticleRowOut.row)
     limit = read.whole("limit", 1, MAX_PAGE) or 50
-    offset = read.whole("offset", 0) or 0
+    offset = read.whole("offset", 0, MAX_OFFSET) or 0
     found = listing.search(get_db(), container().suggester, filters, "en")
     items = [ArticleRowOut.of(f).model_dump(mode="json") for f in found[offset:offset + limit]]
     return jsonify(items=items, total=len(found), limit=limit, offset=offset)

@@ -58,7 +58,7 @@ def read(form: MultiDict[str, str]) -> Editor:
     variants = [(loc if loc in LOCALES else "en", text[:MAX_VARIANT * 2].strip())
                 for loc, text in zip(locales, questions, strict=False) if text.strip()][:MAX_ROWS]
     action = form.get("action", "save")
-    return Editor(texts, form.get("category", "")[:80].strip(), form.get("product", "")[:200],
+    return Editor(texts, form.get("category", "")[:80].replace("\x00", "").strip(), form.get("product", "")[:200],
                   form.get("tags", "")[:1000], variants, form.get("note", "")[:200],
                   action if action in ACTIONS else "save")
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from callcenter.access import roles, visibility
 from callcenter.knowledge import listing
-from callcenter.knowledge.articles import Articles, KnowledgeError
+from callcenter.knowledge.articles import TAG, Articles, KnowledgeError
 from callcenter.knowledge.suggest import Suggester
 from callcenter.models import Article, ArticleStatus, QuestionVariant, Ticket, User, VariantStatus
 
@@ -81,8 +81,8 @@ def index() -> ResponseReturnValue:
     """The list: searched (ranked, matched words marked) or browsed (newest change first), a page at a time."""
     db = get_db()
     read = page_args()
-    tags = [t.strip().casefold() for t in request.args.getlist("tag") if t.strip()][:5]
-    filters = filters_of(read, [t[:40] for t in tags])
+    tags = [t for t in (t.strip().casefold() for t in request.args.getlist("tag")) if TAG.match(t)][:5]
+    filters = filters_of(read, tags)
     if filters.q:
         found = listing.search(db, suggester(), filters, present.reader_locale())
         page = page_for(read, len(found), PAGE)
