@@ -72,7 +72,7 @@ def test_suggestions_as_typed_for_desk_roles_only(app, container, shop, articles
     top = body["hits"][0]
     assert set(top) == KEYS and top["article_id"] == articles["refund"] and top["title"] == "如何申请退款"
     assert top["locale"] == "zh" and top["short"].startswith("在订单页") and "退款" in top["matched"]
-    assert top["url"] == f"/knowledge/{articles['refund']}" and top["rank"] == 1
+    assert top["url"] == f"/knowledge/{articles['refund']}?lang=zh" and top["rank"] == 1
     assert top["percent"] == round(top["probability"] * 100) and top["calibrated"] is False
     assert len(body["hits"]) <= 3 and top["suggestion_id"] is None
     assert _count(container, Suggestion) == 0, "keystrokes are never logged"
@@ -271,7 +271,7 @@ def test_api_suggest(client, container, shop, articles) -> None:
     body = resp.get_json()
     assert body["total"] == len(body["items"]) >= 1 and body["items"][0]["article_id"] == articles["refund"]
     assert set(body["items"][0]) == KEYS - {"suggestion_id"} and body["items"][0]["url"].endswith(
-        f"/knowledge/{articles['refund']}")
+        f"/knowledge/{articles['refund']}?lang=zh")
     assert get("ann", q="退款", locale="en").get_json()["items"][0]["title"] == "How to get a refund"
     assert len(get("ann", q="退款 发票 密码 路由器", limit=2).get_json()["items"]) == 2
     _transcript(container, shop.call_id, "密 码 忘 了 登 录 不 了", "您 好")

@@ -6,7 +6,7 @@ a CRM asking is not an agent being offered articles.
 """
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify, url_for
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 
@@ -44,7 +44,7 @@ class SuggestionOut(BaseModel):
         return cls(article_id=hit.article_id, code=hit.code, locale=hit.locale, title=hit.title, short=hit.short,
                    category=hit.category, probability=hit.probability, percent=round(hit.probability * 100),
                    calibrated=hit.calibrated, matched=list(hit.matched), rank=hit.rank,
-                   url=f"{request.script_root}/knowledge/{hit.article_id}")
+                   url=url_for("knowledge.article_page", article_id=hit.article_id, lang=hit.locale))
 
 
 class SuggestionsOut(BaseModel):

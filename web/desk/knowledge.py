@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -39,9 +39,9 @@ def _suggester() -> Suggester:
     return found
 
 
-def article_url(article_id: int) -> str:
-    """The article's page (web/knowledge), by path: the panel links to it from the desk and the ticket."""
-    return f"{request.script_root}/knowledge/{article_id}"
+def article_url(article_id: int, locale: str | None = None) -> str:
+    """The article's page (web/knowledge), in the language the panel shows it in."""
+    return url_for("knowledge.article_page", article_id=article_id, lang=locale)
 
 
 def kind_labels() -> dict[str, str]:
@@ -54,7 +54,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     return {"article_id": hit.article_id, "code": hit.code, "locale": hit.locale, "title": hit.title,
             "short": hit.short, "category": hit.category, "probability": hit.probability,
             "percent": round(hit.probability * 100), "calibrated": hit.calibrated, "matched": list(hit.matched),
-            "rank": hit.rank, "suggestion_id": hit.suggestion_id, "url": article_url(hit.article_id)}
+            "rank": hit.rank, "suggestion_id": hit.suggestion_id, "url": article_url(hit.article_id, hit.locale)}
 
 
 def linked_json(db: Session, ticket_id: int) -> list[dict[str, Any]]:
@@ -65,7 +65,7 @@ def linked_json(db: Session, ticket_id: int) -> list[dict[str, Any]]:
     return [{"article_id": link.article_id, "code": version.article.code if version else "",
              "title": version.title if version else "—", "kind": link.kind.value,
              "kind_label": names.get(link.kind.value, link.kind.value), "at": localtime(link.at, where),
-             "url": article_url(link.article_id)}
+             "url": article_url(link.article_id, version.locale if version else None)}
             for link, version in _suggester().linked(db, ticket_id, locale)]
 
 
@@ -143,7 +143,7 @@ def article_text(article_id: int) -> ResponseReturnValue:
     if version is None:
         return jsonify(error="not_found", message=_("This article is no longer published.")), 404, NO_STORE
     return jsonify(article_id=article.id, code=article.code, locale=version.locale, title=version.title,
-                   short=version.short, body=version.body, url=article_url(article.id)), 200, NO_STORE
+                   short=version.short, body=version.body, url=article_url(article.id, version.locale)), 200, NO_STORE
 
 
 def _may_mark(db: Session, row: Suggestion) -> bool:
