@@ -58,6 +58,9 @@ ACTIONS = {
     "knowledge_category_saved": _l("Knowledge category saved"), "question_added": _l("Article question added"),
     "question_reviewed": _l("Article question reviewed"), "suggestion_marked": _l("Suggestion rated"),
     "article_linked": _l("Article noted on a ticket"),
+    # Auto-reply (callcenter/knowledge/autoreply.py, answers.py).
+    "auto_reply_sent": _l("Answered automatically with an article"),
+    "auto_reply_answered": _l("Customer answered an automatic answer"),
     # Reply templates and macros (callcenter/conversations/templates.py).
     "template_created": _l("Reply template added"), "template_changed": _l("Reply template changed"),
     "template_variant_saved": _l("Reply template text saved"),
@@ -75,7 +78,8 @@ OBJECT_TYPES = {"api": _l("API"), "api_token": _l("API token"), "background_job"
 # Who acted, when it was no person (``Actor.system``); "cli:<user>" is someone at the command line.
 SYSTEM_ACTORS = {"system": _l("system"), "dispatcher": _l("dispatcher"), "setup": _l("setup"),
                  "form-files": _l("form files"), "keyword-rules": _l("keyword rules"),
-                 "background": _l("background worker"), "preview": _l("preview"), "ivr": _l("IVR")}
+                 "background": _l("background worker"), "preview": _l("preview"), "ivr": _l("IVR"),
+                 "auto-reply": _l("auto-reply"), "customer": _l("the customer")}
 RUN_OUTCOMES = {"done": _l("Done"), "failed": _l("Failed"), "skipped": _l("Skipped"), "running": _l("Running")}
 
 
