@@ -216,6 +216,10 @@ PAGES = [
     Row("POST", "/admin/templates/<int:template_id>/variants/<int:variant_id>/delete",
         "/admin/templates/999/variants/1/delete", MANAGERS, 404),
     Row("POST", "/admin/templates/<int:template_id>/active", "/admin/templates/999/active", MANAGERS, 404),
+    # -- autoreply
+    # The customer's yes or no to an auto-reply: public, the link's token instead of a sign-in (none sent: 404).
+    Row("GET", "/kb/answer/<token>/<answer>", "/kb/answer/no-such-token-0123456789/yes", PUBLIC, 404),
+    Row("POST", "/kb/answer/<token>/<answer>", "/kb/answer/no-such-token-0123456789/no", PUBLIC, 404),
 
     # Last: it ends the session.
     Row("POST", "/auth/logout", "/auth/logout", EVERYONE, 302),

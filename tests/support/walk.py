@@ -37,7 +37,10 @@ from callcenter.dispatch.escalation import Escalator
 from callcenter.dispatch.notifier import DISPATCHER, DispatchNotifier
 from callcenter.dispatch.sla import SLA
 from callcenter.forms import catalog
+from callcenter.knowledge.articles import VersionText
 from callcenter.models import (
+    ArticleVersion,
+    AutoReply,
     Call,
     CallTag,
     Customer,
@@ -117,6 +120,7 @@ class World:
     jobs: dict[str, int]  # role -> a background job of theirs
     attachment_id: int = 0  # a file of a message on the shop's ticket
     template_id: int = 0  # a reply macro with SMS and e-mail variants
+    answer_token: str = ""  # an auto-reply on the shop's ticket, waiting for the customer's yes or no
     typed: frozenset[str] = field(default_factory=frozenset)
 
     def arguments(self, role: str) -> dict[str, Any]:
@@ -126,7 +130,8 @@ class World:
                 "customer_id": shop.customer_id, "agent_id": shop.users["ann"], "user_id": shop.users["ann"],
                 "team_id": self.billing.team_id, "job_id": self.jobs.get(role, 0), "rule_id": self.rule_id,
                 "slug": self.scorecard, "name": "summary", "token_id": 1,
-                "attachment_id": self.attachment_id, "template_id": self.template_id}
+                "attachment_id": self.attachment_id, "template_id": self.template_id,
+                "token": self.answer_token, "answer": "yes"}
 
 
 # Where one argument name means different things on different routes: (endpoint, argument) -> value.
@@ -160,6 +165,7 @@ def build(container: Container) -> World:
     _dispatcher_writes(container, shop)
     world.attachment_id = deskdata.add_conversation(container, shop.ticket_number)["photo"]
     world.template_id = reply_macro(container)
+    world.answer_token = auto_reply(container, shop)
     with factory() as s:
         world.typed = typed_words(s)
     return world
@@ -177,6 +183,19 @@ def reply_macro(container: Container) -> int:
                                body="Dear {{ customer.name }}, your refund is on its way.",
                                body_html="<p>Dear {{ customer.name }}, your refund is on its way.</p>")
         return macro.id
+
+
+def auto_reply(container: Container, shop: deskdata.Shop) -> str:
+    """The shop's ticket answered automatically with an article, waiting for the customer: its link's token."""
+    with transaction(container.session_factory) as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.number == shop.ticket_number)).one()
+        article = container.articles.create(s, _as(s, "sue"), versions={
+            "en": VersionText("Router keeps rebooting", "Move it away from the heater.", "Move it away."),
+            "zh": VersionText("路由器反复重启", "请把路由器放在远离暖气的地方。", "请远离暖气。")}, publish=True)
+        now = utcnow()
+        s.add(AutoReply(ticket_id=ticket.id, article_id=article.id, probability=0.87, token="walk-token-0123456789ab",
+                        question=ticket.subject, sent_at=now, due_at=now + dt.timedelta(hours=24)))
+        return "walk-token-0123456789ab"
 
 
 def _as(s: Any, username: str) -> Actor:
@@ -226,7 +245,7 @@ def typed_words(s: Any) -> frozenset[str]:
     for column in (User.username, User.display_name, Team.name, Ticket.subject, Ticket.description,
                    Customer.name, Call.caller_name, Scorecard.title, Scorecard.slug, KeywordRule.name,
                    KeywordRule.tag, CallTag.tag, Skill.name, ReplyTemplate.name, Queue.display_name,
-                   FormDefinition.title):
+                   FormDefinition.title, ArticleVersion.title):
         texts += [t for t in s.scalars(select(column)) if t]
     texts += list(s.scalars(select(TicketNote.body).where(TicketNote.template.is_(None))))
     texts += [c.reason for c in s.scalars(select(TicketChange).where(TicketChange.reason_template.is_(None)))]
