@@ -395,6 +395,19 @@ def test_the_sweep_catches_what_no_event_brought(container, kb) -> None:
     assert watcher.ticket(ticket_id) == 0  # logged once, whoever asks again
 
 
+def test_the_sweep_finds_an_answer_to_a_pending_auto_reply_however_old(container, kb) -> None:
+    ticket_id, message_id = write(container, ASKED, key="<q@customer.example>")
+    watcher = container.knowledge()
+    assert watcher.message(message_id) == "sent"
+    number = ticket_of(container, ticket_id).number
+    _, answer_id = write(container, "yes", key="<a@customer.example>", number=number)
+    with transaction(container.session_factory) as s:  # it came while no knowledge service ran, hours ago
+        s.execute(update(Message).where(Message.id == answer_id).values(created_at=utcnow() - dt.timedelta(hours=5)))
+    assert watcher.sweep() == (1, 1)  # the answer (and the ticket's suggestions, no event logged them either)
+    assert reply_of(container, ticket_id).state is AutoReplyState.ACCEPTED
+    assert ticket_of(container, ticket_id).status is TicketStatus.CLOSED
+
+
 # -- the dispatcher ------------------------------------------------------------------------------------------
 @pytest.fixture
 def dispatcher(container: Container) -> Iterator[Container]:

@@ -36,8 +36,8 @@ from ..models import (
     utcnow,
 )
 from ..runner import ThreadService
+from . import wording
 from .answers import AutoReplyAnswers
-from .articles import locale_of
 from .autoreply import SUPPORTED, AutoReplies
 from .suggest import Suggester, question_of
 
@@ -123,8 +123,10 @@ class KnowledgeWatcher(ThreadService):
             if ticket is None or session.scalar(select(exists().where(
                     Suggestion.ticket_id == ticket_id, Suggestion.context == TICKET_CONTEXT))):
                 return 0
-            hits = self.suggester.suggest(session, question_of(session, ticket), category=ticket.category,
-                                          locale=locale_of(ticket.language), log=TICKET_CONTEXT, ticket_id=ticket.id)
+            question = question_of(session, ticket)
+            hits = self.suggester.suggest(session, question, category=ticket.category,
+                                          locale=wording.language_of(question, ticket.language),
+                                          log=TICKET_CONTEXT, ticket_id=ticket.id)
             return len(hits)
 
     def check(self) -> None:
