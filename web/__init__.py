@@ -24,6 +24,7 @@ from . import (
     errors,
     headers,
     jobs,
+    knowledge,
     main,
     messages,
     qa,
@@ -39,7 +40,7 @@ from .extensions import babel, csrf, limiter, login_manager
 
 # Each registers its blueprint(s) and whatever it runs beside them (the desk's pop hub ...).
 PACKAGES = (auth, main, desk, tickets, customers, review, reports, wallboard, recordings, admin, qa, jobs, api,
-            contact, channels, answers)
+            contact, channels, knowledge, answers)
 
 
 def _secret_key(instance: Path) -> str:

@@ -61,6 +61,8 @@ ACTIONS = {
     # Auto-reply (callcenter/knowledge/autoreply.py, answers.py).
     "auto_reply_sent": _l("Answered automatically with an article"),
     "auto_reply_answered": _l("Customer answered an automatic answer"),
+    "questions_changed": _l("Article questions changed"), "dictionary_word_added": _l("Dictionary word added"),
+    "dictionary_word_removed": _l("Dictionary word removed"),
     # Reply templates and macros (callcenter/conversations/templates.py).
     "template_created": _l("Reply template added"), "template_changed": _l("Reply template changed"),
     "template_variant_saved": _l("Reply template text saved"),

@@ -39,6 +39,8 @@ from callcenter.dispatch.sla import SLA
 from callcenter.forms import catalog
 from callcenter.knowledge.articles import VersionText
 from callcenter.models import (
+    Article,
+    ArticleRevision,
     ArticleVersion,
     AutoReply,
     Call,
@@ -46,7 +48,9 @@ from callcenter.models import (
     Customer,
     FormDefinition,
     KeywordRule,
+    KnowledgeCategory,
     QAReview,
+    QuestionVariant,
     Queue,
     ReplyTemplate,
     Scorecard,
@@ -120,6 +124,7 @@ class World:
     jobs: dict[str, int]  # role -> a background job of theirs
     attachment_id: int = 0  # a file of a message on the shop's ticket
     template_id: int = 0  # a reply macro with SMS and e-mail variants
+    article_id: int = 0  # a published knowledge-base article in both languages
     answer_token: str = ""  # an auto-reply on the shop's ticket, waiting for the customer's yes or no
     typed: frozenset[str] = field(default_factory=frozenset)
 
@@ -131,7 +136,7 @@ class World:
                 "team_id": self.billing.team_id, "job_id": self.jobs.get(role, 0), "rule_id": self.rule_id,
                 "slug": self.scorecard, "name": "summary", "token_id": 1,
                 "attachment_id": self.attachment_id, "template_id": self.template_id,
-                "token": self.answer_token, "answer": "yes"}
+                "article_id": self.article_id, "token": self.answer_token, "answer": "yes"}
 
 
 # Where one argument name means different things on different routes: (endpoint, argument) -> value.
@@ -165,7 +170,8 @@ def build(container: Container) -> World:
     _dispatcher_writes(container, shop)
     world.attachment_id = deskdata.add_conversation(container, shop.ticket_number)["photo"]
     world.template_id = reply_macro(container)
-    world.answer_token = auto_reply(container, shop)
+    world.article_id = knowledge_article(container)
+    world.answer_token = auto_reply(container, shop, world.article_id)
     with factory() as s:
         world.typed = typed_words(s)
     return world
@@ -185,15 +191,29 @@ def reply_macro(container: Container) -> int:
         return macro.id
 
 
-def auto_reply(container: Container, shop: deskdata.Shop) -> str:
-    """The shop's ticket answered automatically with an article, waiting for the customer: its link's token."""
+def knowledge_article(container: Container) -> int:
+    """A published article in both languages, in a category, with a question each, and a second revision."""
+    with transaction(container.session_factory) as s:
+        sue, service = _as(s, "sue"), container.articles
+        service.save_category(s, sue, key="support", name_en="Technical support", name_zh="技术支持")
+        article = service.create(s, sue, category="support", product="Router X1", tags=["router"], versions={
+            "en": VersionText("Restart the router", "Unplug it for ten seconds.", "Unplug the router for ten seconds."),
+            "zh": VersionText("重启路由器", "拔掉电源十秒钟。", "请拔掉路由器电源十秒钟。")},
+            variants=[("zh", "路由器连不上网"), ("en", "My internet is down")], publish=True)
+        service.save(s, sue, article.id, category="support", product="Router X1", tags=["router"], note="Shorter",
+                     versions={
+            "en": VersionText("Restart the router", "Unplug it for ten seconds, then plug it in.",
+                              "Unplug the router for ten seconds."),
+            "zh": VersionText("重启路由器", "拔掉电源十秒钟，再插上。", "请拔掉路由器电源十秒钟。")})
+        return article.id
+
+
+def auto_reply(container: Container, shop: deskdata.Shop, article_id: int) -> str:
+    """The shop's ticket answered automatically with the article, waiting for the customer: its link's token."""
     with transaction(container.session_factory) as s:
         ticket = s.scalars(select(Ticket).where(Ticket.number == shop.ticket_number)).one()
-        article = container.articles.create(s, _as(s, "sue"), versions={
-            "en": VersionText("Router keeps rebooting", "Move it away from the heater.", "Move it away."),
-            "zh": VersionText("路由器反复重启", "请把路由器放在远离暖气的地方。", "请远离暖气。")}, publish=True)
         now = utcnow()
-        s.add(AutoReply(ticket_id=ticket.id, article_id=article.id, probability=0.87, token="walk-token-0123456789ab",
+        s.add(AutoReply(ticket_id=ticket.id, article_id=article_id, probability=0.87, token="walk-token-0123456789ab",
                         question=ticket.subject, sent_at=now, due_at=now + dt.timedelta(hours=24)))
         return "walk-token-0123456789ab"
 
@@ -245,7 +265,8 @@ def typed_words(s: Any) -> frozenset[str]:
     for column in (User.username, User.display_name, Team.name, Ticket.subject, Ticket.description,
                    Customer.name, Call.caller_name, Scorecard.title, Scorecard.slug, KeywordRule.name,
                    KeywordRule.tag, CallTag.tag, Skill.name, ReplyTemplate.name, Queue.display_name,
-                   FormDefinition.title, ArticleVersion.title):
+                   FormDefinition.title, ArticleVersion.title, ArticleVersion.body, ArticleVersion.short,
+                   ArticleRevision.note, Article.product, QuestionVariant.text, KnowledgeCategory.name_en):
         texts += [t for t in s.scalars(select(column)) if t]
     texts += list(s.scalars(select(TicketNote.body).where(TicketNote.template.is_(None))))
     texts += [c.reason for c in s.scalars(select(TicketChange).where(TicketChange.reason_template.is_(None)))]
