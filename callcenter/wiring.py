@@ -38,7 +38,9 @@ from .dispatch.notifier import DispatchNotifier
 from .forms.intake import Intake
 from .governance.erasure import Erasure
 from .governance.notifier import ErasureNotifier
+from .knowledge.answers import AutoReplyAnswers
 from .knowledge.articles import Articles
+from .knowledge.autoreply import AutoReplies
 from .knowledge.dictionary import Dictionary
 from .knowledge.index import KnowledgeIndex
 from .knowledge.notifier import KnowledgeNotifier
@@ -62,9 +64,10 @@ if TYPE_CHECKING:
     from .callcontrol.monitoring import Monitor
     from .callcontrol.transfers import Transfers
     from .channels.email.imap import MailFetcher
+    from .knowledge.watcher import KnowledgeWatcher
 
 # The services ``callcenter run`` starts in one process; each also runs alone (``callcenter ami`` ...).
-BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background", "channels")
+BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background", "channels", "knowledge")
 
 
 @dataclass
@@ -130,6 +133,20 @@ class Container:
     def suggester(self) -> Suggester:
         """The articles that fit a question, with their calibrated probability and matched words."""
         return Suggester(self.knowledge_index, self.settings.knowledge)
+
+    @cached_property
+    def auto_reply_answers(self) -> AutoReplyAnswers:
+        """The customer's yes or no to an auto-reply (link, reply keyword), or none in time."""
+        return AutoReplyAnswers(self.settings.knowledge.auto_reply, self.tickets, self.articles, self.suggester,
+                                KnowledgeNotifier(self.bus))
+
+    @cached_property
+    def auto_replies(self) -> AutoReplies:
+        """E-mail, web-form and WeChat questions answered with an article above the calibrated threshold."""
+        web = self.settings.web
+        url = self.settings.knowledge.auto_reply.answer_url or f"http://{web.host}:{web.port}"
+        return AutoReplies(self.settings.knowledge, self.suggester, self.replies, self.tickets,
+                           self.auto_reply_answers, KnowledgeNotifier(self.bus), url)
 
     @cached_property
     def customers(self) -> CustomerService:
@@ -289,6 +306,13 @@ class Container:
         if cfg.email.enabled:
             parts.append(self.mail_fetcher())
         return ChannelsService(parts)
+
+    def knowledge(self) -> KnowledgeWatcher:
+        """Auto-reply's look at new messages, the customers' answers, expiries, new tickets' suggestions."""
+        from .knowledge.watcher import KnowledgeWatcher
+
+        return KnowledgeWatcher(self.session_factory, self.bus, self.auto_replies, self.auto_reply_answers,
+                                self.suggester)
 
     def mail_fetcher(self) -> MailFetcher:
         """The support mailbox read over IMAP into tickets (part of the ``channels`` service)."""

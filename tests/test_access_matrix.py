@@ -249,6 +249,10 @@ PAGES = [
     Row("GET", "/desk/knowledge/articles/<int:article_id>", "/desk/knowledge/articles/999", DESK, 404),
     Row("POST", "/desk/knowledge/mark", "/desk/knowledge/mark", DESK, 422),
     Row("POST", "/desk/knowledge/link", "/desk/knowledge/link", DESK, 422),
+    # -- autoreply
+    # The customer's yes or no to an auto-reply: public, the link's token instead of a sign-in (none sent: 404).
+    Row("GET", "/kb/answer/<token>/<answer>", "/kb/answer/no-such-token-0123456789/yes", PUBLIC, 404),
+    Row("POST", "/kb/answer/<token>/<answer>", "/kb/answer/no-such-token-0123456789/no", PUBLIC, 404),
 
     # Last: it ends the session.
     Row("POST", "/auth/logout", "/auth/logout", EVERYONE, 302),

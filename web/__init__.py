@@ -13,6 +13,7 @@ from callcenter.wiring import Container
 
 from . import (
     admin,
+    answers,
     api,
     auth,
     channels,
@@ -39,7 +40,7 @@ from .extensions import babel, csrf, limiter, login_manager
 
 # Each registers its blueprint(s) and whatever it runs beside them (the desk's pop hub ...).
 PACKAGES = (auth, main, desk, tickets, customers, review, reports, wallboard, recordings, admin, qa, jobs, api,
-            contact, channels, knowledge)
+            contact, channels, knowledge, answers)
 
 
 def _secret_key(instance: Path) -> str:

@@ -58,6 +58,9 @@ ACTIONS = {
     "knowledge_category_saved": _l("Knowledge category saved"), "question_added": _l("Article question added"),
     "question_reviewed": _l("Article question reviewed"), "suggestion_marked": _l("Suggestion rated"),
     "article_linked": _l("Article noted on a ticket"),
+    # Auto-reply (callcenter/knowledge/autoreply.py, answers.py).
+    "auto_reply_sent": _l("Answered automatically with an article"),
+    "auto_reply_answered": _l("Customer answered an automatic answer"),
     "questions_changed": _l("Article questions changed"), "dictionary_word_added": _l("Dictionary word added"),
     "dictionary_word_removed": _l("Dictionary word removed"),
     # Reply templates and macros (callcenter/conversations/templates.py).
@@ -77,7 +80,8 @@ OBJECT_TYPES = {"api": _l("API"), "api_token": _l("API token"), "background_job"
 # Who acted, when it was no person (``Actor.system``); "cli:<user>" is someone at the command line.
 SYSTEM_ACTORS = {"system": _l("system"), "dispatcher": _l("dispatcher"), "setup": _l("setup"),
                  "form-files": _l("form files"), "keyword-rules": _l("keyword rules"),
-                 "background": _l("background worker"), "preview": _l("preview"), "ivr": _l("IVR")}
+                 "background": _l("background worker"), "preview": _l("preview"), "ivr": _l("IVR"),
+                 "auto-reply": _l("auto-reply"), "customer": _l("the customer")}
 RUN_OUTCOMES = {"done": _l("Done"), "failed": _l("Failed"), "skipped": _l("Skipped"), "running": _l("Running")}
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..config import AssignmentRules, PresenceSettings
 from ..i18n import N_, Message, clauses, coded, say_later
-from ..models import OPEN_STATUSES, Ticket, TicketChange, TicketNote
+from ..models import OPEN_STATUSES, Ticket, TicketChange, TicketNote, TicketStatus
 from ..tickets.service import TicketService
 from .assignment import Decision, Engine, Snapshot
 from .load import LiveAgents, build_snapshot, needs_for
@@ -33,9 +33,10 @@ class Assigner:
     def assign(self, session: Session, ticket_id: int, now: dt.datetime, *,
                exclude: frozenset[int] = frozenset(), why: Message | None = None,
                snapshot: Snapshot | None = None) -> Decision | None:
-        """Pick and record an agent; None when the ticket is gone or closed."""
-        ticket = session.get(Ticket, ticket_id, with_for_update=True)
-        if ticket is None or ticket.status not in OPEN_STATUSES:
+        """Pick and record an agent; None when the ticket is gone, closed or waiting on the customer (an
+        auto-reply's yes or no: nobody's until the customer answers)."""
+        ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
+        if ticket is None or ticket.status not in OPEN_STATUSES or ticket.status is TicketStatus.PENDING:
             return None
         snap = snapshot or build_snapshot(session, self.rules, self.live, now, self.presence)
         needs = needs_for(session, ticket, self.rules, exclude)

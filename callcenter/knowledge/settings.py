@@ -1,7 +1,11 @@
 """The ``[knowledge]`` settings: suggestions, auto-reply and the IVR's self-service."""
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+import re
+
+from pydantic import BaseModel, Field, field_validator
+
+WEB_ADDRESS = re.compile(r"^https?://[^\s/?#]+(?:/[^\s?#]*)?$")
 
 
 class AutoReplySettings(BaseModel):
@@ -9,6 +13,8 @@ class AutoReplySettings(BaseModel):
 
     enabled: bool = False
     channels: list[str] = Field(default_factory=lambda: ["email", "web", "wechat"])
+    # Where customers reach the "Yes / No" pages (https://help.example.com); empty: http://<web.host>:<web.port>.
+    answer_url: str = ""
     # No yes or no within this many hours: an agent takes the ticket, the article marked rejected.
     answer_hours: float = Field(default=24.0, gt=0)
     # A message holding any of these (after folding: case, width, traditional characters) is never auto-answered.
@@ -20,6 +26,14 @@ class AutoReplySettings(BaseModel):
         "yes", "y", "1", "solved", "是", "是的", "解决了", "已解决"])
     no_words: list[str] = Field(default_factory=lambda: [
         "no", "n", "2", "not solved", "否", "不是", "没解决", "未解决"])
+
+    @field_validator("answer_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not WEB_ADDRESS.match(value):
+            raise ValueError("answer_url must be an http:// or https:// address, e.g. https://help.example.com")
+        return value
 
 
 class IVRSelfServiceSettings(BaseModel):

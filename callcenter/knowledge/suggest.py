@@ -152,6 +152,11 @@ class Suggester:
         session.flush()
         return Hit(**{**hit.__dict__, "suggestion_id": row.id})
 
+    def record(self, session: Session, hit: Hit, context: str, text: str, *, category: str | None = None,
+               ticket_id: int | None = None) -> Hit:
+        """Log one hit of an unlogged look, once it was acted on (auto-reply logs only the answer it sent)."""
+        return self._log(session, hit, context, text, category, ticket_id, None, None)
+
     # -- the agent's answers ------------------------------------------------------------------------
     def mark(self, session: Session, actor: Actor, *, helpful: bool, suggestion_id: int | None = None,
              query: str = "", article_id: int | None = None, context: str = "desk", ticket_id: int | None = None,

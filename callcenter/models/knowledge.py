@@ -204,7 +204,8 @@ class AutoReplyDecision(Base):
     article_id: Mapped[Optional[int]] = mapped_column(ForeignKey("knowledge_articles.id", ondelete="SET NULL"))
     probability: Mapped[float] = mapped_column(Float, default=0.0)
     threshold: Mapped[float] = mapped_column(Float, default=0.0)
-    # sent, below_threshold, vip, angry, already, disabled, no_article, channel
+    # sent, below_threshold, vip, angry, already, disabled, no_article, channel, uncalibrated, automatic, person,
+    # no_address (callcenter/knowledge/autoreply.py: Outcome)
     outcome: Mapped[str20]
 
 

@@ -128,6 +128,18 @@ class TicketService:
         self.notifier.assigned(session, ticket, actor, agent_id, route)
         return row
 
+    def unassign(self, session: Session, ticket: Ticket, actor: Actor, *, reason: Reason) -> TicketChange | None:
+        """Nobody has the ticket any more (it waits on an automatic answer); the dispatcher gives it out again
+        when it is open."""
+        if ticket.assignee_id is None:
+            return None
+        row = self._history(session, ticket, actor, "assignee_id", ticket.assignee_id, None, reason)
+        ticket.assignee_id = None
+        audit.record(session, "ticket_changed", actor, object_type="ticket", object_id=ticket.number,
+                     fields=["assignee_id"])
+        self.notifier.updated(session, ticket, actor, ["assignee_id"])
+        return row
+
     def reassign(self, session: Session, ticket: Ticket, agent_id: int, actor: Actor, reason: str) -> None:
         """A supervisor moves a ticket to someone who can take it; the reason is required and kept."""
         if actor.role not in MANAGERS:

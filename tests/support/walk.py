@@ -42,6 +42,7 @@ from callcenter.models import (
     Article,
     ArticleRevision,
     ArticleVersion,
+    AutoReply,
     Call,
     CallTag,
     Customer,
@@ -124,6 +125,7 @@ class World:
     attachment_id: int = 0  # a file of a message on the shop's ticket
     template_id: int = 0  # a reply macro with SMS and e-mail variants
     article_id: int = 0  # a published knowledge-base article in both languages
+    answer_token: str = ""  # an auto-reply on the shop's ticket, waiting for the customer's yes or no
     typed: frozenset[str] = field(default_factory=frozenset)
 
     def arguments(self, role: str) -> dict[str, Any]:
@@ -134,7 +136,7 @@ class World:
                 "team_id": self.billing.team_id, "job_id": self.jobs.get(role, 0), "rule_id": self.rule_id,
                 "slug": self.scorecard, "name": "summary", "token_id": 1,
                 "attachment_id": self.attachment_id, "template_id": self.template_id,
-                "article_id": self.article_id}
+                "article_id": self.article_id, "token": self.answer_token, "answer": "yes"}
 
 
 # Where one argument name means different things on different routes: (endpoint, argument) -> value.
@@ -169,6 +171,7 @@ def build(container: Container) -> World:
     world.attachment_id = deskdata.add_conversation(container, shop.ticket_number)["photo"]
     world.template_id = reply_macro(container)
     world.article_id = knowledge_article(container)
+    world.answer_token = auto_reply(container, shop, world.article_id)
     with factory() as s:
         world.typed = typed_words(s)
     return world
@@ -203,6 +206,16 @@ def knowledge_article(container: Container) -> int:
                               "Unplug the router for ten seconds."),
             "zh": VersionText("重启路由器", "拔掉电源十秒钟，再插上。", "请拔掉路由器电源十秒钟。")})
         return article.id
+
+
+def auto_reply(container: Container, shop: deskdata.Shop, article_id: int) -> str:
+    """The shop's ticket answered automatically with the article, waiting for the customer: its link's token."""
+    with transaction(container.session_factory) as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.number == shop.ticket_number)).one()
+        now = utcnow()
+        s.add(AutoReply(ticket_id=ticket.id, article_id=article_id, probability=0.87, token="walk-token-0123456789ab",
+                        question=ticket.subject, sent_at=now, due_at=now + dt.timedelta(hours=24)))
+        return "walk-token-0123456789ab"
 
 
 def _as(s: Any, username: str) -> Actor:
