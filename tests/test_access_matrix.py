@@ -216,6 +216,14 @@ PAGES = [
     Row("POST", "/admin/templates/<int:template_id>/variants/<int:variant_id>/delete",
         "/admin/templates/999/variants/1/delete", MANAGERS, 404),
     Row("POST", "/admin/templates/<int:template_id>/active", "/admin/templates/999/active", MANAGERS, 404),
+    # -- kbreports
+    # The calibration: supervisors and admins look and ask for a fit (a background job; back to the page).
+    Row("GET", "/admin/knowledge/calibration", "/admin/knowledge/calibration", MANAGERS, 200),
+    Row("POST", "/admin/knowledge/calibration", "/admin/knowledge/calibration", MANAGERS, 303),
+    # The knowledge base's report and its tables as CSV: supervisors, admins and QA; no such table: 404.
+    Row("GET", "/reports/knowledge", "/reports/knowledge", REVIEWERS, 200),
+    Row("GET", "/reports/knowledge/export/<name>.csv", "/reports/knowledge/export/gaps.csv", REVIEWERS, 200),
+    Row("GET", "/reports/knowledge/export/<name>.csv", "/reports/knowledge/export/nothing.csv", REVIEWERS, 404),
 
     # Last: it ends the session.
     Row("POST", "/auth/logout", "/auth/logout", EVERYONE, 302),
