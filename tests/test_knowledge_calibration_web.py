@@ -93,7 +93,9 @@ def test_calibrate_now_runs_in_the_background_and_the_new_fit_is_shown(app, shop
     html = sue.get(PAGE).get_data(as_text=True)
     assert 'id="not-calibrated"' not in html and 'data-status=' not in html  # done: no progress box
     assert f'id="pairs">{row.positives + row.negatives}<' in html
-    chart = json.loads(re.search(r"data-chart='([^']*)'", html).group(1).replace("&#34;", '"'))
+    found = re.search(r"data-chart='([^']*)'", html)
+    assert found is not None
+    chart = json.loads(found.group(1).replace("&#34;", '"'))
     assert chart["table"] == row.table and chart["curve"] == row.curve
     assert {c["name"]: c["threshold"] for c in chart["categories"]} == {"Billing": 0.75, "Network": 0.8,
                                                                         "Delivery": 0.7}

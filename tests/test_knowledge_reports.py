@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -130,7 +131,7 @@ def _filter(team_id: int | None = None) -> figures.ReportFilter:
     return f
 
 
-def _run(container, f: figures.ReportFilter) -> dict:
+def _run(container, f: figures.ReportFilter) -> dict[str, Any]:
     with container.session_factory() as s:
         scope = report.Scope(s, f, MENU)
         return {"deflection": report.deflection(s, f, scope), "articles": report.articles(s, f, scope),
