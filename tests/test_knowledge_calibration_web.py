@@ -83,6 +83,7 @@ def test_calibrate_now_runs_in_the_background_and_the_new_fit_is_shown(app, shop
     assert not container.background().run_once()
     state = sue.get(f"/jobs/{job.id}.json").get_json()
     assert state["status"] == "done" and state["percent"] == 100 and state["label"] == "Calibrate the suggestions"
+    assert f'href="{PAGE}">See the new calibration' in sue.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert _calibrations(container) == 1
     with container.session_factory() as s:
         row = s.scalars(select(Calibration)).one()

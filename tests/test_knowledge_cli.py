@@ -119,6 +119,14 @@ def test_a_csv_from_a_chinese_office_and_refusals(cli: CliRunner, db, tmp_path: 
         article = s.scalars(select(Article).where(Article.code == "1009")).one()
         assert article.status is ArticleStatus.DRAFT and article.tags == ["光猫", "wifi"]
         assert [v.text for v in article.variants] == ["光猫红灯一直亮", "光猫坏了"]
+    # A new article without a code never takes the code the file gives another one.
+    both = io.StringIO()
+    csv.writer(both).writerows([["code", "title_en"], ["", "Without a code"], ["1010", "With its code"]])
+    assert "2 created" in _ok(cli, "knowledge", "import", str(_write(tmp_path / "both.csv", both.getvalue())),
+                              "--apply")
+    with db() as s:
+        titles = {a.code: a.versions[0].title for a in s.scalars(select(Article).where(Article.code >= "1010"))}
+    assert titles == {"1010": "With its code", "1011": "Without a code"}
     # One bad line among good ones: every error is listed and nothing is stored.
     bad = io.StringIO()
     csv.writer(bad).writerows([["code", "status", "title_en", "short_en"],
@@ -126,9 +134,9 @@ def test_a_csv_from_a_chinese_office_and_refusals(cli: CliRunner, db, tmp_path: 
                                ["", "published", "No short answer", ""],
                                ["12a", "draft", "Bad code", ""]])
     refused = _refused(cli, "knowledge", "import", str(_write(tmp_path / "bad.csv", bad.getvalue())), "--apply")
-    assert "line 3" in refused and "needs a short answer" in refused
+    assert "line 3" in refused and "short_en: A published article needs a short answer" in refused
     assert "line 4" in refused and "1-20 digits" in refused and "nothing was imported" in refused
-    assert _count(db, Article) == 9
+    assert _count(db, Article) == 11
     assert "Unknown columns: colour" in _refused(cli, "knowledge", "import",
                                                   str(_write(tmp_path / "cols.csv", "title_en,colour\nA,red\n")))
     assert "Not valid JSON" in _refused(cli, "knowledge", "import", str(_write(tmp_path / "x.json", "{nope")))

@@ -214,19 +214,29 @@ def apply(session: Session, service: Articles, actor: Actor, parsed: Parsed,
                                       name_zh=category.name_zh, threshold=category.threshold,
                                       auto_reply=category.auto_reply)
         except Refusal as exc:
-            outcomes.append(Outcome(f"category {number}", category.key, "error", str(exc)))
-    for item in parsed.items:
+            outcomes.append(Outcome(f"category {number}", category.key, "error", _why(exc)))
+    # Articles with a code first: a new article's code (the highest so far + 1) then never takes one the
+    # file gives to another article.
+    done: dict[int, Outcome] = {}
+    for index in sorted(range(len(parsed.items)), key=lambda i: not parsed.items[i].code):
+        item = parsed.items[index]
         try:
             with session.begin_nested():
-                outcomes.append(_one(session, service, actor, item))
+                done[index] = _one(session, service, actor, item)
         except Refusal as exc:
-            outcomes.append(Outcome(item.where, item.code, "error", str(exc)))
+            done[index] = Outcome(item.where, item.code, "error", _why(exc))
         if progress is not None:
             progress(1)
+    outcomes += [done[i] for i in range(len(parsed.items))]
     counted = {a: sum(o.action == a for o in outcomes) for a in ("created", "updated", "unchanged", "error")}
     audit.record(session, "knowledge_imported", actor, object_type="article", categories=len(parsed.categories),
                  counts=counted)
     return outcomes
+
+
+def _why(exc: Refusal) -> str:
+    """The refusal in English, with the field it is about ("title_zh: ...")."""
+    return f"{exc.field}: {exc}" if exc.field else str(exc)
 
 
 def _one(session: Session, service: Articles, actor: Actor, item: Item) -> Outcome:
