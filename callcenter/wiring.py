@@ -39,6 +39,7 @@ from .forms.intake import Intake
 from .governance.erasure import Erasure
 from .governance.notifier import ErasureNotifier
 from .knowledge.articles import Articles
+from .knowledge.dictionary import Dictionary
 from .knowledge.index import KnowledgeIndex
 from .knowledge.notifier import KnowledgeNotifier
 from .knowledge.suggest import Suggester
@@ -114,6 +115,11 @@ class Container:
     def articles(self) -> Articles:
         """Writing the knowledge base: articles, revisions, question variants, categories."""
         return Articles(KnowledgeNotifier(self.bus), self.settings.knowledge.default_threshold)
+
+    @cached_property
+    def dictionary(self) -> Dictionary:
+        """The words the admin teaches the segmenter; a change cuts every article again."""
+        return Dictionary()
 
     @cached_property
     def knowledge_index(self) -> KnowledgeIndex:

@@ -216,6 +216,30 @@ PAGES = [
     Row("POST", "/admin/templates/<int:template_id>/variants/<int:variant_id>/delete",
         "/admin/templates/999/variants/1/delete", MANAGERS, 404),
     Row("POST", "/admin/templates/<int:template_id>/active", "/admin/templates/999/active", MANAGERS, 404),
+    # -- knowledge base
+    # Everyone reads (QA the published articles), the desk roles write drafts, supervisors and admins publish,
+    # restore, review questions and set the categories, admins the dictionary.  The shop has no article or
+    # question (999: 404); the matrix's post names no title, key or word (400), and its ticket is not solved
+    # (a refusal said on the ticket page: 303).
+    Row("GET", "/knowledge/", "/knowledge/?q=退款", EVERYONE, 200),
+    Row("GET", "/knowledge/<int:article_id>", "/knowledge/999", EVERYONE, 404),
+    Row("POST", "/knowledge/<int:article_id>/status", "/knowledge/999/status", MANAGERS, 404),
+    Row("POST", "/knowledge/from-ticket/<number>", "/knowledge/from-ticket/{t1}", {"ann", "sue", "ada"}, 303),
+    Row("GET", "/knowledge/new", "/knowledge/new", DESK, 200),
+    Row("POST", "/knowledge/new", "/knowledge/new", DESK, 400),
+    Row("GET", "/knowledge/<int:article_id>/edit", "/knowledge/999/edit", DESK, 404),
+    Row("POST", "/knowledge/<int:article_id>/edit", "/knowledge/999/edit", DESK, 404),
+    Row("GET", "/knowledge/<int:article_id>/history", "/knowledge/999/history", EVERYONE, 404),
+    Row("POST", "/knowledge/<int:article_id>/history/<int:number>/restore", "/knowledge/999/history/1/restore",
+        MANAGERS, 404),
+    Row("GET", "/knowledge/questions", "/knowledge/questions", MANAGERS, 200),
+    Row("POST", "/knowledge/questions/<int:variant_id>", "/knowledge/questions/999", MANAGERS, 400),
+    Row("GET", "/admin/knowledge/categories", "/admin/knowledge/categories", MANAGERS, 200),
+    Row("POST", "/admin/knowledge/categories", "/admin/knowledge/categories", MANAGERS, 400),
+    Row("GET", "/admin/knowledge/dictionary", "/admin/knowledge/dictionary?try=宽带断网", ADMINS, 200),
+    Row("POST", "/admin/knowledge/dictionary", "/admin/knowledge/dictionary", ADMINS, 400),
+    Row("POST", "/admin/knowledge/dictionary/<int:word_id>/remove", "/admin/knowledge/dictionary/999/remove",
+        ADMINS, 404),
     # -- kbreports
     # The calibration: supervisors and admins look and ask for a fit (a background job; back to the page).
     Row("GET", "/admin/knowledge/calibration", "/admin/knowledge/calibration", MANAGERS, 200),
@@ -291,6 +315,17 @@ API = [
     Row("POST", "/api/v1/tickets/<number>/replies", "/api/v1/tickets/{t1}/replies", {"ann", "sue", "ada"}, 201,
         {"channel": "sms", "body": "您好，工程师今天下午上门。"}),
     Row("GET", "/api/v1/templates", "/api/v1/templates", DESK, 200),
+    # -- knowledge base (the shop has no article: 999 is a 404 for those who may ask)
+    Row("GET", "/api/v1/knowledge/articles", "/api/v1/knowledge/articles?q=refund", EVERYONE, 200),
+    Row("GET", "/api/v1/knowledge/articles/<int:article_id>", "/api/v1/knowledge/articles/999", EVERYONE, 404),
+    Row("POST", "/api/v1/knowledge/articles", "/api/v1/knowledge/articles", DESK, 201,
+        {"versions": {"zh": {"title": "如何申请退款"}}, "questions": [{"locale": "zh", "text": "我要退款"}]}),
+    Row("PUT", "/api/v1/knowledge/articles/<int:article_id>", "/api/v1/knowledge/articles/999", DESK, 404,
+        {"versions": {"en": {"title": "Refunds"}}}),
+    Row("PATCH", "/api/v1/knowledge/articles/<int:article_id>", "/api/v1/knowledge/articles/999", DESK, 404,
+        {"tags": ["refund"]}),
+    Row("POST", "/api/v1/knowledge/articles/<int:article_id>/status", "/api/v1/knowledge/articles/999/status",
+        MANAGERS, 404, {"status": "published"}),
 ]
 
 

@@ -23,6 +23,7 @@ from . import (
     errors,
     headers,
     jobs,
+    knowledge,
     main,
     messages,
     qa,
@@ -38,7 +39,7 @@ from .extensions import babel, csrf, limiter, login_manager
 
 # Each registers its blueprint(s) and whatever it runs beside them (the desk's pop hub ...).
 PACKAGES = (auth, main, desk, tickets, customers, review, reports, wallboard, recordings, admin, qa, jobs, api,
-            contact, channels)
+            contact, channels, knowledge)
 
 
 def _secret_key(instance: Path) -> str:

@@ -58,6 +58,8 @@ ACTIONS = {
     "knowledge_category_saved": _l("Knowledge category saved"), "question_added": _l("Article question added"),
     "question_reviewed": _l("Article question reviewed"), "suggestion_marked": _l("Suggestion rated"),
     "article_linked": _l("Article noted on a ticket"),
+    "questions_changed": _l("Article questions changed"), "dictionary_word_added": _l("Dictionary word added"),
+    "dictionary_word_removed": _l("Dictionary word removed"),
     "knowledge_calibrated": _l("Suggestions calibrated"), "knowledge_imported": _l("Articles imported from a file"),
     # Reply templates and macros (callcenter/conversations/templates.py).
     "template_created": _l("Reply template added"), "template_changed": _l("Reply template changed"),

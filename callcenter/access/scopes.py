@@ -15,6 +15,8 @@ from ..i18n import N_, Refusal
 # Only scopes some endpoint needs: a scope that grants nothing would only confuse.
 ALL = ("calls:read", "tickets:read", "tickets:write", "customers:read", "customers:write",
        "callbacks:read", "callbacks:write", "surveys:read", "transcripts:read",
+       # The knowledge base's articles (writing is drafts for agents, as on the pages).
+       "knowledge:read", "knowledge:write",
        # The centre's set-up: users, teams, agent profiles, queues, skills, wrap-up codes (admins only).
        "admin:read", "admin:write")
 READ = tuple(s for s in ALL if s.endswith(":read"))

@@ -37,7 +37,7 @@ from ..models import (
 )
 from ..models import Ticket as TicketModel
 from ..text import segments
-from ..text.search import index_words
+from .index import document
 from .notifier import KnowledgeNotifier
 
 MAX_TITLE, MAX_BODY, MAX_VARIANT = 200, 50_000, 500
@@ -123,10 +123,10 @@ def bump(session: Session, *, articles: bool = True) -> None:
 
 
 def reindex(article: Article) -> None:
-    """Cut each version's words again: title and approved variants count twice, the short answer and body once."""
+    """Cut each version's words again, weighted as ``index.document`` says."""
     for version in article.versions:
         asked = [v.text for v in article.variants if v.locale == version.locale and v.status is VariantStatus.APPROVED]
-        version.search_words = index_words(version.title, version.title, *asked, *asked, version.short, version.body)
+        version.search_words = document(version.title, asked, version.short, version.body)
 
 
 class Articles:
@@ -327,6 +327,42 @@ class Articles:
         self._changed(session, actor, variant.article, "question_reviewed", variant_id=variant.id,
                       approved=approve)
         return variant
+
+    def set_variants(self, session: Session, actor: Actor, article_id: int,
+                     variants: Sequence[tuple[str, str]]) -> Article:
+        """The editor's list: the approved questions become exactly ``variants`` (candidates are left for review).
+
+        A listed text that is a candidate is approved only by a manager (approving is review)."""
+        self._writer(actor)
+        article = self.get(session, article_id)
+        if article.status is ArticleStatus.PUBLISHED:
+            self._manager(actor)
+        wanted: dict[tuple[str, str], tuple[str, str]] = {}
+        for locale, text in variants:
+            cleaned = _variant_text(text)
+            wanted.setdefault((locale, cleaned.casefold()), (locale, cleaned))
+        if len(wanted) > MAX_VARIANTS:
+            raise KnowledgeError(N_("Up to %(n)s questions per article."), field="variant", code="too_many",
+                                 n=MAX_VARIANTS)
+        manager = actor.user is None or actor.role in MANAGERS
+        added, removed = 0, 0
+        for variant in list(article.variants):
+            if variant.status is VariantStatus.APPROVED and (variant.locale, variant.text.casefold()) not in wanted:
+                article.variants.remove(variant)
+                removed += 1
+        have = {(v.locale, v.text.casefold()): v for v in article.variants}
+        for folded, (locale, text) in wanted.items():
+            found = have.get(folded)
+            if found is None:
+                self._new_variant(article, locale, text, VariantStatus.APPROVED, "author", actor, None)
+                added += 1
+            elif found.status is not VariantStatus.APPROVED and manager:
+                found.status = VariantStatus.APPROVED
+                added += 1
+        if added or removed:
+            reindex(article)
+            self._changed(session, actor, article, "questions_changed", added=added, removed=removed)
+        return article
 
     def candidates(self, session: Session, limit: int = 200) -> list[QuestionVariant]:
         """Questions waiting for review, oldest first."""

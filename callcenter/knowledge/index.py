@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..models import Article, ArticleStatus, ArticleVersion, DictionaryWord, KnowledgeCategory, KnowledgeState
 from ..text import words as text_words
+from ..text.search import index_words
 from .settings import KnowledgeSettings
 
 log = logging.getLogger(__name__)
@@ -56,14 +57,29 @@ class Ranked:
     score: float
     matched: tuple[str, ...]
     # idf-weighted share of the query's words it matched, score over the query's best possible score,
-    # and its score over the best one's in this ranking.
+    # and how far it stands from the best other article (see ``margin``).
     coverage: float
     strength: float
-    lead: float
+    margin: float
 
     @property
     def features(self) -> list[float]:
-        return [round(self.coverage, 6), round(self.strength, 6), round(self.lead, 6)]
+        return [round(self.coverage, 6), round(self.strength, 6), round(self.margin, 6)]
+
+
+def margin(score: float, best_other: float, best_possible: float) -> float:
+    """How clearly an article wins or loses, in the units of ``strength``: the first one's lead over the
+    second (0 is a tie: a question two articles answer alike), the others' gap to the first (< 0).  Over
+    the query's best possible score, not over the winner's, so that a weak match that happens to be the
+    only one is not a clear winner."""
+    return max(min((score - best_other) / best_possible, 1.0), -1.0)
+
+
+def document(title: str, asked: Iterable[str], short: str, body: str) -> str:
+    """A version's stored words: the title and the approved questions count twice (they say what the
+    article answers, in the customers' own words), the short answer and the body once."""
+    asked = list(asked)
+    return index_words(title, title, *asked, *asked, short, body)
 
 
 @dataclass
@@ -143,9 +159,9 @@ def rank(built: Built, query: list[str], *, k: int = 3, category: str | None = N
     top = top[np.argsort(-ordered[top], kind="stable")]
     # Lucene's BM25 gives a word at most its idf (bm25s's "lucene" method has no (k1 + 1) factor).
     total_idf = sum(built.idf(w) * n for w, n in weights.items()) or 1.0
+    leaders = _two_best(built, candidates, scores[candidates])
     found: list[Ranked] = []
     seen: set[int] = set()
-    lead_score = float(scores[candidates[top[0]]]) or 1.0
     for position in top:
         doc_index = int(candidates[position])
         doc = built.docs[doc_index]
@@ -154,12 +170,26 @@ def rank(built: Built, query: list[str], *, k: int = 3, category: str | None = N
         seen.add(doc.article_id)
         matched = tuple(w for w, ids in postings.items() if _holds(ids, doc_index))
         raw = float(scores[doc_index])
+        other = next((score for article_id, score in leaders if article_id != doc.article_id), 0.0)
         found.append(Ranked(doc.article_id, doc.locale, doc.category, raw, matched,
                             coverage=sum(built.idf(w) * weights[w] for w in matched) / total_idf,
-                            strength=min(raw / total_idf, 1.0), lead=raw / lead_score))
+                            strength=min(raw / total_idf, 1.0), margin=margin(raw, other, total_idf)))
         if len(found) == k:
             break
     return found
+
+
+def _two_best(built: Built, candidates: np.ndarray, raw: np.ndarray) -> list[tuple[int, float]]:
+    """The two best articles by raw score, (article id, score) each: an article has a version per language,
+    so the three best versions hold two articles whenever two match."""
+    take = min(raw.size, 3)
+    best = np.argpartition(-raw, take - 1)[:take] if raw.size > take else np.arange(raw.size)
+    leaders: list[tuple[int, float]] = []
+    for position in best[np.argsort(-raw[best], kind="stable")]:
+        article_id = built.docs[int(candidates[position])].article_id
+        if all(article_id != a for a, _ in leaders):
+            leaders.append((article_id, float(raw[position])))
+    return leaders[:2]
 
 
 def _holds(ids: np.ndarray, doc_index: int) -> bool:

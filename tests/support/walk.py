@@ -37,13 +37,19 @@ from callcenter.dispatch.escalation import Escalator
 from callcenter.dispatch.notifier import DISPATCHER, DispatchNotifier
 from callcenter.dispatch.sla import SLA
 from callcenter.forms import catalog
+from callcenter.knowledge.articles import VersionText
 from callcenter.models import (
+    Article,
+    ArticleRevision,
+    ArticleVersion,
     Call,
     CallTag,
     Customer,
     FormDefinition,
     KeywordRule,
+    KnowledgeCategory,
     QAReview,
+    QuestionVariant,
     Queue,
     ReplyTemplate,
     Scorecard,
@@ -117,6 +123,7 @@ class World:
     jobs: dict[str, int]  # role -> a background job of theirs
     attachment_id: int = 0  # a file of a message on the shop's ticket
     template_id: int = 0  # a reply macro with SMS and e-mail variants
+    article_id: int = 0  # a published knowledge-base article in both languages
     typed: frozenset[str] = field(default_factory=frozenset)
 
     def arguments(self, role: str) -> dict[str, Any]:
@@ -126,7 +133,8 @@ class World:
                 "customer_id": shop.customer_id, "agent_id": shop.users["ann"], "user_id": shop.users["ann"],
                 "team_id": self.billing.team_id, "job_id": self.jobs.get(role, 0), "rule_id": self.rule_id,
                 "slug": self.scorecard, "name": "summary", "token_id": 1,
-                "attachment_id": self.attachment_id, "template_id": self.template_id}
+                "attachment_id": self.attachment_id, "template_id": self.template_id,
+                "article_id": self.article_id}
 
 
 # Where one argument name means different things on different routes: (endpoint, argument) -> value.
@@ -160,6 +168,7 @@ def build(container: Container) -> World:
     _dispatcher_writes(container, shop)
     world.attachment_id = deskdata.add_conversation(container, shop.ticket_number)["photo"]
     world.template_id = reply_macro(container)
+    world.article_id = knowledge_article(container)
     with factory() as s:
         world.typed = typed_words(s)
     return world
@@ -177,6 +186,23 @@ def reply_macro(container: Container) -> int:
                                body="Dear {{ customer.name }}, your refund is on its way.",
                                body_html="<p>Dear {{ customer.name }}, your refund is on its way.</p>")
         return macro.id
+
+
+def knowledge_article(container: Container) -> int:
+    """A published article in both languages, in a category, with a question each, and a second revision."""
+    with transaction(container.session_factory) as s:
+        sue, service = _as(s, "sue"), container.articles
+        service.save_category(s, sue, key="support", name_en="Technical support", name_zh="技术支持")
+        article = service.create(s, sue, category="support", product="Router X1", tags=["router"], versions={
+            "en": VersionText("Restart the router", "Unplug it for ten seconds.", "Unplug the router for ten seconds."),
+            "zh": VersionText("重启路由器", "拔掉电源十秒钟。", "请拔掉路由器电源十秒钟。")},
+            variants=[("zh", "路由器连不上网"), ("en", "My internet is down")], publish=True)
+        service.save(s, sue, article.id, category="support", product="Router X1", tags=["router"], note="Shorter",
+                     versions={
+            "en": VersionText("Restart the router", "Unplug it for ten seconds, then plug it in.",
+                              "Unplug the router for ten seconds."),
+            "zh": VersionText("重启路由器", "拔掉电源十秒钟，再插上。", "请拔掉路由器电源十秒钟。")})
+        return article.id
 
 
 def _as(s: Any, username: str) -> Actor:
@@ -226,7 +252,8 @@ def typed_words(s: Any) -> frozenset[str]:
     for column in (User.username, User.display_name, Team.name, Ticket.subject, Ticket.description,
                    Customer.name, Call.caller_name, Scorecard.title, Scorecard.slug, KeywordRule.name,
                    KeywordRule.tag, CallTag.tag, Skill.name, ReplyTemplate.name, Queue.display_name,
-                   FormDefinition.title):
+                   FormDefinition.title, ArticleVersion.title, ArticleVersion.body, ArticleVersion.short,
+                   ArticleRevision.note, Article.product, QuestionVariant.text, KnowledgeCategory.name_en):
         texts += [t for t in s.scalars(select(column)) if t]
     texts += list(s.scalars(select(TicketNote.body).where(TicketNote.template.is_(None))))
     texts += [c.reason for c in s.scalars(select(TicketChange).where(TicketChange.reason_template.is_(None)))]

@@ -21,9 +21,6 @@ from ..jobs.routes import _state as job_state
 from ..messages import refusal
 from .routes import bp
 
-# Where the thresholds are edited (the categories page of the knowledge-base admin).
-CATEGORIES_URL = "/admin/knowledge/categories"
-
 
 def nearest(table: list[list[float]], threshold: float) -> list[float] | None:
     """The row of the table (threshold, precision, coverage) nearest to ``threshold``."""
@@ -56,8 +53,7 @@ def calibration_page() -> ResponseReturnValue:
              "categories": [{"name": c["name"], "threshold": c["threshold"]} for c in categories]}
     return render_template("admin/calibration.html", row=row, ready=calibrating.readiness(db), chart=chart,
                            categories=categories, default=default, at_default=nearest(table, default),
-                           job=_job_to_show(calibrating.last_job(db, user().id), row),
-                           categories_url=CATEGORIES_URL)
+                           job=_job_to_show(calibrating.last_job(db, user().id), row))
 
 
 @bp.route("/knowledge/calibration", methods=["POST"])

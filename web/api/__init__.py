@@ -9,6 +9,7 @@ from . import (
     calls,
     codes,
     customers,
+    knowledge,
     people,
     queues,
     reference,
@@ -21,7 +22,8 @@ from . import (
 from .registry import bp
 
 # Imported for the endpoints they declare on ``bp``; listed so a reader sees the whole API.
-RESOURCES = (calls, tickets, timeline, customers, callbacks, surveys, transcripts, queues, people, codes, replies)
+RESOURCES = (calls, tickets, timeline, customers, callbacks, surveys, transcripts, queues, people, codes, replies,
+             knowledge)
 
 
 def init_app(app: Flask) -> None:
