@@ -282,12 +282,14 @@ class Container:
     def background(self) -> Service:
         """The worker for long work people ask for, each kind run by the package that owns it."""
         from .background.worker import BackgroundWorker
+        from .knowledge import calibrating
         from .qa import rules
         from .tickets import export
 
         cfg = self.settings.background
         handlers = {rules.REAPPLY: lambda work: rules.reapply(work, self.tickets, cfg.batch_size),
-                    export.KIND: lambda work: export.run(work, self.settings.exports_dir(), cfg.batch_size)}
+                    export.KIND: lambda work: export.run(work, self.settings.exports_dir(), cfg.batch_size),
+                    calibrating.KIND: calibrating.run}
         return BackgroundWorker(self.session_factory, handlers, cfg.poll_seconds, cfg.heartbeat_timeout_seconds)
 
     def channels(self) -> Service:

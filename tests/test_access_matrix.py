@@ -253,6 +253,14 @@ PAGES = [
     # The customer's yes or no to an auto-reply: public, the link's token instead of a sign-in (none sent: 404).
     Row("GET", "/kb/answer/<token>/<answer>", "/kb/answer/no-such-token-0123456789/yes", PUBLIC, 404),
     Row("POST", "/kb/answer/<token>/<answer>", "/kb/answer/no-such-token-0123456789/no", PUBLIC, 404),
+    # -- kbreports
+    # The calibration: supervisors and admins look and ask for a fit (a background job; back to the page).
+    Row("GET", "/admin/knowledge/calibration", "/admin/knowledge/calibration", MANAGERS, 200),
+    Row("POST", "/admin/knowledge/calibration", "/admin/knowledge/calibration", MANAGERS, 303),
+    # The knowledge base's report and its tables as CSV: supervisors, admins and QA; no such table: 404.
+    Row("GET", "/reports/knowledge", "/reports/knowledge", REVIEWERS, 200),
+    Row("GET", "/reports/knowledge/export/<name>.csv", "/reports/knowledge/export/gaps.csv", REVIEWERS, 200),
+    Row("GET", "/reports/knowledge/export/<name>.csv", "/reports/knowledge/export/nothing.csv", REVIEWERS, 404),
 
     # Last: it ends the session.
     Row("POST", "/auth/logout", "/auth/logout", EVERYONE, 302),

@@ -169,7 +169,7 @@ def test_disabled_summary_is_not_scheduled(settings, container, runtime) -> None
     make, _ = runtime
     rt = make(settings.model_copy(update={"timezone": ZONE}))
     daily.plan(rt)
-    assert set(_next_runs(container.engine)) == {daily.PURGE_JOB}
+    assert set(_next_runs(container.engine)) == {daily.PURGE_JOB, daily.CALIBRATE_JOB}  # the knowledge base's fit
 
 
 def test_daily_page(client, session_factory) -> None:

@@ -63,6 +63,7 @@ ACTIONS = {
     "auto_reply_answered": _l("Customer answered an automatic answer"),
     "questions_changed": _l("Article questions changed"), "dictionary_word_added": _l("Dictionary word added"),
     "dictionary_word_removed": _l("Dictionary word removed"),
+    "knowledge_calibrated": _l("Suggestions calibrated"), "knowledge_imported": _l("Articles imported from a file"),
     # Reply templates and macros (callcenter/conversations/templates.py).
     "template_created": _l("Reply template added"), "template_changed": _l("Reply template changed"),
     "template_variant_saved": _l("Reply template text saved"),
@@ -76,7 +77,8 @@ OBJECT_TYPES = {"api": _l("API"), "api_token": _l("API token"), "background_job"
                 "recording": _l("Recording"), "retention": _l("Retention"), "scorecard": _l("Scorecard"),
                 "summary": _l("Daily summary"), "ticket": _l("Ticket"), "user": _l("User"), "agent": _l("Agent"),
                 "team": _l("Team"), "skill": _l("Skill"), "wrapup_code": _l("Wrap-up code"),
-                "import": _l("Import"), "attachment": _l("Attachment"), "reply_template": _l("Reply template")}
+                "import": _l("Import"), "attachment": _l("Attachment"), "reply_template": _l("Reply template"),
+                "calibration": _l("Calibration")}
 # Who acted, when it was no person (``Actor.system``); "cli:<user>" is someone at the command line.
 SYSTEM_ACTORS = {"system": _l("system"), "dispatcher": _l("dispatcher"), "setup": _l("setup"),
                  "form-files": _l("form files"), "keyword-rules": _l("keyword rules"),

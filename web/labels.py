@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from callcenter.forms import catalog
 from callcenter.forms.schema import Choice, FieldSpec
+from callcenter.knowledge import calibrating
 from callcenter.models import Queue, Skill, WrapupCode
 from callcenter.qa import rules
 from callcenter.tickets import export
@@ -58,7 +59,8 @@ MARKS = {"pass": _l("Pass"), "fail": _l("Fail"), "na": _l("n/a")}
 # What the transcriber removed from a transcript and its QA audio.
 REDACTIONS = {"card": _l("a card number"), "muted": _l("a paused span")}
 # Background jobs by kind (the stored label is the requester's language at the time).
-JOB_KINDS = {export.KIND: _l("Ticket export (CSV)"), rules.REAPPLY: _l("Re-apply the keyword rules")}
+JOB_KINDS = {export.KIND: _l("Ticket export (CSV)"), rules.REAPPLY: _l("Re-apply the keyword rules"),
+             calibrating.KIND: _l("Calibrate the suggestions")}
 # The ticket history's fields, and what the dispatcher records there (SLA clocks, escalation steps, routes).
 HISTORY_FIELDS = {"status": _l("Status"), "priority": _l("Priority"), "category": _l("Category"),
                   "subject": _l("Subject"), "queue_id": _l("Queue"), "team_id": _l("Team"),

@@ -26,6 +26,7 @@ from . import (
     events,
     governance,
     imports,
+    knowledge,
     pbx,
     qa,
     queues,
@@ -78,6 +79,6 @@ def main(ctx: click.Context) -> None:
 
 
 for _module in (services, db, users, tokens, pbx, calls, config, events, dispatch, transcribe, qa, governance,
-                reports, queues, teams, agents, codes, imports, email):
+                reports, queues, teams, agents, codes, imports, email, knowledge):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -1,4 +1,4 @@
-"""Daily work of the active dispatcher: the retention purge and the summary e-mail.
+"""Daily work of the active dispatcher: the retention purge, the summary e-mail and the knowledge base's fit.
 
 Each is a date job carrying the ordinal of the local day it is due on (an
 int, as stored jobs must take only IDs) and scheduling its successor when it
@@ -6,7 +6,7 @@ runs.  ``plan`` runs when a dispatcher becomes active: a job already in the
 store is left alone (APScheduler runs it however late, once); a missing one
 is created, at once when today's slot has passed unclaimed (the dispatcher
 was down at that time), else at the next slot.  The run itself claims
-``purge:<day>`` / ``summary:<day>``, so a restart, a second dispatcher or a
+``purge:<day>`` / ``summary:<day>`` / ``calibrate:<day>``, so a restart, a second dispatcher or a
 replayed job never purges or sends twice for one day.
 """
 from __future__ import annotations
@@ -17,7 +17,9 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from ..config import Settings
+from ..db import transaction
 from ..governance import retention
+from ..knowledge import calibrating
 from ..reporting import mail
 from . import runs
 from . import scheduler as sched
@@ -27,6 +29,7 @@ from .runtime import Runtime, current
 log = logging.getLogger(__name__)
 PURGE_JOB = "daily:purge"
 SUMMARY_JOB = "daily:summary"
+CALIBRATE_JOB = "daily:calibrate"
 
 
 def slot(day: dt.date, hhmm: str, timezone: str) -> dt.datetime:
@@ -44,6 +47,10 @@ def summary_key(day: dt.date) -> str:
     return mail.key(day - dt.timedelta(days=1))
 
 
+def calibrate_key(day: dt.date) -> str:
+    return f"calibrate:{day.isoformat()}"
+
+
 def _schedule(settings: Settings) -> list[tuple[str, Callable[[int], None], str, str, Callable[[dt.date], str],
                                                 bool]]:
     """(job id, function, HH:MM, time zone, the claim key of a day's slot, enabled)."""
@@ -51,6 +58,8 @@ def _schedule(settings: Settings) -> list[tuple[str, Callable[[int], None], str,
         (PURGE_JOB, run_purge, settings.retention.purge_at, settings.timezone, purge_key, True),
         (SUMMARY_JOB, send_summary, settings.summary.send_at, mail.zone(settings), summary_key,
          settings.summary.enabled),
+        (CALIBRATE_JOB, recalibrate, settings.knowledge.calibration.at, settings.timezone, calibrate_key,
+         settings.knowledge.calibration.nightly),
     ]
 
 
@@ -101,3 +110,19 @@ def send_summary(day_ordinal: int) -> None:
         pass  # logged and recorded on the JobRun; tomorrow's run is still scheduled
     finally:
         _next(rt, SUMMARY_JOB, send_summary, day)
+
+
+def recalibrate(day_ordinal: int) -> None:
+    """The knowledge base's nightly fit, once per day, and only when there is something new to learn from."""
+    rt = current()
+    day = dt.date.fromordinal(day_ordinal)
+    key = calibrate_key(day)
+    try:
+        with transaction(rt.factory) as session:
+            claimed = runs.claim(session, key, "calibrate", rt.clock())
+        if claimed:
+            outcome = calibrating.nightly(rt.factory, DISPATCHER)
+            with transaction(rt.factory) as session:
+                runs.finish(session, key, outcome)
+    finally:
+        _next(rt, CALIBRATE_JOB, recalibrate, day)

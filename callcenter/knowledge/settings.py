@@ -44,6 +44,23 @@ class IVRSelfServiceSettings(BaseModel):
     max_chars: int = Field(default=400, ge=40)
 
 
+class CalibrationSettings(BaseModel):
+    """The nightly fit of the calibrated score (the active dispatcher runs it)."""
+
+    # Fit again every night when agents or customers labelled suggestions, or articles changed, since the last fit.
+    nightly: bool = True
+    # Local time (HH:MM, in ``timezone``) of the nightly fit.
+    at: str = "02:30"
+
+    @field_validator("at")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        hour, _, minute = v.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError("at must be HH:MM")
+        return v
+
+
 class KnowledgeSettings(BaseModel):
     # Calibrated probability at or above which a category's ticket is answered (a category may set its own).
     default_threshold: float = Field(default=0.75, gt=0, le=1)
@@ -57,3 +74,4 @@ class KnowledgeSettings(BaseModel):
     refresh_seconds: float = Field(default=1.0, ge=0)
     auto_reply: AutoReplySettings = Field(default_factory=AutoReplySettings)
     ivr: IVRSelfServiceSettings = Field(default_factory=IVRSelfServiceSettings)
+    calibration: CalibrationSettings = Field(default_factory=CalibrationSettings)

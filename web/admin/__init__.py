@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import codes, forms, governance, imports, index, queues, routes, teams, templates, tokens, users
+from . import calibration, codes, forms, governance, imports, index, queues, routes, teams, templates, tokens, users
 
 # Imported for the pages they add to ``routes.bp`` (all ``admin.*``); listed so a reader sees them all.
-PAGES = (index, users, teams, codes, imports, forms, queues, templates)
+PAGES = (index, users, teams, codes, imports, forms, queues, templates, calibration)
 
 
 def init_app(app: Flask) -> None:

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import routes
+from . import knowledge, routes
+
+# Imported for the pages they add to ``routes.bp``; listed so a reader sees them all.
+PAGES = (knowledge,)
 
 
 def init_app(app: Flask) -> None:
