@@ -14,9 +14,12 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import event, select
 
+from callcenter import migrations
 from callcenter.access import accounts
 from callcenter.access.audit import Actor
+from callcenter.agi.transcript import Transcript
 from callcenter.channels.settings import SMSSettings
+from callcenter.config import Settings
 from callcenter.db import transaction
 from callcenter.forms import catalog
 from callcenter.knowledge.articles import VersionText
@@ -34,7 +37,8 @@ from callcenter.models import (
 )
 from callcenter.pbx.answers import AnswerVoice, sayable
 from callcenter.pbx.wav import read_header
-from tests.support.agi_peer import Asterisk, PeerResult, header, running_server, settled
+from callcenter.wiring import Container
+from tests.support.agi_peer import Asterisk, PeerResult, header, replay, running_server, settled
 from tests.support.channel_peers import SMSGateway, serving
 from tests.support.deskstream import Stream, ring
 from tests.support.ivr_data import VIP_NUMBER, seed
@@ -47,6 +51,7 @@ from .webtools import sign_in
 SPOKEN = re.compile(r"^callcenter-kb/(\d+)-(\d+)-(en|zh)$")
 PROMPT = re.compile(r"^(callcenter/[a-z0-9-]+|pm-invalid-option)$")
 SATELLITE = "+881612345678"  # the dialling policy never calls or texts it
+FIXTURES = Path(__file__).parent / "fixtures" / "agi"
 
 
 @pytest.fixture
@@ -362,6 +367,30 @@ def test_any_keys_and_values_leave_the_caller_with_an_agent_or_done(kb: Any, con
         else:
             assert command == "GET FULL VARIABLE", command
     assert r.variables["CC_IVR_PATH"] in ("queue", "hangup") and r.goto is None
+
+
+def test_the_session_captured_from_the_lab_replays_word_for_word(tmp_path: Path) -> None:
+    """tests/test_knowledge_ivr_lab.py's session, served again: the same commands, the same facts stored."""
+    settings = Settings(instance_dir=tmp_path, database={"url": f"sqlite:///{tmp_path / 'r.db'}"},
+                        lab={"enabled": False}, ivr={"digit_timeout": 3.0, "survey_offer": False},
+                        knowledge={"ivr": {"sounds_dir": tmp_path / "sounds"}})
+    container = Container(settings)
+    try:
+        migrations.upgrade(container.engine)
+        seed(container.session_factory)
+        arts = seed_articles(container)
+        transcript = Transcript.loads((FIXTURES / "knowledge-agent.agi").read_text())
+        assert "Captured from the lab PBX" in transcript.comment
+        with running_server(settings, container.session_factory, knowledge=container.self_service) as server:
+            assert replay(server.port, transcript) == []
+            settled(server)
+        [heard] = suggestions(container)
+        assert (heard.article_id, heard.helpful) == (arts.bill[0], False)
+        with transaction(container.session_factory) as s:
+            call = s.scalars(select(Call)).one()
+            assert (call.ivr["article"], call.ivr["self_service"], call.queue_name) == ("1001", "agent", "billing")
+    finally:
+        container.close()
 
 
 def test_the_spoken_text_is_cut_at_a_sentence_within_the_limit() -> None:
