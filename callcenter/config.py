@@ -148,7 +148,9 @@ class AGISettings(BaseModel):
 class IVROption(BaseModel):
     """What one menu digit does: a [cc-route] path and, for queues, where to."""
 
-    path: str = "queue"  # queue | ticket_status | callback
+    # queue | ticket_status | callback | knowledge (hear the category's top article) | knowledge_code (key
+    # an article's number): an extension of [cc-route]; self-service reaches ``queue`` when the caller asks.
+    path: str = "queue"
     category: str = ""
     queue: str = ""
     skill: str = ""

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from .callcontrol.transfers import Transfers
     from .channels.email.imap import MailFetcher
     from .knowledge.watcher import KnowledgeWatcher
+    from .knowledge.ivr import SelfService
 
 # The services ``callcenter run`` starts in one process; each also runs alone (``callcenter ami`` ...).
 BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background", "channels", "knowledge")
@@ -182,7 +183,7 @@ class Container:
 
     @cached_property
     def intake(self) -> Intake:
-        return Intake(self.tickets, self.settings.phone.default_region, self.presence, self.pops)
+        return Intake(self.tickets, self.settings.phone.default_region, self.presence, self.pops, self.suggester)
 
     @cached_property
     def pops(self) -> PopService:
@@ -248,6 +249,13 @@ class Container:
 
         return Monitor(self.session_factory, self.controls, self.settings)
 
+    @cached_property
+    def self_service(self) -> SelfService:
+        """The IVR's self-service: the article a caller hears, its spoken file, and the SMS of it."""
+        from .knowledge.ivr import SelfService
+
+        return SelfService(self.settings, self.tickets, self.conversations, self.suggester)
+
     # -- long-running services --------------------------------------------
     @cached_property
     def _bridge(self) -> AMIService:
@@ -262,7 +270,7 @@ class Container:
     def agi(self) -> Service:
         from .agi.service import AGIService
 
-        return AGIService(self.settings, self.session_factory)
+        return AGIService(self.settings, self.session_factory, knowledge=self.self_service)
 
     def dispatcher(self) -> Service:
         from .dispatch.service import DispatcherService

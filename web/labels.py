@@ -77,13 +77,20 @@ ROUTES = {"matched": _l("best match"), "fallback_team": _l("fallback team"), "su
 CALL_OUTCOMES = {"reached": _l("reached"), "no_answer": _l("no answer"), "busy": _l("busy"),
                  "failed": _l("failed"), "unknown": _l("outcome unknown")}
 IVR_PATHS = {"queue": _l("Queue"), "ticket_status": _l("Ticket status"), "callback": _l("Callback"),
-             "hangup": _l("Hung up")}
+             "hangup": _l("Hung up"), "knowledge": _l("Self-service answer"),
+             "knowledge_code": _l("Self-service answer by article number")}
+# What a self-service caller did after hearing the answer (Call.ivr["self_service"], knowledge/ivr.py).
+SELF_SERVICE = {"solved": _l("solved, hung up"), "agent": _l("asked for an agent"), "sms": _l("sent by SMS"),
+                "no_choice": _l("no choice made: to an agent"), "hung_up": _l("hung up"),
+                "no_article": _l("no answer to give: to an agent"),
+                "unspoken": _l("the answer could not be spoken: to an agent")}
 # The IVR's choices (Call.ivr), in the order a person reads them.
 IVR_KEYS = {"path": _l("Menu"), "keys": _l("Keys pressed"), "category": _l("Category"), "queue": _l("Queue"),
             "skill": _l("Skill"), "language": _l("Language"), "lang": _l("Language"), "vip": _l("VIP"),
             "customer_id": _l("Customer"), "callback_number": _l("Callback number"),
             "survey_optin": _l("Survey"), "timed_out": _l("No choice made"), "ticket_number": _l("Ticket"),
-            "fail_reason": _l("IVR problem"), "skipped": _l("IVR skipped")}
+            "fail_reason": _l("IVR problem"), "skipped": _l("IVR skipped"), "article": _l("Article heard"),
+            "self_service": _l("Self-service")}
 # Kinds of number the dialling policy may refuse (libphonenumber's types, as the policy writes them).
 NUMBER_TYPES = {"fixed line": _l("fixed-line"), "mobile": _l("mobile"), "fixed line or mobile": _l("fixed or mobile"),
                 "toll free": _l("toll-free"), "premium rate": _l("premium-rate"), "shared cost": _l("shared-cost"),
@@ -105,7 +112,7 @@ TABLES: dict[str, dict[Any, Any]] = {
     "history_field": HISTORY_FIELDS, "sla_clock": SLA_CLOCKS, "escalation_step": ESCALATION_STEPS,
     "route": ROUTES, "call_outcome": CALL_OUTCOMES, "ivr_path": IVR_PATHS, "number_type": NUMBER_TYPES,
     "run_outcome": audit.RUN_OUTCOMES, "redaction": REDACTIONS, "channel": CHANNELS,
-    "message_direction": MESSAGE_DIRECTIONS, "delivery": DELIVERY_STATES,
+    "message_direction": MESSAGE_DIRECTIONS, "delivery": DELIVERY_STATES, "self_service": SELF_SERVICE,
 }
 
 
@@ -246,6 +253,8 @@ def _ivr_value(key: str, value: Any) -> str:
         return code("language", value)
     if key == "vip":
         return code("vip", value)
+    if key == "self_service":
+        return code("self_service", value)
     if isinstance(value, list):
         return " › ".join(str(v) for v in value)
     return str(value)

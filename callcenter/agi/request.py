@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,9 @@ from ..models import Call
 from . import safe
 from . import variables as var
 from .channel import Channel
+
+if TYPE_CHECKING:
+    from ..knowledge.ivr import SelfService
 
 _LINKEDID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 _PBX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -57,6 +61,8 @@ class Request:
     # Writes the caller need not wait for: run by DeferredWrites once the
     # session is over (even if the caller hung up), given a session of theirs.
     later: list[Callable[[Session], None]] = field(default_factory=list)
+    # The knowledge base's self-service (the knowledge handler); None: the IVR runs without it.
+    knowledge: SelfService | None = None
 
     def identify(self) -> None:
         """Which PBX and which call: read before any transaction is opened."""

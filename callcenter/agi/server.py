@@ -21,6 +21,7 @@ import socketserver
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asterisk.agi import AGIError, AGIHangup
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +37,9 @@ from .handlers import HANDLERS, Handler
 from .request import DialplanBreak, Request
 from .transcript import Transcript
 
+if TYPE_CHECKING:
+    from ..knowledge.ivr import SelfService
+
 log = logging.getLogger(__name__)
 
 _SCRIPT = re.compile(r"^/?([a-z_]{1,40})(?:[?/].*)?$")
@@ -47,8 +51,9 @@ class FastAGIServer(socketserver.TCPServer):
 
     def __init__(self, settings: Settings, session_factory: sessionmaker[Session],
                  handlers: dict[str, Handler] | None = None,
-                 address: tuple[str, int] | None = None) -> None:
+                 address: tuple[str, int] | None = None, knowledge: SelfService | None = None) -> None:
         self.settings = settings
+        self.knowledge = knowledge
         self.session_factory = session_factory
         self.handlers = HANDLERS if handlers is None else handlers
         self.max_sessions = settings.agi.max_sessions
@@ -126,7 +131,8 @@ class Connection:
             self.give_up(DialplanBreak(f"unknown-agi-{self.name}"))
             return
         with self.server.session_factory() as db:
-            request = Request(self.name, self.agi, self.settings, db, args=self._args())
+            request = Request(self.name, self.agi, self.settings, db, args=self._args(),
+                              knowledge=self.server.knowledge)
             try:
                 self._handle(handler, request)
             finally:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -10,20 +11,25 @@ from ..config import Settings
 from ..runner import Service
 from .server import FastAGIServer, serve_in_thread
 
+if TYPE_CHECKING:
+    from ..knowledge.ivr import SelfService
+
 log = logging.getLogger(__name__)
 
 
 class AGIService(Service):
     name = "agi"
 
-    def __init__(self, settings: Settings, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, settings: Settings, session_factory: sessionmaker[Session],
+                 knowledge: SelfService | None = None) -> None:
         self.settings = settings
         self.session_factory = session_factory
+        self.knowledge = knowledge
         self.server: FastAGIServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self.server = FastAGIServer(self.settings, self.session_factory)
+        self.server = FastAGIServer(self.settings, self.session_factory, knowledge=self.knowledge)
         self._thread = serve_in_thread(self.server)
         log.info("FastAGI IVR listening on %s:%d", self.settings.agi.host, self.server.port)
 

@@ -23,7 +23,7 @@ CHANNEL_LANGUAGE = "CHANNEL(language)"
 CALL_ID = "CC_CALL_ID"
 
 # -- set by menu --------------------------------------------------------------------
-IVR_PATH = "CC_IVR_PATH"  # an extension of [cc-route]: queue, ticket_status, callback, hangup
+IVR_PATH = "CC_IVR_PATH"  # an extension of [cc-route]: queue, ticket_status, callback, knowledge, hangup ...
 QUEUE = "CC_QUEUE"
 CATEGORY = "CC_CATEGORY"
 SKILL = "CC_SKILL"
@@ -34,6 +34,11 @@ QUEUE_CLOSED = "CC_QUEUE_CLOSED"  # "1": outside the queue's hours; the dialplan
 # "0": the queue's calls are not recorded.  The leading _ makes the agent's channel inherit it, where
 # cc-record-agent reads ${CC_RECORD}; unset (our AGI server away) means recorded, as before.
 RECORD = "_CC_RECORD"
+
+# -- set by knowledge (self-service) --------------------------------------------------
+# The code of the article the caller heard ("1003"): the AMI bridge copies it into Call.ivr["article"],
+# so the pop says so and the call's ticket notes the article.
+KB_ARTICLE = "CC_KB_ARTICLE"
 
 # -- set by ticket_status ------------------------------------------------------------
 TICKET_NUMBER = "CC_TICKET_NUMBER"

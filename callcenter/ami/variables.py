@@ -27,6 +27,7 @@ IVR_KEYS = {
     ivr.FAIL_REASON: "fail_reason",
     IVR_SKIPPED: "skipped",
     TICKET_NUMBER: "ticket_number",
+    ivr.KB_ARTICLE: "article",
 }
 DID = ivr.DID
 QUEUE = ivr.QUEUE

@@ -21,6 +21,7 @@ from ..access import audit
 from ..access.audit import Actor
 from ..calls.numbers import display
 from ..i18n import N_, Refusal, say_later
+from ..knowledge.ivr import IVR, note_heard
 from ..models import (
     Call,
     Customer,
@@ -40,6 +41,7 @@ from .schema import FormSpec
 from .validate import CONTROL, UNSTORABLE, FormErrors, clean
 
 if TYPE_CHECKING:
+    from ..knowledge.suggest import Suggester
     from ..presence.service import PresenceService
 
 NOTE_LENGTH = 200
@@ -115,8 +117,10 @@ class Intake:
     """
 
     def __init__(self, tickets: TicketService, region: str, presence: PresenceService | None = None,
-                 pops: PopService | None = None) -> None:
+                 pops: PopService | None = None, suggester: Suggester | None = None) -> None:
         self.tickets, self.region, self.presence, self.pops = tickets, region, presence, pops
+        # Notes on the call's ticket the article its caller heard in the IVR's self-service.
+        self.suggester = suggester
 
     def save_draft(self, session: Session, form: FormDefinition, call: Call, actor: Actor,
                    data: dict[str, Any]) -> FormSubmission:
@@ -185,6 +189,8 @@ class Intake:
         return code
 
     def _done(self, session: Session, agent_id: int, call: Call, outcome: str, ticket_id: int | None = None) -> None:
+        if ticket_id is not None and self.suggester is not None:
+            note_heard(session, self.suggester, call, ticket_id, IVR)
         if self.pops is not None:
             self.pops.handle(session, agent_id, call, outcome, ticket_id)
         if self.presence is not None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -37,11 +38,20 @@ class AutoReplySettings(BaseModel):
 
 
 class IVRSelfServiceSettings(BaseModel):
-    """The IVR's "hear the answer" option: the top article of the caller's category, or one they key in."""
+    """The IVR's "hear the answer" option: the top article of the caller's category, or one they key in.
+
+    A menu digit offers it with ``path = "knowledge"`` (or ``"knowledge_code"``) in ``[ivr.menu]``.
+    """
 
     enabled: bool = True
     # Longest short answer read out, in characters (a longer one is cut at a sentence end).
     max_chars: int = Field(default=400, ge=40)
+    # Asterisk's sounds directory as this process sees it (a shared mount when Asterisk runs on another
+    # machine): the spoken answers are written under its callcenter-kb/.  Empty: the lab PBX's, when enabled.
+    sounds_dir: Path | None = None
+    # Answers one number may get by SMS from the IVR in a day, 0 = no limit (a spoofed caller ID must not
+    # have us text a stranger again and again).
+    sms_per_number_per_day: int = Field(default=3, ge=0)
 
 
 class CalibrationSettings(BaseModel):

@@ -56,6 +56,20 @@ PROMPTS: dict[str, dict[str, str]] = {
             "We can call you back as soon as we open."
         ),
         "queue-closed-goodbye": "Please call again during our opening hours. Goodbye.",
+        # Self-service (handlers/knowledge.py); the answer itself is spoken from the article (pbx/answers.py).
+        "kb-enter-code": "Please enter the article number, then press the hash key.",
+        "kb-no-such-article": "Sorry, there is no such article.",
+        "kb-no-answer": "Sorry, we have no recorded answer for this. Please hold for an agent.",
+        "kb-cannot-play": "Sorry, we cannot read the answer right now. Please hold for an agent.",
+        "kb-choose": (
+            "Press 1 if this solved your question, 2 to talk to an agent, "
+            "3 to get it by text message."
+        ),
+        "kb-choose-no-sms": "Press 1 if this solved your question, or 2 to talk to an agent.",
+        "kb-goodbye": "We are glad we could help. Thank you for calling. Goodbye.",
+        "kb-sms-sent": "We have sent the answer to your phone by text message. Thank you for calling. Goodbye.",
+        "kb-sms-off": "Sorry, we cannot send text messages right now.",
+        "kb-sms-refused": "Sorry, we cannot send a text message to the number you are calling from.",
     },
     "zh": {
         "welcome": "感谢您的来电。本次通话可能会被录音以保证服务质量。",
@@ -82,5 +96,15 @@ PROMPTS: dict[str, dict[str, str]] = {
         "callback-limit": "今天这个号码的回电次数已满。请不要挂机，我们将为您转接客服人员。",
         "queue-closed": "感谢您的来电。我们现在已下班。我们可以在上班后尽快给您回电。",
         "queue-closed-goodbye": "请在营业时间内再次来电。再见。",
+        "kb-enter-code": "请输入文章编号，然后按井号键。",
+        "kb-no-such-article": "抱歉，没有这篇文章。",
+        "kb-no-answer": "抱歉，这个问题暂时没有语音解答。请稍候，我们为您转接客服人员。",
+        "kb-cannot-play": "抱歉，现在无法播放解答。请稍候，我们为您转接客服人员。",
+        "kb-choose": "问题已解决请按1，转人工服务请按2，需要短信发送解答请按3。",
+        "kb-choose-no-sms": "问题已解决请按1，转人工服务请按2。",
+        "kb-goodbye": "很高兴能帮到您。感谢您的来电，再见。",
+        "kb-sms-sent": "解答已通过短信发送到您的手机。感谢您的来电，再见。",
+        "kb-sms-off": "抱歉，现在无法发送短信。",
+        "kb-sms-refused": "抱歉，我们无法向您现在使用的号码发送短信。",
     },
 }

@@ -223,8 +223,9 @@ def _normal(line: str) -> str:
 
 
 @contextlib.contextmanager
-def running_server(settings: Any, session_factory: Any, port: int = 0) -> Iterator[FastAGIServer]:
-    server = FastAGIServer(settings, session_factory, address=("127.0.0.1", port))
+def running_server(settings: Any, session_factory: Any, port: int = 0,
+                   knowledge: Any = None) -> Iterator[FastAGIServer]:
+    server = FastAGIServer(settings, session_factory, address=("127.0.0.1", port), knowledge=knowledge)
     thread = serve_in_thread(server)
     try:
         yield server

@@ -61,6 +61,8 @@ def menu_lines(ivr: dict[str, Any], names: labels.Names) -> list[str]:
         lines.append(_("Call-back number: %(number)s", number=display(str(ivr["callback_number"]))))
     if ivr.get("ticket_number"):
         lines.append(_("Asked about ticket %(number)s", number=ivr["ticket_number"]))
+    if ivr.get("article"):
+        lines.append(_("Heard article %(code)s in the IVR", code=ivr["article"]))
     if ivr.get("survey_optin") in YES:
         lines.append(_("Agreed to a survey after the call"))
     if ivr.get("skipped") in YES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..request import Request
-from . import callback, lookup, menu, queue, survey, ticket_status
+from . import callback, knowledge, lookup, menu, queue, survey, ticket_status
 
 Handler = Callable[[Request], None]
 
@@ -16,4 +16,5 @@ HANDLERS: dict[str, Handler] = {
     "ticket_status": ticket_status.handle,
     "callback": callback.handle,
     "survey": survey.handle,
+    "knowledge": knowledge.handle,
 }

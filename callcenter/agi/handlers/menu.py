@@ -19,6 +19,8 @@ from .. import variables as var
 from ..request import Request
 
 INVALID = "pm-invalid-option"  # Asterisk core sound
+# Paths that reach the option's queue (self-service: when the caller asks for an agent).
+QUEUED = ("queue", "knowledge", "knowledge_code")
 
 
 def handle(req: Request) -> None:
@@ -26,7 +28,7 @@ def handle(req: Request) -> None:
     option = req.ivr.menu.get(digits[-1]) if digits else None
     if option is None:
         option = IVROption(queue=req.ivr.default_queue, category="general")
-    queue = (option.queue or req.ivr.default_queue) if option.path == "queue" else ""
+    queue = (option.queue or req.ivr.default_queue) if option.path in QUEUED else ""
     optin = option.path == "queue" and req.ivr.survey_offer and _agrees_to_survey(req)
     choice: dict[str, Any] = {
         "path": option.path, "keys": digits, "category": option.category,
@@ -39,8 +41,9 @@ def handle(req: Request) -> None:
     req.agi.set(var.CATEGORY, option.category)
     req.agi.set(var.SKILL, option.skill)
     req.agi.set(var.SURVEY_OPTIN, "1" if optin else "0")
+    # A self-service caller may never reach the queue: it is stored when they do (handlers/knowledge.py).
     req.later.append(functools.partial(store_choice, pbx=req.pbx, linkedid=req.linkedid, choice=choice,
-                                       queue=queue))
+                                       queue=queue if option.path == "queue" else ""))
 
 
 def store_choice(db: Session, *, pbx: str, linkedid: str, choice: dict[str, Any], queue: str) -> None:
