@@ -91,10 +91,19 @@ class Built:
     retriever: bm25s.BM25 | None
     df: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    _in_category: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def size(self) -> int:
         return len(self.docs)
+
+    def in_category(self, category: str) -> np.ndarray:
+        """Which documents are of ``category`` (one array per category, made on first use and kept)."""
+        found = self._in_category.get(category)
+        if found is None:
+            found = self._in_category[category] = np.fromiter(
+                (doc.category == category for doc in self.docs), dtype=bool, count=len(self.docs))
+        return found
 
     def idf(self, word: str) -> float:
         """Lucene's BM25 idf; a word no article holds weighs as much as the rarest (it counts against coverage)."""
@@ -153,7 +162,7 @@ def rank(built: Built, query: list[str], *, k: int = 3, category: str | None = N
             return []
     ordered = scores[candidates].astype(np.float64)
     if category and not strict_category:
-        ordered = ordered * np.asarray([1.1 if built.docs[i].category == category else 1.0 for i in candidates])
+        ordered = ordered * np.where(built.in_category(category)[candidates], 1.1, 1.0)
     take = min(candidates.size, max(k * 4, k + 8))  # enough to leave k distinct articles after merging versions
     top = np.argpartition(-ordered, take - 1)[:take] if candidates.size > take else np.arange(candidates.size)
     top = top[np.argsort(-ordered[top], kind="stable")]

@@ -93,6 +93,20 @@ def _turn_text(turn: dict[str, Any]) -> str:
     return " ".join(str(w.get("w", "")) for w in turn.get("words") or [] if isinstance(w, dict))
 
 
+def _shown(session: Session, ids: list[int]) -> dict[int, tuple[str, dict[str, tuple[str, str, str]]]]:
+    """What a hit shows of each published article: its code and, per language, (locale, title, short answer).
+
+    Columns, not whole articles: loading those (bodies, words, category, versions) was most of a suggestion's
+    time, and SQLite answered ``id IN (...) AND status = ...`` by reading every published article's status."""
+    found: dict[int, tuple[str, dict[str, tuple[str, str, str]]]] = {}
+    for row in session.execute(
+            select(Article.id, Article.code, ArticleVersion.locale, ArticleVersion.title, ArticleVersion.short)
+            .join(ArticleVersion, ArticleVersion.article_id == Article.id)
+            .where(Article.id.in_(ids), Article.status == ArticleStatus.PUBLISHED)):
+        found.setdefault(row.id, (row.code, {}))[1][row.locale] = (row.locale, row.title, row.short)
+    return found
+
+
 class Suggester:
     def __init__(self, index: KnowledgeIndex, settings: KnowledgeSettings) -> None:
         self.index, self.settings = index, settings
@@ -126,16 +140,16 @@ class Suggester:
         if not found:
             return []
         model = self.model(session)
-        articles = {a.id: a for a in session.scalars(select(Article).where(
-            Article.id.in_([r.article_id for r in found]), Article.status == ArticleStatus.PUBLISHED))}
+        shown = _shown(session, [r.article_id for r in found])
         hits = []
         for position, ranked in enumerate(found, start=1):
-            article = articles.get(ranked.article_id)
-            version = article.version(locale or ranked.locale) if article is not None else None
-            if article is None or version is None:
+            code, versions = shown.get(ranked.article_id, ("", {}))
+            wanted = locale or ranked.locale
+            version = versions.get(wanted) or versions.get("en") or versions.get("zh")  # Article.version's choice
+            if version is None:
                 continue  # archived since this process built its index
-            hits.append(Hit(article.id, article.code, version.locale, version.title, version.short,
-                            ranked.category, round(model.probability(ranked.features), 4), round(ranked.score, 4),
+            hits.append(Hit(ranked.article_id, code, *version, ranked.category,
+                            round(model.probability(ranked.features), 4), round(ranked.score, 4),
                             ranked.matched, ranked.features, model.fitted, position))
         if log:
             hits = [self._log(session, h, log, text, category, ticket_id, call_id, user_id) for h in hits]

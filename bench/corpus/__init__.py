@@ -1,0 +1,1 @@
+"""Generated data for the benchmarks: realistic, seeded, and stored through the real schema."""
