@@ -64,8 +64,8 @@ if TYPE_CHECKING:
     from .callcontrol.monitoring import Monitor
     from .callcontrol.transfers import Transfers
     from .channels.email.imap import MailFetcher
-    from .knowledge.watcher import KnowledgeWatcher
     from .knowledge.ivr import SelfService
+    from .knowledge.watcher import KnowledgeWatcher
 
 # The services ``callcenter run`` starts in one process; each also runs alone (``callcenter ami`` ...).
 BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background", "channels", "knowledge")
