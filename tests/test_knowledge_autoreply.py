@@ -515,3 +515,16 @@ def test_every_answer_is_counted_in_the_decision_log(container, kb) -> None:
         outcomes = dict(s.execute(select(AutoReplyDecision.outcome, func.count())
                                   .group_by(AutoReplyDecision.outcome)).all())
     assert outcomes == {"sent": 2, "no_article": 1}
+
+
+def test_the_knowledge_service_runs_alone_as_a_subcommand_of_its_group(cli, monkeypatch) -> None:
+    from callcenter.cli import knowledge as knowledge_cli
+    from callcenter.cli import main
+
+    started: list[tuple[str, ...]] = []
+    monkeypatch.setattr(knowledge_cli, "serve", lambda _container, names: started.append(names))
+    result = cli.invoke(main, ["knowledge", "run"])
+    assert result.exit_code == 0, result.output
+    assert started == [("knowledge",)]
+    listed = cli.invoke(main, ["knowledge", "--help"]).output
+    assert all(name in listed for name in ("run", "calibrate", "reindex", "import", "export"))

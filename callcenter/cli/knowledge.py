@@ -1,4 +1,5 @@
-"""``callcenter knowledge ...``: fit the calibrated score, cut the words again, import and export articles."""
+"""``callcenter knowledge ...``: run the knowledge service, fit the calibrated score, cut the words again, import
+and export articles."""
 from __future__ import annotations
 
 import sys
@@ -13,11 +14,20 @@ from ..models import ArticleStatus
 from ..wiring import Container
 from .actors import cli_actor
 from .changes import said
+from .services import serve
 
 
 @click.group("knowledge")
 def knowledge() -> None:
-    """The knowledge base: calibration, word index, import and export."""
+    """The knowledge base: its service, calibration, word index, import and export."""
+
+
+@knowledge.command("run")
+@click.pass_obj
+def run(container: Container) -> None:
+    """Run only the knowledge service: auto-reply, the customers' answers and expiries, new tickets' suggestions
+    (many processes, one PostgreSQL)."""
+    serve(container, ("knowledge",))
 
 
 @knowledge.command("calibrate")
