@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 
 from .channels.settings import ChannelSettings
+from .days import clock_time
 from .knowledge.settings import KnowledgeSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -601,10 +602,7 @@ class SummarySettings(BaseModel):
     @field_validator("send_at")
     @classmethod
     def _hhmm(cls, v: str) -> str:
-        hour, _, minute = v.partition(":")
-        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
-            raise ValueError("send_at must be HH:MM")
-        return v
+        return clock_time(v, "send_at")
 
 
 class Settings(BaseSettings):

@@ -94,3 +94,11 @@ def last_days(n: int, zone: str, now: dt.datetime | None = None) -> Days:
     """The ``n`` days up to and including today (the reports' default period)."""
     end = today(zone, now)
     return Days(end - dt.timedelta(days=n - 1), end, zone)
+
+
+def clock_time(value: str, name: str) -> str:
+    """A setting's local time of day, "HH:MM", checked (ValueError names the setting)."""
+    hour, _, minute = value.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ValueError(f"{name} must be HH:MM")
+    return value

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
 
+from ..days import clock_time
+
 WEB_ADDRESS = re.compile(r"^https?://[^\s/?#]+(?:/[^\s?#]*)?$")
 
 
@@ -65,10 +67,7 @@ class CalibrationSettings(BaseModel):
     @field_validator("at")
     @classmethod
     def _hhmm(cls, v: str) -> str:
-        hour, _, minute = v.partition(":")
-        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
-            raise ValueError("at must be HH:MM")
-        return v
+        return clock_time(v, "at")
 
 
 class KnowledgeSettings(BaseModel):
