@@ -69,7 +69,8 @@ SEARCH_KEYS = tuple(f"{kind}_{size}_{figure}" for size in ("1word", "2word") for
 # Every figure of the JSON line (PostgreSQL's are null when it is not there; calibrate_s when not fitted).
 KEYS = ("articles", "tickets", "queries", "store_articles_s", "store_tickets_s", "words_checked", "calibrate_s",
         "ours_build_s", "ours_build_only_s", "bare_build_s", "build_ratio", "ours_rss_mb", "ours_peak_mb",
-        "bare_rss_mb", "bare_peak_mb", "memory_ratio", *(f"{n}_{p}_ms" for n in LATENCY for p in ("p50", "p99")),
+        "ours_kept_mb", "bare_rss_mb", "bare_peak_mb", "bare_kept_mb", "memory_ratio",
+        *(f"{n}_{p}_ms" for n in LATENCY for p in ("p50", "p99")),
         *(f"{n}_cpu_{p}_ms" for n in LATENCY for p in ("p50", "p99")), "ratio_p50", "ratio_p99",
         "cpu_ratio_p99", "nodb_ratio_p99", "rank_ratio_p99", "shown_per_query", "by_kind",
         *SEARCH_KEYS, "pg_tickets", *(f"pg_{key}" for key in SEARCH_KEYS),
@@ -122,10 +123,10 @@ def _measured(kind: str, url: str, trace: bool, out: Connection) -> None:
             kept: object = build(published(session))
         else:
             kept = bare_index([stored.split() for _, stored in published(session)])
-    peak = tracemalloc.get_traced_memory()[1] if trace else 0
-    tracemalloc.stop()
     gc.collect()
-    out.send((rss() - before, peak, kept is not None))
+    kept_bytes, peak = tracemalloc.get_traced_memory() if trace else (0, 0)
+    tracemalloc.stop()
+    out.send((rss() - before, peak, kept_bytes if kept is not None else 0))
 
 
 def memory(url: str) -> dict[str, float]:
@@ -136,10 +137,12 @@ def memory(url: str) -> dict[str, float]:
             mine, theirs = context.Pipe()
             child = context.Process(target=_measured, args=(kind, url, trace, theirs))
             child.start()
-            grown, peak, _ = mine.recv()
+            grown, peak, kept = mine.recv()
             child.join()
-            key = f"{kind}_peak_mb" if trace else f"{kind}_rss_mb"
-            found[key] = round((peak if trace else grown) / 2**20, 1)
+            if trace:
+                found |= {f"{kind}_peak_mb": round(peak / 2**20, 1), f"{kind}_kept_mb": round(kept / 2**20, 1)}
+            else:
+                found[f"{kind}_rss_mb"] = round(grown / 2**20, 1)
     return found
 
 
@@ -330,14 +333,13 @@ def report(r: dict[str, Any], console: Console) -> None:
         t.add_row(kind, str(row["n"]), *(f"{row[k]:.2f}" for k in ("ours_p50", "ours_p99", "bare_p50", "bare_p99")))
     console.print(t)
     t = Table(title=f"Index of {r['articles'] * 2:,} versions: build and memory")
-    for col in ("variant", "seconds", "RSS growth (MB)", "tracemalloc peak (MB)"):
+    for col in ("variant", "seconds", "RSS growth (MB)", "tracemalloc peak (MB)", "kept (MB)"):
         t.add_column(col)
     t.add_row("baseline: bm25s index (words split in advance; memory: read, split, index)",
-              f"{r['bare_build_s']:.2f}", f"{r['bare_rss_mb']}",
-              f"{r['bare_peak_mb']}")
+              f"{r['bare_build_s']:.2f}", f"{r['bare_rss_mb']}", f"{r['bare_peak_mb']}", f"{r['bare_kept_mb']}")
     t.add_row("ours: build(published(session))", f"{r['ours_build_s']:.2f}", f"{r['ours_rss_mb']}",
-              f"{r['ours_peak_mb']}")
-    t.add_row("breakdown: build() alone, rows already read", f"{r['ours_build_only_s']:.2f}", "", "")
+              f"{r['ours_peak_mb']}", f"{r['ours_kept_mb']}")
+    t.add_row("breakdown: build() alone, rows already read", f"{r['ours_build_only_s']:.2f}", "", "", "")
     console.print(t)
     t = Table(title="Ticket search: newest 50 holding every word")
     for col in ("engine", "tickets", "words", "ours p50", "ours p99", "LIKE p50", "LIKE p99", "rows found"):
