@@ -10,6 +10,7 @@ starts it), so nothing here depends on the web layer.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -54,6 +55,7 @@ from .presence.service import PresenceService
 from .queues.notifier import QueueNotifier
 from .queues.service import QueueService
 from .runner import Service
+from .text import words as text_words
 from .tickets.notifier import TicketNotifier
 from .tickets.service import TicketService
 
@@ -74,6 +76,10 @@ BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "backgr
 @dataclass
 class Container:
     settings: Settings
+
+    def __post_init__(self) -> None:
+        # Ticket writes cut words (text/search.py): load the segmenter before the first one, off this thread.
+        threading.Thread(target=text_words.warm, name="warm-words", daemon=True).start()
 
     @cached_property
     def engine(self) -> Engine:
@@ -322,7 +328,7 @@ class Container:
         from .knowledge.watcher import KnowledgeWatcher
 
         return KnowledgeWatcher(self.session_factory, self.bus, self.auto_replies, self.auto_reply_answers,
-                                self.suggester)
+                                self.suggester, read_factory=self.read_session_factory)
 
     def mail_fetcher(self) -> MailFetcher:
         """The support mailbox read over IMAP into tickets (part of the ``channels`` service)."""

@@ -52,9 +52,12 @@ class KnowledgeWatcher(ThreadService):
     name = "knowledge"
 
     def __init__(self, session_factory: sessionmaker[Session], bus: Bus, auto_replies: AutoReplies,
-                 answers: AutoReplyAnswers, suggester: Suggester, *, check_seconds: float = 60.0) -> None:
+                 answers: AutoReplyAnswers, suggester: Suggester, *, check_seconds: float = 60.0,
+                 read_factory: sessionmaker[Session] | None = None) -> None:
         super().__init__()
         self.session_factory, self.bus = session_factory, bus
+        # Reads that never hold SQLite's write lock (the ranking, the sweep's look-ups).
+        self.read_factory = read_factory or session_factory
         self.auto_replies, self.answers, self.suggester = auto_replies, answers, suggester
         self.check_seconds = check_seconds
         self.waiting: queue.Queue[tuple[str, int]] = queue.Queue()
@@ -117,17 +120,31 @@ class KnowledgeWatcher(ThreadService):
             return decision.outcome if decision is not None else None
 
     def ticket(self, ticket_id: int) -> int:
-        """Log a new ticket's top suggestions once (what the knowledge-gaps report reads); how many."""
-        with transaction(self.session_factory) as session:
-            ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
-            if ticket is None or session.scalar(select(exists().where(
-                    Suggestion.ticket_id == ticket_id, Suggestion.context == TICKET_CONTEXT))):
+        """Log a new ticket's top suggestions once (what the knowledge-gaps report reads); how many.
+
+        The ranking (and, the first time, loading the index and the segmenter) runs in a plain read: on
+        SQLite a write transaction holds the one write lock, and the AMI bridge's call records wait on it.
+        """
+        with self.read_factory() as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None or self._logged(session, ticket_id):
                 return 0
             question = question_of(session, ticket)
             hits = self.suggester.suggest(session, question, category=ticket.category,
-                                          locale=wording.language_of(question, ticket.language),
-                                          log=TICKET_CONTEXT, ticket_id=ticket.id)
+                                          locale=wording.language_of(question, ticket.language))
+            category = ticket.category
+        with transaction(self.session_factory) as session:
+            ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
+            if ticket is None or self._logged(session, ticket_id):
+                return 0
+            for hit in hits:
+                self.suggester.record(session, hit, TICKET_CONTEXT, question, category=category, ticket_id=ticket_id)
             return len(hits)
+
+    @staticmethod
+    def _logged(session: Session, ticket_id: int) -> bool:
+        return bool(session.scalar(select(exists().where(Suggestion.ticket_id == ticket_id,
+                                                         Suggestion.context == TICKET_CONTEXT))))
 
     def check(self) -> None:
         """Expire what is overdue, then sweep up what no event brought."""
@@ -153,7 +170,7 @@ class KnowledgeWatcher(ThreadService):
         pending = select(AutoReply.id).where(AutoReply.ticket_id == Message.ticket_id,
                                              AutoReply.state == AutoReplyState.PENDING,
                                              AutoReply.message_id < Message.id)
-        with self.session_factory() as session:
+        with self.read_factory() as session:
             messages = session.scalars(select(Message.id).where(
                 Message.direction == MessageDirection.INBOUND, Message.visibility == Visibility.PUBLIC,
                 Message.channel.in_(SUPPORTED), or_(Message.created_at >= since, exists(pending)),

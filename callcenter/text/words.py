@@ -138,3 +138,12 @@ def terms(text: str) -> list[str]:
     found = [w for w in _cutter().lcut_for_search(normalise(text))
              if WORD.fullmatch(w) and meaningful(w) and w not in STOP_SEARCH]
     return _stem(found)
+
+
+def warm() -> None:
+    """Load the dictionary and the converter now, not inside the first write that cuts a ticket's words.
+
+    jieba's dictionary and OpenCC's tables take a second or two to load; a first ticket saved inside a
+    transaction would hold SQLite's write lock for that long, and the AMI bridge's call records wait on it.
+    """
+    terms("预热 warm")
