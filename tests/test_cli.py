@@ -92,3 +92,30 @@ def test_web_service_runs_alone_and_stops_cleanly_on_sigterm(env: dict[str, str]
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_knowledge_command_runs_its_service_until_sigterm(env: dict[str, str]) -> None:
+    """``callcenter knowledge``, as an operator's unit file names it beside ``callcenter ami`` ...: the name is also
+    a command group, and without a command it runs the service (not its help, which exits at once)."""
+    from callcenter.cli.services import SERVICE_NAMES
+
+    run_env = {**os.environ, **env}
+    subprocess.run([sys.executable, "-m", "callcenter", "db", "upgrade"], env=run_env, check=True,
+                   capture_output=True, timeout=60)
+    for name in ("knowledge",):
+        assert name in SERVICE_NAMES
+        proc = subprocess.Popen([sys.executable, "-m", "callcenter", name], env=run_env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.5)  # it must still be running at the end: a help text or a crash exits at once
+            assert proc.poll() is None, (name, proc.stdout.read() if proc.stdout else "")
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0, name
+            assert proc.stdout is not None
+            output = proc.stdout.read()
+            assert f"stopped {name}" in output and "Usage:" not in output, output
+        finally:
+            if proc.poll() is None:
+                proc.kill()

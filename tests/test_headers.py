@@ -76,6 +76,10 @@ def test_every_page_sends_the_security_headers(app, shop) -> None:
     values["attachment_id"] = add_conversation(app.extensions["container"], shop.ticket_number)["photo"]
     # A reply macro, so its admin page and the reply form's fill-in are walked too.
     values["template_id"] = walk.reply_macro(app.extensions["container"])
+    # An article and an auto-reply waiting for the customer, so the knowledge pages and the answer link are walked.
+    values["article_id"] = walk.knowledge_article(app.extensions["container"])
+    values["token"] = walk.auto_reply(app.extensions["container"], shop, values["article_id"])
+    values["answer"] = "yes"
     walked = 0
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "GET" not in (rule.methods or ()):

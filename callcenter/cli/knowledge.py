@@ -17,16 +17,20 @@ from .changes import said
 from .services import serve
 
 
-@click.group("knowledge")
-def knowledge() -> None:
-    """The knowledge base: its service, calibration, word index, import and export."""
+@click.group("knowledge", invoke_without_command=True)
+@click.pass_context
+def knowledge(ctx: click.Context) -> None:
+    """The knowledge base: its service (alone, like every other service's command), calibration, word index,
+    import and export."""
+    if ctx.invoked_subcommand is None:
+        serve(ctx.obj, ("knowledge",))
 
 
 @knowledge.command("run")
 @click.pass_obj
 def run(container: Container) -> None:
     """Run only the knowledge service: auto-reply, the customers' answers and expiries, new tickets' suggestions
-    (many processes, one PostgreSQL)."""
+    (many processes, one PostgreSQL); the same as ``callcenter knowledge``."""
     serve(container, ("knowledge",))
 
 

@@ -1,5 +1,5 @@
-"""``callcenter run`` (everything in one process) and ``callcenter web|ami|agi|...`` (one service each;
-``callcenter knowledge run`` for the knowledge service, whose name is a command group)."""
+"""``callcenter run`` (everything in one process) and ``callcenter web|ami|agi|...|knowledge`` (one service each;
+``knowledge`` is also a command group, which runs the service when given no command)."""
 from __future__ import annotations
 
 import sys
@@ -51,7 +51,7 @@ def _single(name: str) -> click.Command:
     return click.command(name)(command)
 
 
-# A service whose name is also a command group runs as ``callcenter <name> run`` (cli/knowledge.py):
-# a second command of the same name would replace the group, or the group this command.
+# A service whose name is also a command group runs the service itself when no command follows
+# (cli/knowledge.py): a second command of the same name would replace the group, or the group this command.
 GROUPS = ("knowledge",)
 COMMANDS = (run, *(_single(name) for name in SERVICE_NAMES if name not in GROUPS))

@@ -8,7 +8,7 @@ from typing import Any, Optional
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event, inspect, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..text.search import index_words
+from ..text.search import POSTGRES_FTS, SQLITE_FTS, index_words
 from .base import Base, created_at, intpk, str20, str40, str80, str200, str_enum, updated_at
 
 
@@ -94,6 +94,13 @@ def _keep_words(mapper: Any, connection: Any, ticket: Ticket) -> None:
     state = inspect(ticket)
     if state.pending or state.attrs.subject.history.has_changes() or state.attrs.description.history.has_changes():
         ticket.search_words = index_words(ticket.subject, ticket.description)
+
+
+@event.listens_for(Ticket.__table__, "after_create")
+def _create_search_index(table: Any, connection: Any, **kw: Any) -> None:
+    """A schema made by ``create_all`` (a scratch database, a test) gets the search index the migration makes."""
+    for statement in SQLITE_FTS if connection.dialect.name == "sqlite" else POSTGRES_FTS:
+        connection.exec_driver_sql(statement)
 
 
 class TicketChange(Base):
