@@ -24,10 +24,14 @@ from callcenter.models import (
     ArticleStatus,
     AuditLog,
     Calibration,
+    Call,
     DictionaryWord,
     KnowledgeCategory,
     KnowledgeState,
     Ticket,
+    Transcript,
+    TranscriptStatus,
+    utcnow,
 )
 from callcenter.text import words
 from callcenter.text.search import ticket_matches
@@ -173,6 +177,15 @@ def test_reindex_cuts_articles_and_tickets_again_after_the_dictionary_learnt_a_w
         ticket_id, stamp = ticket.id, ticket.updated_at
         article = ARTICLES.create(s, Actor.system("test"), versions={"zh": VersionText("小翼管家登录", "", "")})
         article_id = article.id
+        call = Call(pbx="lab", linkedid="1700000000.77", caller_number="+8613800138000", started_at=utcnow())
+        s.add(call)
+        s.flush()
+        said = Transcript(call_id=call.id, status=TranscriptStatus.DONE, language="zh", text="",
+                          turns=[{"speaker": "caller", "start": 0, "end": 2, "text": "小 翼 管 家 登 录 不 了"}])
+        s.add(said)
+        s.flush()
+        transcript_id = said.id
+        assert "小翼管家" not in said.caller_words.split() and "登录" in said.caller_words.split()
     with db() as s:
         clause = ticket_matches("小翼管家")
         assert clause is not None and s.scalars(select(Ticket.id).where(clause)).all() == [ticket_id]
@@ -180,11 +193,13 @@ def test_reindex_cuts_articles_and_tickets_again_after_the_dictionary_learnt_a_w
         s.add(DictionaryWord(word="小翼管家"))
         version_before = s.get(KnowledgeState, 1).articles
     printed = _ok(cli, "knowledge", "reindex", "--batch", "3")
-    assert "9 articles (1 versions changed), 1 tickets (1 changed)" in printed
+    assert "9 articles (1 versions changed), 1 tickets (1 changed), 1 transcripts (1 changed)" in printed
     with db() as s:
         stored = s.get(Ticket, ticket_id)
         assert stored is not None and "小翼管家" in stored.search_words.split()
         assert stored.updated_at == stamp  # nobody changed the ticket
+        heard = s.get(Transcript, transcript_id)
+        assert heard is not None and "小翼管家" in heard.caller_words.split()
         again = ticket_matches("小翼管家")  # the query is cut with the new word too
         assert again is not None and s.scalars(select(Ticket.id).where(again)).all() == [ticket_id]
         version = s.scalars(select(Article).where(Article.id == article_id)).one().version("zh")

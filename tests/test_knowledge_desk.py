@@ -95,6 +95,9 @@ def test_suggestions_as_typed_for_desk_roles_only(app, container, shop, articles
 def test_what_the_caller_said_is_part_of_the_question(app, container, shop, articles) -> None:
     # The caller asked about the router (ASR spacing between the characters); the agent spoke of invoices.
     _transcript(container, shop.call_id, "我 家 的 路 由 器 一 直 亮 红 灯", "您 好 需 要 发 票 吗")
+    with container.session_factory() as s:  # cut once when stored, the caller's side only
+        stored = s.scalars(select(Transcript.caller_words).where(Transcript.call_id == shop.call_id)).one().split()
+        assert "路由器" in stored and "发票" not in stored
     ann, _ = _signed_in(app, "ann")
     body = ann.get(SUGGEST, query_string={"call": shop.call_id, "context": "pop"}).get_json()
     assert [h["article_id"] for h in body["hits"]][:1] == [articles["router"]]

@@ -57,14 +57,15 @@ def calibrate(container: Container) -> None:
               help="Rows per transaction (default: [background] batch_size).")
 @click.pass_obj
 def reindex(container: Container, batch: int | None) -> None:
-    """Cut every article's and every ticket's words again (after the dictionary changed)."""
+    """Cut every article's, ticket's and transcript's words again (after the dictionary changed)."""
     factory = container.session_factory
     with factory() as session:
-        articles, tickets = reindexing.counts(session)
-    with click.progressbar(length=articles + tickets, label="cutting words", file=sys.stderr) as bar:
+        total = sum(reindexing.counts(session))
+    with click.progressbar(length=total, label="cutting words", file=sys.stderr) as bar:
         done = reindexing.everything(factory, batch or container.settings.background.batch_size, bar.update)
     click.echo(f"{done.articles} articles ({done.versions_changed} versions changed), "
-               f"{done.tickets} tickets ({done.tickets_changed} changed)")
+               f"{done.tickets} tickets ({done.tickets_changed} changed), "
+               f"{done.transcripts} transcripts ({done.transcripts_changed} changed)")
 
 
 @knowledge.command("import")

@@ -1,4 +1,4 @@
-"""Cut every article's and every ticket's words again, after the dictionary or the word rules changed.
+"""Cut every article's, ticket's and transcript's words again, after the dictionary or the word rules changed.
 
 Words are cut once, when a text is saved (``text.search``); a word the
 admin teaches the segmenter later (a product name jieba splits in two)
@@ -17,7 +17,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from ..db import transaction
-from ..models import Article, DictionaryWord, Ticket
+from ..models import Article, DictionaryWord, Ticket, Transcript
+from ..models.transcripts import caller_text
 from ..text import words
 from ..text.search import index_words
 from .articles import bump, reindex
@@ -31,6 +32,8 @@ class Recut:
     versions_changed: int
     tickets: int
     tickets_changed: int
+    transcripts: int = 0
+    transcripts_changed: int = 0
 
 
 def learn_dictionary(session: Session) -> None:
@@ -38,10 +41,11 @@ def learn_dictionary(session: Session) -> None:
     words.teach(session.scalars(select(DictionaryWord.word)))
 
 
-def counts(session: Session) -> tuple[int, int]:
-    """(articles, tickets): what a full run goes over, for a progress bar."""
+def counts(session: Session) -> tuple[int, int, int]:
+    """(articles, tickets, transcripts): what a full run goes over, for a progress bar."""
     return (int(session.scalar(select(func.count()).select_from(Article)) or 0),
-            int(session.scalar(select(func.count()).select_from(Ticket)) or 0))
+            int(session.scalar(select(func.count()).select_from(Ticket)) or 0),
+            int(session.scalar(select(func.count()).select_from(Transcript)) or 0))
 
 
 def articles(factory: sessionmaker[Session], batch: int = 200, progress: Progress | None = None) -> tuple[int, int]:
@@ -87,10 +91,31 @@ def tickets(factory: sessionmaker[Session], batch: int = 500, progress: Progress
     return seen, changed
 
 
+def transcripts(factory: sessionmaker[Session], batch: int = 200, progress: Progress | None = None) -> tuple[int, int]:
+    """Every transcript's caller words cut again: (transcripts seen, transcripts whose words changed)."""
+    seen = changed = after = 0
+    while True:
+        with transaction(factory) as session:
+            rows = session.execute(select(Transcript.id, Transcript.turns, Transcript.text, Transcript.caller_words,
+                                          Transcript.updated_at).where(Transcript.id > after)
+                                   .order_by(Transcript.id).limit(batch)).all()
+            if not rows:
+                break
+            different = [{"id": r.id, "caller_words": fresh, "updated_at": r.updated_at} for r in rows
+                         if (fresh := index_words(caller_text(r.turns, r.text))) != r.caller_words]
+            if different:
+                session.execute(update(Transcript), different)
+        after, seen, changed = rows[-1].id, seen + len(rows), changed + len(different)
+        if progress is not None:
+            progress(len(rows))
+    return seen, changed
+
+
 def everything(factory: sessionmaker[Session], batch: int = 200, progress: Progress | None = None) -> Recut:
-    """The dictionary learnt, then articles and tickets cut again (see the module's docstring)."""
+    """The dictionary learnt, then articles, tickets and transcripts cut again (see the module's docstring)."""
     with factory() as session:
         learn_dictionary(session)
     seen, versions = articles(factory, batch, progress)
     ticket_count, tickets_changed = tickets(factory, batch, progress)
-    return Recut(seen, versions, ticket_count, tickets_changed)
+    transcript_count, transcripts_changed = transcripts(factory, batch, progress)
+    return Recut(seen, versions, ticket_count, tickets_changed, transcript_count, transcripts_changed)

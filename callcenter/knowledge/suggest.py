@@ -10,9 +10,8 @@ first, with the same features it was shown with.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,7 +42,6 @@ from .index import KnowledgeIndex, Ranked, rank
 from .settings import KnowledgeSettings
 
 MAX_QUERY = 4000  # characters of a question looked at (a long transcript's start says what it is about)
-CALLER = "caller"
 
 
 @dataclass(frozen=True)
@@ -65,32 +63,49 @@ class Hit:
     suggestion_id: int | None = None
 
 
-def question_of(session: Session, ticket: Ticket) -> str:
+@dataclass(frozen=True)
+class Said:
+    """A question: text still to cut, and words cut when they were stored (a call's transcript, cut once by
+    the transcriber: jieba takes milliseconds per thousand characters, too long to pay on every keystroke)."""
+
+    text: str = ""
+    cut: tuple[str, ...] = ()
+
+    @property
+    def logged(self) -> str:
+        """The question as a log row and a report keep it: the text, then the stored words."""
+        return "\n".join(p for p in (self.text, " ".join(self.cut)) if p)[:MAX_QUERY]
+
+    def empty(self) -> bool:
+        return not self.text.strip() and not self.cut
+
+
+def question_of(session: Session, ticket: Ticket) -> Said:
     """What a ticket asks: subject, description, the customer's last messages and what the caller said."""
     parts = [ticket.subject or "", ticket.description or ""]
     parts += session.scalars(select(Message.body).where(Message.ticket_id == ticket.id,
                                                         Message.direction == MessageDirection.INBOUND)
                              .order_by(Message.id.desc()).limit(3))
-    if ticket.origin_call_id is not None:
-        parts.append(caller_said(session, ticket.origin_call_id))
-    return "\n".join(p for p in parts if p)[:MAX_QUERY]
+    text = "\n".join(p for p in parts if p)[:MAX_QUERY]
+    return Said(text, caller_said(session, ticket.origin_call_id) if ticket.origin_call_id is not None else ())
 
 
-def caller_said(session: Session, call_id: int) -> str:
-    """The caller's side of a finished transcript (the whole text when the sides are not told apart)."""
-    found = session.scalar(select(Transcript).where(Transcript.call_id == call_id,
-                                                    Transcript.status == TranscriptStatus.DONE))
-    if found is None:
-        return ""
-    theirs = " ".join(_turn_text(t) for t in found.turns or [] if isinstance(t, dict) and t.get("speaker") == CALLER)
-    return theirs.strip() or found.text or ""
+def caller_said(session: Session, call_id: int) -> tuple[str, ...]:
+    """The words of the caller's side of a finished transcript, as stored (up to ``MAX_QUERY`` characters)."""
+    stored = session.scalar(select(Transcript.caller_words).where(Transcript.call_id == call_id,
+                                                                  Transcript.status == TranscriptStatus.DONE))
+    return capped((stored or "").split())
 
 
-def _turn_text(turn: dict[str, Any]) -> str:
-    """A turn's words (the transcriber stores them one by one, ``{"w": ...}``; a turn may carry ``text``)."""
-    if isinstance(turn.get("text"), str):
-        return str(turn["text"])
-    return " ".join(str(w.get("w", "")) for w in turn.get("words") or [] if isinstance(w, dict))
+def capped(found: Sequence[str]) -> tuple[str, ...]:
+    """The first words, up to ``MAX_QUERY`` characters of them, as a question's text is cut short."""
+    kept, size = [], 0
+    for word in found:
+        size += len(word) + 1
+        if size > MAX_QUERY:
+            break
+        kept.append(word)
+    return tuple(kept)
 
 
 def _shown(session: Session, ids: list[int]) -> dict[int, tuple[str, dict[str, tuple[str, str, str]]]]:
@@ -126,17 +141,19 @@ class Suggester:
         self._model = None
 
     def ranked(self, text: str, *, k: int, category: str | None = None, tags: Iterable[str] = (),
-               product: str | None = None, strict_category: bool = False) -> list[Ranked]:
-        return rank(self.index.current(), words.terms(text[:MAX_QUERY]), k=k, category=category, tags=tags,
-                    product=product, strict_category=strict_category)
+               product: str | None = None, strict_category: bool = False, cut: Sequence[str] = ()) -> list[Ranked]:
+        """``text`` is cut here; ``cut``: words already cut when they were stored (``Said.cut``)."""
+        return rank(self.index.current(), words.terms(text[:MAX_QUERY]) + list(cut), k=k, category=category,
+                    tags=tags, product=product, strict_category=strict_category)
 
     def suggest(self, session: Session, text: str, *, category: str | None = None, locale: str | None = None,
                 k: int | None = None, tags: Iterable[str] = (), product: str | None = None,
                 strict_category: bool = False, log: str | None = None, ticket_id: int | None = None,
-                call_id: int | None = None, user_id: int | None = None) -> list[Hit]:
-        """The best articles for ``text``, most likely first; ``log`` (a context name) stores them as shown."""
+                call_id: int | None = None, user_id: int | None = None, cut: Sequence[str] = ()) -> list[Hit]:
+        """The best articles for ``text`` (and words already ``cut``), most likely first; ``log`` (a context
+        name) stores them as shown."""
         found = self.ranked(text, k=k or self.settings.suggestions, category=category, tags=tags, product=product,
-                            strict_category=strict_category)
+                            strict_category=strict_category, cut=cut)
         if not found:
             return []
         model = self.model(session)
@@ -152,7 +169,8 @@ class Suggester:
                             round(model.probability(ranked.features), 4), round(ranked.score, 4),
                             ranked.matched, ranked.features, model.fitted, position))
         if log:
-            hits = [self._log(session, h, log, text, category, ticket_id, call_id, user_id) for h in hits]
+            query = Said(text, tuple(cut)).logged
+            hits = [self._log(session, h, log, query, category, ticket_id, call_id, user_id) for h in hits]
         return hits
 
     @staticmethod
@@ -174,26 +192,27 @@ class Suggester:
     # -- the agent's answers ------------------------------------------------------------------------
     def mark(self, session: Session, actor: Actor, *, helpful: bool, suggestion_id: int | None = None,
              query: str = "", article_id: int | None = None, context: str = "desk", ticket_id: int | None = None,
-             category: str | None = None) -> Suggestion:
+             category: str | None = None, cut: Sequence[str] = ()) -> Suggestion:
         """An agent's "helpful" or "not helpful": a label for the calibration, and an audit row."""
         if actor.user is not None and actor.role not in DESK:
             raise KnowledgeError(N_("Only agents, supervisors and admins rate suggestions."), code="forbidden")
         row = session.get(Suggestion, suggestion_id) if suggestion_id is not None else None
         if row is None:
-            row = self._shown(session, query, article_id, context, ticket_id, category, actor.user_id)
+            row = self._shown(session, Said(query, tuple(cut)), article_id, context, ticket_id, category,
+                              actor.user_id)
         row.helpful, row.marked_by_id, row.marked_at = helpful, actor.user_id, utcnow()
         session.flush()
         audit.record(session, "suggestion_marked", actor, object_type="article", object_id=row.article_id,
                      suggestion_id=row.id, helpful=helpful, ticket_id=row.ticket_id)
         return row
 
-    def _shown(self, session: Session, query: str, article_id: int | None, context: str, ticket_id: int | None,
+    def _shown(self, session: Session, asked: Said, article_id: int | None, context: str, ticket_id: int | None,
                category: str | None, user_id: int | None) -> Suggestion:
-        if not query.strip() or article_id is None:
+        if asked.empty() or article_id is None:
             raise KnowledgeError(N_("Which suggestion? The question and the article are needed."), code="bad_mark")
-        for hit in self.suggest(session, query, category=category, k=20):
+        for hit in self.suggest(session, asked.text, category=category, k=20, cut=asked.cut):
             if hit.article_id == article_id:
-                logged = self._log(session, hit, context, query, category, ticket_id, None, user_id)
+                logged = self._log(session, hit, context, asked.logged, category, ticket_id, None, user_id)
                 found = session.get(Suggestion, logged.suggestion_id)
                 assert found is not None
                 return found

@@ -129,16 +129,17 @@ class KnowledgeWatcher(ThreadService):
             ticket = session.get(Ticket, ticket_id)
             if ticket is None or self._logged(session, ticket_id):
                 return 0
-            question = question_of(session, ticket)
-            hits = self.suggester.suggest(session, question, category=ticket.category,
-                                          locale=wording.language_of(question, ticket.language))
+            said = question_of(session, ticket)
+            hits = self.suggester.suggest(session, said.text, category=ticket.category, cut=said.cut,
+                                          locale=wording.language_of(said.logged, ticket.language))
             category = ticket.category
         with transaction(self.session_factory) as session:
             ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
             if ticket is None or self._logged(session, ticket_id):
                 return 0
             for hit in hits:
-                self.suggester.record(session, hit, TICKET_CONTEXT, question, category=category, ticket_id=ticket_id)
+                self.suggester.record(session, hit, TICKET_CONTEXT, said.logged, category=category,
+                                      ticket_id=ticket_id)
             return len(hits)
 
     @staticmethod

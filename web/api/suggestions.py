@@ -75,6 +75,6 @@ def suggest_articles() -> ResponseReturnValue:
         call = db.get(Call, call_id)
     asked = desk.question(db, typed=typed, category=read.text("category", 80) or None, call=call, ticket=ticket)
     hits = container().suggester.suggest(db, asked.text, category=asked.category, locale=locale or asked.locale,
-                                         k=limit) if asked.text.strip() else []
+                                         k=limit, cut=asked.cut) if not asked.said.empty() else []
     items = [SuggestionOut.of(h) for h in hits]
     return jsonify(SuggestionsOut(category=asked.category, items=items, total=len(items)).model_dump(mode="json"))

@@ -184,7 +184,7 @@ def mark() -> ResponseReturnValue:
         else:
             context = read.choice("context", desk.CONTEXTS) or "form"
             asked, ticket, _call = _asked(read, read.text("q", MAX_TYPED), context)
-            marked = _suggester().mark(db, actor(), helpful=helpful, query=asked.text,
+            marked = _suggester().mark(db, actor(), helpful=helpful, query=asked.text, cut=asked.cut,
                                        article_id=read.ident("article_id"), context=context,
                                        ticket_id=ticket.id if ticket else None, category=asked.category)
     except InvalidInput as exc:
