@@ -332,7 +332,8 @@ def report(r: dict[str, Any], console: Console) -> None:
         t.add_column(col)
     names = {"bare": "baseline: bm25s retrieve k=3 on the words cut in advance",
              "ours": "ours: Suggester.suggest (cut, rank, calibrated, top rows loaded)",
-             "ours_nodb": "ours without loading the rows", "segment": "breakdown: cutting the words alone (speech: once, when stored)",
+             "ours_nodb": "ours without loading the rows",
+             "segment": "breakdown: cutting the words alone (speech: once, when stored)",
              "rank": "breakdown: our ranking alone on the words cut in advance"}
     for name in ("bare", "ours", "ours_nodb", "segment", "rank"):
         t.add_row(names[name], f"{r[f'{name}_p50_ms']:.2f}", f"{r[f'{name}_p99_ms']:.2f}",

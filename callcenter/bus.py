@@ -202,6 +202,7 @@ class PostgresBus(Bus):
         self._listener: threading.Thread | None = None
         self._stopping = threading.Event()
         self.listening = threading.Event()
+        self._tried = threading.Event()  # the first connection was made or refused
 
     def _connect(self) -> Any:
         import psycopg
@@ -246,6 +247,7 @@ class PostgresBus(Bus):
                 with conn:
                     conn.execute(f'LISTEN "{self.channel}"')
                     self.listening.set()
+                    self._tried.set()
                     backoff.reset()
                     while not self._stopping.is_set():
                         for note in conn.notifies(timeout=0.5):
@@ -255,6 +257,7 @@ class PostgresBus(Bus):
                                 log.warning("ignoring malformed event on %s: %s", self.channel, exc)
             except Exception as exc:  # noqa: BLE001 - whatever broke the link, listen again after a pause
                 self.listening.clear()
+                self._tried.set()
                 if self._stopping.is_set():
                     break
                 delay = backoff.next()
@@ -265,9 +268,12 @@ class PostgresBus(Bus):
         super().start()
         if self._listener is None:
             self._stopping.clear()
+            self._tried.clear()
             self._listener = threading.Thread(target=self._listen_loop, name="bus-listen", daemon=True)
             self._listener.start()
-            self.listening.wait(10)
+            # Until LISTEN runs, or PostgreSQL is found away: then the service starts and the loop keeps
+            # trying (the AMI bridge must read Asterisk at once; waiting here left calls unseen).
+            self._tried.wait(10)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()

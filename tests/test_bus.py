@@ -204,3 +204,29 @@ def test_pop_pipeline_prepares_one_calls_events_in_order() -> None:
     pipeline.stop()
     assert started == ["other:ring", "slow:ring", "slow:answered"]
     assert applied == ["slow", "other", "slow"]
+
+
+def test_a_process_starts_while_postgresql_is_away_and_keeps_trying() -> None:
+    """The AMI bridge restarted during a database outage must read Asterisk at once: the bus does not hold
+    the process's start until LISTEN works (calls that began and ended meanwhile were lost that way)."""
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: connections are refused at once
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    bus = PostgresBus(f"postgresql://cc@127.0.0.1:{port}/cc", channel="cc_test")
+    waited = threading.Event()
+
+    def start() -> None:
+        bus.start()
+        waited.set()
+
+    starter = threading.Thread(target=start)
+    starter.start()
+    try:
+        assert waited.wait(8), "start() waited for a database that refuses connections"
+        assert not bus.listening.is_set() and bus._listener is not None and bus._listener.is_alive()
+    finally:
+        starter.join(15)
+        bus.stop()
+    assert bus._listener is None

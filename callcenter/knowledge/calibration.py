@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -187,6 +186,10 @@ def fit(pairs: Sequence[Pair]) -> tuple[Model, list[list[float]], list[list[floa
     if len(set(labels)) < 2:
         raise KnowledgeError(N_("Calibration needs both right and wrong answers: publish more articles with two or "
                                 "more questions each, or mark more suggestions."), code="too_few_labels")
+    # Imported here: scikit-learn (and SciPy under it) takes a second and ~100 MB to load, and only the
+    # process that fits (the dispatcher's nightly job, "Calibrate now") needs it; the others read coefficients.
+    from sklearn.linear_model import LogisticRegression
+
     x = np.asarray([p.features for p in pairs], dtype=np.float64)
     y = np.asarray(labels, dtype=np.int8)
     regression = LogisticRegression(C=10.0, max_iter=1000)
