@@ -26,6 +26,7 @@ from pydantic_settings import (
 from .channels.settings import ChannelSettings
 from .days import clock_time
 from .knowledge.settings import KnowledgeSettings
+from .problems.settings import ProblemSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = Path(os.environ.get("CALLCENTER_INSTANCE", ROOT / "instance"))
@@ -637,6 +638,7 @@ class Settings(BaseSettings):
     conversations: ConversationSettings = Field(default_factory=ConversationSettings)
     channels: ChannelSettings = Field(default_factory=ChannelSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    problems: ProblemSettings = Field(default_factory=ProblemSettings)
     summary: SummarySettings = Field(default_factory=SummarySettings)
 
     @classmethod

@@ -278,6 +278,22 @@ class TicketUpdated(TicketEvent, name="ticket_updated"):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TicketLinked(TicketEvent, name="ticket_linked"):
+    """The ticket became an incident of a problem ticket (the same fault as other callers')."""
+
+    problem_id: int
+    problem_number: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketUnlinked(TicketEvent, name="ticket_unlinked"):
+    """The ticket is no longer an incident of that problem."""
+
+    problem_id: int
+    problem_number: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class TicketAssigned(TicketEvent, name="ticket_assigned"):
     """The ticket has a new assignee; ``route`` says how (skills, fallback, manual ...)."""
 

@@ -52,6 +52,9 @@ from .pops.notifier import PopNotifier
 from .pops.service import PopService
 from .presence.notifier import PresenceNotifier
 from .presence.service import PresenceService
+from .problems.links import Problems
+from .problems.notifier import ProblemNotifier
+from .problems.similar import SimilarTickets
 from .queues.notifier import QueueNotifier
 from .queues.service import QueueService
 from .runner import Service
@@ -135,6 +138,16 @@ class Container:
     def knowledge_index(self) -> KnowledgeIndex:
         """This process's ranking of the published articles, rebuilt when any process changes one."""
         return KnowledgeIndex(self.read_session_factory, self.settings.knowledge)
+
+    @cached_property
+    def problems(self) -> Problems:
+        """Problem tickets and their incidents: one fault's callers linked to the ticket where it is worked on."""
+        return Problems(self.tickets, ProblemNotifier(self.bus))
+
+    @cached_property
+    def similar_tickets(self) -> SimilarTickets:
+        """The open tickets most like one ticket or the intake form's words: one problem's other callers."""
+        return SimilarTickets(self.settings.problems)
 
     @cached_property
     def suggester(self) -> Suggester:

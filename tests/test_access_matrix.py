@@ -77,6 +77,10 @@ PAGES = [
     Row("GET", "/tickets/<number>", "/tickets/{t2}", {"bob", "quinn", "ada"}, 200),
     Row("POST", "/tickets/<number>/notes", "/tickets/{t1}/notes", {"ann", "sue", "ada"}, 303),
     Row("POST", "/tickets/<number>/update", "/tickets/{t2}/update", {"bob", "ada"}, 303),
+    # Problems: whoever may change the ticket links it; the matrix names no other ticket, a clear 404 then.
+    Row("POST", "/tickets/<number>/link", "/tickets/{t1}/link", {"ann", "sue", "ada"}, 404),
+    Row("POST", "/tickets/<number>/incidents", "/tickets/{t1}/incidents", {"ann", "sue", "ada"}, 404),
+    Row("POST", "/tickets/<number>/unlink", "/tickets/{t1}/unlink", {"ann", "sue", "ada"}, 303),
     # A message's file, by id, to whoever may see its ticket (the shop has none: 404 after the ticket check).
     Row("GET", "/tickets/<number>/attachments/<int:attachment_id>", "/tickets/{t1}/attachments/999",
         {"ann", "sue", "quinn", "ada"}, 404),

@@ -68,7 +68,9 @@ HISTORY_FIELDS = {"status": _l("Status"), "priority": _l("Priority"), "category"
                   "resolution_due_at": _l("Resolution due"), "needed_skill_id": _l("Skill needed"),
                   "language": _l("Language"), "assignee_id": _l("Assigned to"), "call": _l("Call"),
                   "tags": _l("Tags"), "sla_warning": _l("SLA warning"), "sla_breach": _l("SLA breached"),
-                  "escalation": _l("Escalation")}
+                  "escalation": _l("Escalation"), "problem": _l("Problem ticket"), "is_problem": _l("Kind")}
+# What a ticket is besides an ordinary one (the history's "Kind").
+TICKET_KINDS = {"problem": _l("Problem ticket")}
 SLA_CLOCKS = {"first_response": _l("first response"), "resolution": _l("resolution")}
 ESCALATION_STEPS = {"notify": _l("notify the assignee and supervisor"), "raise_priority": _l("raise the priority"),
                     "reassign": _l("reassign"), "supervisor": _l("give to the supervisor")}

@@ -54,6 +54,8 @@ def history_value(field: str, value: str | None, users: dict[int, Any]) -> str:
              "sla_warning": "sla_clock", "sla_breach": "sla_clock", "escalation": "escalation_step"}
     if field in kinds:
         return labels.code(kinds[field], value)
+    if field == "is_problem":
+        return str(labels.TICKET_KINDS.get(value, value))
     if field == "queue_id" and value.isdigit():
         return labels.queue(int(value))
     if field == "assignee_id" and value.isdigit():

@@ -76,6 +76,9 @@ class Ticket(Base):
     # Subject and description cut into words (callcenter/text), kept by ``search.keep_words`` on every
     # write; the full-text index (FTS5 on SQLite, to_tsvector('simple') on PostgreSQL) is built over it.
     search_words: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    # One problem, many callers: a problem ticket has incident tickets, each pointing at it (problems/links.py).
+    is_problem: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    problem_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 

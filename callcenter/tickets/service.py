@@ -60,8 +60,9 @@ class TicketService:
     def __init__(self, notifier: TicketNotifier) -> None:
         self.notifier = notifier
 
-    def _history(self, session: Session, ticket: Ticket, actor: Actor, field: str, old: Any, new: Any,
+    def history(self, session: Session, ticket: Ticket, actor: Actor, field: str, old: Any, new: Any,
                  reason: Reason) -> TicketChange:
+        """One row of the ticket's history (its changes write these; so do links and merges)."""
         row = TicketChange(ticket_id=ticket.id, actor_id=actor.user_id, field=field, old_value=_text(old),
                            new_value=_text(new), reason=str(reason)[:2000])
         if isinstance(reason, Message):
@@ -81,7 +82,7 @@ class TicketService:
         session.add(ticket)
         session.flush()
         ticket.number = number_for(ticket.id)
-        self._history(session, ticket, actor, "status", None, ticket.status, reason or Message(N_("created")))
+        self.history(session, ticket, actor, "status", None, ticket.status, reason or Message(N_("created")))
         if call is not None:
             call.ticket_id = ticket.id
         audit.record(session, "ticket_created", actor, object_type="ticket", object_id=ticket.number,
@@ -108,7 +109,7 @@ class TicketService:
             if field == "status":
                 _on_status(ticket, new, now)
             setattr(ticket, field, new)
-            rows.append(self._history(session, ticket, actor, field, old, new, reason))
+            rows.append(self.history(session, ticket, actor, field, old, new, reason))
         if rows:
             fields = [r.field for r in rows]
             audit.record(session, "ticket_changed", actor, object_type="ticket", object_id=ticket.number,
@@ -121,7 +122,7 @@ class TicketService:
         """Give the ticket to someone; ``reason`` (the engine's explanation, or the supervisor's) is kept."""
         if ticket.assignee_id == agent_id:
             return None
-        row = self._history(session, ticket, actor, "assignee_id", ticket.assignee_id, agent_id, reason)
+        row = self.history(session, ticket, actor, "assignee_id", ticket.assignee_id, agent_id, reason)
         ticket.assignee_id = agent_id
         audit.record(session, "ticket_assigned", actor, object_type="ticket", object_id=ticket.number,
                      agent_id=agent_id, route=route)
@@ -133,7 +134,7 @@ class TicketService:
         when it is open."""
         if ticket.assignee_id is None:
             return None
-        row = self._history(session, ticket, actor, "assignee_id", ticket.assignee_id, None, reason)
+        row = self.history(session, ticket, actor, "assignee_id", ticket.assignee_id, None, reason)
         ticket.assignee_id = None
         audit.record(session, "ticket_changed", actor, object_type="ticket", object_id=ticket.number,
                      fields=["assignee_id"])
@@ -180,7 +181,7 @@ class TicketService:
         if call.ticket_id == ticket.id:
             return
         call.ticket_id = ticket.id
-        self._history(session, ticket, actor, "call", None, call.id, Message(N_("follow-up call attached")))
+        self.history(session, ticket, actor, "call", None, call.id, Message(N_("follow-up call attached")))
         audit.record(session, "ticket_call_attached", actor, object_type="ticket", object_id=ticket.number,
                      call_id=call.id)
         self.notifier.updated(session, ticket, actor, ["call"], call_id=call.id)
@@ -191,7 +192,7 @@ class TicketService:
         if tag in old:
             return False
         ticket.tags = [*old, tag]  # a new list: JSON columns do not see in-place changes
-        self._history(session, ticket, actor, "tags", ", ".join(old), ", ".join(ticket.tags), reason)
+        self.history(session, ticket, actor, "tags", ", ".join(old), ", ".join(ticket.tags), reason)
         audit.record(session, "ticket_changed", actor, object_type="ticket", object_id=ticket.number,
                      fields=["tags"])
         self.notifier.updated(session, ticket, actor, ["tags"])

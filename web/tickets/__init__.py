@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import replies, routes
+from . import problems, replies, routes
 
 # Imported for the routes it adds to ``routes.bp``; listed so a reader sees them all.
-PAGES = (routes, replies)
+PAGES = (routes, replies, problems)
 
 
 def init_app(app: Flask) -> None:

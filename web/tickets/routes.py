@@ -40,6 +40,7 @@ from ..downloads import csv_download, private_file
 from ..messages import refusal
 from ..paging import rows_of
 from ..query_args import note_ignored
+from .problem_panel import panel as problem_panel
 from .reply_form import reply_form
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
@@ -179,7 +180,8 @@ def detail(number: str) -> ResponseReturnValue:
                            customer=customer, can_edit=can_edit, sla=sla_state(ticket), statuses=list(TicketStatus),
                            priorities=list(Priority), assignable=assignable, callbacks=callbacks,
                            can_dial=user().role in roles.DESK,
-                           history=history,
+                           history=history, problems=problem_panel(db, current_app.extensions["container"], ticket,
+                                                                   user()),
                            reply=reply_form(db, ticket, customer) if can_edit else None)
 
 

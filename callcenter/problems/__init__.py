@@ -1,0 +1,1 @@
+"""Many tickets about one problem: similar tickets, problem and incident tickets."""

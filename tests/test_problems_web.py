@@ -1,0 +1,80 @@
+"""The ticket page's problem panel on SQLite and PostgreSQL: similar open tickets with their shared words,
+"Same problem: link", a problem's incidents with unlink, roles and CSRF on every post, both languages."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from callcenter.access.audit import Actor
+from callcenter.db import transaction
+from callcenter.models import Ticket, TicketChange
+
+from .deskdata import PASSWORD
+from .support.parcels import STUCK
+from .webtools import csrf_token, sign_in
+
+
+def _outage(container: Any, count: int = 6) -> list[str]:
+    with transaction(container.session_factory) as s:
+        made = [container.tickets.create(s, Actor.system("test"), subject=subject, description=description,
+                                         category="delivery") for subject, description in STUCK[:count]]
+        s.flush()
+        return [t.number for t in made]
+
+
+def _client(app: Any, who: str) -> tuple[Any, str]:
+    client = app.test_client()
+    sign_in(client, who, PASSWORD)
+    return client, csrf_token(client, "/tickets/")
+
+
+def test_the_page_offers_similar_tickets_and_links_them_in_one_click(app, container, shop) -> None:
+    numbers = _outage(container)
+    ada, token = _client(app, "ada")
+    page = ada.get(f"/tickets/{numbers[0]}").get_data(as_text=True)
+    assert 'id="similar-tickets"' in page and all(f'data-ticket="{n}"' in page for n in numbers[1:4])
+    assert "shared words" in page and "快递" in page
+    # This ticket is the same problem as the second one: one click.
+    resp = ada.post(f"/tickets/{numbers[0]}/link", data={"problem": numbers[1], "csrf_token": token})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/tickets/{numbers[0]}#problem")
+    # From the problem's page, another similar ticket is added as an incident.
+    assert ada.post(f"/tickets/{numbers[1]}/incidents", data={"incident": numbers[2], "csrf_token": token}
+                    ).status_code == 303
+    problem_page = ada.get(f"/tickets/{numbers[1]}").get_data(as_text=True)
+    assert 'id="incidents"' in problem_page and numbers[0] in problem_page and numbers[2] in problem_page
+    similar = problem_page.split('id="similar-tickets"')[1] if 'id="similar-tickets"' in problem_page else ""
+    assert numbers[0] not in similar and numbers[2] not in similar  # linked ones are not offered again
+    incident_page = ada.get(f"/tickets/{numbers[0]}").get_data(as_text=True)
+    assert "Incident of problem" in incident_page and 'id="unlink-problem"' in incident_page
+    with container.session_factory() as s:
+        rows = {n: s.scalar(select(Ticket).where(Ticket.number == n)) for n in numbers[:3]}
+        problem = rows[numbers[1]]
+        assert problem is not None and problem.is_problem
+        assert all(rows[n] is not None and rows[n].problem_id == problem.id for n in (numbers[0], numbers[2]))
+    # Unlinked from the problem's page: back there, the incident gone.
+    back = ada.post(f"/tickets/{numbers[2]}/unlink", data={"back": numbers[1], "csrf_token": token})
+    assert back.headers["Location"].endswith(f"/tickets/{numbers[1]}#problem")
+    with container.session_factory() as s:
+        assert s.scalar(select(Ticket.problem_id).where(Ticket.number == numbers[2])) is None
+        fields = set(s.scalars(select(TicketChange.field).where(TicketChange.field.in_(("problem", "is_problem")))))
+        assert fields == {"problem", "is_problem"}
+    # The history reads in Chinese too.
+    zh = ada.get(f"/tickets/{numbers[1]}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "问题工单" in zh and "事件" in zh
+
+
+def test_only_the_desk_links_and_every_post_needs_its_token(app, container, shop) -> None:
+    numbers = _outage(container, 3)
+    quinn, token = _client(app, "quinn")
+    assert quinn.post(f"/tickets/{numbers[0]}/link", data={"problem": numbers[1], "csrf_token": token}
+                      ).status_code == 403
+    ada, token = _client(app, "ada")
+    assert ada.post(f"/tickets/{numbers[0]}/link", data={"problem": numbers[1]}).status_code == 400
+    refused = ada.post(f"/tickets/{numbers[0]}/link", data={"problem": numbers[0], "csrf_token": token},
+                       follow_redirects=True)
+    assert "cannot be an incident of itself" in refused.get_data(as_text=True)
+    assert ada.post(f"/tickets/{numbers[0]}/link", data={"problem": "9999999", "csrf_token": token}
+                    ).status_code == 404
+    with container.session_factory() as s:
+        assert s.scalar(select(Ticket.problem_id).where(Ticket.number == numbers[0])) is None

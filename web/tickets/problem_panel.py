@@ -1,0 +1,44 @@
+"""What the ticket page shows of its problem: the problem it is an incident of, a problem's incidents, and the
+open tickets most like it (to link in one click)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from callcenter.access import visibility
+from callcenter.models import OPEN_STATUSES, Ticket, User
+from callcenter.problems.similar import Alike
+from callcenter.wiring import Container
+
+SHOWN = 5  # similar tickets listed at once; the rest behind "more"
+
+
+@dataclass
+class ProblemPanel:
+    problem: Ticket | None = None  # the problem this ticket is an incident of
+    incidents: list[Ticket] = field(default_factory=list)  # this problem's incidents the viewer may see
+    similar: list[Alike] = field(default_factory=list)
+
+    @property
+    def first(self) -> list[Alike]:
+        return self.similar[:SHOWN]
+
+    @property
+    def more(self) -> list[Alike]:
+        return self.similar[SHOWN:]
+
+
+def panel(db: Session, container: Container, ticket: Ticket, viewer: User) -> ProblemPanel:
+    visible = visibility.ticket_clause(viewer)
+    found = ProblemPanel()
+    if ticket.problem_id is not None:
+        problem = db.get(Ticket, ticket.problem_id)
+        found.problem = problem if problem is not None and visibility.can_see_ticket(db, viewer, problem.id) else None
+    if ticket.is_problem:
+        found.incidents = container.problems.incidents(db, ticket, visible)
+    if ticket.status in OPEN_STATUSES:
+        group = ticket.problem_id or (ticket.id if ticket.is_problem else None)
+        found.similar = [a for a in container.similar_tickets.for_ticket(db, ticket, visible)
+                         if group is None or (a.ticket_id != group and a.problem_id != group)]
+    return found

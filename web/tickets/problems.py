@@ -1,0 +1,78 @@
+"""Linking from the ticket page: this ticket to a problem, another ticket to this problem, or unlinking.
+
+Whoever may change a ticket links it (``routes._editable``); the other side only needs to be visible to them.
+"""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from callcenter.access import roles
+from callcenter.problems.links import Problems
+from callcenter.tickets.service import TicketError
+
+from ..auth.access import actor, roles_required
+from ..db import get_db
+from ..messages import refusal
+from .routes import _editable, _visible, bp
+
+
+def _problems() -> Problems:
+    found: Problems = current_app.extensions["container"].problems
+    return found
+
+
+def _back(number: str) -> ResponseReturnValue:
+    return redirect(url_for("tickets.detail", number=number) + "#problem", 303)
+
+
+@bp.route("/<number>/link", methods=["POST"])
+@roles_required(roles.DESK)
+def link(number: str) -> ResponseReturnValue:
+    """This ticket becomes an incident of ``problem`` (a ticket number), which becomes a problem ticket."""
+    db = get_db()
+    incident = _editable(number)
+    target = _visible((request.form.get("problem") or "").strip()[:20])
+    try:
+        problem = _problems().link(db, actor(), incident, target)
+    except TicketError as exc:
+        db.rollback()
+        flash(refusal(exc), "error")
+        return _back(number)
+    db.commit()
+    flash(_("Linked to problem %(number)s.", number=problem.number), "success")
+    return _back(number)
+
+
+@bp.route("/<number>/incidents", methods=["POST"])
+@roles_required(roles.DESK)
+def add_incident(number: str) -> ResponseReturnValue:
+    """Another ticket (``incident``, a number) becomes an incident of this one."""
+    db = get_db()
+    target = _visible(number)
+    incident = _editable((request.form.get("incident") or "").strip()[:20])
+    try:
+        problem = _problems().link(db, actor(), incident, target)
+    except TicketError as exc:
+        db.rollback()
+        flash(refusal(exc), "error")
+        return _back(number)
+    db.commit()
+    flash(_("Ticket %(incident)s linked to problem %(number)s.", incident=incident.number, number=problem.number),
+          "success")
+    return _back(number)
+
+
+@bp.route("/<number>/unlink", methods=["POST"])
+@roles_required(roles.DESK)
+def unlink(number: str) -> ResponseReturnValue:
+    """This ticket is no longer an incident of its problem; back to the page it was asked from."""
+    db = get_db()
+    incident = _editable(number)
+    problem = _problems().unlink(db, actor(), incident)
+    db.commit()
+    flash(_("Unlinked from problem %(number)s.", number=problem.number) if problem else _("Nothing changed."),
+          "success")
+    back = (request.form.get("back") or "").strip()
+    return _back(back if back.isdigit() and len(back) <= 20 else number)
