@@ -142,7 +142,7 @@ class Container:
     @cached_property
     def problems(self) -> Problems:
         """Problem tickets and their incidents: one fault's callers linked to the ticket where it is worked on."""
-        return Problems(self.tickets, ProblemNotifier(self.bus))
+        return Problems(self.tickets, ProblemNotifier(self.bus), self.templates)
 
     @cached_property
     def similar_tickets(self) -> SimilarTickets:
@@ -310,13 +310,15 @@ class Container:
         """The worker for long work people ask for, each kind run by the package that owns it."""
         from .background.worker import BackgroundWorker
         from .knowledge import calibrating
+        from .problems import solving
         from .qa import rules
         from .tickets import export
 
         cfg = self.settings.background
         handlers = {rules.REAPPLY: lambda work: rules.reapply(work, self.tickets, cfg.batch_size),
                     export.KIND: lambda work: export.run(work, self.settings.exports_dir(), cfg.batch_size),
-                    calibrating.KIND: calibrating.run}
+                    calibrating.KIND: calibrating.run,
+                    solving.KIND: lambda work: solving.run(work, self.tickets, self.replies)}
         return BackgroundWorker(self.session_factory, handlers, cfg.poll_seconds, cfg.heartbeat_timeout_seconds)
 
     def channels(self) -> Service:

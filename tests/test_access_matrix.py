@@ -81,6 +81,7 @@ PAGES = [
     Row("POST", "/tickets/<number>/link", "/tickets/{t1}/link", {"ann", "sue", "ada"}, 404),
     Row("POST", "/tickets/<number>/incidents", "/tickets/{t1}/incidents", {"ann", "sue", "ada"}, 404),
     Row("POST", "/tickets/<number>/unlink", "/tickets/{t1}/unlink", {"ann", "sue", "ada"}, 303),
+    Row("POST", "/tickets/<number>/solve", "/tickets/{t1}/solve", {"ann", "sue", "ada"}, 303),  # not a problem
     # A message's file, by id, to whoever may see its ticket (the shop has none: 404 after the ticket check).
     Row("GET", "/tickets/<number>/attachments/<int:attachment_id>", "/tickets/{t1}/attachments/999",
         {"ann", "sue", "quinn", "ada"}, 404),

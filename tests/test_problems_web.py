@@ -64,6 +64,25 @@ def test_the_page_offers_similar_tickets_and_links_them_in_one_click(app, contai
     assert "问题工单" in zh and "事件" in zh
 
 
+def test_solving_from_the_problem_page_queues_the_job_and_shows_its_progress(app, container, shop) -> None:
+    numbers = _outage(container, 4)
+    ada, token = _client(app, "ada")
+    for number in numbers[1:]:
+        ada.post(f"/tickets/{number}/link", data={"problem": numbers[0], "csrf_token": token})
+    page = ada.get(f"/tickets/{numbers[0]}").get_data(as_text=True)
+    assert 'id="solve-problem"' in page and "{{ customer.name }}" in page
+    empty = ada.post(f"/tickets/{numbers[0]}/solve", data={"body": " ", "csrf_token": token}, follow_redirects=True)
+    assert "Write the reply every customer gets" in empty.get_data(as_text=True)
+    resp = ada.post(f"/tickets/{numbers[0]}/solve", data={"body": "已恢复，今天派送。", "csrf_token": token})
+    assert resp.status_code == 303 and "/jobs/" in resp.headers["Location"]
+    job_page = ada.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Tell a problem" in job_page and "job-bar" in job_page  # the kind, and its progress bar
+    assert container.service("background").run_once()
+    with container.session_factory() as s:
+        statuses = set(s.scalars(select(Ticket.status).where(Ticket.number.in_(numbers))))
+        assert {st.value for st in statuses} == {"resolved"}
+
+
 def test_only_the_desk_links_and_every_post_needs_its_token(app, container, shop) -> None:
     numbers = _outage(container, 3)
     quinn, token = _client(app, "quinn")

@@ -20,6 +20,7 @@ from callcenter.forms import catalog
 from callcenter.forms.schema import Choice, FieldSpec
 from callcenter.knowledge import calibrating
 from callcenter.models import Queue, Skill, WrapupCode
+from callcenter.problems import solving
 from callcenter.qa import rules
 from callcenter.tickets import export
 
@@ -60,7 +61,7 @@ MARKS = {"pass": _l("Pass"), "fail": _l("Fail"), "na": _l("n/a")}
 REDACTIONS = {"card": _l("a card number"), "muted": _l("a paused span")}
 # Background jobs by kind (the stored label is the requester's language at the time).
 JOB_KINDS = {export.KIND: _l("Ticket export (CSV)"), rules.REAPPLY: _l("Re-apply the keyword rules"),
-             calibrating.KIND: _l("Calibrate the suggestions")}
+             calibrating.KIND: _l("Calibrate the suggestions"), solving.KIND: _l("Tell a problem's incidents")}
 # The ticket history's fields, and what the dispatcher records there (SLA clocks, escalation steps, routes).
 HISTORY_FIELDS = {"status": _l("Status"), "priority": _l("Priority"), "category": _l("Category"),
                   "subject": _l("Subject"), "queue_id": _l("Queue"), "team_id": _l("Team"),

@@ -13,15 +13,21 @@ from sqlalchemy.orm import Session
 
 from ..access import audit
 from ..access.audit import Actor
+from ..background import jobs
+from ..conversations import rendering
+from ..conversations.templates import Templates
 from ..i18n import N_, say_later
-from ..models import OPEN_STATUSES, Ticket
+from ..models import OPEN_STATUSES, BackgroundJob, Ticket, TicketStatus
 from ..tickets.service import TicketError, TicketService
+from . import solving
 from .notifier import ProblemNotifier
+
+MAX_REPLY = 4000
 
 
 class Problems:
-    def __init__(self, tickets: TicketService, notifier: ProblemNotifier) -> None:
-        self.tickets, self.notifier = tickets, notifier
+    def __init__(self, tickets: TicketService, notifier: ProblemNotifier, templates: Templates) -> None:
+        self.tickets, self.notifier, self.templates = tickets, notifier, templates
 
     def link(self, session: Session, actor: Actor, incident: Ticket, target: Ticket) -> Ticket:
         """Make ``incident`` an incident of ``target`` (or of the problem ``target`` is an incident of);
@@ -67,6 +73,34 @@ class Problems:
                      problem=problem.number)
         self.notifier.unlinked(session, incident, problem, actor)
         return problem
+
+    def solve(self, session: Session, actor: Actor, problem: Ticket, *, body: str = "", subject: str = "",
+              template_id: int | None = None, label: str = "") -> BackgroundJob:
+        """Resolve the problem, and queue the job that answers and resolves each open incident once
+        (``solving``): the reply is a template (filled in per customer and channel) or ``body``."""
+        if not problem.is_problem:
+            raise TicketError(N_("Ticket %(number)s is not a problem ticket."), number=problem.number or "",
+                              code="not_a_problem")
+        body, subject = body.strip(), subject.strip()
+        if template_id is None and not body:
+            raise TicketError(N_("Write the reply every customer gets, or choose a template."), field="body",
+                              code="required")
+        if len(body) > MAX_REPLY:
+            raise TicketError(N_("A reply is limited to %(n)s characters."), field="body", code="too_long",
+                              n=f"{MAX_REPLY:,}")
+        rendering.check(body)
+        rendering.check(subject)
+        if template_id is not None:
+            self.templates.usable(session, template_id)
+        if problem.status in OPEN_STATUSES:
+            self.tickets.change(session, problem, actor, status=TicketStatus.RESOLVED,
+                                reason=say_later(N_("problem solved; its incidents are told")))
+        job = jobs.submit(session, actor, solving.KIND, {"problem_id": problem.id, "body": body, "subject": subject,
+                                                         "template_id": template_id},
+                          label or f"Tell the incidents of problem {problem.number}")
+        audit.record(session, "problem_solved", actor, object_type="ticket", object_id=problem.number,
+                     job_id=job.id, incidents=self.count(session, problem))
+        return job
 
     @staticmethod
     def incidents(session: Session, problem: Ticket, visible: ColumnElement[bool] | None = None) -> list[Ticket]:

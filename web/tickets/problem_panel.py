@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from callcenter.access import visibility
-from callcenter.models import OPEN_STATUSES, Ticket, User
+from callcenter.models import OPEN_STATUSES, ReplyTemplate, Ticket, User
 from callcenter.problems.similar import Alike
 from callcenter.wiring import Container
 
@@ -19,6 +19,7 @@ class ProblemPanel:
     problem: Ticket | None = None  # the problem this ticket is an incident of
     incidents: list[Ticket] = field(default_factory=list)  # this problem's incidents the viewer may see
     similar: list[Alike] = field(default_factory=list)
+    templates: list[ReplyTemplate] = field(default_factory=list)  # for "solve": the reply every customer gets
 
     @property
     def first(self) -> list[Alike]:
@@ -37,6 +38,7 @@ def panel(db: Session, container: Container, ticket: Ticket, viewer: User) -> Pr
         found.problem = problem if problem is not None and visibility.can_see_ticket(db, viewer, problem.id) else None
     if ticket.is_problem:
         found.incidents = container.problems.incidents(db, ticket, visible)
+        found.templates = container.templates.listing(db, active_only=True)
     if ticket.status in OPEN_STATUSES:
         group = ticket.problem_id or (ticket.id if ticket.is_problem else None)
         found.similar = [a for a in container.similar_tickets.for_ticket(db, ticket, visible)

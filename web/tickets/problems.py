@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from callcenter.access import roles
+from callcenter.i18n import Refusal
 from callcenter.problems.links import Problems
 from callcenter.tickets.service import TicketError
 
@@ -62,6 +63,27 @@ def add_incident(number: str) -> ResponseReturnValue:
     flash(_("Ticket %(incident)s linked to problem %(number)s.", incident=incident.number, number=problem.number),
           "success")
     return _back(number)
+
+
+@bp.route("/<number>/solve", methods=["POST"])
+@roles_required(roles.DESK)
+def solve(number: str) -> ResponseReturnValue:
+    """Resolve the problem; its incidents are answered and resolved by a background job (its page shows
+    the progress)."""
+    db = get_db()
+    problem = _editable(number)
+    raw = (request.form.get("template_id") or "").strip()
+    try:
+        job = _problems().solve(db, actor(), problem, body=request.form.get("body", ""),
+                                subject=request.form.get("subject", "")[:300],
+                                template_id=int(raw) if raw.isdigit() and len(raw) < 10 else None,
+                                label=_("Tell the incidents of problem %(number)s", number=problem.number))
+    except Refusal as exc:
+        db.rollback()
+        flash(refusal(exc), "error")
+        return _back(number)
+    db.commit()
+    return redirect(url_for("jobs.show", job_id=job.id), 303)
 
 
 @bp.route("/<number>/unlink", methods=["POST"])
