@@ -294,6 +294,22 @@ class TicketUnlinked(TicketEvent, name="ticket_unlinked"):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TicketMerged(TicketEvent, name="ticket_merged"):
+    """The ticket was merged into another (closed; its messages, calls and notes moved there)."""
+
+    into_id: int
+    into_number: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketMergeUndone(TicketEvent, name="ticket_merge_undone"):
+    """A merge was undone: the ticket has its messages, calls and notes back."""
+
+    into_id: int
+    into_number: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class TicketAssigned(TicketEvent, name="ticket_assigned"):
     """The ticket has a new assignee; ``route`` says how (skills, fallback, manual ...)."""
 

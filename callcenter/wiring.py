@@ -53,6 +53,7 @@ from .pops.service import PopService
 from .presence.notifier import PresenceNotifier
 from .presence.service import PresenceService
 from .problems.links import Problems
+from .problems.merging import MergeNotifier, Merges
 from .problems.notifier import ProblemNotifier
 from .problems.similar import SimilarTickets
 from .queues.notifier import QueueNotifier
@@ -143,6 +144,11 @@ class Container:
     def problems(self) -> Problems:
         """Problem tickets and their incidents: one fault's callers linked to the ticket where it is worked on."""
         return Problems(self.tickets, ProblemNotifier(self.bus), self.templates)
+
+    @cached_property
+    def merges(self) -> Merges:
+        """Merging one ticket into another, and undoing it within a day."""
+        return Merges(self.tickets, MergeNotifier(self.bus))
 
     @cached_property
     def similar_tickets(self) -> SimilarTickets:

@@ -82,6 +82,9 @@ PAGES = [
     Row("POST", "/tickets/<number>/incidents", "/tickets/{t1}/incidents", {"ann", "sue", "ada"}, 404),
     Row("POST", "/tickets/<number>/unlink", "/tickets/{t1}/unlink", {"ann", "sue", "ada"}, 303),
     Row("POST", "/tickets/<number>/solve", "/tickets/{t1}/solve", {"ann", "sue", "ada"}, 303),  # not a problem
+    Row("POST", "/tickets/<number>/merge", "/tickets/{t1}/merge", {"ann", "sue", "ada"}, 303),  # no number given
+    Row("POST", "/tickets/<number>/merges/<int:merge_id>/undo", "/tickets/{t1}/merges/999/undo",
+        {"ann", "sue", "ada"}, 404),
     # A message's file, by id, to whoever may see its ticket (the shop has none: 404 after the ticket check).
     Row("GET", "/tickets/<number>/attachments/<int:attachment_id>", "/tickets/{t1}/attachments/999",
         {"ann", "sue", "quinn", "ada"}, 404),

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
+from callcenter.access.audit import Actor
 from callcenter.db import transaction
 from callcenter.models import (
     Call,
@@ -20,6 +21,7 @@ from callcenter.models import (
     Survey,
     SurveyChannel,
     SurveyStatus,
+    Ticket,
     utcnow,
 )
 from tests.support.agi_peer import Asterisk, PeerResult, running_server, settled
@@ -126,6 +128,19 @@ def test_ticket_status_then_an_agent(ivr: Any) -> None:
     assert "callcenter/ticket-status-open" in r.played and r.variables["CC_IVR_PATH"] == "queue"
 
 
+def test_a_merged_tickets_number_reads_the_ticket_it_was_merged_into(ivr: Any, container: Any) -> None:
+    _, world = ivr
+    with transaction(container.session_factory) as s:
+        merged = container.tickets.create(s, Actor.system("test"), subject="again about the router")
+        into = s.scalar(select(Ticket).where(Ticket.number == world.open_ticket))
+        s.flush()
+        container.merges.merge(s, Actor.system("test"), merged, into)
+        number = merged.number
+    r = call(ivr, "ticket_status", [number, ""])
+    assert "callcenter/ticket-status-open" in r.played  # not "closed": the caller hears where it went
+    assert (r.variables["CC_TICKET_NUMBER"], r.variables["CC_TICKET_STATUS"]) == (world.open_ticket, "open")
+
+
 def test_a_wrong_check_digit_is_refused_before_any_lookup(ivr: Any, container: Any) -> None:
     _, world = ivr
     typo = world.open_ticket[:-1] + str((int(world.open_ticket[-1]) + 1) % 10)
@@ -216,7 +231,6 @@ def test_survey_links_the_ticket_and_records_a_comment(ivr: Any, container: Any)
     server.settings.ivr.survey_comment_seconds = 30
     with transaction(container.session_factory) as s:
         from callcenter.calls.records import ensure_call
-        from callcenter.models import Ticket
 
         ticket_id = s.scalar(select(Ticket.id).where(Ticket.number == world.open_ticket))
         ensure_call(s, "lab", "1700000000.1", ticket_id=ticket_id)

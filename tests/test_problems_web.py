@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from callcenter.access.audit import Actor
 from callcenter.db import transaction
-from callcenter.models import Ticket, TicketChange
+from callcenter.models import Ticket, TicketChange, TicketMerge
 
 from .deskdata import PASSWORD
 from .support.parcels import STUCK
@@ -81,6 +81,26 @@ def test_solving_from_the_problem_page_queues_the_job_and_shows_its_progress(app
     with container.session_factory() as s:
         statuses = set(s.scalars(select(Ticket.status).where(Ticket.number.in_(numbers))))
         assert {st.value for st in statuses} == {"resolved"}
+
+
+def test_merge_and_undo_from_the_ticket_page(app, container, shop) -> None:
+    numbers = _outage(container, 2)
+    ada, token = _client(app, "ada")
+    assert 'id="merge-ticket"' in ada.get(f"/tickets/{numbers[0]}").get_data(as_text=True)
+    resp = ada.post(f"/tickets/{numbers[0]}/merge", data={"into": numbers[1], "csrf_token": token})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/tickets/{numbers[1]}")
+    merged = ada.get(f"/tickets/{numbers[0]}").get_data(as_text=True)
+    assert "This ticket was merged into" in merged and 'id="undo-merge"' in merged
+    into = ada.get(f"/tickets/{numbers[1]}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "撤销合并" in into
+    with container.session_factory() as s:
+        merge_id = s.scalar(select(TicketMerge.id))
+    undo = ada.post(f"/tickets/{numbers[1]}/merges/{merge_id}/undo", data={"csrf_token": token})
+    assert undo.status_code == 303 and undo.headers["Location"].endswith(f"/tickets/{numbers[0]}")
+    with container.session_factory() as s:
+        assert s.scalar(select(Ticket.merged_into_id).where(Ticket.number == numbers[0])) is None
+    gone = ada.post(f"/tickets/{numbers[0]}/merge", data={"into": "", "csrf_token": token}, follow_redirects=True)
+    assert "Which ticket?" in gone.get_data(as_text=True)
 
 
 def test_only_the_desk_links_and_every_post_needs_its_token(app, container, shop) -> None:

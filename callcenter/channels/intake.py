@@ -31,6 +31,7 @@ from ..conversations.service import Conversations
 from ..customers.service import CustomerService
 from ..i18n import N_, say_later
 from ..models import OPEN_STATUSES, Channel, Customer, Message, Ticket, TicketStatus, utcnow
+from ..problems.merging import current
 from ..tickets.service import TicketService
 from .base import Inbound
 
@@ -121,10 +122,12 @@ class ChannelIntake:
             for channel in THREADS_WITH.get(inbound.channel, (inbound.channel,)):
                 earlier = self.conversations.find(session, channel, key)
                 if earlier is not None:
-                    return session.get(Ticket, earlier.ticket_id), None
+                    thread = session.get(Ticket, earlier.ticket_id)
+                    return (current(session, thread) if thread is not None else None), None
         if inbound.ticket_number:
             quoted = session.scalar(select(Ticket).where(Ticket.number == inbound.ticket_number.strip().upper()))
             if quoted is not None:
+                quoted = current(session, quoted)  # a merged ticket's replies go where it was merged
                 if customer is not None and quoted.customer_id == customer.id:
                     return quoted, None
                 return None, UNVERIFIED_SENDER

@@ -63,6 +63,7 @@ from .tickets import (
     SubmissionStatus,
     Ticket,
     TicketChange,
+    TicketMerge,
     TicketNote,
     TicketStatus,
 )
@@ -147,6 +148,7 @@ __all__ = [
     "Ticket",
     "TicketArticle",
     "TicketChange",
+    "TicketMerge",
     "TicketNote",
     "TicketStatus",
     "Transcript",

@@ -79,6 +79,9 @@ class Ticket(Base):
     # One problem, many callers: a problem ticket has incident tickets, each pointing at it (problems/links.py).
     is_problem: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     problem_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    # Merged into another ticket (closed, its messages, calls and notes moved there): replies and calls about
+    # this one go to that one (problems/merging.py).
+    merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 
@@ -104,6 +107,24 @@ def _create_search_index(table: Any, connection: Any, **kw: Any) -> None:
     """A schema made by ``create_all`` (a scratch database, a test) gets the search index the migration makes."""
     for statement in SQLITE_FTS if connection.dialect.name == "sqlite" else POSTGRES_FTS:
         connection.exec_driver_sql(statement)
+
+
+class TicketMerge(Base):
+    """One merge of a ticket into another: what moved (ids by kind), so it can be undone for a day."""
+
+    __tablename__ = "ticket_merges"
+
+    id: Mapped[intpk]
+    source_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    # {"messages": [ids], "calls": [...], "notes": [...], "callbacks": [...], "incidents": [...], "articles": [...]}
+    moved: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source_status: Mapped[str20]  # what the merged ticket's status was, for the undo
+    source_was_problem: Mapped[bool] = mapped_column(default=False)
+    by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[created_at]
+    undone_at: Mapped[Optional[dt.datetime]]
+    undone_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class TicketChange(Base):

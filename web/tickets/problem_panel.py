@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from callcenter.access import visibility
-from callcenter.models import OPEN_STATUSES, ReplyTemplate, Ticket, User
+from callcenter.models import OPEN_STATUSES, ReplyTemplate, Ticket, TicketMerge, User
 from callcenter.problems.similar import Alike
 from callcenter.wiring import Container
 
@@ -20,6 +20,9 @@ class ProblemPanel:
     incidents: list[Ticket] = field(default_factory=list)  # this problem's incidents the viewer may see
     similar: list[Alike] = field(default_factory=list)
     templates: list[ReplyTemplate] = field(default_factory=list)  # for "solve": the reply every customer gets
+    merged_into: Ticket | None = None  # where this ticket was merged
+    merge: TicketMerge | None = None  # the merge either side may still undo
+    merge_other: Ticket | None = None  # the other side of that merge
 
     @property
     def first(self) -> list[Alike]:
@@ -39,6 +42,12 @@ def panel(db: Session, container: Container, ticket: Ticket, viewer: User) -> Pr
     if ticket.is_problem:
         found.incidents = container.problems.incidents(db, ticket, visible)
         found.templates = container.templates.listing(db, active_only=True)
+    if ticket.merged_into_id is not None:
+        found.merged_into = db.get(Ticket, ticket.merged_into_id)
+    found.merge = container.merges.last(db, ticket)
+    if found.merge is not None:
+        other = found.merge.target_id if found.merge.source_id == ticket.id else found.merge.source_id
+        found.merge_other = db.get(Ticket, other)
     if ticket.status in OPEN_STATUSES:
         group = ticket.problem_id or (ticket.id if ticket.is_problem else None)
         found.similar = [a for a in container.similar_tickets.for_ticket(db, ticket, visible)

@@ -4,12 +4,13 @@ Whoever may change a ticket links it (``routes._editable``); the other side only
 """
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from callcenter.access import roles
 from callcenter.i18n import Refusal
+from callcenter.models import Ticket, TicketMerge
 from callcenter.problems.links import Problems
 from callcenter.tickets.service import TicketError
 
@@ -84,6 +85,50 @@ def solve(number: str) -> ResponseReturnValue:
         return _back(number)
     db.commit()
     return redirect(url_for("jobs.show", job_id=job.id), 303)
+
+
+@bp.route("/<number>/merge", methods=["POST"])
+@roles_required(roles.DESK)
+def merge(number: str) -> ResponseReturnValue:
+    """This ticket merged into ``into`` (a ticket number); whoever merges may change both."""
+    db = get_db()
+    source = _editable(number)
+    into = (request.form.get("into") or "").strip()[:20]
+    target = _editable(into) if into.isdigit() else None
+    if target is None:
+        flash(_("Which ticket? Give its number."), "error")
+        return _back(number)
+    try:
+        done = current_app.extensions["container"].merges.merge(db, actor(), source, target)
+    except TicketError as exc:
+        db.rollback()
+        flash(refusal(exc), "error")
+        return _back(number)
+    db.commit()
+    flash(_("Ticket %(number)s merged into %(into)s. You can undo it for 24 hours.", number=source.number,
+            into=target.number), "success")
+    into_ticket = db.get(Ticket, done.target_id)  # where it went: a merged target sends it on
+    return redirect(url_for("tickets.detail", number=into_ticket.number if into_ticket else number), 303)
+
+
+@bp.route("/<number>/merges/<int:merge_id>/undo", methods=["POST"])
+@roles_required(roles.DESK)
+def undo_merge(number: str, merge_id: int) -> ResponseReturnValue:
+    """Undo a merge this ticket was part of (either side), within a day."""
+    db = get_db()
+    ticket = _editable(number)
+    found = db.get(TicketMerge, merge_id)
+    if found is None or ticket.id not in (found.source_id, found.target_id):
+        abort(404)
+    try:
+        source = current_app.extensions["container"].merges.undo(db, actor(), found)
+    except TicketError as exc:
+        db.rollback()
+        flash(refusal(exc), "error")
+        return _back(number)
+    db.commit()
+    flash(_("Merge undone: ticket %(number)s has its messages back.", number=source.number), "success")
+    return redirect(url_for("tickets.detail", number=source.number), 303)
 
 
 @bp.route("/<number>/unlink", methods=["POST"])

@@ -2,7 +2,8 @@
 
 A number with a wrong check digit is refused at once, before any database
 lookup, so a typo never reads out someone else's ticket; a valid one yields
-the status only, never the subject, notes or owner.
+the status only, never the subject, notes or owner.  A ticket merged into
+another answers with that one's status and number (the agent pops it).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from ...calls.records import merge_call
 from ...models import Ticket, TicketStatus
+from ...problems.merging import current
 from ...tickets.numbers import is_valid
 from .. import variables as var
 from ..request import Request
@@ -31,7 +33,11 @@ def handle(req: Request) -> None:
     number = ask_number(req)
     if number is not None:
         with req.reading():
-            status = req.db.scalar(select(Ticket.status).where(Ticket.number == number))
+            found = req.db.scalar(select(Ticket).where(Ticket.number == number))
+            if found is not None:
+                found = current(req.db, found)
+                number = found.number or number
+            status = found.status if found is not None else None
         req.later.append(functools.partial(merge_call, pbx=req.pbx, linkedid=req.linkedid,
                                            ivr={"ticket_status": status.value if status else "unknown"}))
         req.agi.set(var.TICKET_NUMBER, number)

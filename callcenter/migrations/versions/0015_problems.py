@@ -1,4 +1,5 @@
-"""Problem and incident tickets: a problem flag and each incident's problem
+"""Problem and incident tickets, merges: a problem flag, each incident's problem, a merged ticket's target,
+and each merge's record for its undo
 
 Revision ID: 0015_problems
 Revises: 0014_transcript_words
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+import callcenter.models.base
 
 from callcenter.text.search import SQLITE_FTS
 
@@ -24,7 +27,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_tickets_problem_id'), ['problem_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_tickets_problem_id_tickets'), 'tickets', ['problem_id'], ['id'],
                                     ondelete='SET NULL')
+        batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_tickets_merged_into_id'), ['merged_into_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_tickets_merged_into_id_tickets'), 'tickets', ['merged_into_id'],
+                                    ['id'], ondelete='SET NULL')
     _search_index_again()
+    op.create_table('ticket_merges',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source_id', sa.Integer(), nullable=False),
+    sa.Column('target_id', sa.Integer(), nullable=False),
+    sa.Column('moved', sa.JSON(), nullable=False),
+    sa.Column('source_status', sa.String(length=20), nullable=False),
+    sa.Column('source_was_problem', sa.Boolean(), nullable=False),
+    sa.Column('by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', callcenter.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('undone_at', callcenter.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('undone_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['by_id'], ['users.id'], name=op.f('fk_ticket_merges_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['source_id'], ['tickets.id'], name=op.f('fk_ticket_merges_source_id_tickets'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['target_id'], ['tickets.id'], name=op.f('fk_ticket_merges_target_id_tickets'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['undone_by_id'], ['users.id'], name=op.f('fk_ticket_merges_undone_by_id_users'),
+                            ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_merges'))
+    )
+    with op.batch_alter_table('ticket_merges', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ticket_merges_source_id'), ['source_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ticket_merges_target_id'), ['target_id'], unique=False)
 
 
 def _search_index_again() -> None:
@@ -35,7 +65,11 @@ def _search_index_again() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('ticket_merges')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_tickets_merged_into_id_tickets'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_tickets_merged_into_id'))
+        batch_op.drop_column('merged_into_id')
         batch_op.drop_constraint(batch_op.f('fk_tickets_problem_id_tickets'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_tickets_problem_id'))
         batch_op.drop_column('problem_id')
