@@ -52,6 +52,7 @@ from .pops.notifier import PopNotifier
 from .pops.service import PopService
 from .presence.notifier import PresenceNotifier
 from .presence.service import PresenceService
+from .problems.bulk import BulkActions
 from .problems.links import Problems
 from .problems.merging import MergeNotifier, Merges
 from .problems.notifier import ProblemNotifier
@@ -144,6 +145,11 @@ class Container:
     def problems(self) -> Problems:
         """Problem tickets and their incidents: one fault's callers linked to the ticket where it is worked on."""
         return Problems(self.tickets, ProblemNotifier(self.bus), self.templates)
+
+    @cached_property
+    def bulk_actions(self) -> BulkActions:
+        """Changes to many tickets at once, as a background job that does each ticket once."""
+        return BulkActions(self.tickets, self.replies, self.problems)
 
     @cached_property
     def merges(self) -> Merges:
@@ -316,7 +322,7 @@ class Container:
         """The worker for long work people ask for, each kind run by the package that owns it."""
         from .background.worker import BackgroundWorker
         from .knowledge import calibrating
-        from .problems import solving
+        from .problems import bulk, solving
         from .qa import rules
         from .tickets import export
 
@@ -324,7 +330,8 @@ class Container:
         handlers = {rules.REAPPLY: lambda work: rules.reapply(work, self.tickets, cfg.batch_size),
                     export.KIND: lambda work: export.run(work, self.settings.exports_dir(), cfg.batch_size),
                     calibrating.KIND: calibrating.run,
-                    solving.KIND: lambda work: solving.run(work, self.tickets, self.replies)}
+                    solving.KIND: lambda work: solving.run(work, self.tickets, self.replies),
+                    bulk.KIND: lambda work: self.bulk_actions.run(work, cfg.batch_size)}
         return BackgroundWorker(self.session_factory, handlers, cfg.poll_seconds, cfg.heartbeat_timeout_seconds)
 
     def channels(self) -> Service:

@@ -83,6 +83,7 @@ PAGES = [
     Row("POST", "/tickets/<number>/unlink", "/tickets/{t1}/unlink", {"ann", "sue", "ada"}, 303),
     Row("POST", "/tickets/<number>/solve", "/tickets/{t1}/solve", {"ann", "sue", "ada"}, 303),  # not a problem
     Row("POST", "/tickets/<number>/merge", "/tickets/{t1}/merge", {"ann", "sue", "ada"}, 303),  # no number given
+    Row("POST", "/tickets/bulk", "/tickets/bulk", DESK, 303),  # no action chosen: back to the list
     Row("POST", "/tickets/<number>/merges/<int:merge_id>/undo", "/tickets/{t1}/merges/999/undo",
         {"ann", "sue", "ada"}, 404),
     # A message's file, by id, to whoever may see its ticket (the shop has none: 404 after the ticket check).
@@ -94,6 +95,7 @@ PAGES = [
     Row("GET", "/jobs/<int:job_id>", "/jobs/999", EVERYONE, 404),
     Row("GET", "/jobs/<int:job_id>.json", "/jobs/999.json", EVERYONE, 404),
     Row("GET", "/jobs/<int:job_id>/download", "/jobs/999/download", EVERYONE, 404),
+    Row("POST", "/jobs/<int:job_id>/cancel", "/jobs/999/cancel", EVERYONE, 404),
     Row("GET", "/review/", "/review/", MANAGERS, 200),
     Row("GET", "/reports/", "/reports/", MANAGERS, 200),
     Row("GET", "/reports/export/<name>.csv", "/reports/export/summary.csv", MANAGERS, 200),

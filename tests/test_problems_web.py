@@ -103,6 +103,36 @@ def test_merge_and_undo_from_the_ticket_page(app, container, shop) -> None:
     assert "Which ticket?" in gone.get_data(as_text=True)
 
 
+def test_bulk_from_the_list_every_page_then_the_jobs_page_lists_failures_and_cancels(app, container, shop) -> None:
+    numbers = _outage(container, 6)
+    ada, token = _client(app, "ada")
+    page = ada.get("/tickets/?category=delivery").get_data(as_text=True)
+    assert 'id="bulk-form"' in page and 'name="ticket"' in page
+    with container.session_factory() as s:
+        ids = dict(s.execute(select(Ticket.number, Ticket.id).where(Ticket.number.in_(numbers))).tuples().all())
+    # All the filter matches, on every page: each linked to the first ticket (which cannot link to itself).
+    resp = ada.post("/tickets/bulk", data={"csrf_token": token, "scope": "all", "category": "delivery",
+                                           "action": "link", "problem_value": numbers[0]})
+    assert resp.status_code == 303 and "/jobs/" in resp.headers["Location"]
+    assert container.service("background").run_once()
+    job_page = ada.get(resp.headers["Location"]).get_data(as_text=True)
+    assert 'id="bulk-failed"' in job_page and numbers[0] in job_page and "cannot be an incident of itself" in job_page
+    zh = ada.get(resp.headers["Location"], headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "工单不能作为自己的事件工单" in zh
+    # Ticked rows only; cancelled before the worker reached it.
+    picked = ada.post("/tickets/bulk", data={"csrf_token": token, "scope": "selected", "action": "priority",
+                                             "priority_value": "urgent", "ticket": [ids[numbers[1]], ids[numbers[2]]]})
+    job_url = picked.headers["Location"]
+    assert 'id="bulk-cancel"' in ada.get(job_url).get_data(as_text=True)
+    assert ada.post(job_url + "/cancel", data={"csrf_token": token}).status_code == 303
+    assert container.service("background").run_once()
+    assert "skipped after a cancel: 2" in ada.get(job_url).get_data(as_text=True)
+    # Nothing ticked: said, nothing queued.
+    none = ada.post("/tickets/bulk", data={"csrf_token": token, "scope": "selected", "action": "close"},
+                    follow_redirects=True)
+    assert "No ticket is selected." in none.get_data(as_text=True)
+
+
 def test_only_the_desk_links_and_every_post_needs_its_token(app, container, shop) -> None:
     numbers = _outage(container, 3)
     quinn, token = _client(app, "quinn")

@@ -1,6 +1,6 @@
 """Typed SQLAlchemy 2.0 models, one module per step of the call's story."""
 from .audit import AuditLog
-from .background import BackgroundJob, JobStatus
+from .background import BackgroundJob, BulkItem, BulkItemState, JobStatus
 from .base import Base, utcnow
 from .callcontrol import ClickCall, ClickStatus
 from .calls import Call, CallLeg, CallStatus, Direction, Disposition, LegKind, Party, Recording
@@ -89,6 +89,8 @@ __all__ = [
     "AutoReplyState",
     "BackgroundJob",
     "Base",
+    "BulkItem",
+    "BulkItemState",
     "Calibration",
     "Call",
     "CallLeg",

@@ -5,7 +5,7 @@ import datetime as dt
 import enum
 from typing import Any, Optional
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, created_at, intpk, str40, str200, str_enum, updated_at
@@ -43,3 +43,29 @@ class BackgroundJob(Base):
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
     label: Mapped[Optional[str]] = mapped_column(String(200))
+    # Its requester asked it to stop: the handler ends at its next step (what was done stays done).
+    cancel_requested_at: Mapped[Optional[dt.datetime]]
+
+
+class BulkItemState(str, enum.Enum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # the job was cancelled before this ticket
+
+
+class BulkItem(Base):
+    """One ticket of a bulk action: its outcome, written in the same transaction as the change, so a job
+    resumed after a restart does each ticket once."""
+
+    __tablename__ = "bulk_items"
+    __table_args__ = (UniqueConstraint("job_id", "ticket_id"), Index("ix_bulk_items_job_state", "job_id", "state"))
+
+    id: Mapped[intpk]
+    job_id: Mapped[int] = mapped_column(ForeignKey("background_jobs.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    state: Mapped[BulkItemState] = mapped_column(str_enum(BulkItemState), default=BulkItemState.PENDING)
+    # Why it failed, said in each reader's language (an N_ template and its values).
+    reason_template: Mapped[Optional[str]] = mapped_column(String(300))
+    reason_params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    done_at: Mapped[Optional[dt.datetime]]

@@ -108,7 +108,9 @@ def index() -> ResponseReturnValue:
         args=request.args, status=request.args.get("status", DEFAULT_STATUS), statuses=list(TicketStatus),
         priorities=list(Priority), sort=sort or queries.DEFAULT_SORT,
         direction=direction or ("asc" if sort else queries.DEFAULT_DIRECTION), sort_links=_sort_links(sort, direction),
-        export_filters=export.filter_args(shown))
+        export_filters=export.filter_args(shown),
+        templates=current_app.extensions["container"].templates.listing(db, active_only=True)
+        if user().role in roles.DESK else [])
 
 
 @bp.route("/export", methods=["POST"])

@@ -1,5 +1,5 @@
-"""Problem and incident tickets, merges: a problem flag, each incident's problem, a merged ticket's target,
-and each merge's record for its undo
+"""Problem and incident tickets, merges, bulk actions: a problem flag, each incident's problem, a merged
+ticket's target, each merge's record for its undo, a bulk job's tickets and a job's cancel
 
 Revision ID: 0015_problems
 Revises: 0014_transcript_words
@@ -55,6 +55,27 @@ def upgrade() -> None:
     with op.batch_alter_table('ticket_merges', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ticket_merges_source_id'), ['source_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_merges_target_id'), ['target_id'], unique=False)
+    with op.batch_alter_table('background_jobs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('cancel_requested_at', callcenter.models.base.UTCDateTime(timezone=True),
+                                      nullable=True))
+    op.create_table('bulk_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.Enum('pending', 'done', 'failed', 'skipped', name='bulkitemstate', native_enum=False,
+                               length=20), nullable=False),
+    sa.Column('reason_template', sa.String(length=300), nullable=True),
+    sa.Column('reason_params', sa.JSON(), nullable=False),
+    sa.Column('done_at', callcenter.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['job_id'], ['background_jobs.id'], name=op.f('fk_bulk_items_job_id_background_jobs'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_bulk_items_ticket_id_tickets'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bulk_items')),
+    sa.UniqueConstraint('job_id', 'ticket_id', name=op.f('uq_bulk_items_job_id_ticket_id'))
+    )
+    with op.batch_alter_table('bulk_items', schema=None) as batch_op:
+        batch_op.create_index('ix_bulk_items_job_state', ['job_id', 'state'], unique=False)
 
 
 def _search_index_again() -> None:
@@ -65,6 +86,9 @@ def _search_index_again() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('bulk_items')
+    with op.batch_alter_table('background_jobs', schema=None) as batch_op:
+        batch_op.drop_column('cancel_requested_at')
     op.drop_table('ticket_merges')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_tickets_merged_into_id_tickets'), type_='foreignkey')
