@@ -10,7 +10,9 @@ HTML variants autoescape; text variants do not (an SMS has no markup).
 """
 from __future__ import annotations
 
-from jinja2 import ChainableUndefined, TemplateError, nodes
+import functools
+
+from jinja2 import ChainableUndefined, Template, TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..i18n import N_, Refusal
@@ -70,11 +72,19 @@ def check(source: str, *, html: bool = False) -> None:
                               names=", ".join(variable_names()))
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, html: bool) -> Template:
+    """A checked template, compiled once: a bulk reply fills the same one in for thousands of tickets, and
+    parsing and compiling it took most of each one's time.  A refused one is not kept (the error propagates)."""
+    check(source, html=html)
+    return (HTML if html else TEXT).from_string(source)
+
+
 def render(source: str, context: dict[str, dict[str, str]], *, html: bool = False) -> str:
     """``source`` with ``context``'s values filled in (checked first: a stored template is untrusted too)."""
-    check(source, html=html)
+    template = _compiled(source, html)
     try:
-        text = (HTML if html else TEXT).from_string(source).render(**context)
+        text = template.render(**context)
     except TemplateError as exc:  # SecurityError included: the sandbox said no
         raise RenderError(N_("The template cannot be filled in: %(error)s"), code="render",
                           error=getattr(exc, "message", None) or str(exc)) from None
