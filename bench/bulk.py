@@ -19,12 +19,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,12 +34,13 @@ from rich.table import Table
 from sqlalchemy import func, insert, select, text, update
 
 from bench.corpus import knowledge as corpus
+from bench.scratch_pg import scratch_database
 from callcenter import migrations
 from callcenter.access.audit import Actor
 from callcenter.background import jobs
 from callcenter.background.worker import Work
 from callcenter.config import Settings
-from callcenter.db import make_engine, transaction
+from callcenter.db import transaction
 from callcenter.models import (
     OPEN_STATUSES,
     AuditLog,
@@ -58,7 +57,6 @@ from callcenter.models import (
 from callcenter.models.conversations import TemplateKind
 from callcenter.wiring import Container
 
-PG_ADMIN = os.environ.get("CALLCENTER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 GOAL_RATE, GOAL_SIMILAR_P99_MS = 500.0, 100.0
 
 
@@ -145,19 +143,6 @@ def bulk_on(url: str, workdir: Path, count: int) -> dict[str, Any]:
         container.close()
 
 
-def postgres_database() -> tuple[Any, str] | None:
-    try:
-        import psycopg
-        admin = psycopg.connect(PG_ADMIN.replace("postgresql+psycopg", "postgresql"), autocommit=True,
-                                connect_timeout=3)
-    except Exception as exc:  # noqa: BLE001 - reported; the SQLite figures still stand
-        print(f"PostgreSQL unavailable ({exc}); skipping it")
-        return None
-    name = f"cc_bench_{uuid.uuid4().hex[:8]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    return admin, PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-
 # -- 2. similar tickets ------------------------------------------------------------------------------------
 def similar(workdir: Path, count: int, lookups: int) -> dict[str, Any]:
     url = f"sqlite:///{workdir / 'similar.db'}"
@@ -202,15 +187,9 @@ def similar(workdir: Path, count: int, lookups: int) -> dict[str, Any]:
 # -- the run -------------------------------------------------------------------------------------------------
 def run(bulk_count: int, similar_count: int, lookups: int, workdir: Path) -> dict[str, Any]:
     result: dict[str, Any] = {"sqlite": bulk_on(f"sqlite:///{workdir / 'bulk.db'}", workdir, bulk_count)}
-    pg = postgres_database()
-    if pg is not None:
-        admin, url = pg
-        try:
+    with scratch_database() as url:
+        if url is not None:
             result["postgresql"] = bulk_on(url, workdir, bulk_count)
-        finally:
-            make_engine(url).dispose()
-            admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-            admin.close()
     result["similar"] = similar(workdir, similar_count, lookups)
     rates = [r["ours_per_s"] for k, r in result.items() if k in ("sqlite", "postgresql")]
     result |= {"goal_rate": GOAL_RATE, "goal_rate_met": min(rates) >= GOAL_RATE,

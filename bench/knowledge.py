@@ -36,7 +36,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -52,6 +51,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.corpus import knowledge as corpus
 from bench.corpus import words as vocabulary
+from bench.scratch_pg import scratch_database
 from callcenter import migrations
 from callcenter.config import Settings
 from callcenter.db import make_engine, make_read_session_factory
@@ -251,17 +251,10 @@ def ticket_search(factory: sessionmaker[Session], asked: dict[str, list[str]], l
 
 
 def postgres(count: int, cut: corpus.Cutter, asked: dict[str, list[str]], like_count: int) -> dict[str, float] | None:
-    try:
-        import psycopg
-        admin = psycopg.connect(PG_ADMIN.replace("postgresql+psycopg", "postgresql"), autocommit=True,
-                                connect_timeout=3)
-    except Exception as exc:  # noqa: BLE001 - reported; the SQLite figures still stand
-        print(f"PostgreSQL unavailable ({exc}); skipping it")
-        return None
-    name = f"cc_bench_{uuid.uuid4().hex[:8]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        engine = make_engine(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
+    with scratch_database() as url:
+        if url is None:
+            return None
+        engine = make_engine(url)
         migrations.upgrade(engine)
         corpus.store_tickets(engine, count, cut)
         with engine.begin() as conn:
@@ -270,9 +263,6 @@ def postgres(count: int, cut: corpus.Cutter, asked: dict[str, list[str]], like_c
                               like_count)
         engine.dispose()
         return found
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 # -- the run ----------------------------------------------------------------------------------------------

@@ -29,41 +29,35 @@ def _back(number: str) -> ResponseReturnValue:
     return redirect(url_for("tickets.detail", number=number) + "#problem", 303)
 
 
-@bp.route("/<number>/link", methods=["POST"])
-@roles_required(roles.DESK)
-def link(number: str) -> ResponseReturnValue:
-    """This ticket becomes an incident of ``problem`` (a ticket number), which becomes a problem ticket."""
+def _link(page: str, incident: Ticket, target: Ticket) -> ResponseReturnValue:
+    """``incident`` linked to ``target``'s problem; said, and back to the page it was asked from."""
     db = get_db()
-    incident = _editable(number)
-    target = _visible((request.form.get("problem") or "").strip()[:20])
     try:
         problem = _problems().link(db, actor(), incident, target)
     except TicketError as exc:
         db.rollback()
         flash(refusal(exc), "error")
-        return _back(number)
+        return _back(page)
     db.commit()
-    flash(_("Linked to problem %(number)s.", number=problem.number), "success")
-    return _back(number)
+    flash(_("Ticket %(incident)s linked to problem %(number)s.", incident=incident.number, number=problem.number),
+          "success")
+    return _back(page)
+
+
+@bp.route("/<number>/link", methods=["POST"])
+@roles_required(roles.DESK)
+def link(number: str) -> ResponseReturnValue:
+    """This ticket becomes an incident of ``problem`` (a ticket number), which becomes a problem ticket."""
+    incident = _editable(number)
+    return _link(number, incident, _visible((request.form.get("problem") or "").strip()[:20]))
 
 
 @bp.route("/<number>/incidents", methods=["POST"])
 @roles_required(roles.DESK)
 def add_incident(number: str) -> ResponseReturnValue:
     """Another ticket (``incident``, a number) becomes an incident of this one."""
-    db = get_db()
     target = _visible(number)
-    incident = _editable((request.form.get("incident") or "").strip()[:20])
-    try:
-        problem = _problems().link(db, actor(), incident, target)
-    except TicketError as exc:
-        db.rollback()
-        flash(refusal(exc), "error")
-        return _back(number)
-    db.commit()
-    flash(_("Ticket %(incident)s linked to problem %(number)s.", incident=incident.number, number=problem.number),
-          "success")
-    return _back(number)
+    return _link(number, _editable((request.form.get("incident") or "").strip()[:20]), target)
 
 
 @bp.route("/<number>/solve", methods=["POST"])
