@@ -31,6 +31,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_tickets_merged_into_id'), ['merged_into_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_tickets_merged_into_id_tickets'), 'tickets', ['merged_into_id'],
                                     ['id'], ondelete='SET NULL')
+        batch_op.create_index('ix_tickets_status_created', ['status', 'created_at'], unique=False)
+        batch_op.create_index('ix_tickets_status_category_created', ['status', 'category', 'created_at'], unique=False)
     _search_index_again()
     op.create_table('ticket_merges',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -91,6 +93,8 @@ def downgrade() -> None:
         batch_op.drop_column('cancel_requested_at')
     op.drop_table('ticket_merges')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index('ix_tickets_status_category_created')
+        batch_op.drop_index('ix_tickets_status_created')
         batch_op.drop_constraint(batch_op.f('fk_tickets_merged_into_id_tickets'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_tickets_merged_into_id'))
         batch_op.drop_column('merged_into_id')
