@@ -54,8 +54,8 @@ from .presence.notifier import PresenceNotifier
 from .presence.service import PresenceService
 from .problems.bulk import BulkActions
 from .problems.links import Problems
-from .problems.merging import MergeNotifier, Merges
-from .problems.notifier import ProblemNotifier
+from .problems.merging import Merges
+from .problems.notifier import MergeNotifier, ProblemNotifier
 from .problems.similar import SimilarTickets
 from .queues.notifier import QueueNotifier
 from .queues.service import QueueService

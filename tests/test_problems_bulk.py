@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from callcenter.access.audit import Actor
+from callcenter.background.worker import BackgroundWorker
 from callcenter.db import transaction
 from callcenter.models import (
     AuditLog,
@@ -49,7 +50,8 @@ def _submit(container: Container, who: str = "ada", **kw: Any) -> int:
 
 
 def _run(container: Container) -> None:
-    assert container.service("background").run_once()  # type: ignore[attr-defined]
+    worker = container.service("background")
+    assert isinstance(worker, BackgroundWorker) and worker.run_once()
 
 
 def test_every_ticket_a_filter_matches_is_changed_once(container: Container, shop) -> None:

@@ -109,7 +109,9 @@ def test_the_undo_moves_back_exactly_what_moved_for_a_day(container: Container, 
     with transaction(container.session_factory) as s:
         merge = s.get(TicketMerge, merge_id)
         assert merge is not None
-        merge_a = container.merges.last(s, s.get(Ticket, pair["a"]))  # type: ignore[arg-type]
+        a = s.get(Ticket, pair["a"])
+        assert a is not None
+        merge_a = container.merges.last(s, a)
         assert merge_a is not None and merge_a.id == merge_id
         container.merges.undo(s, _as(s, "ann"), merge)
     assert got.get(timeout=5).event.ticket_id == pair["a"]
@@ -133,7 +135,8 @@ def test_the_undo_moves_back_exactly_what_moved_for_a_day(container: Container, 
     with transaction(container.session_factory) as s, pytest.raises(TicketError) as late:
         merge = s.get(TicketMerge, old)
         assert merge is not None
-        assert container.merges.last(s, s.get(Ticket, pair["other"])) is None  # type: ignore[arg-type]
+        other = s.get(Ticket, pair["other"])
+        assert other is not None and container.merges.last(s, other) is None
         container.merges.undo(s, _as(s, "sue"), merge)
     assert late.value.code == "too_late"
 

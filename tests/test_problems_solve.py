@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from callcenter.access.audit import Actor
-from callcenter.background.worker import Work
+from callcenter.background.worker import BackgroundWorker, Work
 from callcenter.db import transaction
 from callcenter.events import TicketUpdated
 from callcenter.models import (
@@ -80,7 +80,7 @@ def outage(container: Container, shop) -> dict[str, Any]:
 
 def _run_job(container: Container, job_id: int) -> dict[str, Any]:
     worker = container.service("background")
-    assert worker.run_once()  # type: ignore[attr-defined]
+    assert isinstance(worker, BackgroundWorker) and worker.run_once()
     with container.session_factory() as s:
         job = s.get(BackgroundJob, job_id)
         assert job is not None and job.status is JobStatus.DONE, (job.status if job else None, job and job.error)

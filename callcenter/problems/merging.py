@@ -12,6 +12,7 @@ an event, in the caller's transaction like every ticket change.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
@@ -19,8 +20,6 @@ from sqlalchemy.orm import Session, aliased
 from ..access import audit
 from ..access.audit import Actor
 from ..access.roles import DESK
-from ..bus import Notifier
-from ..events import TicketMerged, TicketMergeUndone
 from ..i18n import N_, say_later
 from ..models import (
     Call,
@@ -34,11 +33,12 @@ from ..models import (
     utcnow,
 )
 from ..tickets.service import TicketError, TicketService
+from .notifier import MergeNotifier
 
 UNDO_WITHIN = dt.timedelta(hours=24)
 MAX_CHAIN = 10  # merged into a ticket merged into another ...: followed this far
 # What moves, by kind: the model and its ticket column.
-MOVES = {"messages": (Message, Message.ticket_id), "calls": (Call, Call.ticket_id),
+MOVES: dict[str, tuple[Any, Any]] = {"messages": (Message, Message.ticket_id), "calls": (Call, Call.ticket_id),
          "notes": (TicketNote, TicketNote.ticket_id), "callbacks": (Callback, Callback.ticket_id),
          "articles": (TicketArticle, TicketArticle.ticket_id), "incidents": (Ticket, Ticket.problem_id)}
 
@@ -54,16 +54,6 @@ def current(session: Session, ticket: Ticket) -> Ticket:
             return found
         found = target
     return found
-
-
-class MergeNotifier(Notifier):
-    def merged(self, session: Session, source: Ticket, target: Ticket, actor: Actor) -> None:
-        self._publish(TicketMerged(ticket_id=source.id, number=source.number, actor=actor.name,
-                                   into_id=target.id, into_number=target.number), session)
-
-    def undone(self, session: Session, source: Ticket, target: Ticket, actor: Actor) -> None:
-        self._publish(TicketMergeUndone(ticket_id=source.id, number=source.number, actor=actor.name,
-                                        into_id=target.id, into_number=target.number), session)
 
 
 class Merges:
@@ -85,7 +75,7 @@ class Merges:
                               number=target.number or "", code="target_closed")
         moved: dict[str, list[int]] = {}
         for kind, (model, column) in MOVES.items():
-            query = select(model.id).where(column == source.id)  # type: ignore[attr-defined]
+            query = select(model.id).where(column == source.id)
             if model is TicketArticle:  # a link the target has already stays behind (one per article and kind)
                 theirs = aliased(TicketArticle)
                 held = select(theirs.id).where(theirs.ticket_id == target.id,
@@ -94,7 +84,7 @@ class Merges:
                 query = select(TicketArticle.id).where(TicketArticle.ticket_id == source.id, ~held.exists())
             ids = list(session.scalars(query))
             if ids:
-                session.execute(update(model).where(model.id.in_(ids)).values({column.key: target.id})  # type: ignore[attr-defined]
+                session.execute(update(model).where(model.id.in_(ids)).values({column.key: target.id})
                                 .execution_options(synchronize_session=False))
             moved[kind] = ids
         row = TicketMerge(source_id=source.id, target_id=target.id, moved=moved, source_status=source.status.value,
@@ -137,7 +127,7 @@ class Merges:
         for kind, (model, column) in MOVES.items():
             ids = [int(i) for i in (merge.moved or {}).get(kind, [])]
             if ids:
-                session.execute(update(model).where(model.id.in_(ids), column == target.id)  # type: ignore[attr-defined]
+                session.execute(update(model).where(model.id.in_(ids), column == target.id)
                                 .values({column.key: source.id}).execution_options(synchronize_session=False))
         source.merged_into_id = None
         source.is_problem = merge.source_was_problem

@@ -1,11 +1,11 @@
-"""The problems' events; each leaves only when the link's transaction commits."""
+"""The problems' events (links, merges); each leaves only when its transaction commits."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from ..access.audit import Actor
 from ..bus import Notifier
-from ..events import TicketLinked, TicketUnlinked
+from ..events import TicketLinked, TicketMerged, TicketMergeUndone, TicketUnlinked
 from ..models import Ticket
 
 
@@ -17,3 +17,13 @@ class ProblemNotifier(Notifier):
     def unlinked(self, session: Session, incident: Ticket, problem: Ticket, actor: Actor) -> None:
         self._publish(TicketUnlinked(ticket_id=incident.id, number=incident.number, actor=actor.name,
                                      problem_id=problem.id, problem_number=problem.number), session)
+
+
+class MergeNotifier(Notifier):
+    def merged(self, session: Session, source: Ticket, target: Ticket, actor: Actor) -> None:
+        self._publish(TicketMerged(ticket_id=source.id, number=source.number, actor=actor.name,
+                                   into_id=target.id, into_number=target.number), session)
+
+    def undone(self, session: Session, source: Ticket, target: Ticket, actor: Actor) -> None:
+        self._publish(TicketMergeUndone(ticket_id=source.id, number=source.number, actor=actor.name,
+                                        into_id=target.id, into_number=target.number), session)
