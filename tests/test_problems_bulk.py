@@ -135,13 +135,19 @@ def test_a_worker_killed_halfway_resumes_and_does_each_ticket_once(container: Co
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
     def done() -> int:
-        with container.session_factory() as s:
+        with container.read_session_factory() as s:  # a reader: never queues for the worker's write lock
             return container.bulk_actions.counts(s, job_id).done
 
     first = worker()
     try:
         deadline = time.monotonic() + 120
-        while done() < 100:
+        while True:
+            # Frozen while we count, so it cannot race to the end between the count and the kill
+            # (on a loaded machine this test was once descheduled long enough for that).
+            os.killpg(first.pid, signal.SIGSTOP)
+            if done() >= 100:
+                break
+            os.killpg(first.pid, signal.SIGCONT)
             assert time.monotonic() < deadline and first.poll() is None, "the worker made no progress"
             time.sleep(0.01)
         os.killpg(first.pid, signal.SIGKILL)  # no goodbye: the job stays "running" with a stale heartbeat
