@@ -105,6 +105,7 @@ class PBXSettings(BaseModel):
     # Dialplan contexts this system originates into (callbacks, surveys).
     callback_context: str = "cc-callback"
     survey_context: str = "cc-survey-outbound"
+    incident_context: str = "cc-incident-notice"
     # Where the AMI service writes this Asterisk's queues_callcenter.conf (then reloads app_queue), when
     # it runs on that machine; empty: deploy it with `callcenter pbx queues-conf` (the lab's is automatic).
     queues_conf: str = ""

@@ -406,6 +406,46 @@ class CustomerErased(Event, name="customer_erased"):
     actor: str = "system"
 
 
+# -- incidents ----------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class IncidentEvent(Event):
+    """An incident's state moved: the wallboard alerts, the IVR's message follows, the dispatcher tells."""
+
+    incident_id: int
+    status: str
+    problem_id: int | None = None
+    queue: str | None = None
+    category: str | None = None
+    actor: str = "system"
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentProposed(IncidentEvent, name="incident_proposed"):
+    """More similar tickets or calls than the rate allows: a supervisor should look (the wallboard says so)."""
+
+    seen: int
+    window_minutes: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentDeclared(IncidentEvent, name="incident_declared"):
+    """Callers of its queue or category now hear the message before the menu."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentEnded(IncidentEvent, name="incident_ended"):
+    """No more message; ``solved``: the subscribers are due to be told (the dispatcher calls them)."""
+
+    solved: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentSubscribed(IncidentEvent, name="incident_subscribed"):
+    """A caller pressed 1 to be told when it is fixed."""
+
+    subscription_id: int
+
+
 # -- callbacks ----------------------------------------------------------------------------------
 @dataclass(frozen=True, kw_only=True)
 class CallbackRequested(Event, name="callback_requested"):

@@ -53,9 +53,11 @@ from .pops.service import PopService
 from .presence.notifier import PresenceNotifier
 from .presence.service import PresenceService
 from .problems.bulk import BulkActions
+from .problems.incidents import Incidents
+from .problems.ivr import IncidentLine
 from .problems.links import Problems
 from .problems.merging import Merges
-from .problems.notifier import MergeNotifier, ProblemNotifier
+from .problems.notifier import IncidentNotifier, MergeNotifier, ProblemNotifier
 from .problems.similar import SimilarTickets
 from .queues.notifier import QueueNotifier
 from .queues.service import QueueService
@@ -144,7 +146,13 @@ class Container:
     @cached_property
     def problems(self) -> Problems:
         """Problem tickets and their incidents: one fault's callers linked to the ticket where it is worked on."""
-        return Problems(self.tickets, ProblemNotifier(self.bus), self.templates)
+        return Problems(self.tickets, ProblemNotifier(self.bus), self.templates, self.incidents)
+
+    @cached_property
+    def incidents(self) -> Incidents:
+        """Incident mode: an outage's message in the IVR, the surge watch, and who is told when it is fixed."""
+        return Incidents(self.tickets, IncidentNotifier(self.bus), self.settings.problems,
+                         DiallingPolicy.from_settings(self.settings), self.similar_tickets)
 
     @cached_property
     def bulk_actions(self) -> BulkActions:
@@ -301,12 +309,14 @@ class Container:
     def agi(self) -> Service:
         from .agi.service import AGIService
 
-        return AGIService(self.settings, self.session_factory, knowledge=self.self_service)
+        return AGIService(self.settings, self.session_factory, knowledge=self.self_service,
+                          incidents=IncidentLine.from_settings(self.settings, self.incidents))
 
     def dispatcher(self) -> Service:
         from .dispatch.service import DispatcherService
 
-        return DispatcherService(self.settings, self.engine, self.session_factory, self.bus, self.callbacks)
+        return DispatcherService(self.settings, self.engine, self.session_factory, self.bus, self.callbacks,
+                                 incidents=self.incidents)
 
     def transcriber(self) -> Service:
         from .transcribe.worker import TranscriberService

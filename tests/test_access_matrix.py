@@ -84,6 +84,10 @@ PAGES = [
     Row("POST", "/tickets/<number>/solve", "/tickets/{t1}/solve", {"ann", "sue", "ada"}, 303),  # not a problem
     Row("POST", "/tickets/<number>/merge", "/tickets/{t1}/merge", {"ann", "sue", "ada"}, 303),  # no number given
     Row("POST", "/tickets/bulk", "/tickets/bulk", DESK, 303),  # no action chosen: back to the list
+    # Incident mode: supervisors and admins who may change the ticket (no message given: said, back to it).
+    Row("POST", "/tickets/<number>/incident", "/tickets/{t1}/incident", {"sue", "ada"}, 303),
+    Row("POST", "/tickets/<number>/incident/end", "/tickets/{t1}/incident/end", {"sue", "ada"}, 303),
+    Row("POST", "/tickets/incidents/<int:incident_id>/dismiss", "/tickets/incidents/999/dismiss", MANAGERS, 404),
     Row("POST", "/tickets/<number>/merges/<int:merge_id>/undo", "/tickets/{t1}/merges/999/undo",
         {"ann", "sue", "ada"}, 404),
     # A message's file, by id, to whoever may see its ticket (the shop has none: 404 after the ticket check).

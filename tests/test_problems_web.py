@@ -147,3 +147,33 @@ def test_only_the_desk_links_and_every_post_needs_its_token(app, container, shop
                     ).status_code == 404
     with container.session_factory() as s:
         assert s.scalar(select(Ticket.problem_id).where(Ticket.number == numbers[0])) is None
+
+
+def test_a_supervisor_declares_an_incident_from_the_problem_page_and_the_wallboard_shows_it(app, container,
+                                                                                           shop) -> None:
+    from callcenter.models import Incident, IncidentStatus
+    from web.wallboard.state import incidents
+
+    numbers = _outage(container, 2)
+    ann, ann_token = _client(app, "ann")  # an agent: incident mode is for supervisors
+    assert 'id="declare-incident"' not in ann.get(f"/tickets/{numbers[0]}").get_data(as_text=True)
+    assert ann.post(f"/tickets/{numbers[0]}/incident", data={"message_en": "x", "csrf_token": ann_token}
+                    ).status_code == 403
+    ada, token = _client(app, "ada")
+    assert 'id="declare-incident"' in ada.get(f"/tickets/{numbers[0]}").get_data(as_text=True)
+    empty = ada.post(f"/tickets/{numbers[0]}/incident", data={"csrf_token": token}, follow_redirects=True)
+    assert "Write what callers hear" in empty.get_data(as_text=True)
+    resp = ada.post(f"/tickets/{numbers[0]}/incident", data={
+        "csrf_token": token, "message_en": "Parcels are stuck at the hub; we expect them to move tomorrow.",
+        "message_zh": "中转站包裹积压，预计明天恢复。", "category": "delivery"})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("#incident")
+    page = ada.get(f"/tickets/{numbers[0]}").get_data(as_text=True)
+    assert "incident-open" in page and 'id="end-incident"' in page and "中转站包裹积压" in page
+    with container.session_factory() as s:
+        [shown] = incidents(s)
+        assert (shown["status"], shown["number"], shown["category"], shown["subscribers"]) == (
+            "open", numbers[0], "delivery", 0)
+    assert ada.post(f"/tickets/{numbers[0]}/incident/end", data={"csrf_token": token}).status_code == 303
+    with container.session_factory() as s:
+        incident = s.scalar(select(Incident))
+        assert incident is not None and incident.status is IncidentStatus.ENDED and incidents(s) == []

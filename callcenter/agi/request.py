@@ -26,6 +26,7 @@ from .channel import Channel
 
 if TYPE_CHECKING:
     from ..knowledge.ivr import SelfService
+    from ..problems.ivr import IncidentLine
 
 _LINKEDID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 _PBX = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -63,6 +64,8 @@ class Request:
     later: list[Callable[[Session], None]] = field(default_factory=list)
     # The knowledge base's self-service (the knowledge handler); None: the IVR runs without it.
     knowledge: SelfService | None = None
+    # Incident mode's message and subscriptions (handlers/incident.py); None: no incidents are told.
+    incidents: IncidentLine | None = None
 
     def identify(self) -> None:
         """Which PBX and which call: read before any transaction is opened."""

@@ -39,6 +39,7 @@ from .transcript import Transcript
 
 if TYPE_CHECKING:
     from ..knowledge.ivr import SelfService
+    from ..problems.ivr import IncidentLine
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +52,10 @@ class FastAGIServer(socketserver.TCPServer):
 
     def __init__(self, settings: Settings, session_factory: sessionmaker[Session],
                  handlers: dict[str, Handler] | None = None,
-                 address: tuple[str, int] | None = None, knowledge: SelfService | None = None) -> None:
+                 address: tuple[str, int] | None = None, knowledge: SelfService | None = None,
+                 incidents: IncidentLine | None = None) -> None:
         self.settings = settings
-        self.knowledge = knowledge
+        self.knowledge, self.incidents = knowledge, incidents
         self.session_factory = session_factory
         self.handlers = HANDLERS if handlers is None else handlers
         self.max_sessions = settings.agi.max_sessions
@@ -132,7 +134,7 @@ class Connection:
             return
         with self.server.session_factory() as db:
             request = Request(self.name, self.agi, self.settings, db, args=self._args(),
-                              knowledge=self.server.knowledge)
+                              knowledge=self.server.knowledge, incidents=self.server.incidents)
             try:
                 self._handle(handler, request)
             finally:

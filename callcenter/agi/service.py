@@ -13,6 +13,7 @@ from .server import FastAGIServer, serve_in_thread
 
 if TYPE_CHECKING:
     from ..knowledge.ivr import SelfService
+    from ..problems.ivr import IncidentLine
 
 log = logging.getLogger(__name__)
 
@@ -21,15 +22,16 @@ class AGIService(Service):
     name = "agi"
 
     def __init__(self, settings: Settings, session_factory: sessionmaker[Session],
-                 knowledge: SelfService | None = None) -> None:
+                 knowledge: SelfService | None = None, incidents: IncidentLine | None = None) -> None:
         self.settings = settings
         self.session_factory = session_factory
-        self.knowledge = knowledge
+        self.knowledge, self.incidents = knowledge, incidents
         self.server: FastAGIServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self.server = FastAGIServer(self.settings, self.session_factory, knowledge=self.knowledge)
+        self.server = FastAGIServer(self.settings, self.session_factory, knowledge=self.knowledge,
+                                    incidents=self.incidents)
         self._thread = serve_in_thread(self.server)
         log.info("FastAGI IVR listening on %s:%d", self.settings.agi.host, self.server.port)
 

@@ -40,6 +40,10 @@ RECORD = "_CC_RECORD"
 # so the pop says so and the call's ticket notes the article.
 KB_ARTICLE = "CC_KB_ARTICLE"
 
+# -- set by incident -----------------------------------------------------------------
+# The incidents this caller has heard ("4,7"), so the menu's second offer never repeats one.
+INCIDENTS_HEARD = "CC_INCIDENTS_HEARD"
+
 # -- set by ticket_status ------------------------------------------------------------
 TICKET_NUMBER = "CC_TICKET_NUMBER"
 TICKET_STATUS = "CC_TICKET_STATUS"  # a TicketStatus value, or "unknown"

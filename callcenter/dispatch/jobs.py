@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from sqlalchemy import select
+
 from ..db import transaction
-from ..models import Ticket, TicketStatus
+from ..models import IncidentSubscription, NoticeStatus, Ticket, TicketStatus
 from . import reconcile as sweep
 from . import scheduler as sched
 from .runtime import current
@@ -32,6 +34,34 @@ def run_survey(survey_id: int) -> None:
     rt = current()
     nxt = rt.surveys.run(rt.factory, survey_id, rt.clock())
     rt.at(f"survey:{survey_id}", run_survey, nxt, survey_id)
+
+
+def run_notice(subscription_id: int) -> None:
+    """Tell one incident subscriber it is fixed (dispatch/notices.py)."""
+    rt = current()
+    nxt = rt.notices.run(rt.factory, subscription_id, rt.clock())
+    rt.at(f"notice:{subscription_id}", run_notice, nxt, subscription_id)
+
+
+def incident_ended(incident_id: int) -> None:
+    """A solved incident: each of its due subscribers gets their notice job."""
+    rt = current()
+    with rt.factory() as session:
+        due = session.execute(select(IncidentSubscription.id, IncidentSubscription.due_at).where(
+            IncidentSubscription.incident_id == incident_id, IncidentSubscription.status == NoticeStatus.DUE)).all()
+    for sid, when in due:
+        rt.at(f"notice:{sid}", run_notice, when or rt.clock(), sid)
+
+
+def watch_surge(ticket_id: int) -> None:
+    """A new ticket: with its similar new ones, a surge?  Then an incident is proposed (problems/incidents.py)."""
+    rt = current()
+    if rt.incidents is None:
+        return
+    with transaction(rt.factory) as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is not None:
+            rt.incidents.watch(session, ticket, rt.clock())
 
 
 def check_sla(ticket_id: int) -> None:
@@ -93,5 +123,5 @@ def reconcile() -> None:
 # What the sweep may ask for, by name.
 JOBS: dict[str, Callable[[int], None]] = {
     "run_callback": run_callback, "run_survey": run_survey, "review_ticket": review_ticket,
-    "abandoned_call": abandoned_call,
+    "abandoned_call": abandoned_call, "run_notice": run_notice,
 }

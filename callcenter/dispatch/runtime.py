@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import Settings, SurveySettings
 from ..models import utcnow
+from ..problems.incidents import Incidents
 from . import scheduler as sched
 from .assigner import Assigner
 from .callbacks import Callbacks
 from .escalation import Escalator
+from .notices import NoticePlacer
 from .placing import CallbackPlacer
 from .surveys import SurveyPlacer
 
@@ -34,9 +36,12 @@ class Runtime:
     callbacks: Callbacks
     placer: CallbackPlacer
     surveys: SurveyPlacer
+    notices: NoticePlacer
     settings_surveys: SurveySettings
     # All settings, for the daily jobs (dispatch/daily.py).
     settings: Settings
+    # Incident mode's surge watch (None: not watched).
+    incidents: Incidents | None = None
     clock: Callable[[], dt.datetime] = field(default=utcnow)
     last_reconcile: dt.datetime | None = None
 

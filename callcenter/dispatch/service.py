@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..access.dialling import DiallingPolicy
 from ..bus import Bus, Message, Unsubscribe
 from ..config import Settings
-from ..events import CallbackRequested, CallRecordWritten, TicketEvent
+from ..events import CallbackRequested, CallRecordWritten, IncidentEnded, TicketCreated, TicketEvent
 from ..models import utcnow
+from ..problems.incidents import Incidents
 from ..runner import ThreadService
 from . import daily, jobs, leader, runtime
 from . import scheduler as sched
@@ -31,6 +32,7 @@ from .callbacks import Callbacks
 from .dialer import Dialer
 from .escalation import Escalator
 from .load import LiveAgents
+from .notices import NoticePlacer
 from .notifier import DISPATCHER
 from .placing import CallbackPlacer
 from .sla import SLA
@@ -62,7 +64,8 @@ def make_dialer(settings: Settings) -> Dialer | None:
 
 def build_runtime(settings: Settings, engine: Engine, factory: sessionmaker[Session],
                   scheduler: BackgroundScheduler, dialer: Dialer | None, live: LiveAgents | None,
-                  callbacks: Callbacks, clock: Callable[[], dt.datetime] = utcnow) -> runtime.Runtime:
+                  callbacks: Callbacks, clock: Callable[[], dt.datetime] = utcnow,
+                  incidents: Incidents | None = None) -> runtime.Runtime:
     """Everything the jobs need; ``callbacks`` brings the ticket service and the notifier the rest share."""
     d, tz = settings.dispatch, settings.timezone
     tickets, notifier, policy = callbacks.tickets, callbacks.notifier, callbacks.policy
@@ -76,9 +79,12 @@ def build_runtime(settings: Settings, engine: Engine, factory: sessionmaker[Sess
                             tickets=tickets, notifier=notifier, policy=policy, live=live)
     surveys = SurveyPlacer(d.surveys, dialer, DailyWindow(d.surveys.quiet_hours, tz, inverted=True),
                            pbx.survey_context if pbx else "cc-survey-outbound", d.outbound_endpoint, policy=policy)
+    notices = NoticePlacer(settings.problems, dialer, DailyWindow(d.callbacks.calling_hours, tz),
+                           pbx.incident_context if pbx else "cc-incident-notice", d.outbound_endpoint, policy=policy)
     return runtime.Runtime(engine=engine, factory=factory, scheduler=scheduler, assigner=assigner,
                            escalator=escalator, callbacks=callbacks, placer=placer, surveys=surveys,
-                           settings_surveys=d.surveys, settings=settings, clock=clock)
+                           notices=notices, settings_surveys=d.surveys, settings=settings, clock=clock,
+                           incidents=incidents)
 
 
 class DispatcherService(ThreadService):
@@ -86,10 +92,11 @@ class DispatcherService(ThreadService):
 
     def __init__(self, settings: Settings, engine: Engine, factory: sessionmaker[Session],
                  bus: Bus | None, callbacks: Callbacks,
-                 dialer_factory: Callable[[Settings], Dialer | None] = make_dialer) -> None:
+                 dialer_factory: Callable[[Settings], Dialer | None] = make_dialer,
+                 incidents: Incidents | None = None) -> None:
         super().__init__()
         self.settings, self.engine, self.factory, self.bus = settings, engine, factory, bus
-        self.callbacks = callbacks
+        self.callbacks, self.incidents = callbacks, incidents
         self.dialer_factory = dialer_factory
         self.live = LiveAgents()
         self.active = threading.Event()
@@ -99,7 +106,9 @@ class DispatcherService(ThreadService):
     def subscribe(self, bus: Bus) -> list[Unsubscribe]:
         return [bus.subscribe(CallbackRequested, self.on_callback_requested),
                 bus.subscribe(TicketEvent, self.on_ticket),
-                bus.subscribe(CallRecordWritten, self.on_call_record_written)]
+                bus.subscribe(CallRecordWritten, self.on_call_record_written),
+                bus.subscribe(TicketCreated, self.on_ticket_created),
+                bus.subscribe(IncidentEnded, self.on_incident_ended)]
 
     def on_callback_requested(self, message: Message[CallbackRequested]) -> None:
         cid = message.event.callback_id
@@ -111,6 +120,18 @@ class DispatcherService(ThreadService):
         tid = message.event.ticket_id
         if self.runtime is not None and message.event.actor != DISPATCHER.name:
             self.runtime.at(f"ticket:{tid}", jobs.review_ticket, utcnow(), tid)
+
+    def on_ticket_created(self, message: Message[TicketCreated]) -> None:
+        """A new ticket may be one of a surge (incident mode's watch)."""
+        tid = message.event.ticket_id
+        if self.runtime is not None and self.incidents is not None:
+            self.runtime.at(f"surge:{tid}", jobs.watch_surge, utcnow(), tid)
+
+    def on_incident_ended(self, message: Message[IncidentEnded]) -> None:
+        """A solved incident: its subscribers are told."""
+        if self.runtime is not None and message.event.solved:
+            self.runtime.at(f"incident:{message.event.incident_id}", jobs.incident_ended, utcnow(),
+                            message.event.incident_id)
 
     def on_call_record_written(self, message: Message[CallRecordWritten]) -> None:
         """The bridge stored a finished call; one abandoned in the queue may get a callback."""
@@ -144,7 +165,8 @@ class DispatcherService(ThreadService):
         cfg = self.settings.dispatch.scheduler
         dialer = self.dialer_factory(self.settings)
         scheduler = sched.build(self.engine, cfg)
-        rt = build_runtime(self.settings, self.engine, self.factory, scheduler, dialer, self.live, self.callbacks)
+        rt = build_runtime(self.settings, self.engine, self.factory, scheduler, dialer, self.live, self.callbacks,
+                           incidents=self.incidents)
         runtime.install(rt)
         lost = False
         try:

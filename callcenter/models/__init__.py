@@ -19,6 +19,7 @@ from .conversations import (
 from .customers import Customer, CustomerIdentity, CustomerPhone, IdentityKind, VipTier
 from .dispatch import CallbackAttempt, JobRun, SchedulerJob
 from .followups import Callback, CallbackSource, CallbackStatus, Survey, SurveyChannel, SurveyStatus
+from .incidents import Incident, IncidentStatus, IncidentSubscription, NoticeStatus
 from .knowledge import (
     LOCALES,
     Article,
@@ -115,6 +116,9 @@ __all__ = [
     "FormDefinition",
     "FormSubmission",
     "IdentityKind",
+    "Incident",
+    "IncidentStatus",
+    "IncidentSubscription",
     "JobRun",
     "JobStatus",
     "KeywordRule",
@@ -124,6 +128,7 @@ __all__ = [
     "LinkKind",
     "Message",
     "MessageDirection",
+    "NoticeStatus",
     "Party",
     "PopState",
     "PresenceSpan",

@@ -54,11 +54,11 @@ def sayable(title: str, short: str, max_chars: int) -> str:
     return f"{title}。{short}" if _HAN.match(title[-1]) else f"{title}. {short}".strip()
 
 
-def file_name(article_id: int, revision: int, locale: str) -> str:
+def file_name(article_id: int, revision: int, locale: str, folder: str = FOLDER) -> str:
     """The name STREAM FILE plays (no extension), from ids only."""
     if locale not in VOICES:
         raise ValueError(f"no voice for {locale!r}")
-    return f"{FOLDER}/{int(article_id)}-{int(revision)}-{locale}"
+    return f"{folder}/{int(article_id)}-{int(revision)}-{locale}"
 
 
 @contextlib.contextmanager
@@ -71,22 +71,23 @@ def _one_maker(folder: Path) -> Iterator[None]:
 
 
 class AnswerVoice:
-    """Spoken answers under ``sounds_dir`` (None: nowhere to put them, so nothing is spoken)."""
+    """Spoken answers under ``sounds_dir`` (None: nowhere to put them, so nothing is spoken); ``folder``
+    keeps each kind apart (articles' answers, incidents' messages)."""
 
-    def __init__(self, sounds_dir: Path | None, max_chars: int = 400) -> None:
-        self.sounds_dir, self.max_chars = sounds_dir, max_chars
+    def __init__(self, sounds_dir: Path | None, max_chars: int = 400, folder: str = FOLDER) -> None:
+        self.sounds_dir, self.max_chars, self.folder = sounds_dir, max_chars, folder
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> AnswerVoice:
+    def from_settings(cls, settings: Settings, *, folder: str = FOLDER, max_chars: int | None = None) -> AnswerVoice:
         """``[knowledge.ivr] sounds_dir``, else the lab PBX's sounds when the lab is on."""
         cfg = settings.knowledge.ivr
         found = cfg.sounds_dir or (LabPBX(settings).path(SOUNDS) if settings.lab.enabled else None)
-        return cls(Path(found).expanduser() if found else None, cfg.max_chars)
+        return cls(Path(found).expanduser() if found else None, max_chars or cfg.max_chars, folder)
 
     def path(self, article_id: int, revision: int, locale: str) -> Path | None:
         if self.sounds_dir is None:
             return None
-        return self.sounds_dir / f"{file_name(article_id, revision, locale)}.wav"
+        return self.sounds_dir / f"{file_name(article_id, revision, locale, self.folder)}.wav"
 
     def ensure(self, article_id: int, revision: int, locale: str, title: str, short: str) -> str | None:
         """The file name to play, made now if needed; None when it cannot be (logged: the caller goes to an agent)."""
@@ -94,7 +95,7 @@ class AnswerVoice:
         text = sayable(title, short, self.max_chars)
         if target is None or not text:
             return None
-        name = file_name(article_id, revision, locale)
+        name = file_name(article_id, revision, locale, self.folder)
         if target.exists():
             return name
         if not (shutil.which("espeak-ng") and shutil.which("sox")):

@@ -70,6 +70,18 @@ PROMPTS: dict[str, dict[str, str]] = {
         "kb-sms-sent": "We have sent the answer to your phone by text message. Thank you for calling. Goodbye.",
         "kb-sms-off": "Sorry, we cannot send text messages right now.",
         "kb-sms-refused": "Sorry, we cannot send a text message to the number you are calling from.",
+        # Incident mode (handlers/incident.py); the incident's own message is spoken from the supervisor's words.
+        "incident-offer": (
+            "To be called back when this is fixed, press 1. Otherwise, please stay on the line."
+        ),
+        "incident-subscribed": (
+            "Thank you. We will call you when it is fixed. You may hang up now, or stay on the line."
+        ),
+        "incident-refused": "Sorry, we cannot call the number you are calling from.",
+        "incident-solved": (
+            "Hello. We are calling to let you know that the problem you called us about has been fixed. "
+            "Thank you for your patience. Goodbye."
+        ),
     },
     "zh": {
         "welcome": "感谢您的来电。本次通话可能会被录音以保证服务质量。",
@@ -106,5 +118,9 @@ PROMPTS: dict[str, dict[str, str]] = {
         "kb-sms-sent": "解答已通过短信发送到您的手机。感谢您的来电，再见。",
         "kb-sms-off": "抱歉，现在无法发送短信。",
         "kb-sms-refused": "抱歉，我们无法向您现在使用的号码发送短信。",
+        "incident-offer": "如需在问题修复后接到我们的电话通知，请按1。否则请不要挂机。",
+        "incident-subscribed": "谢谢。问题修复后我们会给您打电话。您现在可以挂机，也可以继续等待。",
+        "incident-refused": "抱歉，我们无法拨打您现在使用的号码。",
+        "incident-solved": "您好。您之前来电反映的问题已经修复。感谢您的耐心等待，再见。",
     },
 }

@@ -20,14 +20,17 @@ from ..i18n import N_, say_later
 from ..models import OPEN_STATUSES, BackgroundJob, Ticket, TicketStatus
 from ..tickets.service import TicketError, TicketService
 from . import solving
+from .incidents import Incidents
 from .notifier import ProblemNotifier
 
 MAX_REPLY = 4000
 
 
 class Problems:
-    def __init__(self, tickets: TicketService, notifier: ProblemNotifier, templates: Templates) -> None:
+    def __init__(self, tickets: TicketService, notifier: ProblemNotifier, templates: Templates,
+                 incidents: Incidents | None = None) -> None:
         self.tickets, self.notifier, self.templates = tickets, notifier, templates
+        self.outages = incidents  # solving the problem ends its incidents and tells their subscribers
 
     def link(self, session: Session, actor: Actor, incident: Ticket, target: Ticket) -> Ticket:
         """Make ``incident`` an incident of ``target`` (or of the problem ``target`` is an incident of);
@@ -95,6 +98,8 @@ class Problems:
         if problem.status in OPEN_STATUSES:
             self.tickets.change(session, problem, actor, status=TicketStatus.RESOLVED,
                                 reason=say_later(N_("problem solved; its incidents are told")))
+        if self.outages is not None:
+            self.outages.solved(session, actor, problem)
         job = jobs.submit(session, actor, solving.KIND, {"problem_id": problem.id, "body": body, "subject": subject,
                                                          "template_id": template_id},
                           label or f"Tell the incidents of problem {problem.number}")

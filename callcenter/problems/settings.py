@@ -15,3 +15,15 @@ class ProblemSettings(BaseModel):
     similar_threshold: float = Field(default=0.1, gt=0, lt=1)
     # At most this many listed (the page shows the first few, then "show all").
     similar_limit: int = Field(default=50, ge=1, le=500)
+
+    # Incident mode.  A surge: this many similar new tickets within this many minutes proposes an incident
+    # (the wallboard shows it; a supervisor declares or dismisses it).  0 switches the watch off.
+    surge_count: int = Field(default=10, ge=0, le=10_000)
+    surge_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # What callers hear before the menu: a declared message is cut at a sentence end within this.
+    incident_max_chars: int = Field(default=300, ge=40, le=1000)
+    # Telling subscribers it is fixed: an outbound call (calling hours and the dialling policy apply),
+    # tried this many times, this far apart, ringing this long.
+    notice_attempts: int = Field(default=2, ge=1, le=5)
+    notice_retry_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    notice_ring_seconds: int = Field(default=30, ge=5, le=120)

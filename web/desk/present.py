@@ -63,6 +63,10 @@ def menu_lines(ivr: dict[str, Any], names: labels.Names) -> list[str]:
         lines.append(_("Asked about ticket %(number)s", number=ivr["ticket_number"]))
     if ivr.get("article"):
         lines.append(_("Heard article %(code)s in the IVR", code=ivr["article"]))
+    heard = ivr.get("incident")
+    if isinstance(heard, dict) and heard.get("id"):
+        lines.append(_("Heard the incident message; asked to be told when it is fixed") if heard.get("subscribed")
+                     else _("Heard the incident message"))
     if ivr.get("survey_optin") in YES:
         lines.append(_("Agreed to a survey after the call"))
     if ivr.get("skipped") in YES:

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from callcenter.access import roles, visibility
 from callcenter.customers.service import CustomerError
@@ -16,6 +17,7 @@ from callcenter.forms.validate import FormErrors
 from callcenter.i18n import N_, Refusal
 from callcenter.inputs import parsers
 from callcenter.models import (
+    OPEN_STATUSES,
     AgentProfile,
     Call,
     Customer,
@@ -28,6 +30,7 @@ from callcenter.models import (
 )
 from callcenter.people import wrapup
 from callcenter.tickets.queries import open_for_customer, open_hidden_for_customer
+from callcenter.tickets.service import TicketError
 from callcenter.wiring import Container
 
 from .. import sse
@@ -146,11 +149,22 @@ def form(call_id: int) -> ResponseReturnValue:
     restricted = open_hidden_for_customer(db, customer.id, visible) if customer else 0
     return render_template("desk/form.html", call=call, spec=spec, definition=definition,
                            values=values, customer=customer, ticket=ticket, open_tickets=open_tickets,
-                           restricted_tickets=restricted,
+                           restricted_tickets=restricted, problem=_heard_problem(db, call),
                            all_forms=catalog.active_forms(db), draft=draft,
                            wrapup_codes=wrapup.listing(db, active_only=True, kind=WrapupKind.TICKET),
                            reasons=wrapup.listing(db, active_only=True, kind=WrapupKind.NO_TICKET),
                            caller_id_name=intake.caller_id_name(call))
+
+
+def _heard_problem(db: Session, call: Call) -> Ticket | None:
+    """The open problem ticket of the incident this caller heard in the IVR, if the agent may see it: the
+    form offers to link the new ticket to it, ticked."""
+    heard = (call.ivr or {}).get("incident")
+    problem_id = heard.get("problem_id") if isinstance(heard, dict) else None
+    if not isinstance(problem_id, int) or not visibility.can_see_ticket(db, user(), problem_id):
+        return None
+    problem = db.get(Ticket, problem_id)
+    return problem if problem is not None and problem.status in OPEN_STATUSES else None
 
 
 def _answers() -> dict[str, Any]:
@@ -190,6 +204,7 @@ def submit(call_id: int) -> ResponseReturnValue:
     definition = _form_for(call, str(data.pop("_form", "")) or None)
     wrapup = str(data.pop("wrapup_code", "") or "") or None
     attach_raw = str(data.pop("attach_to", "") or "")
+    link_raw = str(data.pop("link_problem", "") or "")
     attach_to = None
     if attach_raw:
         try:
@@ -202,9 +217,15 @@ def submit(call_id: int) -> ResponseReturnValue:
     try:
         result = _container().intake.submit(db, definition, call, actor(), data, wrapup_code=wrapup,
                                             attach_to=attach_to)
+        problem = _heard_problem(db, call)
+        if result.created and problem is not None and link_raw == str(problem.id):
+            _container().problems.link(db, actor(), result.ticket, problem)
     except FormErrors as exc:
         db.rollback()
         return jsonify(errors=field_errors(dict[str, Refusal | str](exc.errors))), 422
+    except TicketError as exc:  # the problem was closed meanwhile: nothing is stored, the agent sees why
+        db.rollback()
+        return jsonify(errors=field_errors({"link_problem": exc})), 422
     db.commit()
     return jsonify(ticket_number=result.ticket.number, ticket_id=result.ticket.id, created=result.created)
 

@@ -22,6 +22,22 @@
     var now = Date.now() / 1000;
     // The centre's clock, written the reader's way (not the browser's zone or language).
     document.getElementById("wb-clock").textContent = new Date().toLocaleTimeString(t.lang, {timeZone: t.zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false});
+    // Incident mode: a surge the watch proposes (a supervisor decides on the ticket) and open incidents.
+    var inc = document.getElementById("wb-incidents"); inc.innerHTML = "";
+    (last.incidents || []).forEach(function (i) {
+      var box = el("div", "wb-incident " + i.status); box.dataset.incident = i.id;
+      var text = i.status === "proposed"
+        ? t.tSurge.replace("{n}", i.seen).replace("{m}", i.minutes)
+        : t.tIncident.replace("{n}", i.subscribers);
+      box.appendChild(el("strong", null, text + " "));
+      var scope = i.queue || i.category;
+      if (scope) box.appendChild(el("span", null, scope + " · "));
+      if (i.number) {
+        var a = el("a", null, "#" + i.number + " " + (i.subject || ""));
+        a.href = inc.dataset.url.replace(/0$/, i.number) + "#incident"; box.appendChild(a);
+      }
+      inc.appendChild(box);
+    });
     var qs = document.getElementById("wb-queues"); qs.innerHTML = "";
     last.queues.forEach(function (q) {
       var card = el("div", "wb-queue" + (q.waiting > 0 ? " busy" : ""));

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import bulk, problems, replies, routes
+from . import bulk, incidents, problems, replies, routes
 
 # Imported for the routes it adds to ``routes.bp``; listed so a reader sees them all.
-PAGES = (routes, replies, problems, bulk)
+PAGES = (routes, replies, problems, incidents, bulk)
 
 
 def init_app(app: Flask) -> None:

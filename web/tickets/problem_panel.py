@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.access import visibility
-from callcenter.models import OPEN_STATUSES, ReplyTemplate, Ticket, TicketMerge, User
+from callcenter.models import OPEN_STATUSES, Incident, Queue, ReplyTemplate, Ticket, TicketMerge, User
 from callcenter.problems.similar import Alike
 from callcenter.wiring import Container
 
@@ -23,6 +24,9 @@ class ProblemPanel:
     merged_into: Ticket | None = None  # where this ticket was merged
     merge: TicketMerge | None = None  # the merge either side may still undo
     merge_other: Ticket | None = None  # the other side of that merge
+    incident: Incident | None = None  # this problem's incident, open or proposed by the surge watch
+    subscribers: int = 0  # callers who pressed 1 to be told when it is fixed
+    queues: list[Queue] = field(default_factory=list)  # whose callers an incident may be told to
 
     @property
     def first(self) -> list[Alike]:
@@ -42,6 +46,10 @@ def panel(db: Session, container: Container, ticket: Ticket, viewer: User) -> Pr
     if ticket.is_problem:
         found.incidents = container.problems.incidents(db, ticket, visible)
         found.templates = container.templates.listing(db, active_only=True)
+    if ticket.problem_id is None:
+        found.incident = container.incidents.live(db, ticket.id)
+        found.subscribers = container.incidents.subscribers(db, found.incident.id) if found.incident else 0
+        found.queues = list(db.scalars(select(Queue).where(Queue.is_active).order_by(Queue.name)))
     if ticket.merged_into_id is not None:
         found.merged_into = db.get(Ticket, ticket.merged_into_id)
     found.merge = container.merges.last(db, ticket)

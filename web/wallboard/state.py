@@ -29,11 +29,14 @@ from callcenter.models import (
     CallbackStatus,
     CallStatus,
     Disposition,
+    Incident,
+    IncidentSubscription,
     Queue,
     Ticket,
     User,
     utcnow,
 )
+from callcenter.problems.incidents import LIVE
 from callcenter.tickets.deadlines import sla_clause, sla_state
 
 TTL = 2.0
@@ -129,4 +132,19 @@ class Wallboard:
             "callbacks_overdue": s.scalar(pending.where(Callback.due_at < now)) or 0,
             # E-mail, web, WeChat and SMS customers whose last word is unanswered.
             "channels": backlog.waiting(s),
+            # Incident mode: open incidents and the surge watch's proposals, as alerts across the top.
+            "incidents": incidents(s),
         }
+
+
+def incidents(s: Session) -> list[dict[str, Any]]:
+    """Open and proposed incidents, proposals first (they ask for a decision)."""
+    told = (select(IncidentSubscription.incident_id, func.count().label("n"))
+            .group_by(IncidentSubscription.incident_id).subquery())
+    rows = s.execute(select(Incident, Ticket.number, Ticket.subject, told.c.n)
+                     .outerjoin(Ticket, Ticket.id == Incident.problem_id)
+                     .outerjoin(told, told.c.incident_id == Incident.id)
+                     .where(Incident.status.in_(LIVE)).order_by(Incident.status.desc(), Incident.id.desc()).limit(6))
+    return [{"id": i.id, "status": i.status.value, "number": number, "subject": subject, "queue": i.queue_name,
+             "category": i.category, "seen": i.seen, "minutes": i.window_minutes, "subscribers": n or 0}
+            for i, number, subject, n in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..request import Request
-from . import callback, knowledge, lookup, menu, queue, survey, ticket_status
+from . import callback, incident, knowledge, lookup, menu, queue, survey, ticket_status
 
 Handler = Callable[[Request], None]
 
@@ -17,4 +17,5 @@ HANDLERS: dict[str, Handler] = {
     "callback": callback.handle,
     "survey": survey.handle,
     "knowledge": knowledge.handle,
+    "incident": incident.handle,
 }

@@ -17,6 +17,7 @@ from ...config import IVROption
 from ...models import Queue
 from .. import variables as var
 from ..request import Request
+from . import incident
 
 INVALID = "pm-invalid-option"  # Asterisk core sound
 # Paths that reach the option's queue (self-service: when the caller asks for an agent).
@@ -41,6 +42,8 @@ def handle(req: Request) -> None:
     req.agi.set(var.CATEGORY, option.category)
     req.agi.set(var.SKILL, option.skill)
     req.agi.set(var.SURVEY_OPTIN, "1" if optin else "0")
+    if option.path in QUEUED:  # an incident of the chosen queue or category, not heard before the menu
+        incident.offer(req, queue, option.category)
     # A self-service caller may never reach the queue: it is stored when they do (handlers/knowledge.py).
     req.later.append(functools.partial(store_choice, pbx=req.pbx, linkedid=req.linkedid, choice=choice,
                                        queue=queue if option.path == "queue" else ""))

@@ -1,0 +1,80 @@
+"""Incident mode: incidents declared (or proposed) on a problem ticket, and the callers subscribed to hear
+when it is fixed
+
+Revision ID: 0016_incidents
+Revises: 0015_problems
+Create Date: 2026-12-07 07:38:38.470290
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import callcenter.models.base
+
+revision = '0016_incidents'
+down_revision = '0015_problems'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('incidents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('proposed', 'open', 'ended', 'dismissed', name='incidentstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('problem_id', sa.Integer(), nullable=True),
+    sa.Column('queue_name', sa.String(length=80), nullable=True),
+    sa.Column('category', sa.String(length=80), nullable=True),
+    sa.Column('message_en', sa.Text(), nullable=False),
+    sa.Column('message_zh', sa.Text(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('seen', sa.Integer(), nullable=False),
+    sa.Column('window_minutes', sa.Integer(), nullable=False),
+    sa.Column('declared_by_id', sa.Integer(), nullable=True),
+    sa.Column('declared_at', callcenter.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_by_id', sa.Integer(), nullable=True),
+    sa.Column('ended_at', callcenter.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', callcenter.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', callcenter.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['declared_by_id'], ['users.id'], name=op.f('fk_incidents_declared_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['ended_by_id'], ['users.id'], name=op.f('fk_incidents_ended_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['problem_id'], ['tickets.id'], name=op.f('fk_incidents_problem_id_tickets'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incidents'))
+    )
+    with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_incidents_problem_id'), ['problem_id'], unique=False)
+        batch_op.create_index('ix_incidents_status', ['status'], unique=False)
+
+    op.create_table('incident_subscriptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=20), nullable=False),
+    sa.Column('language', sa.String(length=20), nullable=True),
+    sa.Column('call_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('waiting', 'due', 'dialing', 'told', 'no_answer', 'failed', 'cancelled', name='noticestatus', native_enum=False, length=20), nullable=False),
+    sa.Column('due_at', callcenter.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('completed_at', callcenter.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('created_at', callcenter.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', callcenter.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_incident_subscriptions_call_id_calls'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_incident_subscriptions_incident_id_incidents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident_subscriptions')),
+    sa.UniqueConstraint('incident_id', 'number', name=op.f('uq_incident_subscriptions_incident_id_number'))
+    )
+    with op.batch_alter_table('incident_subscriptions', schema=None) as batch_op:
+        batch_op.create_index('ix_incident_subscriptions_status', ['status', 'due_at'], unique=False)
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('incident_subscriptions', schema=None) as batch_op:
+        batch_op.drop_index('ix_incident_subscriptions_status')
+
+    op.drop_table('incident_subscriptions')
+    with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.drop_index('ix_incidents_status')
+        batch_op.drop_index(batch_op.f('ix_incidents_problem_id'))
+
+    op.drop_table('incidents')
