@@ -94,7 +94,8 @@ def test_a_caller_hears_the_incident_presses_1_and_is_called_once_when_it_is_fix
         found = s.get(type(problem), problem_id)
         assert found is not None
         container.problems.solve(s, TEST, found, body="It is fixed.")
-        assert s.get(Incident, incident_id).status.value == "ended"  # type: ignore[union-attr]
+        ended = s.get(Incident, incident_id)
+        assert ended is not None and ended.status.value == "ended"
 
     service = DispatcherService(container.settings, container.engine, container.session_factory, None,
                                 container.callbacks, incidents=container.incidents)
