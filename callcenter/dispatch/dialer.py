@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 # A first leg straight to a number ("PJSIP/+15551234567@customer"), and the variable the
 # dialplan dials a customer from (agent-first callbacks): both are outside numbers.
@@ -84,3 +87,15 @@ class Dialer(Protocol):
 
     def close(self) -> None:
         ...  # pragma: no cover
+
+
+def dial_once(dialer: Dialer | None, request: DialRequest, what: str) -> DialResult:
+    """One dial, already claimed: an error from the dialer is an unknown outcome (it may have rung), never
+    a reason to dial again."""
+    try:
+        if dialer is None:
+            raise RuntimeError("no dialer")  # the placers hand out no request without one
+        return dialer.dial(request)
+    except Exception as exc:
+        log.exception("%s: dialer error", what)
+        return DialResult(Outcome.UNKNOWN, f"dialer error: {exc}")

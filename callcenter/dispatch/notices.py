@@ -24,7 +24,7 @@ from ..models import IncidentSubscription, NoticeStatus, utcnow
 from ..problems.settings import ProblemSettings
 from . import runs
 from .calendar import DailyWindow
-from .dialer import Dialer, DialRequest, DialResult, Outcome
+from .dialer import Dialer, DialRequest, DialResult, Outcome, dial_once
 from .notifier import DISPATCHER
 from .placing import E164, NO_DIALER_WAIT, NOT_SENT_LIMIT
 
@@ -47,12 +47,7 @@ class NoticePlacer:
             started = self._start(session, subscription_id, now)
         if not isinstance(started, DialRequest):
             return started
-        try:
-            assert self.dialer is not None  # _start returns no request without one
-            result = self.dialer.dial(started)
-        except Exception as exc:  # it may have rung: unknown, never redialled
-            log.exception("incident notice %s: dialer error", subscription_id)
-            result = DialResult(Outcome.UNKNOWN, f"dialer error: {exc}")
+        result = dial_once(self.dialer, started, f"incident notice {subscription_id}")
         with transaction(factory) as session:
             return self._finish(session, subscription_id, started.key, result, utcnow())
 

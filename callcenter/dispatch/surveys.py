@@ -32,7 +32,7 @@ from ..models import (
 from ..reporting.figures import survey_of_teams
 from . import runs
 from .calendar import DailyWindow
-from .dialer import Dialer, DialRequest, DialResult, Outcome
+from .dialer import Dialer, DialRequest, DialResult, Outcome, dial_once
 from .notifier import DISPATCHER
 from .placing import E164, NO_DIALER_WAIT
 
@@ -90,12 +90,7 @@ class SurveyPlacer:
             started = self._start(session, survey_id, now)
         if not isinstance(started, DialRequest):
             return started
-        try:
-            assert self.dialer is not None  # _start returns no request without one
-            result = self.dialer.dial(started)
-        except Exception as exc:
-            log.exception("survey %s: dialer error", survey_id)
-            result = DialResult(Outcome.UNKNOWN, f"dialer error: {exc}")
+        result = dial_once(self.dialer, started, f"survey {survey_id}")
         with transaction(factory) as session:
             self._finish(session, survey_id, started.key, result)
         return None
