@@ -12,7 +12,6 @@ never redialled.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import update
@@ -28,7 +27,6 @@ from .dialer import Dialer, DialRequest, DialResult, Outcome, dial_once
 from .notifier import DISPATCHER
 from .placing import E164, NO_DIALER_WAIT, NOT_SENT_LIMIT
 
-log = logging.getLogger(__name__)
 RETRIED = (Outcome.NO_ANSWER, Outcome.BUSY)
 
 

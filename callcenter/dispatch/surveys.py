@@ -8,7 +8,6 @@ survey handler records the score (CC_SURVEY_ID tells it which survey).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +35,6 @@ from .dialer import Dialer, DialRequest, DialResult, Outcome, dial_once
 from .notifier import DISPATCHER
 from .placing import E164, NO_DIALER_WAIT
 
-log = logging.getLogger(__name__)
 STATUS_FOR = {Outcome.NO_ANSWER: SurveyStatus.NO_ANSWER, Outcome.BUSY: SurveyStatus.NO_ANSWER,
               Outcome.FAILED: SurveyStatus.FAILED}
 
