@@ -58,6 +58,7 @@ from .problems.ivr import IncidentLine
 from .problems.links import Problems
 from .problems.merging import Merges
 from .problems.notifier import IncidentNotifier, MergeNotifier, ProblemNotifier
+from .problems.recurring import RecurringIssues
 from .problems.similar import SimilarTickets
 from .queues.notifier import QueueNotifier
 from .queues.service import QueueService
@@ -147,6 +148,11 @@ class Container:
     def problems(self) -> Problems:
         """Problem tickets and their incidents: one fault's callers linked to the ticket where it is worked on."""
         return Problems(self.tickets, ProblemNotifier(self.bus), self.templates, self.incidents)
+
+    @cached_property
+    def recurring(self) -> RecurringIssues:
+        """The last days' tickets grouped by what they say (scikit-learn, loaded only when asked)."""
+        return RecurringIssues(self.settings.problems, self.tickets, self.problems)
 
     @cached_property
     def incidents(self) -> Incidents:

@@ -88,6 +88,9 @@ PAGES = [
     Row("POST", "/tickets/<number>/incident", "/tickets/{t1}/incident", {"sue", "ada"}, 303),
     Row("POST", "/tickets/<number>/incident/end", "/tickets/{t1}/incident/end", {"sue", "ada"}, 303),
     Row("POST", "/tickets/incidents/<int:incident_id>/dismiss", "/tickets/incidents/999/dismiss", MANAGERS, 404),
+    # Recurring issues: supervisors and admins (nothing asked to link: said, back to the groups).
+    Row("GET", "/problems/recurring", "/problems/recurring", MANAGERS, 200),
+    Row("POST", "/problems/recurring/problem", "/problems/recurring/problem", MANAGERS, 303),
     Row("POST", "/tickets/<number>/merges/<int:merge_id>/undo", "/tickets/{t1}/merges/999/undo",
         {"ann", "sue", "ada"}, 404),
     # A message's file, by id, to whoever may see its ticket (the shop has none: 404 after the ticket check).

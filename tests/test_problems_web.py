@@ -177,3 +177,27 @@ def test_a_supervisor_declares_an_incident_from_the_problem_page_and_the_wallboa
     with container.session_factory() as s:
         incident = s.scalar(select(Incident))
         assert incident is not None and incident.status is IncidentStatus.ENDED and incidents(s) == []
+
+
+def test_recurring_issues_page_groups_the_outage_and_makes_a_problem_of_it(app, container, shop) -> None:
+    from tests.support.parcels import OTHER
+
+    numbers = _outage(container, 20)
+    with transaction(container.session_factory) as s:
+        for subject, description in OTHER:
+            container.tickets.create(s, Actor.system("test"), subject=subject, description=description)
+    ada, token = _client(app, "ada")
+    page = ada.get("/problems/recurring").get_data(as_text=True)
+    assert page.count('class="card recurring"') >= 1 and "快递" in page and "make-problem" in page
+    group = page.split('class="card recurring"')[1]
+    ids = [v.split('"')[0] for v in group.split('name="ticket" value="')[1:]]
+    assert len(ids) >= 15
+    resp = ada.post("/problems/recurring/problem", data={"csrf_token": token, "ticket": ids, "word": ["快递", "物流"]})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("#problem")
+    with container.session_factory() as s:
+        problem = s.scalar(select(Ticket).where(Ticket.is_problem))
+        assert problem is not None and "快递" in problem.subject
+        linked = set(s.scalars(select(Ticket.number).where(Ticket.problem_id == problem.id)))
+        assert len(linked) == len(ids) and linked <= set(numbers)
+    empty = ada.post("/problems/recurring/problem", data={"csrf_token": token}, follow_redirects=True)
+    assert "None of these tickets" in empty.get_data(as_text=True)

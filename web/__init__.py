@@ -27,6 +27,7 @@ from . import (
     knowledge,
     main,
     messages,
+    problems,
     qa,
     recordings,
     reports,
@@ -40,7 +41,7 @@ from .extensions import babel, csrf, limiter, login_manager
 
 # Each registers its blueprint(s) and whatever it runs beside them (the desk's pop hub ...).
 PACKAGES = (auth, main, desk, tickets, customers, review, reports, wallboard, recordings, admin, qa, jobs, api,
-            contact, channels, knowledge, answers)
+            contact, channels, knowledge, answers, problems)
 
 
 def _secret_key(instance: Path) -> str:

@@ -27,3 +27,9 @@ class ProblemSettings(BaseModel):
     notice_attempts: int = Field(default=2, ge=1, le=5)
     notice_retry_minutes: int = Field(default=30, ge=1, le=24 * 60)
     notice_ring_seconds: int = Field(default=30, ge=5, le=120)
+    # Recurring issues (problems/recurring.py): the last this many days' tickets, at most this many (newest),
+    # grouped when at least cluster_min_size lie within cluster_distance (cosine, 0..1) of each other.
+    cluster_days: int = Field(default=14, ge=1, le=90)
+    cluster_max: int = Field(default=5000, ge=100, le=50_000)
+    cluster_min_size: int = Field(default=5, ge=2, le=1000)
+    cluster_distance: float = Field(default=0.45, gt=0, lt=1)
