@@ -57,6 +57,7 @@ PAGES = [
     Row("GET", "/desk/calls/<int:call_id>/form", "/desk/calls/{c1}/form", {"ann", "sue", "ada"}, 200),
     Row("GET", "/desk/calls/<int:call_id>/form", "/desk/calls/{c2}/form", {"bob", "ada"}, 200),
     Row("POST", "/desk/calls/<int:call_id>/draft", "/desk/calls/{c1}/draft", {"ann", "sue", "ada"}, 200),
+    Row("GET", "/desk/calls/<int:call_id>/similar", "/desk/calls/{c1}/similar", {"ann", "sue", "ada"}, 200),
     Row("POST", "/desk/calls/<int:call_id>/submit", "/desk/calls/{c1}/submit", {"ann", "sue", "ada"}, 422),
     Row("POST", "/desk/calls/<int:call_id>/customer", "/desk/calls/{c2}/customer", {"bob", "ada"}, 422),
     # The state bar: the matrix's form posts are incomplete (no phone, no reason, nobody signed in): 422.

@@ -175,3 +175,38 @@ def test_unknown_caller_can_become_a_customer(client, shop, session_factory, con
         assert s.get(Call, call_id).customer_id == ok.get_json()["customer_id"]
     dup = client.post(f"/desk/calls/{call_id}/customer", json={"name": "Again", "language": "en"}, headers=headers)
     assert dup.status_code == 422 and "number" in dup.get_json()["errors"]
+
+
+def test_the_form_offers_similar_tickets_and_links_the_new_one_on_submit(client, shop, session_factory,
+                                                                        container) -> None:
+    from callcenter.access.audit import Actor
+    from callcenter.db import transaction
+    from callcenter.models import Call, User
+
+    from .support.parcels import STUCK
+
+    with transaction(session_factory) as s:
+        ann = s.scalar(select(User).where(User.username == "ann"))
+        assert ann is not None
+        made = [container.tickets.create(s, Actor.system("test"), subject=subject, description=description,
+                                         assignee_id=ann.id) for subject, description in STUCK[:6]]
+        s.flush()
+        target_id, target_number = made[1].id, made[1].number
+    with transaction(session_factory) as s:  # this caller heard an incident of that problem in the IVR
+        call = s.get(Call, shop.call_id)
+        assert call is not None
+        call.ivr = {**(call.ivr or {}), "incident": {"id": 1, "problem_id": target_id, "subscribed": True}}
+    sign_in(client, "ann", PASSWORD)
+    form = client.get(f"/desk/calls/{shop.call_id}/form").get_data(as_text=True)
+    assert "similar-panel" in form and 'id="incident-link"' in form and f'value="{target_id}" checked' in form
+    found = client.get(f"/desk/calls/{shop.call_id}/similar", query_string={"text": "快递卡在中转站，物流不更新"})
+    numbers = [t["number"] for t in found.get_json()["tickets"]]
+    assert found.status_code == 200 and target_number in numbers and len(numbers) <= 5
+    headers = {"X-CSRFToken": csrf_token(client, "/desk/")}
+    resp = client.post(f"/desk/calls/{shop.call_id}/submit", headers=headers, json={
+        "_form": "general", "subject": "快递卡住了", "priority": "normal", "link_to": str(target_id)})
+    assert resp.status_code == 200 and resp.get_json()["created"]
+    with session_factory() as s:
+        new = s.get(Ticket, resp.get_json()["ticket_id"])
+        target = s.get(Ticket, target_id)
+        assert new is not None and target is not None and target.is_problem and new.problem_id == target_id

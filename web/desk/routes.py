@@ -156,15 +156,37 @@ def form(call_id: int) -> ResponseReturnValue:
                            caller_id_name=intake.caller_id_name(call))
 
 
+SIMILAR_SHOWN = 5
+
+
 def _heard_problem(db: Session, call: Call) -> Ticket | None:
     """The open problem ticket of the incident this caller heard in the IVR, if the agent may see it: the
     form offers to link the new ticket to it, ticked."""
     heard = (call.ivr or {}).get("incident")
     problem_id = heard.get("problem_id") if isinstance(heard, dict) else None
-    if not isinstance(problem_id, int) or not visibility.can_see_ticket(db, user(), problem_id):
+    return _open_visible(db, str(problem_id)) if isinstance(problem_id, int) else None
+
+
+def _open_visible(db: Session, raw: str) -> Ticket | None:
+    """The open ticket with id ``raw`` if this user may see it (what a new ticket may be linked to)."""
+    if not raw.isdigit() or len(raw) > 12 or not visibility.can_see_ticket(db, user(), int(raw)):
         return None
-    problem = db.get(Ticket, problem_id)
-    return problem if problem is not None and problem.status in OPEN_STATUSES else None
+    found = db.get(Ticket, int(raw))
+    return found if found is not None and found.status in OPEN_STATUSES else None
+
+
+@bp.route("/calls/<int:call_id>/similar")
+@roles_required(roles.DESK)
+def similar(call_id: int) -> ResponseReturnValue:
+    """Open tickets like what the agent has typed so far (and the call's menu category): the form's panel."""
+    db = get_db()
+    call = _call_for_desk(call_id)
+    text = (request.args.get("text") or "")[:2000]
+    category = (call.ivr or {}).get("category")
+    found = _container().similar_tickets.for_text(db, text, category=category if isinstance(category, str) else None,
+                                                  visible=visibility.ticket_clause(user()))[:SIMILAR_SHOWN]
+    return jsonify(tickets=[{"id": a.ticket_id, "number": a.number, "subject": a.subject,
+                             "score": round(a.score, 2), "shared": list(a.shared[:5])} for a in found])
 
 
 def _answers() -> dict[str, Any]:
@@ -204,7 +226,9 @@ def submit(call_id: int) -> ResponseReturnValue:
     definition = _form_for(call, str(data.pop("_form", "")) or None)
     wrapup = str(data.pop("wrapup_code", "") or "") or None
     attach_raw = str(data.pop("attach_to", "") or "")
-    link_raw = str(data.pop("link_problem", "") or "")
+    # The incident's problem the caller heard (ticked), else a similar ticket the agent chose: linked on submit.
+    link_raw = str(data.pop("link_problem", "") or "") or str(data.pop("link_to", "") or "")
+    data.pop("link_to", None)
     attach_to = None
     if attach_raw:
         try:
@@ -217,9 +241,9 @@ def submit(call_id: int) -> ResponseReturnValue:
     try:
         result = _container().intake.submit(db, definition, call, actor(), data, wrapup_code=wrapup,
                                             attach_to=attach_to)
-        problem = _heard_problem(db, call)
-        if result.created and problem is not None and link_raw == str(problem.id):
-            _container().problems.link(db, actor(), result.ticket, problem)
+        target = _open_visible(db, link_raw)
+        if result.created and target is not None:
+            _container().problems.link(db, actor(), result.ticket, target)
     except FormErrors as exc:
         db.rollback()
         return jsonify(errors=field_errors(dict[str, Refusal | str](exc.errors))), 422

@@ -117,6 +117,48 @@
     });
   }
 
+  // Open tickets like what the agent types (subject, description ...): one may be chosen to link on submit.
+  function wireSimilar(form) {
+    var panel = form.querySelector(".similar-panel"), timer = null, asked = "";
+    if (!panel) return;
+    var list = panel.querySelector(".similar-list"), chosen = panel.querySelector("input[name=link_to]");
+    function words() {
+      var parts = [];
+      form.querySelectorAll("input[type=text], input:not([type]), textarea").forEach(function (f) {
+        if (f.name && f.value) parts.push(f.value);
+      });
+      return parts.join(" ").slice(0, 2000);
+    }
+    function show(tickets) {
+      list.innerHTML = "";
+      panel.hidden = !tickets.length && !chosen.value;
+      tickets.forEach(function (x) {
+        var li = document.createElement("li"), b = document.createElement("button");
+        li.dataset.ticket = x.number;
+        li.appendChild(document.createTextNode(x.number + " · " + x.subject + " (" + Math.round(x.score * 100) + "%) "));
+        b.type = "button"; b.className = "link-similar";
+        b.textContent = String(chosen.value) === String(x.id) ? panel.dataset.tLinked : panel.dataset.tLink;
+        b.addEventListener("click", function () {
+          chosen.value = String(chosen.value) === String(x.id) ? "" : String(x.id);
+          show(tickets);
+        });
+        li.appendChild(b); list.appendChild(li);
+      });
+    }
+    form.addEventListener("input", function (e) {
+      if (e.target === chosen) return;
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var q = words();
+        if (q === asked || q.length < 2) return;
+        asked = q;
+        send("GET", panel.dataset.url + "?text=" + encodeURIComponent(q)).then(function (r) {
+          if (r.status === 200 && q === asked) show(r.body.tickets || []);
+        });
+      }, 500);
+    });
+  }
+
   function wire(box) {
     if (!box) return;
     var form = box.querySelector(".intake-form");
@@ -132,6 +174,7 @@
         });
       }, 400);
     });
+    wireSimilar(form);
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       clearTimeout(saveTimer);
