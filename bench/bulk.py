@@ -9,8 +9,10 @@
    audited.
 2. Similar tickets: ``SimilarTickets.for_ticket`` over 1,000,000 tickets
    (``bench/corpus``: two years of calls, a fifth still open), for 200 open
-   tickets of the last fortnight.  Baseline: reading the same pool of rows
-   bare (what any method of comparing them has to read).  Goal: p99 < 100 ms.
+   tickets of the last fortnight, with the window of open tickets kept in
+   memory (its first read, once per process, is timed apart).  Baseline:
+   reading the same pool of rows bare (what a lookup without the kept
+   window reads each time).  Goal: p99 < 100 ms.
 
     .venv/bin/python bench/bulk.py [--quick]
 """
@@ -164,6 +166,10 @@ def similar(workdir: Path, count: int, lookups: int) -> dict[str, Any]:
                                    .order_by(Ticket.id.desc()).limit(lookups * 5)))
         random.Random(7).shuffle(asked)
         asked = asked[:lookups]
+        with container.read_session_factory() as s:  # the kept window's first read, once per process
+            started = time.perf_counter()
+            held = len(finder.window.rows(s, since))
+            build_ms = round((time.perf_counter() - started) * 1000, 1)
         ours, bare, found = [], [], 0
         for i, ticket in enumerate(asked):
             for name in (("ours", "bare") if i % 2 == 0 else ("bare", "ours")):
@@ -178,6 +184,7 @@ def similar(workdir: Path, count: int, lookups: int) -> dict[str, Any]:
                         bare.append(time.perf_counter() - started)
         return {"tickets": count, "stored_s": round(stored_s, 1), "lookups": len(asked),
                 "found_per_lookup": round(found / max(len(asked), 1), 1), "pool": settings.similar_pool,
+                "window_tickets": held, "window_build_ms": build_ms,
                 "ours_p50_ms": ms(ours, 0.5), "ours_p99_ms": ms(ours, 0.99),
                 "bare_p50_ms": ms(bare, 0.5), "bare_p99_ms": ms(bare, 0.99)}
     finally:
@@ -216,9 +223,11 @@ def report(r: dict[str, Any], console: Console) -> None:
     t = Table(title=f"Similar open tickets: {s['tickets']:,} tickets, {s['lookups']} lookups, pool {s['pool']:,}")
     for col in ("variant", "p50 (ms)", "p99 (ms)"):
         t.add_column(col)
-    t.add_row("ours: SimilarTickets (pool read, TF-IDF, one feedback round)", f"{s['ours_p50_ms']:.1f}",
-              f"{s['ours_p99_ms']:.1f}")
+    t.add_row("ours: SimilarTickets (kept window, changes read, TF-IDF, one feedback round)",
+              f"{s['ours_p50_ms']:.1f}", f"{s['ours_p99_ms']:.1f}")
     t.add_row("baseline: the same pool rows read bare", f"{s['bare_p50_ms']:.1f}", f"{s['bare_p99_ms']:.1f}")
+    t.add_row(f"the window's first read ({s['window_tickets']:,} open tickets), once per process",
+              f"{s['window_build_ms']:.1f}", "")
     console.print(t)
 
 

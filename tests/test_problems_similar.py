@@ -73,3 +73,30 @@ def test_only_open_recent_and_visible_tickets_are_offered(container: Container, 
         # Nothing to go on: nothing offered, not every open ticket.
         assert container.similar_tickets.for_text(s, "，。 ") == []
         assert s.scalar(select(Ticket.status).where(Ticket.id == closed)) is TicketStatus.CLOSED
+
+
+def test_the_kept_window_follows_closing_new_tickets_transcripts_and_deletion(container: Container, outage) -> None:
+    from callcenter.models import Call, Transcript, TranscriptStatus
+
+    stuck = outage["stuck"]
+    assert stuck[1] in _found(container, stuck[0])  # the window is built
+    with transaction(container.session_factory) as s:
+        closed = s.get(Ticket, stuck[1])
+        assert closed is not None
+        container.tickets.change(s, closed, Actor.system("test"), status=TicketStatus.CLOSED, reason="done")
+        fresh = container.tickets.create(s, Actor.system("test"), subject="包裹卡在中转站好几天",
+                                         description="物流不更新", category="delivery").id
+        call = Call(pbx="lab", linkedid="window-1", started_at=utcnow(), caller_number="+12025550100")
+        s.add(call)
+        s.flush()
+        spoken = container.tickets.create(s, Actor.system("test"), subject="来电", category="delivery", call=call).id
+        gone = stuck[2]
+    found = _found(container, stuck[0])
+    assert stuck[1] not in found and fresh in found and spoken not in found
+    with transaction(container.session_factory) as s:  # the call's words arrive with its transcript, later
+        s.add(Transcript(call_id=call.id, status=TranscriptStatus.DONE,
+                         text="我的快递卡在中转站了，物流一直不更新，包裹不动"))
+    with transaction(container.session_factory) as s:
+        s.delete(s.get(Ticket, gone))
+    found = _found(container, stuck[0])
+    assert spoken in found and gone not in found

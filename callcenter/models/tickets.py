@@ -41,6 +41,8 @@ class Ticket(Base):
         # (problems/similar.py): without these a million tickets meant sorting every open one.
         Index("ix_tickets_status_created", "status", "created_at"),
         Index("ix_tickets_status_category_created", "status", "category", "created_at"),
+        # The similar-ticket window reads only what changed since its last look (problems/window.py).
+        Index("ix_tickets_updated_at", "updated_at"),
     )
 
     id: Mapped[intpk]

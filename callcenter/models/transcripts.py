@@ -24,7 +24,8 @@ class Transcript(Base):
     """One per call; doubles as the transcription job row workers claim."""
 
     __tablename__ = "transcripts"
-    __table_args__ = (Index("ix_transcripts_status", "status"),)
+    __table_args__ = (Index("ix_transcripts_status", "status"),
+                      Index("ix_transcripts_updated_at", "updated_at"))  # problems/window.py
 
     id: Mapped[intpk]
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)

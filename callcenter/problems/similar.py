@@ -25,6 +25,8 @@ from ..models import OPEN_STATUSES, Ticket, Transcript, TranscriptStatus, utcnow
 from ..text import synonyms
 from ..text.search import index_words
 from .settings import ProblemSettings
+from .window import Row as _Row
+from .window import Window
 
 FEEDBACK = 8  # closest matches whose words widen the query
 FEEDBACK_SHARED = 2  # words a match must share to widen the query (one shared word drifts it away)
@@ -51,21 +53,10 @@ class Alike:
     problem_id: int | None = None  # the problem it is an incident of
 
 
-@dataclass(frozen=True)
-class _Row:
-    ticket_id: int
-    number: str
-    subject: str
-    category: str
-    status: str
-    created_at: dt.datetime
-    words: frozenset[str]
-    problem_id: int | None = None
-
-
 class SimilarTickets:
     def __init__(self, settings: ProblemSettings) -> None:
         self.settings = settings
+        self.window = Window()  # the window's open tickets, kept up to date (window.py)
 
     def for_ticket(self, session: Session, ticket: Ticket,
                    visible: ColumnElement[bool] | None = None) -> list[Alike]:
@@ -88,12 +79,29 @@ class SimilarTickets:
         if not asked:
             return []
         since = (now or utcnow()) - dt.timedelta(days=self.settings.similar_days)
-        pool = self._pool(session, since, category, exclude, visible)
-        return rank(asked, pool, category, self.settings.similar_threshold, self.settings.similar_limit)
+        pool = self._newest(self.window.rows(session, since), category, exclude)
+        ranked = rank(asked, pool, category, self.settings.similar_threshold, self.settings.similar_limit)
+        if not ranked:
+            return ranked
+        # The window is this process's copy: the database says which still exist and are the viewer's.
+        check = select(Ticket.id).where(Ticket.id.in_([a.ticket_id for a in ranked]))
+        kept = set(session.scalars(check.where(visible) if visible is not None else check))
+        return [a for a in ranked if a.ticket_id in kept]
+
+    def _newest(self, rows: list[_Row], category: str | None, exclude: int | None) -> list[_Row]:
+        """The pool from the window, as ``_pool`` reads it: the same category's newest first, then any other's."""
+        size = self.settings.similar_pool
+        rows = sorted((r for r in rows if r.ticket_id != exclude), key=lambda r: (r.created_at, r.ticket_id),
+                      reverse=True)
+        if not category:
+            return rows[:size]
+        same = [r for r in rows if r.category == category][:int(size * SAME_SHARE)]
+        return same + [r for r in rows if r.category != category][:size - len(same)]
 
     def _pool(self, session: Session, since: dt.datetime, category: str | None, exclude: int | None,
               visible: ColumnElement[bool] | None) -> list[_Row]:
-        """The newest open tickets of the window: the same category's first, then any other's."""
+        """The newest open tickets of the window read from the database: the same category's first, then any
+        other's (what ``_newest`` takes from the kept window; the benchmark's baseline reads it so)."""
         query = (select(Ticket.id, Ticket.number, Ticket.subject, Ticket.category, Ticket.status, Ticket.created_at,
                         Ticket.problem_id, Ticket.search_words, Transcript.caller_words)
                  .outerjoin(Transcript, (Transcript.call_id == Ticket.origin_call_id)

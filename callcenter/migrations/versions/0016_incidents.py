@@ -1,5 +1,5 @@
 """Incident mode: incidents declared (or proposed) on a problem ticket, and the callers subscribed to hear
-when it is fixed
+when it is fixed; indexes of tickets' and transcripts' last change (the similar-ticket window)
 
 Revision ID: 0016_incidents
 Revises: 0015_problems
@@ -65,10 +65,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('incident_subscriptions', schema=None) as batch_op:
         batch_op.create_index('ix_incident_subscriptions_status', ['status', 'due_at'], unique=False)
+    # The similar-ticket window reads only the tickets and transcripts changed since its last look.
+    op.create_index('ix_tickets_updated_at', 'tickets', ['updated_at'], unique=False)
+    op.create_index('ix_transcripts_updated_at', 'transcripts', ['updated_at'], unique=False)
 
 
 
 def downgrade() -> None:
+    op.drop_index('ix_transcripts_updated_at', table_name='transcripts')
+    op.drop_index('ix_tickets_updated_at', table_name='tickets')
     with op.batch_alter_table('incident_subscriptions', schema=None) as batch_op:
         batch_op.drop_index('ix_incident_subscriptions_status')
 
