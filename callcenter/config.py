@@ -106,6 +106,7 @@ class PBXSettings(BaseModel):
     callback_context: str = "cc-callback"
     survey_context: str = "cc-survey-outbound"
     incident_context: str = "cc-incident-notice"
+    notice_context: str = "cc-phone-notice"
     # Where the AMI service writes this Asterisk's queues_callcenter.conf (then reloads app_queue), when
     # it runs on that machine; empty: deploy it with `callcenter pbx queues-conf` (the lab's is automatic).
     queues_conf: str = ""

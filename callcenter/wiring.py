@@ -346,7 +346,8 @@ class Container:
         handlers = {rules.REAPPLY: lambda work: rules.reapply(work, self.tickets, cfg.batch_size),
                     export.KIND: lambda work: export.run(work, self.settings.exports_dir(), cfg.batch_size),
                     calibrating.KIND: calibrating.run,
-                    solving.KIND: lambda work: solving.run(work, self.tickets, self.replies),
+                    solving.KIND: lambda work: solving.run(work, self.tickets, self.replies,
+                                                          self.settings.problems.phone_reply),
                     bulk.KIND: lambda work: self.bulk_actions.run(work, cfg.batch_size)}
         return BackgroundWorker(self.session_factory, handlers, cfg.poll_seconds, cfg.heartbeat_timeout_seconds)
 

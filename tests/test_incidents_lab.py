@@ -16,7 +16,7 @@ from callcenter import migrations
 from callcenter.config import Settings
 from callcenter.db import transaction
 from callcenter.dispatch.service import DispatcherService
-from callcenter.models import Call, Incident, IncidentSubscription, JobRun, NoticeStatus
+from callcenter.models import Call, Incident, JobRun, NoticeStatus, PhoneNotice, utcnow
 from callcenter.pbx.lab import LabPBX
 from callcenter.problems.ivr import IncidentLine
 from callcenter.wiring import Container
@@ -30,6 +30,7 @@ pytestmark = pytest.mark.pbx
 
 CALLER = "+15551230077"  # the lab's customer numbers pass the dialling policy while the lab is on
 OTHER = "+15551230078"  # a second subscriber, pressed 1 on another call
+PHONE_ONLY = "+15551230079"  # a caller with only a phone, told a solved problem's reply by a spoken call
 
 
 @pytest.fixture
@@ -81,7 +82,7 @@ def test_a_caller_hears_the_incident_presses_1_and_is_called_once_when_it_is_fix
     log = _log_since(full_log, logged_before)
     assert f"Playing '{name}" in log and "Playing 'callcenter/incident-subscribed" in log, log[-3000:]
     with transaction(container.session_factory) as s:
-        [row] = s.scalars(select(IncidentSubscription))
+        [row] = s.scalars(select(PhoneNotice))
         assert (row.incident_id, row.number, row.status) == (incident_id, CALLER, NoticeStatus.WAITING)
         call = s.scalar(select(Call).where(Call.caller_number == CALLER))
         assert call is not None and call.ivr["incident"] == {"id": incident_id, "problem_id": problem_id,
@@ -90,17 +91,24 @@ def test_a_caller_hears_the_incident_presses_1_and_is_called_once_when_it_is_fix
         # A second caller's press, as the IVR stores it; pressing again changes nothing.
         assert container.incidents.subscribe(s, incident_id, OTHER, "zh", None) is not None
         assert container.incidents.subscribe(s, incident_id, OTHER, "zh", None) is not None
-        assert len(s.scalars(select(IncidentSubscription)).all()) == 2
+        assert len(s.scalars(select(PhoneNotice)).all()) == 2
         found = s.get(type(problem), problem_id)
         assert found is not None
         container.problems.solve(s, TEST, found, body="It is fixed.")
         ended = s.get(Incident, incident_id)
         assert ended is not None and ended.status.value == "ended"
+        # What solving leaves for a caller with only a phone (tests/test_problems_solve.py makes it so).
+        spoken = PhoneNotice(ticket_id=problem_id, number=PHONE_ONLY, language="en", status=NoticeStatus.DUE,
+                             text="Your parcel is moving again and will arrive tomorrow.", due_at=utcnow())
+        s.add(spoken)
+        s.flush()
+        spoken_id = spoken.id
+    logged_before = full_log.stat().st_size if full_log.exists() else 0
 
     service = DispatcherService(container.settings, container.engine, container.session_factory, None,
                                 container.callbacks, incidents=container.incidents)
     phone = customer(tmp_path / "phone")
-    phone.args[phone.args.index("-m") + 1] = "2"
+    phone.args[phone.args.index("-m") + 1] = "3"
     phone.args += ["-trace_msg", "-message_file", "messages.log"]
     with phone:
         service.start()
@@ -112,18 +120,20 @@ def test_a_caller_hears_the_incident_presses_1_and_is_called_once_when_it_is_fix
         rang = phone.wait(20)
     assert rang.ok, str(rang)
     invites = (phone.workdir / "messages.log").read_text()
-    assert invites.count("INVITE sip:") == 2, invites[-2000:]
-    assert CALLER.lstrip("+") in invites and OTHER.lstrip("+") in invites
+    assert invites.count("INVITE sip:") == 3, invites[-2000:]
+    assert all(n.lstrip("+") in invites for n in (CALLER, OTHER, PHONE_ONLY))
+    log = _log_since(full_log, logged_before)
+    assert f"Playing 'callcenter-notice/{spoken_id}-1-en" in log and "Playing 'callcenter/incident-solved" in log
     with transaction(container.session_factory) as s:
-        rows = s.scalars(select(IncidentSubscription)).all()
-        assert [r.attempts for r in rows] == [1, 1]
+        rows = s.scalars(select(PhoneNotice)).all()
+        assert [r.attempts for r in rows] == [1, 1, 1]
         runs = s.scalars(select(JobRun.key).where(JobRun.key.like("notice:%"))).all()
         assert sorted(runs) == sorted(f"notice:{r.id}:attempt:1" for r in rows)
 
 
 def _statuses(container: Container) -> set[NoticeStatus]:
     with container.session_factory() as s:
-        return set(s.scalars(select(IncidentSubscription.status)))
+        return set(s.scalars(select(PhoneNotice.status)))
 
 
 def _log_since(path: Path, offset: int) -> str:

@@ -21,8 +21,8 @@ from callcenter.models import (
     AuditLog,
     Incident,
     IncidentStatus,
-    IncidentSubscription,
     NoticeStatus,
+    PhoneNotice,
     Queue,
     Ticket,
     TicketChange,
@@ -106,7 +106,7 @@ def test_one_subscription_per_number_and_the_policy_is_asked(container: Containe
     with transaction(container.session_factory) as s, pytest.raises(NumberRefused):
         strict.subscribe(s, incident_id, "+12025550199", "en", None)
     with container.session_factory() as s:
-        assert [r.number for r in s.scalars(select(IncidentSubscription))] == [NUMBER]
+        assert [r.number for r in s.scalars(select(PhoneNotice))] == [NUMBER]
 
 
 def test_solving_the_problem_makes_its_subscribers_due_and_ending_does_not(container: Container) -> None:
@@ -127,7 +127,7 @@ def test_solving_the_problem_makes_its_subscribers_due_and_ending_does_not(conta
     events = {m.event.incident_id: m.event.solved for m in (got.get(timeout=5), got.get(timeout=5))}
     assert events == {solved: True, ended: False}
     with container.session_factory() as s:
-        states = dict(s.execute(select(IncidentSubscription.incident_id, IncidentSubscription.status)).tuples().all())
+        states = dict(s.execute(select(PhoneNotice.incident_id, PhoneNotice.status)).tuples().all())
         assert states == {solved: NoticeStatus.DUE, ended: NoticeStatus.CANCELLED}
         assert container.incidents.live(s, solved_id) is None
         with pytest.raises(TicketError):  # a solved problem is closed to a new incident
@@ -183,7 +183,7 @@ def test_each_subscriber_is_called_once_within_calling_hours(container: Containe
         ("PJSIP/+12025550144@customer", "cc-incident-notice", "en"),
         ("PJSIP/+12025550144@customer", "cc-incident-notice", "en")]
     with container.session_factory() as s:
-        rows = {r.id: r for r in s.scalars(select(IncidentSubscription))}
+        rows = {r.id: r for r in s.scalars(select(PhoneNotice))}
         assert (rows[told_id].status, rows[told_id].attempts) == (NoticeStatus.TOLD, 1)
         assert (rows[missed_id].status, rows[missed_id].attempts) == (NoticeStatus.NO_ANSWER, 2)
     night = DailyWindow("09:00-18:00", "UTC")

@@ -28,6 +28,7 @@ from callcenter.models import (
     TicketChange,
     TicketStatus,
     User,
+    utcnow,
 )
 from callcenter.problems import solving
 from callcenter.tickets.service import TicketError
@@ -167,3 +168,43 @@ def test_solving_needs_a_problem_and_something_to_say(container: Container, outa
         assert empty.value.code == "required"
     with container.session_factory() as s:
         assert s.scalar(select(Ticket.status).where(Ticket.id == outage["problem"])) is TicketStatus.NEW
+
+
+def test_callers_with_only_a_phone_are_called_when_the_settings_say_so(container: Container, outage) -> None:
+    from callcenter.models import Call, NoticeStatus, PhoneNotice
+
+    container.settings.problems.phone_reply = "call"
+    with transaction(container.session_factory) as s:  # and a caller we know only by the number they called from
+        call = Call(pbx="lab", linkedid="solve-anon-1", started_at=utcnow(), caller_number="+8613900139000")
+        s.add(call)
+        s.flush()
+        anonymous = container.tickets.create(s, _sue(s), subject="包裹不动了", category="delivery", call=call)
+        s.flush()
+        problem = s.get(Ticket, outage["problem"])
+        assert problem is not None
+        container.problems.link(s, _sue(s), anonymous, problem)
+        job_id = container.problems.solve(s, _sue(s), problem, body="{{ customer.name }}您好，中转站已恢复。").id
+    result = _run_job(container, job_id)
+    assert (result["resolved"], result["told"], result["called"], result["not_told"]) == (31, 20, 11, [])
+    phones = {t: c for t, (kind, c) in outage["incidents"].items() if kind == "sms"}
+    with container.session_factory() as s:
+        notices = {n.ticket_id: n for n in s.scalars(select(PhoneNotice))}
+        assert set(notices) == set(phones) | {anonymous.id}
+        assert all(n.status is NoticeStatus.DUE and n.incident_id is None for n in notices.values())
+        some = next(iter(phones))
+        assert notices[some].text == f"{phones[some]}您好，中转站已恢复。" and SECRET not in notices[some].text
+        assert notices[anonymous.id].number == "+8613900139000"
+        assert s.scalar(select(func.count()).select_from(Message).where(Message.channel == Channel.SMS)) == 0
+    assert _run_job_again(container, job_id) == 11  # a rerun calls nobody twice
+
+
+def _run_job_again(container: Container, job_id: int) -> int:
+    from callcenter.models import PhoneNotice
+
+    with transaction(container.session_factory) as s:
+        job = s.get(BackgroundJob, job_id)
+        assert job is not None
+        job.status = JobStatus.QUEUED
+    _run_job(container, job_id)
+    with container.session_factory() as s:
+        return int(s.scalar(select(func.count()).select_from(PhoneNotice)) or 0)

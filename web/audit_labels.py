@@ -30,6 +30,12 @@ ACTIONS = {
     "user_created": _l("User created"), "user_deactivated": _l("User deactivated"),
     "user_extension_changed": _l("Extension changed"), "user_reactivated": _l("User reactivated"),
     "user_role_changed": _l("Role changed"),
+    # Many tickets about one problem (callcenter/problems/).
+    "ticket_linked": _l("Ticket linked to a problem"), "ticket_unlinked": _l("Ticket unlinked from its problem"),
+    "problem_solved": _l("Problem solved"), "ticket_merged": _l("Tickets merged"),
+    "ticket_merge_undone": _l("Merge undone"), "bulk_submitted": _l("Bulk change asked"),
+    "bulk_cancelled": _l("Bulk change cancelled"), "incident_declared": _l("Incident declared"),
+    "incident_ended": _l("Incident ended"), "incident_dismissed": _l("Incident proposal dismissed"),
     # The centre's people and codes (callcenter/people).
     "user_edited": _l("User details changed"), "user_password_reset": _l("Password reset"),
     "user_team_changed": _l("Team of a user changed"), "team_created": _l("Team made"),

@@ -44,6 +44,10 @@ KB_ARTICLE = "CC_KB_ARTICLE"
 # The incidents this caller has heard ("4,7"), so the menu's second offer never repeats one.
 INCIDENTS_HEARD = "CC_INCIDENTS_HEARD"
 
+# -- read and set by notice (an outbound phone notice: dispatch/notices.py) ------------------
+NOTICE_ID = "CC_NOTICE_ID"  # set by the dispatcher's Originate
+NOTICE_PLAYED = "CC_NOTICE_PLAYED"  # "1": the text was spoken; else the dialplan plays a general word
+
 # -- set by ticket_status ------------------------------------------------------------
 TICKET_NUMBER = "CC_TICKET_NUMBER"
 TICKET_STATUS = "CC_TICKET_STATUS"  # a TicketStatus value, or "unknown"

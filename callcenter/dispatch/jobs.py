@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from ..db import transaction
-from ..models import IncidentSubscription, NoticeStatus, Ticket, TicketStatus
+from ..models import NoticeStatus, PhoneNotice, Ticket, TicketStatus
 from . import reconcile as sweep
 from . import scheduler as sched
 from .runtime import current
@@ -47,8 +47,8 @@ def incident_ended(incident_id: int) -> None:
     """A solved incident: each of its due subscribers gets their notice job."""
     rt = current()
     with rt.factory() as session:
-        due = session.execute(select(IncidentSubscription.id, IncidentSubscription.due_at).where(
-            IncidentSubscription.incident_id == incident_id, IncidentSubscription.status == NoticeStatus.DUE)).all()
+        due = session.execute(select(PhoneNotice.id, PhoneNotice.due_at).where(
+            PhoneNotice.incident_id == incident_id, PhoneNotice.status == NoticeStatus.DUE)).all()
     for sid, when in due:
         rt.at(f"notice:{sid}", run_notice, when or rt.clock(), sid)
 

@@ -1,11 +1,13 @@
-"""Telling an incident's subscribers it is fixed: one outbound call each, within calling hours.
+"""Phone notices: one outbound call each, within calling hours, that tells someone something.
 
-A subscription becomes DUE when its problem is solved (``problems/incidents.py``).
+An incident's subscription becomes DUE when its problem is solved
+(``problems/incidents.py``), and its call plays "it is fixed"; a caller with
+only a phone, told a solved problem's reply (``problems/solving.py``), gets
+a notice with that text, which the IVR speaks (``agi/handlers/notice.py``).
 As with callbacks, "never dialled twice" comes from the order: in ONE
 transaction the row moves DUE -> DIALING by compare-and-set (attempt number
 included) and the run key ``notice:<id>:attempt:<n>`` is claimed; only then
-is the Originate sent.  The call plays the fixed prompt in the caller's
-language (``cc-incident-notice``).  No answer or busy is tried again up to
+is the Originate sent.  The call is in the caller's language.  No answer or busy is tried again up to
 ``[problems] notice_attempts``; an unknown outcome (the AMI link dropped) is
 never redialled.
 """
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..access.dialling import DiallingPolicy, NumberRefused, record_refusal
 from ..db import rowcount, transaction
-from ..models import IncidentSubscription, NoticeStatus, utcnow
+from ..models import NoticeStatus, PhoneNotice, utcnow
 from ..problems.settings import ProblemSettings
 from . import runs
 from .calendar import DailyWindow
@@ -35,9 +37,10 @@ class NoticePlacer:
     cfg: ProblemSettings
     dialer: Dialer | None
     window: DailyWindow  # the callbacks' calling hours
-    context: str
+    context: str  # an incident's "it is fixed"
     endpoint: str
     policy: DiallingPolicy = field(kw_only=True)
+    spoken_context: str = field(default="cc-phone-notice", kw_only=True)  # a notice with its own text
 
     def run(self, factory: sessionmaker[Session], subscription_id: int, now: dt.datetime) -> dt.datetime | None:
         """Do what is due for one subscriber; returns when to look again (None: never)."""
@@ -50,7 +53,7 @@ class NoticePlacer:
             return self._finish(session, subscription_id, started.key, result, utcnow())
 
     def _start(self, session: Session, sid: int, now: dt.datetime) -> DialRequest | dt.datetime | None:
-        row = session.get(IncidentSubscription, sid)
+        row = session.get(PhoneNotice, sid)
         if row is None or row.status is not NoticeStatus.DUE:
             return None
         if row.due_at and row.due_at > now + dt.timedelta(seconds=1):
@@ -62,28 +65,29 @@ class NoticePlacer:
             return None
         refusal = self.policy.check(row.number)
         if refusal is not None:  # the policy changed since the caller pressed 1
-            record_refusal(session, DISPATCHER, NumberRefused(row.number, refusal), "incident_notice")
+            record_refusal(session, DISPATCHER, NumberRefused(row.number, refusal), "phone_notice")
             self._close(row, NoticeStatus.FAILED, f"dialling policy: {refusal.code}")
             return None
         if not self.window.allows(now):
             row.due_at = self.window.next_allowed(now)
             return row.due_at
         attempt = row.attempts + 1
-        won = rowcount(session.execute(update(IncidentSubscription).where(
-            IncidentSubscription.id == sid, IncidentSubscription.status == NoticeStatus.DUE,
-            IncidentSubscription.attempts == row.attempts).values(status=NoticeStatus.DIALING, attempts=attempt))) == 1
+        won = rowcount(session.execute(update(PhoneNotice).where(
+            PhoneNotice.id == sid, PhoneNotice.status == NoticeStatus.DUE,
+            PhoneNotice.attempts == row.attempts).values(status=NoticeStatus.DIALING, attempts=attempt))) == 1
         key = f"notice:{sid}:attempt:{attempt}"
-        if not won or not runs.claim(session, key, "incident_notice", number=row.number):
+        if not won or not runs.claim(session, key, "phone_notice", number=row.number):
             return None
         lang = row.language if row.language in ("en", "zh") else "en"
-        return DialRequest(key=key, channel=f"PJSIP/{row.number}@{self.endpoint}", context=self.context,
+        context = self.spoken_context if row.text else self.context
+        return DialRequest(key=key, channel=f"PJSIP/{row.number}@{self.endpoint}", context=context,
                            variables={"CC_LANG": lang, "CC_NOTICE_ID": str(sid)},
                            ring_seconds=self.cfg.notice_ring_seconds)
 
     def _finish(self, session: Session, sid: int, key: str, result: DialResult,
                 now: dt.datetime) -> dt.datetime | None:
         runs.finish(session, key, result.outcome.value, detail=result.detail[:500])
-        row = session.get(IncidentSubscription, sid)
+        row = session.get(PhoneNotice, sid)
         if row is None or row.status is not NoticeStatus.DIALING:
             return None
         if result.outcome is Outcome.REACHED:
@@ -96,8 +100,8 @@ class NoticePlacer:
         unsent = not result.sent and row.attempts < tries + NOT_SENT_LIMIT  # nothing rang: does not count
         if (result.outcome in RETRIED and row.attempts < tries) or unsent:
             retry = self.window.next_allowed(now + dt.timedelta(minutes=self.cfg.notice_retry_minutes))
-            session.execute(update(IncidentSubscription).where(
-                IncidentSubscription.id == sid, IncidentSubscription.status == NoticeStatus.DIALING)
+            session.execute(update(PhoneNotice).where(
+                PhoneNotice.id == sid, PhoneNotice.status == NoticeStatus.DIALING)
                 .values(status=NoticeStatus.DUE, due_at=retry, detail=why))
             return retry
         status = NoticeStatus.NO_ANSWER if result.outcome in RETRIED else NoticeStatus.FAILED
@@ -105,5 +109,5 @@ class NoticePlacer:
         return None
 
     @staticmethod
-    def _close(row: IncidentSubscription, status: NoticeStatus, detail: str) -> None:
+    def _close(row: PhoneNotice, status: NoticeStatus, detail: str) -> None:
         row.status, row.completed_at, row.detail = status, utcnow(), detail[:2000]

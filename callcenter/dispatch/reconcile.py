@@ -22,8 +22,8 @@ from ..models import (
     Callback,
     CallbackStatus,
     Disposition,
-    IncidentSubscription,
     NoticeStatus,
+    PhoneNotice,
     Survey,
     SurveyChannel,
     SurveyStatus,
@@ -81,8 +81,8 @@ def _pending(session: Session, now: dt.datetime, since: dt.datetime | None, expi
             Ticket.status == TicketStatus.RESOLVED, Ticket.resolved_at >= now - dt.timedelta(hours=expire_hours),
             Ticket.id.not_in(surveyed))):
         work.append(Work(f"ticket:{tid}", "review_ticket", now, tid))
-    for nid, at in session.execute(select(IncidentSubscription.id, IncidentSubscription.due_at).where(
-            IncidentSubscription.status == NoticeStatus.DUE)):
+    for nid, at in session.execute(select(PhoneNotice.id, PhoneNotice.due_at).where(
+            PhoneNotice.status == NoticeStatus.DUE)):
         work.append(Work(f"notice:{nid}", "run_notice", at or now, nid))
     offered = select(Callback.call_id).where(Callback.call_id.is_not(None))
     for (cid,) in session.execute(select(Call.id).where(

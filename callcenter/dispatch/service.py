@@ -80,7 +80,8 @@ def build_runtime(settings: Settings, engine: Engine, factory: sessionmaker[Sess
     surveys = SurveyPlacer(d.surveys, dialer, DailyWindow(d.surveys.quiet_hours, tz, inverted=True),
                            pbx.survey_context if pbx else "cc-survey-outbound", d.outbound_endpoint, policy=policy)
     notices = NoticePlacer(settings.problems, dialer, DailyWindow(d.callbacks.calling_hours, tz),
-                           pbx.incident_context if pbx else "cc-incident-notice", d.outbound_endpoint, policy=policy)
+                           pbx.incident_context if pbx else "cc-incident-notice", d.outbound_endpoint, policy=policy,
+                           spoken_context=pbx.notice_context if pbx else "cc-phone-notice")
     return runtime.Runtime(engine=engine, factory=factory, scheduler=scheduler, assigner=assigner,
                            escalator=escalator, callbacks=callbacks, placer=placer, surveys=surveys,
                            notices=notices, settings_surveys=d.surveys, settings=settings, clock=clock,

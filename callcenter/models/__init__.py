@@ -19,7 +19,7 @@ from .conversations import (
 from .customers import Customer, CustomerIdentity, CustomerPhone, IdentityKind, VipTier
 from .dispatch import CallbackAttempt, JobRun, SchedulerJob
 from .followups import Callback, CallbackSource, CallbackStatus, Survey, SurveyChannel, SurveyStatus
-from .incidents import Incident, IncidentStatus, IncidentSubscription, NoticeStatus
+from .incidents import Incident, IncidentStatus, NoticeStatus, PhoneNotice
 from .knowledge import (
     LOCALES,
     Article,
@@ -118,7 +118,6 @@ __all__ = [
     "IdentityKind",
     "Incident",
     "IncidentStatus",
-    "IncidentSubscription",
     "JobRun",
     "JobStatus",
     "KeywordRule",
@@ -130,6 +129,7 @@ __all__ = [
     "MessageDirection",
     "NoticeStatus",
     "Party",
+    "PhoneNotice",
     "PopState",
     "PresenceSpan",
     "PresenceState",

@@ -60,15 +60,20 @@ class NoticeStatus(str, enum.Enum):
     CANCELLED = "cancelled"  # the incident ended without a fix to announce
 
 
-class IncidentSubscription(Base):
-    """A caller who pressed 1: one per number and incident, whatever the dialplan or the caller retries."""
+class PhoneNotice(Base):
+    """A call that tells someone something, placed by the dispatcher: an incident's subscriber (who pressed 1;
+    one per number and incident, whatever the dialplan or the caller retries) told it is fixed, or a caller
+    with only a phone told a ticket's reply (``text``, spoken; one per ticket and number)."""
 
-    __tablename__ = "incident_subscriptions"
-    __table_args__ = (UniqueConstraint("incident_id", "number"), Index("ix_incident_subscriptions_status",
-                                                                        "status", "due_at"))
+    __tablename__ = "phone_notices"
+    __table_args__ = (UniqueConstraint("incident_id", "number"), UniqueConstraint("ticket_id", "number"),
+                      Index("ix_phone_notices_status", "status", "due_at"))
 
     id: Mapped[intpk]
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    incident_id: Mapped[Optional[int]] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    # What the call says (a ticket's reply, spoken with espeak-ng); empty: the fixed "it is fixed" prompt.
+    text: Mapped[str] = mapped_column(Text, default="")
     number: Mapped[e164]
     language: Mapped[Optional[str20]]
     call_id: Mapped[Optional[int]] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))

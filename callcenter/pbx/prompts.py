@@ -70,6 +70,12 @@ PROMPTS: dict[str, dict[str, str]] = {
         "kb-sms-sent": "We have sent the answer to your phone by text message. Thank you for calling. Goodbye.",
         "kb-sms-off": "Sorry, we cannot send text messages right now.",
         "kb-sms-refused": "Sorry, we cannot send a text message to the number you are calling from.",
+        # Phone notices (handlers/notice.py): before the reply, and when it cannot be spoken.
+        "notice-intro": "Hello. This is a message about your request.",
+        "notice-fallback": (
+            "Hello. We have an update about your request. Please call us, or read it online. Goodbye."
+        ),
+        "notice-goodbye": "Thank you. Goodbye.",
         # Incident mode (handlers/incident.py); the incident's own message is spoken from the supervisor's words.
         "incident-offer": (
             "To be called back when this is fixed, press 1. Otherwise, please stay on the line."
@@ -118,6 +124,9 @@ PROMPTS: dict[str, dict[str, str]] = {
         "kb-sms-sent": "解答已通过短信发送到您的手机。感谢您的来电，再见。",
         "kb-sms-off": "抱歉，现在无法发送短信。",
         "kb-sms-refused": "抱歉，我们无法向您现在使用的号码发送短信。",
+        "notice-intro": "您好，这是关于您的服务请求的通知。",
+        "notice-fallback": "您好，您的服务请求有了新进展。请致电我们或在网上查看。再见。",
+        "notice-goodbye": "谢谢，再见。",
         "incident-offer": "如需在问题修复后接到我们的电话通知，请按1。否则请不要挂机。",
         "incident-subscribed": "谢谢。问题修复后我们会给您打电话。您现在可以挂机，也可以继续等待。",
         "incident-refused": "抱歉，我们无法拨打您现在使用的号码。",

@@ -29,8 +29,8 @@ from ..models import (
     OPEN_STATUSES,
     Incident,
     IncidentStatus,
-    IncidentSubscription,
     NoticeStatus,
+    PhoneNotice,
     Queue,
     Ticket,
     utcnow,
@@ -110,9 +110,9 @@ class Incidents:
         was = incident.status
         incident.status = IncidentStatus.ENDED if was is IncidentStatus.OPEN else IncidentStatus.DISMISSED
         incident.ended_by_id, incident.ended_at = actor.user_id, utcnow()
-        waiting = (IncidentSubscription.incident_id == incident.id) & (
-            IncidentSubscription.status == NoticeStatus.WAITING)
-        told = rowcount(session.execute(update(IncidentSubscription).where(waiting).values(
+        waiting = (PhoneNotice.incident_id == incident.id) & (
+            PhoneNotice.status == NoticeStatus.WAITING)
+        told = rowcount(session.execute(update(PhoneNotice).where(waiting).values(
             status=NoticeStatus.DUE if solved else NoticeStatus.CANCELLED, due_at=incident.ended_at)))
         audit.record(session, "incident_dismissed" if was is IncidentStatus.PROPOSED else "incident_ended", actor,
                      object_type="incident", object_id=incident.id, solved=solved, subscribers=told)
@@ -166,8 +166,8 @@ class Incidents:
 
     @staticmethod
     def subscribers(session: Session, incident_id: int) -> int:
-        return int(session.scalar(select(func.count()).select_from(IncidentSubscription).where(
-            IncidentSubscription.incident_id == incident_id)) or 0)
+        return int(session.scalar(select(func.count()).select_from(PhoneNotice).where(
+            PhoneNotice.incident_id == incident_id)) or 0)
 
     # -- the IVR's -------------------------------------------------------------------------------------
     @staticmethod
@@ -183,7 +183,7 @@ class Incidents:
         return found[0] if found else None
 
     def subscribe(self, session: Session, incident_id: int, number: str, language: str,
-                  call_id: int | None) -> IncidentSubscription | None:
+                  call_id: int | None) -> PhoneNotice | None:
         """The caller pressed 1: one subscription per number (the same one again if they press twice).
         NumberRefused when the dialling policy would not let us call them; None if the incident ended."""
         refusal = self.policy.check(number)
@@ -192,12 +192,12 @@ class Incidents:
         incident = session.get(Incident, incident_id)
         if incident is None or incident.status is not IncidentStatus.OPEN:
             return None
-        mine = select(IncidentSubscription).where(IncidentSubscription.incident_id == incident_id,
-                                                  IncidentSubscription.number == number)
+        mine = select(PhoneNotice).where(PhoneNotice.incident_id == incident_id,
+                                                  PhoneNotice.number == number)
         found = session.scalar(mine)
         if found is not None:
             return found
-        row = IncidentSubscription(incident_id=incident_id, number=number, language=language, call_id=call_id)
+        row = PhoneNotice(incident_id=incident_id, number=number, language=language, call_id=call_id)
         try:
             with session.begin_nested():  # the unique (incident, number) settles two presses at once
                 session.add(row)

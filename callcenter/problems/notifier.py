@@ -17,7 +17,7 @@ from ..events import (
     TicketMergeUndone,
     TicketUnlinked,
 )
-from ..models import Incident, IncidentSubscription, Ticket
+from ..models import Incident, PhoneNotice, Ticket
 
 
 class ProblemNotifier(Notifier):
@@ -65,5 +65,5 @@ class IncidentNotifier(Notifier):
     def ended(self, session: Session, incident: Incident, actor: Actor, *, solved: bool) -> None:
         self._publish(IncidentEnded(**_common(incident, actor.name), solved=solved), session)
 
-    def subscribed(self, session: Session, incident: Incident, row: IncidentSubscription) -> None:
+    def subscribed(self, session: Session, incident: Incident, row: PhoneNotice) -> None:
         self._publish(IncidentSubscribed(**_common(incident, "ivr"), subscription_id=row.id), session)

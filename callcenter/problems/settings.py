@@ -1,6 +1,8 @@
 """The ``[problems]`` settings: how similar tickets are found."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -27,6 +29,9 @@ class ProblemSettings(BaseModel):
     notice_attempts: int = Field(default=2, ge=1, le=5)
     notice_retry_minutes: int = Field(default=30, ge=1, le=24 * 60)
     notice_ring_seconds: int = Field(default=30, ge=5, le=120)
+    # Solving a problem, a caller with only a phone gets the reply by "sms" (a call speaking it when no SMS
+    # can be sent), always by "call", or only by SMS ("sms_only": nobody is called).
+    phone_reply: Literal["sms", "call", "sms_only"] = "sms"
     # Recurring issues (problems/recurring.py): the last this many days' tickets, at most this many (newest),
     # grouped when at least cluster_min_size lie within cluster_distance (cosine, 0..1) of each other.
     cluster_days: int = Field(default=14, ge=1, le=90)

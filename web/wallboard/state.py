@@ -30,7 +30,7 @@ from callcenter.models import (
     CallStatus,
     Disposition,
     Incident,
-    IncidentSubscription,
+    PhoneNotice,
     Queue,
     Ticket,
     User,
@@ -139,8 +139,8 @@ class Wallboard:
 
 def incidents(s: Session) -> list[dict[str, Any]]:
     """Open and proposed incidents, proposals first (they ask for a decision)."""
-    told = (select(IncidentSubscription.incident_id, func.count().label("n"))
-            .group_by(IncidentSubscription.incident_id).subquery())
+    told = (select(PhoneNotice.incident_id, func.count().label("n"))
+            .group_by(PhoneNotice.incident_id).subquery())
     rows = s.execute(select(Incident, Ticket.number, Ticket.subject, told.c.n)
                      .outerjoin(Ticket, Ticket.id == Incident.problem_id)
                      .outerjoin(told, told.c.incident_id == Incident.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..request import Request
-from . import callback, incident, knowledge, lookup, menu, queue, survey, ticket_status
+from . import callback, incident, knowledge, lookup, menu, notice, queue, survey, ticket_status
 
 Handler = Callable[[Request], None]
 
@@ -18,4 +18,5 @@ HANDLERS: dict[str, Handler] = {
     "survey": survey.handle,
     "knowledge": knowledge.handle,
     "incident": incident.handle,
+    "notice": notice.handle,
 }

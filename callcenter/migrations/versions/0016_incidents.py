@@ -45,9 +45,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_incidents_problem_id'), ['problem_id'], unique=False)
         batch_op.create_index('ix_incidents_status', ['status'], unique=False)
 
-    op.create_table('incident_subscriptions',
+    op.create_table('phone_notices',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=True),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
     sa.Column('number', sa.String(length=20), nullable=False),
     sa.Column('language', sa.String(length=20), nullable=True),
     sa.Column('call_id', sa.Integer(), nullable=True),
@@ -58,13 +60,15 @@ def upgrade() -> None:
     sa.Column('detail', sa.Text(), nullable=False),
     sa.Column('created_at', callcenter.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', callcenter.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_incident_subscriptions_call_id_calls'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_incident_subscriptions_incident_id_incidents'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident_subscriptions')),
-    sa.UniqueConstraint('incident_id', 'number', name=op.f('uq_incident_subscriptions_incident_id_number'))
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_phone_notices_call_id_calls'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_phone_notices_incident_id_incidents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_phone_notices')),
+    sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_phone_notices_ticket_id_tickets'), ondelete='CASCADE'),
+    sa.UniqueConstraint('incident_id', 'number', name=op.f('uq_phone_notices_incident_id_number')),
+    sa.UniqueConstraint('ticket_id', 'number', name=op.f('uq_phone_notices_ticket_id_number'))
     )
-    with op.batch_alter_table('incident_subscriptions', schema=None) as batch_op:
-        batch_op.create_index('ix_incident_subscriptions_status', ['status', 'due_at'], unique=False)
+    with op.batch_alter_table('phone_notices', schema=None) as batch_op:
+        batch_op.create_index('ix_phone_notices_status', ['status', 'due_at'], unique=False)
     # The similar-ticket window reads only the tickets and transcripts changed since its last look.
     op.create_index('ix_tickets_updated_at', 'tickets', ['updated_at'], unique=False)
     op.create_index('ix_transcripts_updated_at', 'transcripts', ['updated_at'], unique=False)
@@ -74,10 +78,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_transcripts_updated_at', table_name='transcripts')
     op.drop_index('ix_tickets_updated_at', table_name='tickets')
-    with op.batch_alter_table('incident_subscriptions', schema=None) as batch_op:
-        batch_op.drop_index('ix_incident_subscriptions_status')
+    with op.batch_alter_table('phone_notices', schema=None) as batch_op:
+        batch_op.drop_index('ix_phone_notices_status')
 
-    op.drop_table('incident_subscriptions')
+    op.drop_table('phone_notices')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.drop_index('ix_incidents_status')
         batch_op.drop_index(batch_op.f('ix_incidents_problem_id'))
