@@ -154,7 +154,9 @@ class Bus:
         pending, hooked = (_PENDING, id(self)), (_NOTIFY_HOOK, id(self))
         if hooked not in session.info:
             session.info[hooked] = True
-            sa_event.listen(session, "after_commit", lambda s: self._send_all(s.info.pop(pending, [])))
+            # A savepoint's release fires after_commit too: its events wait for the transaction's.
+            sa_event.listen(session, "after_commit", lambda s: None if s.in_nested_transaction()
+                            else self._send_all(s.info.pop(pending, [])))
             sa_event.listen(session, "after_soft_rollback",
                             lambda s, previous: None if previous.nested else s.info.pop(pending, None))
         session.info.setdefault(pending, []).append(message)
@@ -234,6 +236,8 @@ class PostgresBus(Bus):
         session.info.setdefault(pending, []).append(message.encode())
 
     def _notify_pending(self, session: Session) -> None:
+        if session.in_nested_transaction():  # a savepoint's release: its events go with the transaction's
+            return
         payloads = session.info.pop((_PENDING, self.channel), None)
         if payloads:
             # In array order (WITH ORDINALITY), so NOTIFY order is publish order.

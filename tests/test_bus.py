@@ -230,3 +230,47 @@ def test_a_process_starts_while_postgresql_is_away_and_keeps_trying() -> None:
         starter.join(15)
         bus.stop()
     assert bus._listener is None
+
+
+def test_events_of_a_savepoint_wait_for_the_transaction_to_commit(tmp_path) -> None:
+    """A savepoint's release is not the commit: nothing leaves until the whole transaction does, and a
+    transaction rolled back after a released savepoint sends nothing (the audit rows likewise)."""
+    from sqlalchemy import func, select
+
+    from callcenter import migrations
+    from callcenter.access import audit
+    from callcenter.access.audit import Actor
+    from callcenter.bus import LocalBus
+    from callcenter.db import make_engine, make_session_factory
+    from callcenter.events import CallbackRequested
+    from callcenter.models import AuditLog
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'bus.db'}")
+    migrations.upgrade(engine)
+    factory, bus = make_session_factory(engine), LocalBus()
+    import queue as q
+
+    got: q.Queue[int] = q.Queue()
+    bus.subscribe(CallbackRequested, lambda m: got.put(m.event.callback_id))
+    bus.start()
+    with factory() as session:
+        with session.begin():
+            for n in (1, 2):
+                with session.begin_nested():
+                    bus.publish(CallbackRequested(callback_id=n), session=session)
+                    audit.record(session, "test_action", Actor.system("t"))
+            assert session.scalar(select(func.count()).select_from(AuditLog)) == 0
+        assert got.empty()
+        assert [got.get(timeout=5), got.get(timeout=5)] == [1, 2]
+        assert session.scalar(select(func.count()).select_from(AuditLog)) == 2
+    with factory() as session:
+        session.begin()
+        with session.begin_nested():
+            bus.publish(CallbackRequested(callback_id=3), session=session)
+            audit.record(session, "test_action", Actor.system("t"))
+        session.rollback()
+        assert session.scalar(select(func.count()).select_from(AuditLog)) == 2
+    with pytest.raises(q.Empty):
+        got.get(timeout=0.5)
+    bus.stop()
+    engine.dispose()

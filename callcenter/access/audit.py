@@ -85,6 +85,8 @@ def _forget_pending(session: Session, previous: SessionTransaction) -> None:
 
 
 def _write_pending(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint's release: its rows go with the transaction's, at its end
+        return
     rows = session.info.pop(_PENDING, None)
     if rows:
         session.execute(insert(AuditLog), rows)

@@ -92,13 +92,11 @@ class Conversations:
         stmt = db.insert(session, Message).values(**row)
         if values.get("channel_key") is not None:
             stmt = stmt.on_conflict_do_nothing(index_elements=["channel", "channel_key"])
-        new_id = session.execute(stmt.returning(Message.id)).scalar()
-        if new_id is None:
+        message = session.scalar(stmt.returning(Message))  # the row as stored, in one round trip
+        if message is None:
             found = self.find(session, values["channel"], values["channel_key"])
             assert found is not None  # the conflict was with a committed row: it is there to read
             return found, False
-        message = session.get(Message, new_id)
-        assert message is not None
         return message, True
 
     def record_inbound(self, session: Session, ticket: Ticket, *, channel: Channel, channel_key: str, body: str,

@@ -34,6 +34,7 @@ from ..models import (
     Customer,
     JobStatus,
     Priority,
+    ReplyTemplate,
     Ticket,
     TicketStatus,
     User,
@@ -155,9 +156,10 @@ class BulkActions:
                 if not items:
                     break
                 actor = work.actor(session)
-                editable = self._prefetch(session, actor, [i.ticket_id for i in items])
+                editable, held = self._prefetch(session, actor, [i.ticket_id for i in items], action, value)
                 for item in items:
                     self._one(session, actor, item, action, value, editable)
+                del held
             with work.session_factory() as session:
                 counts = self.counts(session, work.job_id)
             work.progress(counts.total - counts.pending, total)
@@ -167,18 +169,25 @@ class BulkActions:
                 "cancelled": counts.skipped > 0}
 
     @staticmethod
-    def _prefetch(session: Session, actor: Actor, ids: list[int]) -> set[int]:
-        """The batch's tickets and their customers in three queries, not three per ticket; which ones the
-        asker may change (checked again now: a ticket may have moved team since the job was asked for)."""
+    def _prefetch(session: Session, actor: Actor, ids: list[int], action: str,
+                  value: str) -> tuple[set[int], list[object]]:
+        """The batch's tickets, their customers (and a reply's template) in a few queries, not a few per
+        ticket; which ones the asker may change (checked again now: a ticket may have moved team since the job
+        was asked for).  The objects are returned to be held for the batch: the session keeps only weak
+        references, so unheld they would be read again one by one."""
         user = actor.user
         if user is None or user.role not in DESK:
-            return set()
+            return set(), []
         found = session.scalars(select(Ticket).where(Ticket.id.in_(ids), visibility.ticket_clause(user))).all()
+        held: list[object] = list(found)
         customers = {t.customer_id for t in found if t.customer_id}
         if customers:
-            session.scalars(select(Customer).where(Customer.id.in_(customers))
-                            .options(selectinload(Customer.identities), selectinload(Customer.phones))).all()
-        return {t.id for t in found}
+            held += session.scalars(select(Customer).where(Customer.id.in_(customers)).options(
+                selectinload(Customer.identities), selectinload(Customer.phones))).all()
+        if action == "reply" and value.isdigit() and len(value) < 12:
+            held += session.scalars(select(ReplyTemplate).where(ReplyTemplate.id == int(value))
+                                    .options(selectinload(ReplyTemplate.variants))).all()
+        return {t.id for t in found}, held
 
     def _one(self, session: Session, actor: Actor, item: BulkItem, action: str, value: str,
              editable: set[int]) -> None:
