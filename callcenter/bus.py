@@ -27,11 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, overload
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from . import retry
+from .db import on_commit
 from .events import Event, EventError, decode
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ CHANNEL = "callcenter_events"
 MAX_PAYLOAD = 7900
 ORIGIN = f"{socket.gethostname()}:{os.getpid()}"
 # session.info keys: events waiting for their transaction's commit, and "hooks set".
-_PENDING, _NOTIFY_HOOK = "callcenter_bus_pending", "callcenter_bus_hooked"
+_PENDING = "callcenter_bus_pending"
 _NOTIFY_ALL = text("SELECT count(pg_notify(:c, p)) FROM (SELECT p FROM unnest(CAST(:ps AS text[])) "
                    "WITH ORDINALITY AS u(p, i) ORDER BY i) AS ordered")
 E = TypeVar("E", bound=Event)
@@ -151,15 +151,7 @@ class Bus:
 
     def _send_on_commit(self, session: Session, message: Message[Event]) -> None:
         """Held in the session until it commits (then sent, in order) or rolls back (then dropped)."""
-        pending, hooked = (_PENDING, id(self)), (_NOTIFY_HOOK, id(self))
-        if hooked not in session.info:
-            session.info[hooked] = True
-            # A savepoint's release fires after_commit too: its events wait for the transaction's.
-            sa_event.listen(session, "after_commit", lambda s: None if s.in_nested_transaction()
-                            else self._send_all(s.info.pop(pending, [])))
-            sa_event.listen(session, "after_soft_rollback",
-                            lambda s, previous: None if previous.nested else s.info.pop(pending, None))
-        session.info.setdefault(pending, []).append(message)
+        on_commit(session, (_PENDING, id(self)), message, lambda _, held: self._send_all(held), before=False)
 
     def _send_all(self, messages: list[Message[Event]]) -> None:
         for message in messages:
@@ -227,21 +219,11 @@ class PostgresBus(Bus):
     def _send_on_commit(self, session: Session, message: Message[Event]) -> None:
         """Collected, then sent as one statement just before the commit: a busy
         writer's batch pays one round trip for its events, not one per event."""
-        pending, hooked = (_PENDING, self.channel), (_NOTIFY_HOOK, self.channel)
-        if hooked not in session.info:
-            session.info[hooked] = True
-            sa_event.listen(session, "before_commit", self._notify_pending)
-            sa_event.listen(session, "after_soft_rollback",
-                            lambda s, previous: None if previous.nested else s.info.pop(pending, None))
-        session.info.setdefault(pending, []).append(message.encode())
+        on_commit(session, (_PENDING, self.channel), message.encode(), self._notify_all, before=True)
 
-    def _notify_pending(self, session: Session) -> None:
-        if session.in_nested_transaction():  # a savepoint's release: its events go with the transaction's
-            return
-        payloads = session.info.pop((_PENDING, self.channel), None)
-        if payloads:
-            # In array order (WITH ORDINALITY), so NOTIFY order is publish order.
-            session.execute(_NOTIFY_ALL, {"c": self.channel, "ps": payloads})
+    def _notify_all(self, session: Session, payloads: list[str]) -> None:
+        # In array order (WITH ORDINALITY), so NOTIFY order is publish order.
+        session.execute(_NOTIFY_ALL, {"c": self.channel, "ps": payloads})
 
     def _listen_loop(self) -> None:
         backoff = retry.Backoff(0.5, 10.0)

@@ -8,14 +8,14 @@ few other questions (row locks, advisory locks, ``SKIP LOCKED``).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from .config import DatabaseSettings
 
@@ -141,3 +141,39 @@ def rowcount(result: Result[Any]) -> int:
 def insert(bind: Engine | Connection | Session, table: Any) -> Any:
     """``INSERT`` with ``on_conflict_do_nothing``/``on_conflict_do_update`` for this database."""
     return (postgresql.insert if is_postgres(bind) else sqlite.insert)(table)
+
+
+def on_commit(session: Session, key: Hashable, item: Any, hand_over: Callable[[Session, list[Any]], None], *,
+              before: bool) -> None:
+    """Hold ``item`` in the session until its transaction commits, then give all of them to ``hand_over``:
+    just before the commit (a statement in the same transaction: audit rows, NOTIFY) or just after it (an
+    in-process event).  A rollback drops them; a savepoint's rollback drops those held since it began; a
+    savepoint's release hands over nothing (SQLAlchemy fires its commit events there too)."""
+    held, marks = (_HELD, key), (_MARKS, key)
+    if held not in session.info:
+        def created(s: Session, transaction: SessionTransaction) -> None:
+            if transaction.nested:
+                s.info.setdefault(marks, {})[id(transaction)] = len(s.info.get(held, []))
+
+        def committed(s: Session) -> None:
+            if not s.in_nested_transaction():
+                s.info.pop(marks, None)
+                items = s.info.pop(held, [])
+                if items:
+                    hand_over(s, items)
+
+        def rolled_back(s: Session, previous: SessionTransaction) -> None:
+            if previous.nested:
+                del s.info.get(held, [])[s.info.get(marks, {}).pop(id(previous), 0):]
+            else:
+                s.info.pop(marks, None)
+                s.info[held] = []
+
+        session.info[held] = []
+        event.listen(session, "after_transaction_create", created)
+        event.listen(session, "before_commit" if before else "after_commit", committed)
+        event.listen(session, "after_soft_rollback", rolled_back)
+    session.info[held].append(item)
+
+
+_HELD, _MARKS = "callcenter_held", "callcenter_held_marks"

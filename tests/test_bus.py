@@ -233,8 +233,9 @@ def test_a_process_starts_while_postgresql_is_away_and_keeps_trying() -> None:
 
 
 def test_events_of_a_savepoint_wait_for_the_transaction_to_commit(tmp_path) -> None:
-    """A savepoint's release is not the commit: nothing leaves until the whole transaction does, and a
-    transaction rolled back after a released savepoint sends nothing (the audit rows likewise)."""
+    """A savepoint's release is not the commit: nothing leaves until the whole transaction does; a
+    transaction rolled back after a released savepoint sends nothing, and a savepoint rolled back drops only
+    what it held (the audit rows likewise)."""
     from sqlalchemy import func, select
 
     from callcenter import migrations
@@ -270,6 +271,22 @@ def test_events_of_a_savepoint_wait_for_the_transaction_to_commit(tmp_path) -> N
             audit.record(session, "test_action", Actor.system("t"))
         session.rollback()
         assert session.scalar(select(func.count()).select_from(AuditLog)) == 2
+    with factory() as session, session.begin():  # a savepoint undone inside a transaction that commits
+        with session.begin_nested():
+            bus.publish(CallbackRequested(callback_id=4), session=session)
+            audit.record(session, "kept", Actor.system("t"))
+        try:
+            with session.begin_nested():
+                bus.publish(CallbackRequested(callback_id=5), session=session)
+                audit.record(session, "undone", Actor.system("t"))
+                raise RuntimeError("refused")
+        except RuntimeError:
+            pass
+    assert got.get(timeout=5) == 4
+    with pytest.raises(q.Empty):
+        got.get(timeout=0.5)
+    with factory() as session:
+        assert set(session.scalars(select(AuditLog.action))) == {"test_action", "kept"}
     with pytest.raises(q.Empty):
         got.get(timeout=0.5)
     bus.stop()

@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import insert
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
+from ..db import on_commit
 from ..models import AuditLog, Role, User, utcnow
 
 SECRET_KEYS = {"password", "secret", "token", "api_token", "csrf_token"}
 # session.info keys: the transaction's audit rows, and "hooks set on this session".
-_PENDING, _HOOKED = "callcenter_audit_pending", "callcenter_audit_hooked"
+_PENDING = "callcenter_audit_pending"
 
 
 @dataclass(frozen=True)
@@ -71,25 +71,11 @@ def record(session: Session, action: str, actor: Actor, *, object_type: str | No
     }
     if not session.in_transaction():
         session.begin()  # the rows belong to a transaction, so a rollback can forget them
-    if _HOOKED not in session.info:
-        session.info[_HOOKED] = True
-        sa_event.listen(session, "before_commit", _write_pending)
-        sa_event.listen(session, "after_soft_rollback", _forget_pending)
-    session.info.setdefault(_PENDING, []).append(row)
+    on_commit(session, _PENDING, row, _write, before=True)
 
 
-def _forget_pending(session: Session, previous: SessionTransaction) -> None:
-    """A rollback (even of a session that had not begun yet) forgets the rows; a savepoint's does not."""
-    if not previous.nested:
-        session.info.pop(_PENDING, None)
-
-
-def _write_pending(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint's release: its rows go with the transaction's, at its end
-        return
-    rows = session.info.pop(_PENDING, None)
-    if rows:
-        session.execute(insert(AuditLog), rows)
+def _write(session: Session, rows: list[dict[str, Any]]) -> None:
+    session.execute(insert(AuditLog), rows)
 
 
 def denied(session: Session, actor: Actor, object_type: str, object_id: object,
