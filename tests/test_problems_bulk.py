@@ -88,6 +88,9 @@ def test_failures_are_listed_with_why_and_the_rest_done(container: Container, sh
         assert items[ids[0]].state is BulkItemState.FAILED and "itself" in str(items[ids[0]].reason_template)
         assert all(items[i].state is BulkItemState.DONE for i in ids[1:])
         assert s.scalar(select(func.count()).select_from(Ticket).where(Ticket.problem_id == ids[0])) == 4
+        # The batch went at once, was undone at the refusal and went again ticket by ticket: nothing twice.
+        assert s.scalar(select(func.count()).select_from(TicketChange).where(TicketChange.field == "problem")) == 4
+        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "ticket_linked")) == 4
 
 
 def test_a_cancelled_job_skips_what_it_did_not_reach(container: Container, shop) -> None:

@@ -49,14 +49,29 @@ def recipients(customer: Customer | None) -> dict[Channel, str]:
     return found
 
 
-def default_channel(session: Session, ticket: Ticket, customer: Customer | None) -> Channel:
-    """The channel the customer last wrote on; for a ticket of calls only, SMS if they have a phone, else e-mail."""
-    last = session.scalar(select(Message.channel).where(
-        Message.ticket_id == ticket.id, Message.direction == MessageDirection.INBOUND,
-        Message.channel.in_(REPLY_CHANNELS)).order_by(Message.created_at.desc(), Message.id.desc()).limit(1))
+def default_channel(session: Session, ticket: Ticket, customer: Customer | None,
+                    known: dict[int, Channel] | None = None) -> Channel:
+    """The channel the customer last wrote on; for a ticket of calls only, SMS if they have a phone, else e-mail.
+    ``known``: what ``last_channels`` read for a batch of tickets, instead of one query each."""
+    if known is not None:
+        last = known.get(ticket.id)
+    else:
+        last = session.scalar(select(Message.channel).where(
+            Message.ticket_id == ticket.id, Message.direction == MessageDirection.INBOUND,
+            Message.channel.in_(REPLY_CHANNELS)).order_by(Message.created_at.desc(), Message.id.desc()).limit(1))
     if last is not None:
         return last
     return Channel.SMS if customer is not None and customer.phones else Channel.EMAIL
+
+
+def last_channels(session: Session, ticket_ids: list[int]) -> dict[int, Channel]:
+    """For each ticket, the channel its customer last wrote on (those who never wrote are absent)."""
+    found: dict[int, Channel] = {}
+    for ticket_id, channel in session.execute(select(Message.ticket_id, Message.channel).where(
+            Message.ticket_id.in_(ticket_ids), Message.direction == MessageDirection.INBOUND,
+            Message.channel.in_(REPLY_CHANNELS)).order_by(Message.created_at, Message.id)):
+        found[ticket_id] = channel
+    return found
 
 
 class Replies:
