@@ -135,10 +135,17 @@ def rank(asked: frozenset[str], pool: Sequence[_Row], category: str | None, thre
     df.update(asked)
     count = len(pool) + 1
     idf = {w: math.log((count + 1) / (n + 1)) + 1.0 for w, n in df.items()}
-    vectors = [_vector(row.words, idf) for row in pool]
+    # Only rows sharing a word with the query can score above zero: the others are never made vectors.
+    vectors: dict[int, Vector] = {}
+
+    def vector(i: int) -> Vector:
+        if i not in vectors:
+            vectors[i] = _vector(pool[i].words, idf)
+        return vectors[i]
+
     query = _vector(asked, idf)
-    first = [_cosine(query, v) for v in vectors]
-    closest = sorted((i for i, s in enumerate(first)
+    first = {i: _cosine(query, vector(i)) for i, row in enumerate(pool) if not asked.isdisjoint(row.words)}
+    closest = sorted((i for i, s in first.items()
                       if s >= threshold and len(asked & pool[i].words) >= FEEDBACK_SHARED),
                      key=lambda i: -first[i])[:FEEDBACK]
     if closest:
@@ -148,8 +155,10 @@ def rank(asked: frozenset[str], pool: Sequence[_Row], category: str | None, thre
                 widened[word] = widened.get(word, 0.0) + weight / len(closest)
         query = _normal(widened)
     found = []
-    for row, vector in zip(pool, vectors, strict=True):
-        score = _cosine(query, vector) * (1.0 if not category or row.category == category else OTHER_CATEGORY)
+    for i, row in enumerate(pool):
+        if row.words.isdisjoint(query):
+            continue
+        score = _cosine(query, vector(i)) * (1.0 if not category or row.category == category else OTHER_CATEGORY)
         if score >= threshold:
             found.append((score, row))
     found.sort(key=lambda pair: (-pair[0], -pair[1].ticket_id))

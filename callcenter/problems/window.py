@@ -57,9 +57,15 @@ class Window:
             else:
                 assert self._seen is not None
                 after = self._seen - MARGIN
-                changed = _query().where(Ticket.created_at >= self._since) \
-                    .where((Ticket.updated_at >= after) | (Transcript.updated_at >= after))
-                for row in self._read(session, changed, open_only=False):
+                # Each side through its own updated_at index (one OR across both tables reads the whole window).
+                changed = _query().where(Ticket.updated_at >= after, Ticket.created_at >= self._since)
+                rows = self._read(session, changed, open_only=False)
+                calls = list(session.scalars(select(Transcript.call_id).where(
+                    Transcript.updated_at >= after, Transcript.status == TranscriptStatus.DONE)))
+                if calls:  # a call's words arrived: its ticket again, with them
+                    rows += self._read(session, _query().where(Ticket.origin_call_id.in_(calls),
+                                                               Ticket.created_at >= self._since), open_only=False)
+                for row in rows:
                     if row.status in _OPEN:
                         self._rows[row.ticket_id] = row
                     else:

@@ -19,6 +19,7 @@ The admin extends the dictionary (product names, the trade's own words);
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import re
 import threading
@@ -140,6 +141,9 @@ def terms(text: str) -> list[str]:
     return _stem(found)
 
 
+_FREEZE, _FROZEN = threading.Lock(), False
+
+
 def warm() -> None:
     """Load the dictionary and the converter now, not inside the first write that cuts a ticket's words.
 
@@ -147,3 +151,11 @@ def warm() -> None:
     transaction would hold SQLite's write lock for that long, and the AMI bridge's call records wait on it.
     """
     terms("预热 warm")
+    # jieba's dictionary is a few hundred thousand objects that live as long as the process: out of the
+    # collector's reach, its full collections stop walking them (tens of milliseconds each, in any request).
+    # Once per process: what is alive then stays for good, so never again later with garbage about.
+    global _FROZEN
+    with _FREEZE:
+        if not _FROZEN:
+            gc.freeze()
+            _FROZEN = True
