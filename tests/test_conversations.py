@@ -242,6 +242,43 @@ def test_internal_notes_never_reach_an_outbound_path(container, shop) -> None:
         assert message.delivery_state is DeliveryState.SENT and message.attempts == 2 and message.error is None
 
 
+def test_replies_queued_together_are_each_stored_audited_and_announced_once(container, shop) -> None:
+    """A bulk reply's batch inserts its replies together; each is still one message with its audit row and
+    event, carrying its own id.  A reply with a channel id still goes alone (it may collide)."""
+    bus = Sent()
+    conv = _service(container, bus)
+    with transaction(container.session_factory) as s:
+        ticket, ann = _ticket(s, shop.ticket_number), Actor.of(_user(s, "ann"))
+        with conv.queued_together(s):
+            replies = [conv.queue_outbound(s, ticket, ann, channel=Channel.SMS, body=f"Update {i}",
+                                           recipient="+8613800138000") for i in range(3)]
+            keyed = conv.queue_outbound(s, ticket, ann, channel=Channel.EMAIL, body="Keyed", channel_key="<k1@x>")
+            assert keyed.id is not None
+        ids = [r.id for r in replies]
+        assert all(ids) and ticket.first_responded_at is not None
+    with container.session_factory() as s:
+        assert sorted(s.scalars(select(Message.body).where(Message.id.in_(ids)))) == ["Update 0", "Update 1",
+                                                                                       "Update 2"]
+        audited = s.scalars(select(AuditLog.detail).where(AuditLog.action == "message_queued")).all()
+        assert sorted(d["message_id"] for d in audited) == sorted([*ids, keyed.id])
+    assert sorted(e.message_id for e in bus.events if isinstance(e, MessageQueued)) == sorted([*ids, keyed.id])
+
+
+def test_replies_queued_together_leave_nothing_when_the_block_fails(container, shop) -> None:
+    bus = Sent()
+    conv = _service(container, bus)
+    with container.session_factory() as s:
+        ticket, ann = _ticket(s, shop.ticket_number), Actor.of(_user(s, "ann"))
+        with pytest.raises(ConversationError), conv.queued_together(s):
+            conv.queue_outbound(s, ticket, ann, channel=Channel.SMS, body="First", recipient="+8613800138000")
+            conv.queue_outbound(s, ticket, ann, channel=Channel.SMS, body="  ")  # refused: no text
+        s.rollback()
+        assert _count(s) == 0
+    with container.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "message_queued")) == 0
+    assert bus.events == []
+
+
 @pytest.mark.parametrize("body, channel, code", [("  ", Channel.EMAIL, "required"),
                                                  ("Hello", Channel.PHONE, "not_a_reply_channel")])
 def test_a_reply_that_cannot_go_writes_nothing(container, shop, body: str, channel: Channel, code: str) -> None:

@@ -11,11 +11,12 @@ through the ticket service: one home for notes, whoever writes them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from .. import db
@@ -44,6 +45,8 @@ from .notifier import ConversationNotifier
 # What a message may hold; a channel's longer text is cut here rather than lost (a reply is refused).
 MAX_BODY = 200_000
 MESSAGES = cast(Table, Message.__table__)
+# session.info key: the replies a ``queued_together`` block has queued, to be announced once they have ids.
+_TOGETHER = "callcenter_replies_together"
 # A reply goes out on a channel that carries text back to the customer.
 REPLY_CHANNELS = (Channel.EMAIL, Channel.WEB, Channel.WECHAT, Channel.SMS)
 
@@ -89,9 +92,11 @@ class Conversations:
     def _insert(self, session: Session, **values: Any) -> tuple[Message, bool]:
         """Insert once per (channel, channel_key): the stored message, and whether this call stored it."""
         row = {**insert_defaults(MESSAGES), **values}
-        stmt = db.insert(session, Message).values(**row)
-        if values.get("channel_key") is not None:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["channel", "channel_key"])
+        if values.get("channel_key") is None:  # nothing to collide with; and a plain INSERT is compiled once
+            stmt = insert(Message).values(**row)   # (the dialects' ON CONFLICT inserts are never cached)
+        else:
+            stmt = db.insert(session, Message).values(**row).on_conflict_do_nothing(
+                index_elements=["channel", "channel_key"])
         message = session.scalar(stmt.returning(Message))  # the row as stored, in one round trip
         if message is None:
             found = self.find(session, values["channel"], values["channel_key"])
@@ -145,21 +150,56 @@ class Conversations:
             raise ConversationError(N_("A reply goes out by e-mail, web, WeChat or SMS."), field="channel",
                                     code="not_a_reply_channel")
         self.store.refuse_too_large(list(attachments))
-        message, new = self._insert(
-            session, ticket_id=ticket.id, customer_id=ticket.customer_id, channel=channel,
-            direction=MessageDirection.OUTBOUND, visibility=Visibility.PUBLIC,
-            channel_key=None if channel_key is None else _key(channel_key), recipient=_text(recipient, 320) or None,
-            subject=_text(subject, 300), body=text, author_id=actor.user_id, delivery_state=DeliveryState.QUEUED)
+        values = {"ticket_id": ticket.id, "customer_id": ticket.customer_id, "channel": channel,
+                  "direction": MessageDirection.OUTBOUND, "visibility": Visibility.PUBLIC,
+                  "channel_key": None if channel_key is None else _key(channel_key),
+                  "recipient": _text(recipient, 320) or None, "subject": _text(subject, 300), "body": text,
+                  "author_id": actor.user_id, "delivery_state": DeliveryState.QUEUED}
+        together = session.info.get(_TOGETHER)
+        if together is not None and channel_key is None and not attachments:
+            message = Message(**{**insert_defaults(MESSAGES), **values})
+            session.add(message)  # inserted with the block's others, then announced (queued_together)
+            together.append((ticket, message, actor))
+            self._responded(ticket, actor)
+            return message
+        message, new = self._insert(session, **values)
         if not new:
             return message
+        self._responded(ticket, actor)
         for f in attachments:
             self.store.keep(session, message, f)
+        self._announce_queued(session, ticket, message, actor, len(attachments))
+        return message
+
+    @contextmanager
+    def queued_together(self, session: Session) -> Iterator[None]:
+        """Replies queued inside the block (without a channel id or files: nothing to collide with) are
+        inserted together at its end, a statement per many rows rather than a round trip each, then audited
+        and announced as one by one.  A bulk reply's batch; an exception leaves them to the caller's
+        rollback."""
+        if _TOGETHER in session.info:
+            yield
+            return
+        together: list[tuple[Ticket, Message, Actor]] = []
+        session.info[_TOGETHER] = together
+        try:
+            yield
+        finally:
+            del session.info[_TOGETHER]
+        session.flush()
+        for ticket, message, actor in together:
+            self._announce_queued(session, ticket, message, actor, 0)
+
+    @staticmethod
+    def _responded(ticket: Ticket, actor: Actor) -> None:
         if ticket.first_responded_at is None and actor.user_id is not None:
             ticket.first_responded_at = utcnow()
+
+    def _announce_queued(self, session: Session, ticket: Ticket, message: Message, actor: Actor,
+                         attachments: int) -> None:
         audit.record(session, "message_queued", actor, object_type="ticket", object_id=ticket.number,
-                     message_id=message.id, channel=channel.value, attachments=len(attachments))
+                     message_id=message.id, channel=message.channel.value, attachments=attachments)
         self.notifier.queued(session, ticket, message, actor)
-        return message
 
     def add_internal_note(self, session: Session, ticket: Ticket, body: str, actor: Actor) -> TicketNote:
         """A note among colleagues: never a message, never sent (its history, audit row and event are the

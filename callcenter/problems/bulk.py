@@ -194,7 +194,7 @@ class BulkActions:
         return {t.id for t in found}, held
 
     def _batch(self, session: Session, actor: Actor, items: list[BulkItem], what: What, editable: set[int]) -> None:
-        """The batch in one savepoint, flushed once at its end (a statement or two per ticket, not eight); a
+        """The batch in one savepoint, flushed once at its end (its replies inserted together); a
         refusal anywhere undoes that savepoint, and the batch goes again a savepoint per ticket, so a bad
         ticket costs only its own batch the slow way and is the only one failed."""
         ready = []
@@ -205,7 +205,7 @@ class BulkActions:
             else:
                 ready.append((item, ticket))
         try:
-            with session.begin_nested(), session.no_autoflush:
+            with session.begin_nested(), session.no_autoflush, self.replies.conversations.queued_together(session):
                 for _, ticket in ready:
                     self._apply(session, actor, ticket, what)
         except Refusal:

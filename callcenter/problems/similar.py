@@ -57,6 +57,7 @@ class SimilarTickets:
     def __init__(self, settings: ProblemSettings) -> None:
         self.settings = settings
         self.window = Window()  # the window's open tickets, kept up to date (window.py)
+        self._pools: tuple[tuple[int, int], dict[str | None, Pool]] = ((-1, 0), {})
 
     def for_ticket(self, session: Session, ticket: Ticket,
                    visible: ColumnElement[bool] | None = None) -> list[Alike]:
@@ -79,8 +80,15 @@ class SimilarTickets:
         if not asked:
             return []
         since = (now or utcnow()) - dt.timedelta(days=self.settings.similar_days)
-        pool = self._newest(self.window.rows(session, since), category, exclude)
-        ranked = rank(asked, pool, category, self.settings.similar_threshold, self.settings.similar_limit)
+        version, rows = self.window.held(session, since)
+        held = (version, len(rows))  # ``since`` only moves on: the same version and length, the same rows
+        pools = self._pools if self._pools[0] == held else (held, {})
+        pool = pools[1].get(category)
+        if pool is None:
+            pool = pools[1][category] = Pool(self._newest(rows, category))
+        self._pools = pools  # one per category, until the window moves
+        ranked = rank(asked, pool, category, self.settings.similar_threshold, self.settings.similar_limit,
+                      exclude)
         if not ranked:
             return ranked
         # The window is this process's copy: the database says which still exist and are the viewer's.
@@ -88,11 +96,10 @@ class SimilarTickets:
         kept = set(session.scalars(check.where(visible) if visible is not None else check))
         return [a for a in ranked if a.ticket_id in kept]
 
-    def _newest(self, rows: list[_Row], category: str | None, exclude: int | None) -> list[_Row]:
+    def _newest(self, rows: list[_Row], category: str | None) -> list[_Row]:
         """The pool from the window, as ``_pool`` reads it: the same category's newest first, then any other's."""
         size = self.settings.similar_pool
-        rows = sorted((r for r in rows if r.ticket_id != exclude), key=lambda r: (r.created_at, r.ticket_id),
-                      reverse=True)
+        rows = sorted(rows, key=lambda r: (r.created_at, r.ticket_id), reverse=True)
         if not category:
             return rows[:size]
         same = [r for r in rows if r.category == category][:int(size * SAME_SHARE)]
@@ -126,48 +133,61 @@ class SimilarTickets:
                 for r in rows]
 
 
-def rank(asked: frozenset[str], pool: Sequence[_Row], category: str | None, threshold: float,
-         limit: int) -> list[Alike]:
+class Pool:
+    """The rows a lookup compares against, with what does not depend on the query worked out once: each word's
+    inverse document frequency, which rows hold it, and (as asked for) each row's vector."""
+
+    def __init__(self, rows: Sequence[_Row]) -> None:
+        self.rows = list(rows)
+        df = Counter(w for row in self.rows for w in row.words)
+        self.unseen = math.log(len(self.rows) + 1) + 1.0  # a query word no row holds (smoothed, as scikit-learn)
+        self.idf = {w: math.log((len(self.rows) + 1) / (n + 1)) + 1.0 for w, n in df.items()}
+        self.holding: dict[str, list[int]] = {}
+        for i, row in enumerate(self.rows):
+            for w in row.words:
+                self.holding.setdefault(w, []).append(i)
+        self._vectors: dict[int, Vector] = {}
+
+    def vector(self, i: int) -> Vector:
+        found = self._vectors.get(i)
+        if found is None:
+            found = self._vectors[i] = _normal({w: self.idf[w] for w in self.rows[i].words})
+        return found
+
+    def query(self, words: Iterable[str]) -> Vector:
+        return _normal({w: self.idf.get(w, self.unseen) for w in words})
+
+    def sharing(self, words: Iterable[str]) -> set[int]:
+        """The rows holding any of ``words``: the only ones that can score above zero."""
+        return {i for w in words for i in self.holding.get(w, ())}
+
+
+def rank(asked: frozenset[str], pool: Pool, category: str | None, threshold: float, limit: int,
+         exclude: int | None = None) -> list[Alike]:
     """The pool's rows at least ``threshold`` alike, best first (see the module's docstring)."""
-    if not pool:
-        return []
-    df = Counter(w for row in pool for w in row.words)
-    df.update(asked)
-    count = len(pool) + 1
-    idf = {w: math.log((count + 1) / (n + 1)) + 1.0 for w, n in df.items()}
-    # Only rows sharing a word with the query can score above zero: the others are never made vectors.
-    vectors: dict[int, Vector] = {}
-
-    def vector(i: int) -> Vector:
-        if i not in vectors:
-            vectors[i] = _vector(pool[i].words, idf)
-        return vectors[i]
-
-    query = _vector(asked, idf)
-    first = {i: _cosine(query, vector(i)) for i, row in enumerate(pool) if not asked.isdisjoint(row.words)}
+    rows = pool.rows
+    query = pool.query(asked)
+    first = {i: _cosine(query, pool.vector(i)) for i in pool.sharing(asked) if rows[i].ticket_id != exclude}
     closest = sorted((i for i, s in first.items()
-                      if s >= threshold and len(asked & pool[i].words) >= FEEDBACK_SHARED),
-                     key=lambda i: -first[i])[:FEEDBACK]
+                      if s >= threshold and len(asked & rows[i].words) >= FEEDBACK_SHARED),
+                     key=lambda i: (-first[i], i))[:FEEDBACK]
     if closest:
         widened = {w: ASKED_WEIGHT * x for w, x in query.items()}
         for i in closest:
-            for word, weight in vectors[i].items():
+            for word, weight in pool.vector(i).items():
                 widened[word] = widened.get(word, 0.0) + weight / len(closest)
         query = _normal(widened)
     found = []
-    for i, row in enumerate(pool):
-        if row.words.isdisjoint(query):
+    for i in pool.sharing(query):
+        row = rows[i]
+        if row.ticket_id == exclude:
             continue
-        score = _cosine(query, vector(i)) * (1.0 if not category or row.category == category else OTHER_CATEGORY)
+        score = _cosine(query, pool.vector(i)) * (1.0 if not category or row.category == category else OTHER_CATEGORY)
         if score >= threshold:
             found.append((score, row))
     found.sort(key=lambda pair: (-pair[0], -pair[1].ticket_id))
     return [Alike(row.ticket_id, row.number, row.subject, row.category, row.status, row.created_at,
-                  round(score, 4), _shared(asked, row.words, idf), row.problem_id) for score, row in found[:limit]]
-
-
-def _vector(found: Iterable[str], idf: dict[str, float]) -> Vector:
-    return _normal({w: idf[w] for w in found})
+                  round(score, 4), _shared(asked, row.words, pool), row.problem_id) for score, row in found[:limit]]
 
 
 def _normal(vector: Vector) -> Vector:
@@ -181,6 +201,6 @@ def _cosine(a: Vector, b: Vector) -> float:
     return sum(x * b.get(w, 0.0) for w, x in a.items())
 
 
-def _shared(asked: frozenset[str], found: frozenset[str], idf: dict[str, float]) -> tuple[str, ...]:
+def _shared(asked: frozenset[str], found: frozenset[str], pool: Pool) -> tuple[str, ...]:
     """The words both hold, most telling first: what the page shows as the reason."""
-    return tuple(sorted(asked & found, key=lambda w: -idf[w])[:SHOWN_WORDS])
+    return tuple(sorted(asked & found, key=lambda w: (-pool.idf.get(w, pool.unseen), w))[:SHOWN_WORDS])

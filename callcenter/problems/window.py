@@ -44,16 +44,22 @@ class Window:
         self._since: dt.datetime | None = None  # the oldest creation time held
         self._seen: dt.datetime | None = None  # changes up to here are read
         self._built: dt.datetime | None = None
+        self.version = 0  # counts the changes seen: what is worked out from the rows is kept until it moves
         self._lock = threading.Lock()
 
     def rows(self, session: Session, since: dt.datetime) -> list[Row]:
         """The open tickets created since ``since``, as of now."""
+        return self.held(session, since)[1]
+
+    def held(self, session: Session, since: dt.datetime) -> tuple[int, list[Row]]:
+        """``rows``, with the version they are of."""
         with self._lock:
             now = utcnow()
             if (self._since is None or since < self._since or self._built is None
                     or now - self._built > REBUILD):
                 self._rows = {r.ticket_id: r for r in self._read(session, _query().where(Ticket.created_at >= since))}
                 self._since, self._built = since, now
+                self.version += 1
             else:
                 assert self._seen is not None
                 after = self._seen - MARGIN
@@ -66,12 +72,15 @@ class Window:
                     rows += self._read(session, _query().where(Ticket.origin_call_id.in_(calls),
                                                                Ticket.created_at >= self._since), open_only=False)
                 for row in rows:
-                    if row.status in _OPEN:
+                    held = self._rows.get(row.ticket_id)
+                    if row.status in _OPEN and held != row:
                         self._rows[row.ticket_id] = row
-                    else:
-                        self._rows.pop(row.ticket_id, None)
+                        self.version += 1
+                    elif row.status not in _OPEN and held is not None:
+                        del self._rows[row.ticket_id]
+                        self.version += 1
             self._seen = now
-            return [r for r in self._rows.values() if r.created_at >= since]
+            return self.version, [r for r in self._rows.values() if r.created_at >= since]
 
     @staticmethod
     def _read(session: Session, query: Select[Any], open_only: bool = True) -> list[Row]:
