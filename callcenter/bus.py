@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -42,6 +42,7 @@ MAX_PAYLOAD = 7900
 ORIGIN = f"{socket.gethostname()}:{os.getpid()}"
 # session.info keys: events waiting for their transaction's commit, and "hooks set".
 _PENDING = "callcenter_bus_pending"
+_RECORDED = "callcenter_bus_recorded"
 # The payloads go as one JSON array (a text[] parameter costs the driver a dump per element).
 _NOTIFY_ALL = text("SELECT count(pg_notify(:c, p)) FROM (SELECT p FROM json_array_elements_text(CAST(:ps AS json)) "
                    "WITH ORDINALITY AS u(p, i) ORDER BY i) AS ordered")
@@ -82,6 +83,14 @@ class Message(Generic[E]):
 
 
 Handler = Callable[[Message[E]], None]
+
+
+class Recorder(Protocol):
+    """Writes something for events in their own transaction (``Bus.record_with``)."""
+
+    def record(self, session: Session | None, messages: list[Message[Event]]) -> None: ...
+
+
 Unsubscribe = Callable[[], None]
 
 
@@ -96,6 +105,7 @@ class Bus:
 
     def __init__(self) -> None:
         self._subs: list[tuple[Callable[[Event], bool], Handler[Any]]] = []
+        self._recorders: list[Recorder] = []
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[Message[Event] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -134,6 +144,16 @@ class Bus:
         while (message := self._queue.get()) is not None:
             self._deliver(message)
 
+    def record_with(self, recorder: Recorder) -> None:
+        """Give ``recorder`` every event published with a session inside that session's transaction, just
+        before it commits (the webhook outbox: a committed change always has its deliveries); an event
+        published without one, at once."""
+        self._recorders.append(recorder)
+
+    def _record_all(self, session: Session | None, messages: list[Message[Event]]) -> None:
+        for recorder in self._recorders:
+            recorder.record(session, messages)
+
     # -- publishing ------------------------------------------------------
     def publish(self, event: Event, session: Session | None = None, source_at: float | None = None) -> None:
         """Publish now, or, given a session, only if and when it commits."""
@@ -143,8 +163,12 @@ class Bus:
         if len(message.encode().encode()) > MAX_PAYLOAD:
             raise ValueError(f"event {event.name} payload too large; publish ids, not documents")
         if session is None:
+            if self._recorders:
+                self._record_all(None, [message])
             self._send(message)
         else:
+            if self._recorders:
+                on_commit(session, (_RECORDED, id(self)), message, self._record_all, before=True)
             self._send_on_commit(session, message)
 
     def _send(self, message: Message[Event]) -> None:

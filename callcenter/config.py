@@ -27,6 +27,7 @@ from .channels.settings import ChannelSettings
 from .days import clock_time
 from .knowledge.settings import KnowledgeSettings
 from .problems.settings import ProblemSettings
+from .webhooks.settings import WebhookSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = Path(os.environ.get("CALLCENTER_INSTANCE", ROOT / "instance"))
@@ -641,6 +642,7 @@ class Settings(BaseSettings):
     channels: ChannelSettings = Field(default_factory=ChannelSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     problems: ProblemSettings = Field(default_factory=ProblemSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     summary: SummarySettings = Field(default_factory=SummarySettings)
 
     @classmethod

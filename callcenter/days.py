@@ -33,6 +33,20 @@ def parse(text: Any) -> dt.date | None:
     return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
+def parse_local(text: Any, zone: str) -> dt.datetime | None:
+    """A local date and time (``2026-12-01T14:30``, as a ``datetime-local`` field sends it) in the zone, as a UTC
+    time; None when it is not one."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.strip()[:19])
+    except ValueError:
+        return None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        return None
+    return moment.replace(tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+
+
 def midnight(day: dt.date, zone: str) -> dt.datetime:
     """The start of ``day`` in the zone, as a UTC time."""
     return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)

@@ -522,3 +522,30 @@ class AutoReplyAnswered(Event, name="auto_reply_answered"):
     ticket_id: int
     article_id: int
     state: str
+
+
+# -- webhooks -------------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class WebhookEndpointChanged(Event, name="webhook_endpoint_changed"):
+    """An endpoint was added, edited, switched on or off, or removed: every process reads the set-ups again."""
+
+    endpoint_id: int
+    actor: str = "system"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookEndpointFailing(Event, name="webhook_endpoint_failing"):
+    """A delivery ran out of retries: the endpoint is marked failing and the admins are told."""
+
+    endpoint_id: int
+    endpoint: str
+    delivery_id: int
+    error: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookEndpointRecovered(Event, name="webhook_endpoint_recovered"):
+    """A failing endpoint took a delivery again."""
+
+    endpoint_id: int
+    endpoint: str

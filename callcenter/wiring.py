@@ -36,6 +36,7 @@ from .customers.service import CustomerService
 from .db import make_engine, make_read_session_factory, make_session_factory
 from .dispatch.callbacks import Callbacks
 from .dispatch.notifier import DispatchNotifier
+from .events import WebhookEndpointChanged
 from .forms.intake import Intake
 from .governance.erasure import Erasure
 from .governance.notifier import ErasureNotifier
@@ -66,6 +67,9 @@ from .runner import Service
 from .text import words as text_words
 from .tickets.notifier import TicketNotifier
 from .tickets.service import TicketService
+from .webhooks.endpoints import Endpoints
+from .webhooks.notifier import WebhookNotifier
+from .webhooks.outbox import Outbox
 
 if TYPE_CHECKING:
     from .ami.bridge import AMIService
@@ -78,7 +82,8 @@ if TYPE_CHECKING:
     from .knowledge.watcher import KnowledgeWatcher
 
 # The services ``callcenter run`` starts in one process; each also runs alone (``callcenter ami`` ...).
-BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background", "channels", "knowledge")
+BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background", "channels", "knowledge",
+                    "webhooks")
 
 
 @dataclass
@@ -105,8 +110,20 @@ class Container:
     @cached_property
     def bus(self) -> Bus:
         bus = make_bus(self.engine.url.render_as_string(hide_password=False))
+        # Every change's webhook deliveries are written in its own transaction (webhooks/outbox.py).
+        bus.record_with(self.webhook_outbox)
+        bus.subscribe(WebhookEndpointChanged, lambda _: self.webhook_outbox.forget())
         bus.start()
         return bus
+
+    @cached_property
+    def webhook_outbox(self) -> Outbox:
+        return Outbox(self.session_factory, self.settings.webhooks)
+
+    @cached_property
+    def webhook_endpoints(self) -> Endpoints:
+        """Admins' webhook endpoints, their secrets, and replays."""
+        return Endpoints(WebhookNotifier(self.bus), self.webhook_outbox)
 
     # -- domain services ---------------------------------------------------
     @cached_property
@@ -383,6 +400,12 @@ class Container:
         cfg = self.settings.channels.email
         return MailFetcher(cfg, MailIntake(cfg, self.session_factory, self.channel_intake, self.conversations,
                                            self.customers))
+
+    def webhooks(self) -> Service:
+        """The webhook sender: posts what the outbox holds, signed, in order per ticket (several may run)."""
+        from .webhooks.sender import Sender
+
+        return Sender(self.session_factory, self.settings.webhooks, WebhookNotifier(self.bus))
 
     def service(self, name: str) -> Service:
         if name not in BACKEND_SERVICES:

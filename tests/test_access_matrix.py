@@ -170,6 +170,15 @@ PAGES = [
     Row("POST", "/admin/skills", "/admin/skills", ADMINS, 400),  # no code
     Row("POST", "/admin/skills/<int:skill_id>", "/admin/skills/999", ADMINS, 404),
     Row("POST", "/admin/skills/<int:skill_id>/active", "/admin/skills/999/active", ADMINS, 404),
+    Row("GET", "/admin/webhooks", "/admin/webhooks", ADMINS, 200),
+    Row("POST", "/admin/webhooks", "/admin/webhooks", ADMINS, 400),  # no name, no address
+    Row("GET", "/admin/webhooks/<int:endpoint_id>", "/admin/webhooks/999", ADMINS, 404),
+    Row("POST", "/admin/webhooks/<int:endpoint_id>", "/admin/webhooks/999", ADMINS, 404),
+    Row("POST", "/admin/webhooks/<int:endpoint_id>/secret", "/admin/webhooks/999/secret", ADMINS, 404),
+    Row("POST", "/admin/webhooks/<int:endpoint_id>/delete", "/admin/webhooks/999/delete", ADMINS, 404),
+    Row("POST", "/admin/webhooks/<int:endpoint_id>/replay", "/admin/webhooks/999/replay", ADMINS, 404),
+    Row("GET", "/admin/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>",
+        "/admin/webhooks/999/deliveries/999", ADMINS, 404),
     Row("GET", "/admin/wrapup-codes", "/admin/wrapup-codes", ADMINS, 200),
     Row("POST", "/admin/wrapup-codes", "/admin/wrapup-codes", ADMINS, 400),  # no code
     Row("POST", "/admin/wrapup-codes/<int:code_id>", "/admin/wrapup-codes/999", ADMINS, 404),

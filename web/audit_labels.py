@@ -36,6 +36,10 @@ ACTIONS = {
     "ticket_merge_undone": _l("Merge undone"), "bulk_submitted": _l("Bulk change asked"),
     "bulk_cancelled": _l("Bulk change cancelled"), "incident_declared": _l("Incident declared"),
     "incident_ended": _l("Incident ended"), "incident_dismissed": _l("Incident proposal dismissed"),
+    # Outbound webhooks (callcenter/webhooks/).
+    "webhook_added": _l("Webhook endpoint added"), "webhook_changed": _l("Webhook endpoint changed"),
+    "webhook_removed": _l("Webhook endpoint removed"), "webhook_secret_rotated": _l("Webhook secret replaced"),
+    "webhook_replayed": _l("Webhook deliveries sent again"), "webhook_failing": _l("Webhook endpoint failing"),
     # The centre's people and codes (callcenter/people).
     "user_edited": _l("User details changed"), "user_password_reset": _l("Password reset"),
     "user_team_changed": _l("Team of a user changed"), "team_created": _l("Team made"),

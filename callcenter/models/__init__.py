@@ -69,6 +69,7 @@ from .tickets import (
     TicketStatus,
 )
 from .transcripts import Transcript, TranscriptStatus
+from .webhooks import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "LOCALES",
@@ -109,6 +110,7 @@ __all__ = [
     "CustomerIdentity",
     "CustomerPhone",
     "DeliveryState",
+    "DeliveryStatus",
     "DeskPop",
     "DictionaryWord",
     "Direction",
@@ -164,6 +166,9 @@ __all__ = [
     "VariantStatus",
     "VipTier",
     "Visibility",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WrapupCode",
     "WrapupKind",
     "utcnow",

@@ -212,9 +212,9 @@ class BulkActions:
             for item, _ in ready:
                 self._one(session, actor, item, what, editable)
             return
-        now = utcnow()
-        for item, _ in ready:
-            item.state, item.done_at = BulkItemState.DONE, now
+        if ready:  # one statement, not one per item
+            session.execute(update(BulkItem).where(BulkItem.id.in_([item.id for item, _ in ready]))
+                            .values(state=BulkItemState.DONE, done_at=utcnow()))
 
     def _one(self, session: Session, actor: Actor, item: BulkItem, what: What, editable: set[int]) -> None:
         ticket = session.get(Ticket, item.ticket_id)

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import calibration, codes, forms, governance, imports, index, queues, routes, teams, templates, tokens, users
+from . import (
+    calibration,
+    codes,
+    forms,
+    governance,
+    imports,
+    index,
+    queues,
+    routes,
+    teams,
+    templates,
+    tokens,
+    users,
+    webhooks,
+)
 
 # Imported for the pages they add to ``routes.bp`` (all ``admin.*``); listed so a reader sees them all.
-PAGES = (index, users, teams, codes, imports, forms, queues, templates, calibration)
+PAGES = (index, users, teams, codes, imports, forms, queues, templates, calibration, webhooks)
 
 
 def init_app(app: Flask) -> None:

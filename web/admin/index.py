@@ -6,7 +6,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from callcenter.access import roles
-from callcenter.models import Queue, Skill, Team, User, WrapupCode
+from callcenter.models import Queue, Skill, Team, User, WebhookEndpoint, WrapupCode
 
 from ..auth.access import roles_required
 from ..db import get_db
@@ -21,5 +21,7 @@ def index() -> ResponseReturnValue:
               for name, model, where in (("users", User, [User.is_active]), ("teams", Team, []),
                                           ("skills", Skill, [Skill.is_active]),
                                           ("codes", WrapupCode, [WrapupCode.is_active]),
-                                          ("queues", Queue, [Queue.is_active]))}
+                                          ("queues", Queue, [Queue.is_active]),
+                                          ("webhooks", WebhookEndpoint, []),
+                                          ("failing", WebhookEndpoint, [WebhookEndpoint.failing_since.isnot(None)]))}
     return render_template("admin/index.html", counts=counts)

@@ -1,0 +1,1 @@
+"""Outbound webhooks: every change an endpoint asked for, signed (Standard Webhooks) and never lost."""
