@@ -270,3 +270,18 @@ def test_two_senders_one_killed_mid_batch_deliver_each_once(container: Container
     # (at most one per worker thread of the killed sender); nothing else is posted twice.
     again = len(posted) - len(set(posted))
     assert again <= 2, f"{again} posted twice"
+
+
+def test_after_a_merge_the_payload_says_where_the_ticket_went(container: Container, admin: Actor) -> None:
+    _endpoint(container, admin, "https://crm.example.com/hooks", events=("ticket_merged", "ticket_updated"))
+    source_id, target_id = _tickets(container, 2)
+    with transaction(container.session_factory) as s:
+        source, target = s.get(Ticket, source_id), s.get(Ticket, target_id)
+        assert source is not None and target is not None
+        container.merges.merge(s, admin, source, target)
+        target_number = target.number
+    with container.session_factory() as s:
+        bodies = [json.loads(b) for b in s.scalars(select(WebhookDelivery.body).order_by(WebhookDelivery.id))]
+    about_source = [b for b in bodies if b["data"]["ticket_id"] == source_id]
+    assert about_source and all(b["data"]["ticket"]["merged_into"] == target_number for b in about_source)
+    assert {b["type"] for b in about_source} >= {"ticket_merged"}
