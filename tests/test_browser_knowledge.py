@@ -33,7 +33,9 @@ def _agent_writes_a_draft(browser: Any, base: str) -> int:
     page.goto(f"{base}/knowledge/")
     assert "No articles yet" in page.inner_text("#kb-empty")
     page.click("#kb-new")
-    # English first (the reader's language): the Chinese panel waits behind its tab.
+    # English first (the reader's language): the Chinese panel waits behind its tab once the page's script has
+    # run (without it both show); a loaded machine may run it after the click returns.
+    page.wait_for_selector("#panel-zh", state="hidden")
     assert page.is_visible("#panel-en") and not page.is_visible("#panel-zh")
     page.fill("#title-en", "How to get a refund")
     page.fill("#body-en", "Open the app and tap Refund.")

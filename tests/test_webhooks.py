@@ -234,8 +234,8 @@ def test_two_senders_one_killed_mid_batch_deliver_each_once(container: Container
     _change(container, ids[:100], TicketStatus.PENDING)
     env = {**os.environ, "CALLCENTER_CONFIG": str(tmp_path / "absent.toml"),
            "CALLCENTER_INSTANCE_DIR": str(tmp_path / "instance"), "CALLCENTER_DATABASE__URL": db_url,
-           "CALLCENTER_LAB__ENABLED": "false", "CALLCENTER_WEBHOOKS__LEASE_SECONDS": "12",
-           "CALLCENTER_WEBHOOKS__TIMEOUT_SECONDS": "5", "CALLCENTER_WEBHOOKS__WORKERS": "2",
+           "CALLCENTER_LAB__ENABLED": "false", "CALLCENTER_WEBHOOKS__LEASE_SECONDS": "6",
+           "CALLCENTER_WEBHOOKS__TIMEOUT_SECONDS": "2", "CALLCENTER_WEBHOOKS__WORKERS": "2",
            "CALLCENTER_WEBHOOKS__BATCH": "10"}
 
     def sender() -> subprocess.Popen[bytes]:
