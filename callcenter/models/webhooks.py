@@ -43,7 +43,8 @@ class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         UniqueConstraint("endpoint_id", "message_id"),
-        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        # The owed ones in order: a claim reads the first few, however long the backlog.
+        Index("ix_webhook_deliveries_owed", "status", "id"),
         Index("ix_webhook_deliveries_order", "endpoint_id", "order_key", "status"),
         Index("ix_webhook_deliveries_created", "created_at"),
     )

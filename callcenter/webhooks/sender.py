@@ -84,10 +84,11 @@ class Sender(ThreadService):
         earlier = aliased(WebhookDelivery)
         waits = exists().where(earlier.endpoint_id == D.endpoint_id, earlier.order_key == D.order_key,
                                earlier.id < D.id, earlier.status == DeliveryStatus.PENDING)
-        due = (select(D.id).join(WebhookEndpoint, WebhookEndpoint.id == D.endpoint_id)
-               .where(D.status == DeliveryStatus.PENDING, D.next_attempt_at <= now,
-                      or_(D.lease_until.is_(None), D.lease_until < now), WebhookEndpoint.active.is_(True),
-                      or_(D.order_key == "", ~waits))
+        active = select(WebhookEndpoint.id).where(WebhookEndpoint.active.is_(True))
+        # The owed ones in id order through their index, the first few that are due (not a sort of the backlog).
+        due = (select(D.id)
+               .where(D.status == DeliveryStatus.PENDING, D.endpoint_id.in_(active), D.next_attempt_at <= now,
+                      or_(D.lease_until.is_(None), D.lease_until < now), or_(D.order_key == "", ~waits))
                .order_by(D.id).limit(limit))
         with transaction(self.session_factory) as session:
             if db.is_postgres(session):

@@ -54,7 +54,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_webhook_deliveries_created', ['created_at'], unique=False)
-        batch_op.create_index('ix_webhook_deliveries_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_webhook_deliveries_owed', ['status', 'id'], unique=False)
         batch_op.create_index('ix_webhook_deliveries_order', ['endpoint_id', 'order_key', 'status'], unique=False)
 
     op.create_table('webhook_attempts',
@@ -83,7 +83,7 @@ def downgrade() -> None:
     op.drop_table('webhook_attempts')
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_webhook_deliveries_order')
-        batch_op.drop_index('ix_webhook_deliveries_due')
+        batch_op.drop_index('ix_webhook_deliveries_owed')
         batch_op.drop_index('ix_webhook_deliveries_created')
 
     op.drop_table('webhook_deliveries')
