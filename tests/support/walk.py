@@ -62,6 +62,7 @@ from callcenter.models import (
     TicketNote,
     Transcript,
     User,
+    WebhookDelivery,
     utcnow,
 )
 from callcenter.qa import rules, scorecards
@@ -126,6 +127,8 @@ class World:
     template_id: int = 0  # a reply macro with SMS and e-mail variants
     article_id: int = 0  # a published knowledge-base article in both languages
     answer_token: str = ""  # an auto-reply on the shop's ticket, waiting for the customer's yes or no
+    endpoint_id: int = 0  # a webhook endpoint, and one of its deliveries
+    delivery_id: int = 0
     typed: frozenset[str] = field(default_factory=frozenset)
 
     def arguments(self, role: str) -> dict[str, Any]:
@@ -136,7 +139,8 @@ class World:
                 "team_id": self.billing.team_id, "job_id": self.jobs.get(role, 0), "rule_id": self.rule_id,
                 "slug": self.scorecard, "name": "summary", "token_id": 1,
                 "attachment_id": self.attachment_id, "template_id": self.template_id,
-                "article_id": self.article_id, "token": self.answer_token, "answer": "yes"}
+                "article_id": self.article_id, "token": self.answer_token, "answer": "yes",
+                "endpoint_id": self.endpoint_id, "delivery_id": self.delivery_id}
 
 
 # Where one argument name means different things on different routes: (endpoint, argument) -> value.
@@ -172,6 +176,7 @@ def build(container: Container) -> World:
     world.template_id = reply_macro(container)
     world.article_id = knowledge_article(container)
     world.answer_token = auto_reply(container, shop, world.article_id)
+    world.endpoint_id, world.delivery_id = webhook(container, shop)
     with factory() as s:
         world.typed = typed_words(s)
     return world
@@ -216,6 +221,20 @@ def auto_reply(container: Container, shop: deskdata.Shop, article_id: int) -> st
         s.add(AutoReply(ticket_id=ticket.id, article_id=article_id, probability=0.87, token="walk-token-0123456789ab",
                         question=ticket.subject, sent_at=now, due_at=now + dt.timedelta(hours=24)))
         return "walk-token-0123456789ab"
+
+
+def webhook(container: Container, shop: deskdata.Shop) -> tuple[int, int]:
+    """A CRM's webhook endpoint and the delivery a ticket change made for it."""
+    with transaction(container.session_factory) as s:
+        endpoint = container.webhook_endpoints.save(s, _as(s, "ada"), name="CRM", url="https://crm.example.com/hook",
+                                                    wanted=["ticket_updated"])
+        ticket = s.scalars(select(Ticket).where(Ticket.number == shop.ticket_number)).one()
+        container.tickets.change(s, ticket, _as(s, "ada"), priority="high")
+        endpoint_id = endpoint.id
+    with container.session_factory() as s:
+        delivery = s.scalars(select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint_id)).first()
+        assert delivery is not None
+        return endpoint_id, delivery
 
 
 def _as(s: Any, username: str) -> Actor:
