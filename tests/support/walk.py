@@ -63,6 +63,7 @@ from callcenter.models import (
     Transcript,
     User,
     WebhookDelivery,
+    WebhookEndpoint,
     utcnow,
 )
 from callcenter.qa import rules, scorecards
@@ -285,7 +286,8 @@ def typed_words(s: Any) -> frozenset[str]:
                    Customer.name, Call.caller_name, Scorecard.title, Scorecard.slug, KeywordRule.name,
                    KeywordRule.tag, CallTag.tag, Skill.name, ReplyTemplate.name, Queue.display_name,
                    FormDefinition.title, ArticleVersion.title, ArticleVersion.body, ArticleVersion.short,
-                   ArticleRevision.note, Article.product, QuestionVariant.text, KnowledgeCategory.name_en):
+                   ArticleRevision.note, Article.product, QuestionVariant.text, KnowledgeCategory.name_en,
+                   WebhookEndpoint.name, WebhookEndpoint.url):
         texts += [t for t in s.scalars(select(column)) if t]
     texts += list(s.scalars(select(TicketNote.body).where(TicketNote.template.is_(None))))
     texts += [c.reason for c in s.scalars(select(TicketChange).where(TicketChange.reason_template.is_(None)))]
