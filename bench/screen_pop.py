@@ -62,16 +62,16 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def seed(container: Container, agents: int) -> None:
+def seed(container: Container, agents: int, prefix: str = "agent") -> None:
     accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
     from werkzeug.security import generate_password_hash
 
     digest = generate_password_hash(PASSWORD, method=accounts.PASSWORD_METHOD)
     with transaction(container.session_factory) as s:
-        s.execute(insert(User), [{"username": f"agent{i}", "role": Role.AGENT, "password_hash": digest,
+        s.execute(insert(User), [{"username": f"{prefix}{i}", "role": Role.AGENT, "password_hash": digest,
                                   "display_name": f"Agent {i}"} for i in range(agents)])
         ids = dict(s.execute(User.__table__.select().with_only_columns(User.username, User.id)).tuples().all())
-        s.execute(insert(AgentProfile), [{"user_id": ids[f"agent{i}"], "sip_interface": f"PJSIP/bench{i}",
+        s.execute(insert(AgentProfile), [{"user_id": ids[f"{prefix}{i}"], "sip_interface": f"PJSIP/{prefix}{i}",
                                           "languages": ["en"]} for i in range(agents)])
 
 
@@ -92,8 +92,19 @@ def login(port: int, username: str) -> str:
     return resp.getheader("Set-Cookie", "").split(";")[0]
 
 
+def ask_crm(port: int, cookie: str, call_id: int) -> str:
+    """The desk's CRM panel request (what crm.js sends once the pop is on screen); the answer's state."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", f"/desk/calls/{call_id}/crm", headers={"Cookie": cookie, "Accept": "application/json"})
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    return str(json.loads(body)["state"]) if resp.status == 200 else f"http {resp.status}"
+
+
 async def read_stream(port: int, cookie: str, user: str, latencies: list[float], ready: asyncio.Event,
-                      opened: list[int], total: int, stop: asyncio.Event) -> None:
+                      opened: list[int], total: int, stop: asyncio.Event,
+                      panels: list[tuple[float, str]] | None = None) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f"GET /desk/events HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n"
                  .encode())
@@ -115,23 +126,34 @@ async def read_stream(port: int, cookie: str, user: str, latencies: list[float],
         elif text.startswith("data:") and event == "pop":
             data = json.loads(text.split(":", 1)[1])
             latencies.append(time.time() - data["event_at"])
+            if panels is not None:
+                asyncio.get_running_loop().create_task(_panel(port, cookie, data, panels))
     writer.close()
 
 
+PANELS = ThreadPoolExecutor(256)  # one browser per desk: every panel's request at once
+
+
+async def _panel(port: int, cookie: str, pop: dict[str, object], panels: list[tuple[float, str]]) -> None:
+    state = await asyncio.get_running_loop().run_in_executor(PANELS, ask_crm, port, cookie, int(str(pop["call_id"])))
+    panels.append((time.time() - float(str(pop["event_at"])), state))
+
+
 def run_pop(container: Container, port: int, agents: int, rate: float, seconds: float,
-            hub: PopHub) -> dict[str, float]:
+            hub: PopHub, crm: bool = False, prefix: str = "agent") -> dict[str, float]:
     cookies = []
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("signing in agents", total=agents)
         with ThreadPoolExecutor(16) as pool:
-            for cookie in pool.map(lambda i: login(port, f"agent{i}"), range(agents)):
+            for cookie in pool.map(lambda i: login(port, f"{prefix}{i}"), range(agents)):
                 cookies.append(cookie)
                 progress.advance(task)
     with container.session_factory() as s:
         user_ids = list(s.scalars(User.__table__.select().with_only_columns(User.id)
-                                  .where(User.username.like("agent%"))))
+                                  .where(User.username.like(f"{prefix}%"))))
     latencies: list[float] = []
     bus_latencies: list[float] = []
+    panels: list[tuple[float, str]] | None = [] if crm else None
     # Baseline: a bare bus of the same kind, whose only subscriber notes the arrival time.
     from callcenter.bus import make_bus
 
@@ -144,8 +166,8 @@ def run_pop(container: Container, port: int, agents: int, rate: float, seconds: 
     async def main() -> None:
         ready, stop = asyncio.Event(), asyncio.Event()
         opened: list[int] = []
-        readers = [asyncio.create_task(read_stream(port, c, f"agent{i}", latencies, ready, opened, agents, stop))
-                   for i, c in enumerate(cookies)]
+        readers = [asyncio.create_task(read_stream(port, c, f"{prefix}{i}", latencies, ready, opened, agents, stop,
+                                                   panels)) for i, c in enumerate(cookies)]
         await asyncio.wait_for(ready.wait(), 60)
         deadline = time.monotonic() + 60  # every desk stream is registered with the hub
         while sum(hub.connected(uid) for uid in user_ids) < agents and time.monotonic() < deadline:
@@ -157,12 +179,15 @@ def run_pop(container: Container, port: int, agents: int, rate: float, seconds: 
             await asyncio.sleep(max(0.0, target - time.perf_counter()))
             agent = n % agents
             ring = CallRingingAgent(pbx="bench", linkedid=f"{uuid.uuid4().hex[:10]}.{n}",
-                                    interface=f"PJSIP/bench{agent}", caller_number="+12025550143",
+                                    interface=f"PJSIP/{prefix}{agent}", caller_number=f"+1202555{n % 10000:04d}",
                                     queue="support", ivr={"category": "support"}, wait_seconds=3.0)
             container.bus.publish(ring)
             bare.publish(ring)
         deadline = time.monotonic() + 10
         while len(latencies) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        deadline = time.monotonic() + 20  # the CRM panels still on their way (the CRM takes 5 s)
+        while panels is not None and len(panels) < len(latencies) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         stop.set()
         await asyncio.gather(*readers, return_exceptions=True)
@@ -171,8 +196,14 @@ def run_pop(container: Container, port: int, agents: int, rate: float, seconds: 
     bare.stop()
     ms = [x * 1000 for x in latencies]
     bus_ms = [x * 1000 for x in bus_latencies]
-    return {"events": int(rate * seconds), "received": len(ms), "p50_ms": pct(ms, 50), "p99_ms": pct(ms, 99),
-            "max_ms": max(ms) if ms else float("nan"), "bus_p50_ms": pct(bus_ms, 50), "bus_p99_ms": pct(bus_ms, 99)}
+    found: dict[str, float] = {"events": int(rate * seconds), "received": len(ms), "p50_ms": pct(ms, 50),
+                               "p99_ms": pct(ms, 99), "max_ms": max(ms) if ms else float("nan"),
+                               "bus_p50_ms": pct(bus_ms, 50), "bus_p99_ms": pct(bus_ms, 99)}
+    if panels is not None:
+        panel_ms = [x * 1000 for x, state in panels if state == "found"]
+        found.update(panels=len(panels), panels_found=len(panel_ms), panel_p50_ms=pct(panel_ms, 50),
+                     panel_p99_ms=pct(panel_ms, 99))
+    return found
 
 
 def run_submits(container: Container, port: int, rate: float, seconds: float) -> dict[str, float]:
@@ -229,9 +260,29 @@ def run_submits(container: Container, port: int, rate: float, seconds: float) ->
     return {"requests": count, "errors": errors, "p50_ms": pct(latencies, 50), "p99_ms": pct(latencies, 99)}
 
 
+def with_slow_crm(container: Container, port: int, args: argparse.Namespace, hub: PopHub) -> dict[str, float]:
+    """The rings again, with a CRM that takes 5 s: every desk asks for its panel as its pop arrives."""
+    from callcenter.crm.lookup import CrmLookup
+    from callcenter.crm.settings import CrmSettings
+    from tests.support.crm_server import Crm
+
+    records = {f"+1202555{n:04d}": {"orders": [{"number": f"SO-{n}"}]} for n in range(10000)}
+    server = Crm(records=records, delay=5.0).start()
+    container.crm.close()
+    container.__dict__["crm"] = CrmLookup(CrmSettings.model_validate({
+        "urls": [f"{server.base}/customers?phone={{phone}}"], "timeout_seconds": 8,
+        "fields": [{"name": "last_order", "path": "orders.0.number", "label": "Last order"}]}))
+    # Desks of their own: the first run's streams hold their threads until the server next writes to them.
+    seed(container, args.agents, prefix="crm")
+    try:
+        return run_pop(container, port, args.agents, args.rate, args.seconds, hub, crm=True, prefix="crm")
+    finally:
+        server.stop()
+
+
 def one_backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> dict[str, dict[str, float]]:
     settings = Settings(instance_dir=tmp / name, database={"url": url, "pool_size": 40}, lab={"enabled": False},
-                        web={"secret_key": "bench", "port": 0, "threads": args.agents + 64})
+                        web={"secret_key": "bench", "port": 0, "threads": 3 * args.agents + 64})
     container = Container(settings)
     migrations.upgrade(container.engine)
     seed(container, args.agents)
@@ -243,10 +294,14 @@ def one_backend(name: str, url: str, args: argparse.Namespace, tmp: Path) -> dic
                       service.app.extensions["pops"])
         console.print(f"[bold]{name}[/]: intake submits at {args.submit_rate}/s")
         submits = run_submits(container, service.port, args.submit_rate, args.submit_seconds)
+        crm = None
+        if name == "in_process":
+            console.print(f"[bold]{name}[/]: ring events at {args.rate}/s with a CRM that answers in 5 s")
+            crm = with_slow_crm(container, service.port, args, service.app.extensions["pops"])
     finally:
         service.stop()
         container.close()
-    return {"pop": pop, "submit": submits}
+    return {"pop": pop, "submit": submits} | ({"crm": crm} if crm else {})
 
 
 def main() -> None:
@@ -291,6 +346,19 @@ def main() -> None:
                          "submit_errors": sub["errors"]}
     summary["goal_pop_p99_under_300ms"] = all(pop_p99_ms[n] < 300 for n in results)
     Console().print(table)
+    crm, plain = results["in_process"]["crm"], results["in_process"]["pop"]
+    crm_table = Table(title="The pop with a CRM that answers in 5 s (in-process bus)")
+    for col in ("", "pop p50 ms", "pop p99 ms", "CRM panels found", "panel p50 ms", "panel p99 ms"):
+        crm_table.add_column(col)
+    crm_table.add_row("without a CRM", f"{plain['p50_ms']:.1f}", f"{plain['p99_ms']:.1f}", "", "", "")
+    crm_table.add_row("with the 5 s CRM", f"{crm['p50_ms']:.1f}", f"{crm['p99_ms']:.1f}",
+                      f"{crm['panels_found']}/{crm['received']}", f"{crm['panel_p50_ms']:.0f}",
+                      f"{crm['panel_p99_ms']:.0f}")
+    Console().print(crm_table)
+    summary["crm"] = {"pop_p50_ms": round(crm["p50_ms"], 2), "pop_p99_ms": round(crm["p99_ms"], 2),
+                      "pop_p99_over_no_crm": round(crm["p99_ms"] / plain["p99_ms"], 2) if plain["p99_ms"] else None,
+                      "panels_found": crm["panels_found"], "pops": crm["received"],
+                      "panel_p50_ms": round(crm["panel_p50_ms"]), "panel_p99_ms": round(crm["panel_p99_ms"])}
     print(json.dumps(summary))
 
 

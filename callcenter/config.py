@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 
 from .channels.settings import ChannelSettings
+from .crm.settings import CrmSettings
 from .days import clock_time
 from .knowledge.settings import KnowledgeSettings
 from .problems.settings import ProblemSettings
@@ -643,6 +644,7 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     problems: ProblemSettings = Field(default_factory=ProblemSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    crm: CrmSettings = Field(default_factory=CrmSettings)
     summary: SummarySettings = Field(default_factory=SummarySettings)
 
     @classmethod

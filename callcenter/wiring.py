@@ -30,6 +30,7 @@ from .conversations.notifier import ConversationNotifier
 from .conversations.replies import Replies
 from .conversations.service import Conversations
 from .conversations.templates import Templates
+from .crm.lookup import CrmLookup
 from .customers.merge import CustomerMerge
 from .customers.notifier import CustomerNotifier
 from .customers.service import CustomerService
@@ -119,6 +120,11 @@ class Container:
     @cached_property
     def webhook_outbox(self) -> Outbox:
         return Outbox(self.session_factory, self.settings.webhooks)
+
+    @cached_property
+    def crm(self) -> CrmLookup:
+        """The CRM as the desk's pop asks it (one per process: its cache and its connections)."""
+        return CrmLookup(self.settings.crm)
 
     @cached_property
     def webhook_endpoints(self) -> Endpoints:
@@ -416,6 +422,8 @@ class Container:
     def close(self) -> None:
         if "controls" in self.__dict__:
             self.controls.close()
+        if "crm" in self.__dict__:
+            self.crm.close()
         if "bus" in self.__dict__:
             self.bus.stop()
         if "engine" in self.__dict__:

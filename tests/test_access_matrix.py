@@ -56,6 +56,8 @@ PAGES = [
     Row("GET", "/desk/phone", "/desk/phone", DESK, 404),
     Row("GET", "/desk/calls/<int:call_id>/form", "/desk/calls/{c1}/form", {"ann", "sue", "ada"}, 200),
     Row("GET", "/desk/calls/<int:call_id>/form", "/desk/calls/{c2}/form", {"bob", "ada"}, 200),
+    Row("GET", "/desk/calls/<int:call_id>/crm", "/desk/calls/{c1}/crm", {"ann", "sue", "ada"}, 200),
+    Row("GET", "/desk/calls/<int:call_id>/crm", "/desk/calls/{c2}/crm", {"bob", "ada"}, 200),
     Row("POST", "/desk/calls/<int:call_id>/draft", "/desk/calls/{c1}/draft", {"ann", "sue", "ada"}, 200),
     Row("GET", "/desk/calls/<int:call_id>/similar", "/desk/calls/{c1}/similar", {"ann", "sue", "ada"}, 200),
     Row("POST", "/desk/calls/<int:call_id>/submit", "/desk/calls/{c1}/submit", {"ann", "sue", "ada"}, 422),

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..i18n import N_, Refusal
 
-# Values the desk can pre-fill from the call: "caller.number", "ivr.category" ...
+# Values the desk can pre-fill from the call: "caller.number", "ivr.category" ...; and "crm.<name>", a field
+# of the CRM's answer ([crm] fields), filled in on the desk when the CRM answers.
 PREFILL_SOURCES = ("caller.number", "caller.name", "customer.name", "customer.email", "call.did",
                    "call.queue", "ivr.category", "ivr.path", "ticket.subject")
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -55,9 +56,9 @@ class FieldSpec(BaseModel):
     @field_validator("prefill")
     @classmethod
     def _prefill(cls, v: str | None) -> str | None:
-        if v is not None and v not in PREFILL_SOURCES:
+        if v is not None and v not in PREFILL_SOURCES and not (v.startswith("crm.") and NAME.match(v[4:])):
             raise Refusal(N_("The desk cannot pre-fill from %(source)s; it can from %(sources)s."),
-                          code="bad_prefill", source=repr(v), sources=", ".join(PREFILL_SOURCES))
+                          code="bad_prefill", source=repr(v), sources=", ".join((*PREFILL_SOURCES, "crm.<name>")))
         return v
 
     @model_validator(mode="after")

@@ -1,7 +1,8 @@
 """The agent's desk: calls pop as they ring (``pops``, said in the agent's language by ``present``), the
 intake form becomes a ticket (``routes``), or the call joins a ticket or needs none (``lifecycle``), the
 agent's browser phone gets its own settings (``phone``), the state bar signs in to queues and pauses
-(``presence``), and the knowledge panel suggests articles as the agent types (``knowledge``)."""
+(``presence``), the knowledge panel suggests articles as the agent types (``knowledge``), and the CRM
+panel shows what the company's CRM knows of the caller (``crm``)."""
 from __future__ import annotations
 
 from flask import Flask
@@ -11,7 +12,7 @@ from callcenter.db import transaction
 from callcenter.forms import catalog
 from callcenter.wiring import Container
 
-from . import callcontrol, knowledge, lifecycle, phone, presence, routes
+from . import callcontrol, crm, knowledge, lifecycle, phone, presence, routes
 from .pops import PopHub
 
 
@@ -36,3 +37,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(presence.bp)
     app.register_blueprint(callcontrol.bp)
     app.register_blueprint(knowledge.bp)
+    app.register_blueprint(crm.bp)

@@ -66,7 +66,7 @@ def index() -> ResponseReturnValue:
                             .where(User.is_active, User.id != user().id).order_by(User.username)).all()
     queues = db.scalars(select(Queue.name).order_by(Queue.name)).all()
     return render_template("desk/index.html", colleagues=colleagues, queues=queues,
-                           phone=phone.available())
+                           phone=phone.available(), crm=_container().crm.enabled)
 
 
 @bp.route("/events")
