@@ -716,14 +716,25 @@ class Settings(BaseSettings):
         return dumped
 
     def secret_values(self) -> list[str]:
-        """Every secret this installation holds, so log lines and errors can hide them by value."""
-        ch = self.channels
-        values = [self.web.secret_key, self.summary.smtp_password, self.softphone.secret,
-                  *(p.secret for p in self.pbx), ch.email.imap_password, ch.email.smtp_password,
-                  ch.wechat.token, ch.wechat.app_secret, ch.sms.send_token, ch.sms.inbound_secret]
-        found = [v.get_secret_value() for v in values]
+        """Every secret this installation holds, so log lines and errors can hide them by value: each
+        ``SecretStr`` anywhere in the settings (a section added later is covered too), and the database's password."""
+        found = [v.get_secret_value() for v in _secret_strs(self)]
         password = urlsplit(self.database.url).password if "://" in self.database.url else None
         return [v for v in [*found, password or ""] if v]
+
+
+def _secret_strs(value: Any) -> Iterable[SecretStr]:
+    if isinstance(value, SecretStr):
+        yield value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _secret_strs(getattr(value, name))
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _secret_strs(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _secret_strs(item)
 
 
 def _hide_urls(value: Any) -> Any:

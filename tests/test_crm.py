@@ -213,3 +213,34 @@ def test_the_pop_form_marks_the_fields_the_crm_fills(app, container, shop) -> No
     sign_in(ann, "ann", PASSWORD)
     html = ann.get(f"/desk/calls/{shop.call_id}/form?form=support").get_data(as_text=True)
     assert 'name="order_number" data-crm="last_order"' in html
+
+
+def test_the_crm_lookup_command_shows_what_the_pop_would(crm_server, tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from callcenter.cli import main
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'''
+[database]
+url = "sqlite:///{tmp_path / 'cli.db'}"
+[lab]
+enabled = false
+[crm]
+urls = ["{crm_server.base}/customers?phone={{phone}}"]
+headers = {{ Authorization = "Bearer {SECRET}" }}
+[[crm.fields]]
+name = "last_order"
+path = "orders.0.number"
+label = "Last order"
+''', encoding="utf-8")
+    monkeypatch.setenv("CALLCENTER_CONFIG", str(config))
+    monkeypatch.setenv("CALLCENTER_INSTANCE_DIR", str(tmp_path / "instance"))
+    out = CliRunner().invoke(main, ["crm", "lookup", "--phone", "+86 138 0013 8000"])
+    assert out.exit_code == 0, out.output
+    assert "phone=%2B8613800138000" in out.output and "SO-88412" in out.output and SECRET not in out.output
+    missing = CliRunner().invoke(main, ["crm", "lookup", "--phone", "+86 138 0013 8999"])
+    assert missing.exit_code == 1 and "does not know this caller" in missing.output
+    assert CliRunner().invoke(main, ["crm", "lookup", "--phone", "not a number"]).exit_code == 2
+    shown = CliRunner().invoke(main, ["config"])
+    assert shown.exit_code == 0 and SECRET not in shown.output  # `callcenter config` hides the header too

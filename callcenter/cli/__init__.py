@@ -20,6 +20,7 @@ from . import (
     calls,
     codes,
     config,
+    crm,
     db,
     dispatch,
     email,
@@ -79,6 +80,6 @@ def main(ctx: click.Context) -> None:
 
 
 for _module in (services, db, users, tokens, pbx, calls, config, events, dispatch, transcribe, qa, governance,
-                reports, queues, teams, agents, codes, imports, email, knowledge):
+                reports, queues, teams, agents, codes, imports, email, knowledge, crm):
     for _command in _module.COMMANDS:
         main.add_command(_command)
