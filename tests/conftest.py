@@ -19,6 +19,7 @@ from callcenter.config import Settings
 from callcenter.wiring import Container
 from tests.support.browser import browser, live_container, live_server, phone_browser  # noqa: F401
 from tests.support.lab_fixtures import lab_pbx  # noqa: F401
+from tests.support.templates import FRESH_PG, Templates
 
 if TYPE_CHECKING:
     import psycopg
@@ -91,7 +92,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     server = request.getfixturevalue("pg_server")
     admin = _pg_admin()
-    name = f"cc_{uuid.uuid4().hex[:12]}"
+    name = f"{FRESH_PG}{uuid.uuid4().hex[:12]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
         yield server.rsplit("/", 1)[0] + f"/{name}"
@@ -111,10 +112,28 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def _templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    """This worker's migrated template databases (tests/support/templates.py)."""
+    admin = None
+    try:
+        admin = _pg_admin()
+    except Exception:  # noqa: BLE001 - PostgreSQL tests fail or skip through pg_server's require()
+        admin = None
+    found = Templates(tmp_path_factory.mktemp("templates"), admin, PG_ADMIN_URL.rsplit("/", 1)[0])
+    yield found
+    if admin is not None:
+        found.close()
+        admin.close()
+
+
 @pytest.fixture
-def container(settings: Settings) -> Iterator[Container]:
+def container(settings: Settings, _templates: Templates) -> Iterator[Container]:
+    """The wired services on a migrated database: a copy of this worker's template when the test's database
+    is the suite's own fresh one, otherwise migrated here."""
+    _templates.prepare(settings.database.url)
     c = Container(settings)
-    migrations.upgrade(c.engine)
+    migrations.upgrade(c.engine)  # a no-op on a copy at head; the real thing for any other database
     yield c
     c.close()
 

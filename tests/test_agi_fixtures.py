@@ -23,10 +23,11 @@ M = TypeVar("M")
 
 
 @pytest.fixture
-def lab_like(tmp_path: Path) -> Iterator[tuple[Container, World, Any]]:
+def lab_like(tmp_path: Path, _templates: Any) -> Iterator[tuple[Container, World, Any]]:
     """The settings the captures were made with (tests/test_agi_lab.py)."""
     settings = Settings(instance_dir=tmp_path, database={"url": f"sqlite:///{tmp_path / 'r.db'}"},
                         lab={"enabled": False}, ivr={"digit_timeout": 3.0, "survey_offer": False})
+    _templates.prepare(settings.database.url)
     container = Container(settings)
     migrations.upgrade(container.engine)
     world = seed(container.session_factory)

@@ -28,8 +28,9 @@ from tests.support.ivr_data import seed
 
 
 @pytest.fixture
-def container(tmp_path: Path) -> Iterator[Container]:
+def container(tmp_path: Path, _templates: Any) -> Iterator[Container]:
     """These tests are about sockets, not SQL: one engine is enough."""
+    _templates.prepare(f"sqlite:///{tmp_path / 'agi.db'}")
     c = Container(Settings(instance_dir=tmp_path, database={"url": f"sqlite:///{tmp_path / 'agi.db'}"},
                            lab={"enabled": False}, agi={"header_timeout": 2.0, "max_sessions": 16}))
     migrations.upgrade(c.engine)

@@ -20,6 +20,7 @@ from .deskdata import PASSWORD, build
 from .support import services
 from .support.browser import screenshot, sign_in
 from .support.crm_server import Crm
+from .support.templates import Templates
 
 pytestmark = pytest.mark.browser
 RECORD = {"name": "王芳", "orders": [{"number": "SO-88412"}], "contract": {"plan": "光纤 500M"}, "credit": "good"}
@@ -44,7 +45,7 @@ def crm() -> Iterator[Crm]:
 
 
 @pytest.fixture
-def live_container(tmp_path: Path, crm: Crm) -> Iterator[Container]:
+def live_container(tmp_path: Path, crm: Crm, _templates: Templates) -> Iterator[Container]:
     """The browser suite's container, with the CRM set up."""
     settings = Settings(
         instance_dir=tmp_path / "instance", database={"url": f"sqlite:///{tmp_path / 'ui.db'}"},
@@ -54,6 +55,7 @@ def live_container(tmp_path: Path, crm: Crm) -> Iterator[Container]:
                  {"name": "last_order", "path": "orders.0.number", "label": "Last order", "label_zh": "最近订单"},
                  {"name": "plan", "path": "contract.plan", "label": "Plan", "label_zh": "套餐"},
                  {"name": "credit", "path": "credit", "label": "Credit status", "label_zh": "信用状况"}]})
+    _templates.sqlite(tmp_path / "ui.db")
     container = Container(settings)
     migrations.upgrade(container.engine)
     yield container

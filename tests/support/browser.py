@@ -13,6 +13,8 @@ from callcenter import migrations
 from callcenter.config import Settings
 from callcenter.wiring import Container
 
+from .templates import Templates
+
 if TYPE_CHECKING:
     # Only for annotations: Playwright is imported when a browser test runs (it may be missing locally).
     from playwright.sync_api import Browser, Page
@@ -69,10 +71,11 @@ def phone_browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def live_container(tmp_path: Path) -> Iterator[Container]:
+def live_container(tmp_path: Path, _templates: Templates) -> Iterator[Container]:
     settings = Settings(instance_dir=tmp_path / "instance", database={"url": f"sqlite:///{tmp_path / 'ui.db'}"},
                         lab={"enabled": False}, web={"secret_key": "ui-test", "port": 0},
                         recordings={"dir": tmp_path / "recordings"})
+    _templates.sqlite(tmp_path / "ui.db")  # a copy of this worker's migrated database
     container = Container(settings)
     migrations.upgrade(container.engine)
     yield container
