@@ -158,7 +158,8 @@ def on_commit(session: Session, key: Hashable, item: Any, hand_over: Callable[[S
         def committed(s: Session) -> None:
             if not s.in_nested_transaction():
                 s.info.pop(marks, None)
-                items = s.info.pop(held, [])
+                # The key stays (a new list): the listeners stay registered once for the session's life.
+                items, s.info[held] = s.info.get(held, []), []
                 if items:
                     hand_over(s, items)
 
