@@ -296,7 +296,7 @@ def test_events_of_a_savepoint_wait_for_the_transaction_to_commit(tmp_path) -> N
 def test_held_items_go_once_per_commit_and_a_long_session_keeps_one_listener() -> None:
     """``db.on_commit`` in a session that lives across many transactions (a worker's): each commit hands
     over what it held, a rollback drops it, and the session's listeners are registered once, not per commit."""
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, text
     from sqlalchemy.orm import Session
 
     from callcenter.db import on_commit
@@ -304,6 +304,7 @@ def test_held_items_go_once_per_commit_and_a_long_session_keeps_one_listener() -
     session = Session(create_engine("sqlite://"))
     handed: list[list[int]] = []
     for n in range(5):
+        session.execute(text("SELECT 1"))  # a transaction under way, as when a service publishes
         on_commit(session, "test", n, lambda _s, items: handed.append(list(items)), before=True)
         if n == 2:
             session.rollback()
