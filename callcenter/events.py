@@ -390,6 +390,15 @@ class CustomerCreated(Event, name="customer_created"):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CustomerUpdated(Event, name="customer_updated"):
+    """A customer's details changed (``fields``: which), for example by a CRM's sync through the API."""
+
+    customer_id: int
+    fields: list[str] = dataclasses.field(default_factory=list)
+    actor: str = "system"
+
+
+@dataclass(frozen=True, kw_only=True)
 class CustomersMerged(Event, name="customers_merged"):
     """``merged_id`` was the same person as ``customer_id``: its numbers, addresses, tickets and calls moved."""
 

@@ -34,6 +34,7 @@ from .crm.lookup import CrmLookup
 from .customers.merge import CustomerMerge
 from .customers.notifier import CustomerNotifier
 from .customers.service import CustomerService
+from .customers.sync import CustomerSync
 from .db import make_engine, make_read_session_factory, make_session_factory
 from .dispatch.callbacks import Callbacks
 from .dispatch.notifier import DispatchNotifier
@@ -220,6 +221,11 @@ class Container:
     @cached_property
     def customers(self) -> CustomerService:
         return CustomerService(CustomerNotifier(self.bus), self.settings.phone.default_region)
+
+    @cached_property
+    def customer_sync(self) -> CustomerSync:
+        """A CRM's or ERP's customers created or updated in bulk by their own ids (the inbound API)."""
+        return CustomerSync(self.customers, CustomerNotifier(self.bus), self.settings.phone.default_region)
 
     @cached_property
     def customer_merge(self) -> CustomerMerge:

@@ -319,6 +319,8 @@ API = [
     Row("GET", "/api/v1/customers", "/api/v1/customers", DESK, 200),
     Row("GET", "/api/v1/customers/<int:customer_id>", "/api/v1/customers/{cu}", DESK, 200),
     Row("POST", "/api/v1/customers", "/api/v1/customers", DESK, 422, {"name": "Li", "phones": ["not a number"]}),
+    Row("POST", "/api/v1/customers/sync", "/api/v1/customers/sync", MANAGERS, 200,
+        {"customers": [{"external_ref": "matrix-1", "phones": ["not a number"]}]}),  # refused in the answer
     Row("GET", "/api/v1/callbacks", "/api/v1/callbacks", DESK, 200),
     Row("POST", "/api/v1/callbacks", "/api/v1/callbacks", DESK, 422,
         {"number": "+12025550143", "due_at": "2026-12-01T10:00:00"}),  # no time zone

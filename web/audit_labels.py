@@ -13,7 +13,7 @@ ACTIONS = {
     "call_transfer": _l("Call transferred"), "callback_created": _l("Callback promised"),
     "callback_taken": _l("Callback taken by an agent"), "click_to_call": _l("Click-to-call"),
     "customer_created": _l("Customer created"), "customer_erased": _l("Customer erased"),
-    "customers_merged": _l("Customers merged"),
+    "customers_merged": _l("Customers merged"), "customer_updated": _l("Customer updated"),
     "customer_erasure_refused": _l("Customer erasure refused"), "daily_summary_sent": _l("Daily summary sent"),
     "dial_refused": _l("Number refused by the dialling policy"), "export_downloaded": _l("Export downloaded"),
     "form_changed": _l("Intake form changed"), "keyword_rule_added": _l("Keyword rule added"),

@@ -1,4 +1,4 @@
-"""API: find customers by phone (any format), one customer, create one, merge two."""
+"""API: find customers by phone (any format), one customer, create one, sync many from a CRM, merge two."""
 from __future__ import annotations
 
 from flask import jsonify
@@ -10,12 +10,13 @@ from callcenter.calls.numbers import InvalidNumber, to_e164
 from callcenter.customers.lookup import with_number
 from callcenter.customers.merge import MergeError
 from callcenter.customers.service import CustomerError
+from callcenter.customers.sync import Record
 from callcenter.i18n import N_
 from callcenter.models import Customer, VipTier
 
 from ..db import get_db
 from .registry import ApiError, api_actor, args, body, container, endpoint, page
-from .schemas import CustomerIn, CustomerOut, MergeIn, MergeOut
+from .schemas import CustomerIn, CustomerOut, CustomerSyncIn, CustomerSyncOut, MergeIn, MergeOut, SyncedOut
 
 
 @endpoint("GET", "/customers", roles=roles.DESK, scope="customers:read",
@@ -58,6 +59,22 @@ def create_customer() -> ResponseReturnValue:
                        exc.fields) from None
     db.commit()
     return jsonify(CustomerOut.of(customer).model_dump(mode="json")), 201
+
+
+@endpoint("POST", "/customers/sync", roles=roles.MANAGERS, scope="customers:write",
+          summary=N_("Create or update many customers by their CRM id (idempotent; each record stands alone)"),
+          request_model=CustomerSyncIn, response=CustomerSyncOut)
+def sync_customers() -> ResponseReturnValue:
+    db = get_db()
+    data = body(CustomerSyncIn)
+    records = [Record(external_ref=c.external_ref, name=c.name, company=c.company, email=c.email,
+                      language=c.language, vip_tier=c.vip_tier, phones=tuple(c.phones)) for c in data.customers]
+    outcomes = container().customer_sync.upsert(db, api_actor(), records)
+    db.commit()
+    results = [SyncedOut(external_ref=o.external_ref, outcome=o.outcome,
+                         customer_id=o.customer_id, changed=o.changed, errors=o.errors) for o in outcomes]
+    counts = {kind: sum(o.outcome == kind for o in outcomes) for kind in ("created", "updated", "unchanged", "refused")}
+    return jsonify(CustomerSyncOut(results=results, **counts).model_dump(mode="json"))
 
 
 @endpoint("POST", "/customers/<int:customer_id>/merge", roles=roles.MANAGERS, scope="customers:write",

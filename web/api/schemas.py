@@ -151,6 +151,41 @@ class CustomerIn(BaseModel):
     external_ref: Text | None = Field(default=None, max_length=200)
 
 
+class CustomerRecordIn(BaseModel):
+    """One customer as the CRM has them; a field left out (or null) leaves ours as it is."""
+
+    model_config = STRICT
+    external_ref: Text = Field(min_length=1, max_length=200, description=N_("The customer's id in the CRM or ERP"))
+    name: Text | None = Field(default=None, max_length=200)
+    company: Text | None = Field(default=None, max_length=200)
+    email: Text | None = Field(default=None, max_length=200)
+    language: Literal["en", "zh"] | None = None
+    vip_tier: Literal["none", "silver", "gold", "platinum"] | None = None
+    phones: list[Text] = Field(default_factory=list, max_length=10,
+                               description=N_("Numbers added to the customer's (none is taken away)"))
+
+
+class CustomerSyncIn(BaseModel):
+    model_config = STRICT
+    customers: list[CustomerRecordIn] = Field(min_length=1, max_length=500)
+
+
+class SyncedOut(BaseModel):
+    external_ref: str
+    outcome: Literal["created", "updated", "unchanged", "refused"]
+    customer_id: int | None
+    changed: list[str] = Field(description=N_("The fields an update changed"))
+    errors: dict[str, str] = Field(description=N_("Why a refused record was refused, by field"))
+
+
+class CustomerSyncOut(BaseModel):
+    results: list[SyncedOut]
+    created: int
+    updated: int
+    unchanged: int
+    refused: int
+
+
 class MergeIn(BaseModel):
     model_config = STRICT
     other_id: Id = Field(description=N_("The customer merged into this one; it is deleted afterwards"))

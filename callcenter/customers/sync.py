@@ -1,0 +1,165 @@
+"""Customers kept in step with a CRM or ERP: create or update many at once, by the CRM's own id.
+
+Sending the same batch twice changes nothing the second time (no audit row, no event), so an ERP can
+resend after a timeout without asking what arrived.  Each record stands alone: one that is refused
+(a number that is someone else's, a malformed address) is reported and the rest go in.
+
+A customer who called before the CRM knew them has no ``external_ref`` yet; a record whose numbers or
+address find exactly that customer adopts them, instead of making a second one.  Numbers and addresses
+given are added; none is taken away (calls and e-mails added them, and a sync does not know of those).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..access import audit
+from ..access.audit import Actor
+from ..calls.numbers import InvalidNumber, to_e164
+from ..i18n import N_, Refusal
+from ..models import Customer, CustomerIdentity, CustomerPhone, IdentityKind, VipTier
+from . import identities
+from .notifier import CustomerNotifier
+from .service import MAX_NAME, CustomerError, CustomerService
+
+CREATED, UPDATED, UNCHANGED, REFUSED = "created", "updated", "unchanged", "refused"
+# The fields a record may set; None (or left out) leaves the customer's as it is.
+FIELDS = ("name", "company", "email", "language", "vip_tier")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One customer as the CRM has them."""
+
+    external_ref: str
+    name: str | None = None
+    company: str | None = None
+    email: str | None = None
+    language: str | None = None
+    vip_tier: str | None = None
+    phones: tuple[str, ...] = ()
+
+
+@dataclass
+class Outcome:
+    external_ref: str
+    outcome: str
+    customer_id: int | None = None
+    changed: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    refusals: dict[str, Refusal] = field(default_factory=dict)
+
+
+class CustomerSync:
+    def __init__(self, customers: CustomerService, notifier: CustomerNotifier, region: str) -> None:
+        self.customers, self.notifier, self.region = customers, notifier, region
+
+    def upsert(self, session: Session, actor: Actor, records: list[Record]) -> list[Outcome]:
+        """Each record created, updated or left as it is, in its own savepoint; what became of each."""
+        outcomes = []
+        for record in records:
+            try:
+                with session.begin_nested():
+                    outcomes.append(self._one(session, actor, record))
+            except CustomerError as exc:
+                outcomes.append(Outcome(record.external_ref, REFUSED, errors=exc.fields, refusals=exc.refusals))
+            except IntegrityError:  # another process took a number or the id in the same instant
+                taken = Refusal(N_("a phone number, address or id already belongs to a customer"), code="taken")
+                outcomes.append(Outcome(record.external_ref, REFUSED, errors={"_": str(taken)},
+                                        refusals={"_": taken}))
+        return outcomes
+
+    def _one(self, session: Session, actor: Actor, record: Record) -> Outcome:
+        numbers, address = self._checked(record)
+        customer = session.scalar(select(Customer).where(Customer.external_ref == record.external_ref))
+        if customer is None:
+            customer = self._adoptable(session, record.external_ref, numbers, address)
+        if customer is None:
+            made = self.customers.create(
+                session, actor, name=record.name or record.external_ref, numbers=list(numbers),
+                language=record.language or "en", company=record.company, email=address,
+                vip_tier=VipTier(record.vip_tier or VipTier.NONE.value), external_ref=record.external_ref)
+            return Outcome(record.external_ref, CREATED, made.id)
+        changed = self._apply(session, actor, customer, record, numbers, address)
+        if not changed:
+            return Outcome(record.external_ref, UNCHANGED, customer.id)
+        session.flush()
+        audit.record(session, "customer_updated", actor, object_type="customer", object_id=customer.id,
+                     fields=changed, external_ref=record.external_ref)
+        self.notifier.updated(session, customer, changed, actor)
+        return Outcome(record.external_ref, UPDATED, customer.id, changed)
+
+    def _checked(self, record: Record) -> tuple[list[str], str | None]:
+        """The record's numbers in E.164 and its address normalised, or CustomerError saying what is wrong."""
+        errors: dict[str, Refusal] = {}
+        if record.name is not None and (not record.name.strip() or len(record.name) > MAX_NAME
+                                        or any(ord(c) < 32 for c in record.name)):
+            errors["name"] = Refusal(N_("a name of 1-%(n)s characters"), field="name", code="bad_name", n=MAX_NAME)
+        numbers = []
+        for i, raw in enumerate(record.phones):
+            try:
+                numbers.append(to_e164(raw, self.region))
+            except InvalidNumber:
+                errors[f"phones.{i}"] = Refusal(N_("not a phone number"), field=f"phones.{i}", code="bad_number")
+        address = identities.normalise(IdentityKind.EMAIL.value, record.email, self.region) if record.email else None
+        if record.email and address is None:
+            errors["email"] = Refusal(N_("not an e-mail address"), field="email", code="bad_email")
+        if errors:
+            raise CustomerError(N_("some fields are not valid"), errors)
+        return list(dict.fromkeys(numbers)), address
+
+    @staticmethod
+    def _adoptable(session: Session, ref: str, numbers: list[str], address: str | None) -> Customer | None:
+        """The one customer without a CRM id whom the record's numbers or address already find."""
+        owners = set(session.scalars(select(CustomerPhone.customer_id).where(CustomerPhone.number.in_(numbers))))
+        if address:
+            owners |= set(session.scalars(select(CustomerIdentity.customer_id).where(
+                CustomerIdentity.kind == IdentityKind.EMAIL, CustomerIdentity.value == address)))
+        if len(owners) > 1:
+            raise CustomerError(N_("the numbers and address belong to different customers"), {"phones": Refusal(
+                N_("the numbers and address belong to different customers"), field="phones", code="taken")},
+                conflict=True)
+        found = session.get(Customer, owners.pop()) if owners else None
+        if found is not None and (found.external_ref is not None or found.erased_at is not None):
+            raise CustomerError(N_("a phone number already belongs to a customer"), {"phones": Refusal(
+                N_("this number or address belongs to another customer of the CRM (%(ref)s)"), field="phones",
+                code="taken", ref=found.external_ref or "-")}, conflict=True)
+        return found
+
+    def _apply(self, session: Session, actor: Actor, customer: Customer, record: Record, numbers: list[str],
+               address: str | None) -> list[str]:
+        """Set what differs; the names of what changed."""
+        changed = []
+        if customer.external_ref != record.external_ref:
+            customer.external_ref = record.external_ref
+            changed.append("external_ref")
+        wanted = {"name": record.name.strip() if record.name else None, "company": record.company,
+                  "email": address, "language": record.language,
+                  "vip_tier": VipTier(record.vip_tier) if record.vip_tier else None}
+        for name in FIELDS:
+            value = wanted[name]
+            if value is not None and getattr(customer, name) != value:
+                setattr(customer, name, value)
+                changed.append(name)
+        have = {p.number for p in customer.phones}
+        owned = dict(session.execute(select(CustomerPhone.number, CustomerPhone.customer_id)
+                                     .where(CustomerPhone.number.in_(numbers))).tuples().all())
+        for i, number in enumerate(numbers):
+            if number in have:
+                continue
+            if owned.get(number, customer.id) != customer.id:
+                raise CustomerError(N_("a phone number already belongs to a customer"), {f"phones.{i}": Refusal(
+                    N_("this number already belongs to a customer"), field=f"phones.{i}", code="taken")},
+                    conflict=True)
+            customer.phones.append(CustomerPhone(number=number))
+            changed.append(f"phones.{i}")
+        if address and "email" in changed and not self.customers.add_identity(
+                session, customer, actor, kind=IdentityKind.EMAIL.value, value=address,
+                verified=True):
+            raise CustomerError(N_("an e-mail address already belongs to a customer"), {"email": Refusal(
+                N_("this e-mail address already belongs to a customer"), field="email", code="taken")},
+                conflict=True)
+        return list(dict.fromkeys("phones" if c.startswith("phones.") else c for c in changed))
