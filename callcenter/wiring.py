@@ -68,6 +68,7 @@ from .queues.service import QueueService
 from .runner import Service
 from .text import words as text_words
 from .tickets.notifier import TicketNotifier
+from .tickets.references import TicketReferences
 from .tickets.service import TicketService
 from .webhooks.endpoints import Endpoints
 from .webhooks.notifier import WebhookNotifier
@@ -136,6 +137,11 @@ class Container:
     @cached_property
     def tickets(self) -> TicketService:
         return TicketService(TicketNotifier(self.bus))
+
+    @cached_property
+    def ticket_references(self) -> TicketReferences:
+        """Tickets' records in other systems (an ERP's return, a CRM's case), found again by them."""
+        return TicketReferences(TicketNotifier(self.bus))
 
     @cached_property
     def conversations(self) -> Conversations:

@@ -14,6 +14,7 @@ ACTIONS = {
     "callback_taken": _l("Callback taken by an agent"), "click_to_call": _l("Click-to-call"),
     "customer_created": _l("Customer created"), "customer_erased": _l("Customer erased"),
     "customers_merged": _l("Customers merged"), "customer_updated": _l("Customer updated"),
+    "ticket_reference_added": _l("Reference from another system added"),
     "customer_erasure_refused": _l("Customer erasure refused"), "daily_summary_sent": _l("Daily summary sent"),
     "dial_refused": _l("Number refused by the dialling policy"), "export_downloaded": _l("Export downloaded"),
     "form_changed": _l("Intake form changed"), "keyword_rule_added": _l("Keyword rule added"),

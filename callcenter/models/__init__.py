@@ -66,6 +66,7 @@ from .tickets import (
     TicketChange,
     TicketMerge,
     TicketNote,
+    TicketReference,
     TicketStatus,
 )
 from .transcripts import Transcript, TranscriptStatus
@@ -159,6 +160,7 @@ __all__ = [
     "TicketChange",
     "TicketMerge",
     "TicketNote",
+    "TicketReference",
     "TicketStatus",
     "Transcript",
     "TranscriptStatus",

@@ -97,6 +97,10 @@ class Ticket(Base):
     notes: Mapped[list[TicketNote]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketNote.id"
     )
+    # Loaded with the page of tickets they belong to (the API lists them with each ticket).
+    references: Mapped[list[TicketReference]] = relationship(
+        cascade="all, delete-orphan", order_by="TicketReference.id", lazy="selectin"
+    )
 
 
 @event.listens_for(Ticket, "before_insert")
@@ -113,6 +117,22 @@ def _create_search_index(table: Any, connection: Any, **kw: Any) -> None:
     """A schema made by ``create_all`` (a scratch database, a test) gets the search index the migration makes."""
     for statement in SQLITE_FTS if connection.dialect.name == "sqlite" else POSTGRES_FTS:
         connection.exec_driver_sql(statement)
+
+
+class TicketReference(Base):
+    """The ticket's record in another system (the ERP's return, the CRM's case): one such record names one
+    ticket, so the other system finds the ticket again by its own id."""
+
+    __tablename__ = "ticket_references"
+    __table_args__ = (UniqueConstraint("system", "ref"),)
+
+    id: Mapped[intpk]
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    system: Mapped[str40]  # "erp", "crm", "shop" ... lower-case, as the integration names itself
+    ref: Mapped[str200]
+    url: Mapped[Optional[str]] = mapped_column(String(2000))
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[created_at]
 
 
 class TicketMerge(Base):

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from ..bus import Message
 from ..db import transaction
 from ..events import Event
-from ..models import Ticket, WebhookDelivery, WebhookEndpoint, utcnow
+from ..models import Ticket, TicketReference, WebhookDelivery, WebhookEndpoint, utcnow
 from .settings import WebhookSettings
 
 # What a delivery tells of its ticket, as it is once the change commits (ids, and where a merge sent it).
@@ -104,5 +104,11 @@ def _tickets(session: Session, ids: set[Any]) -> dict[int, dict[str, Any]]:
                                .outerjoin(target, target.id == Ticket.merged_into_id).where(Ticket.id.in_(wanted))):
         values = row._asdict()
         values = {k: (v.value if hasattr(v, "value") else v) for k, v in values.items()}
-        found[values["id"]] = values
+        found[values["id"]] = values | {"references": []}
+    # Other systems' ids for the ticket (an ERP's return): the receiver finds its own record by them.
+    for ticket_id, system, ref in session.execute(select(TicketReference.ticket_id, TicketReference.system,
+                                                         TicketReference.ref)
+                                                  .where(TicketReference.ticket_id.in_(wanted))
+                                                  .order_by(TicketReference.id)):
+        found[ticket_id]["references"].append({"system": system, "ref": ref})
     return found

@@ -80,6 +80,19 @@ class CallOut(BaseModel):
                    recording_ids=[r.id for r in c.recordings if r.purged_at is None])
 
 
+class ReferenceOut(BaseModel):
+    system: str = Field(description=N_("The other system, as its integration names itself (erp, crm ...)"))
+    ref: str = Field(description=N_("The ticket's id in that system"))
+    url: str | None
+
+
+class ReferenceIn(BaseModel):
+    model_config = STRICT
+    system: Text = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
+    ref: Text = Field(min_length=1, max_length=200)
+    url: Text | None = Field(default=None, max_length=2000)
+
+
 class TicketOut(BaseModel):
     id: int
     number: str
@@ -96,6 +109,7 @@ class TicketOut(BaseModel):
     resolution_due_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    references: list[ReferenceOut] = Field(description=N_("The ticket's records in other systems"))
 
     @classmethod
     def of(cls, t: Ticket) -> TicketOut:
@@ -103,7 +117,8 @@ class TicketOut(BaseModel):
                    category=t.category, priority=t.priority.value, status=t.status.value,
                    customer_id=t.customer_id, origin_call_id=t.origin_call_id, assignee_id=t.assignee_id,
                    queue_id=t.queue_id, first_response_due_at=t.first_response_due_at,
-                   resolution_due_at=t.resolution_due_at, created_at=t.created_at, updated_at=t.updated_at)
+                   resolution_due_at=t.resolution_due_at, created_at=t.created_at, updated_at=t.updated_at,
+                   references=[ReferenceOut(system=r.system, ref=r.ref, url=r.url) for r in t.references])
 
 
 class TicketIn(BaseModel):

@@ -1,4 +1,5 @@
-"""API: tickets you may see (the desk's filters, days of the centre), one ticket, create, change."""
+"""API: tickets you may see (the desk's filters, days of the centre), one ticket, create, change; another
+system's reference attached to a ticket, and the ticket found again by it."""
 from __future__ import annotations
 
 from flask import jsonify
@@ -10,10 +11,11 @@ from callcenter.i18n import N_
 from callcenter.models import Call, Customer, Priority, Ticket
 from callcenter.tickets import queries
 from callcenter.tickets.deadlines import SLA_STATES
+from callcenter.tickets.references import TicketReferenceError
 
 from ..db import get_db
 from .registry import ApiError, api_actor, api_user, args, body, container, endpoint, page, refused
-from .schemas import TicketIn, TicketOut, TicketPatch
+from .schemas import ReferenceIn, TicketIn, TicketOut, TicketPatch
 from .spec import Param
 
 
@@ -92,3 +94,39 @@ def patch_ticket(number: str) -> ResponseReturnValue:
         tickets.add_note(db, ticket, data.note, api_actor())
     db.commit()
     return jsonify(TicketOut.of(ticket).model_dump(mode="json"))
+
+
+@endpoint("POST", "/tickets/<number>/references", roles=roles.DESK, scope="tickets:write",
+          summary=N_("Attach another system's reference to a ticket (again: nothing changes)"),
+          request_model=ReferenceIn, response=TicketOut, status=201)
+def add_reference(number: str) -> ResponseReturnValue:
+    db = get_db()
+    ticket = editable_ticket(number)
+    data = body(ReferenceIn)
+    try:
+        _, new = container().ticket_references.attach(db, ticket, api_actor(), system=data.system, ref=data.ref,
+                                                      url=data.url)
+    except TicketReferenceError as exc:
+        db.rollback()
+        raise ApiError(409 if exc.conflict else 422, "conflict" if exc.conflict else "invalid", str(exc),
+                       {exc.field or "ref": str(exc)}) from None
+    db.commit()
+    return jsonify(TicketOut.of(ticket).model_dump(mode="json")), 201 if new else 200
+
+
+@endpoint("GET", "/tickets/by-reference", roles=roles.EVERYONE, scope="tickets:read",
+          summary=N_("The ticket another system's reference names"), response=TicketOut,
+          params=(Param("system", {"type": "string", "minLength": 1, "maxLength": 40}, required=True),
+                  Param("ref", {"type": "string", "minLength": 1, "maxLength": 200}, required=True)))
+def ticket_by_reference() -> ResponseReturnValue:
+    system, ref = args().text("system", 40), args().text("ref", 200)
+    if not system or not ref:
+        raise ApiError(422, "invalid", "system and ref are both needed",
+                       {k: "required" for k, v in (("system", system), ("ref", ref)) if not v})
+    db = get_db()
+    found = container().ticket_references.find(db, system, ref)
+    if found is None:
+        raise ApiError(404, "not_found", "no ticket has this reference")
+    if not visibility.can_see_ticket(db, api_user(), found.id):
+        refused("ticket", found.number or str(found.id))
+    return jsonify(TicketOut.of(found).model_dump(mode="json"))
