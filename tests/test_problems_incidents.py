@@ -7,7 +7,7 @@ import queue
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from callcenter.access.audit import Actor
@@ -19,6 +19,7 @@ from callcenter.dispatch.notices import NoticePlacer
 from callcenter.events import IncidentDeclared, IncidentEnded, IncidentProposed
 from callcenter.models import (
     AuditLog,
+    Call,
     Incident,
     IncidentStatus,
     NoticeStatus,
@@ -155,6 +156,59 @@ def test_a_surge_of_similar_new_tickets_proposes_one_incident(container: Contain
         assert (proposal.category, proposal.seen, proposal.problem_id) == ("delivery", 6, ids[-1])
         assert watch.watch(s, _get(s, ids[-2])) is None  # one proposal per surge
     assert got.get(timeout=5).event.seen == 6
+
+
+def test_a_surge_of_calls_to_a_queue_proposes_an_incident_before_any_ticket(container: Container) -> None:
+    """Callers ring about an outage before anyone files a ticket: the queue's calls of the last 15 minutes
+    against its usual.  The proposal follows the surge, goes when it is over, and a declared incident
+    for the queue replaces it."""
+    got: queue.Queue[Any] = queue.Queue()
+    container.bus.subscribe(IncidentProposed, got.put)
+    container.settings.problems.surge_count = 5
+    now = utcnow()
+    with transaction(container.session_factory) as s:
+        s.add(Queue(name="support", display_name="Support"))
+        # The usual: 70 calls over the last week (one per 2.4 hours), and 6 in the last few minutes.
+        for n in range(70):
+            s.add(Call(pbx="lab", linkedid=f"usual.{n}", queue_name="support",
+                       started_at=now - dt.timedelta(hours=1 + 2.4 * n)))
+        for n in range(6):
+            s.add(Call(pbx="lab", linkedid=f"surge.{n}", queue_name="support",
+                       started_at=now - dt.timedelta(minutes=n)))
+        s.add(Call(pbx="lab", linkedid="other", queue_name="sales", started_at=now))
+    watch = container.incidents
+    with transaction(container.session_factory) as s:
+        assert watch.watch_calls(s, "sales", now) is None  # one call is no surge
+        proposal = watch.watch_calls(s, "support", now)
+        assert proposal is not None and proposal.status is IncidentStatus.PROPOSED
+        assert (proposal.queue_name, proposal.problem_id, proposal.seen) == ("support", None, 6)
+        assert watch.watch_calls(s, "support", now).id == proposal.id  # type: ignore[union-attr]  # the same one
+        proposal_id = proposal.id
+    assert got.get(timeout=5).event.seen == 6
+    # A busy queue is not surging: 3,000 calls in the week before (about 4.5 per 15 minutes), 6 now.
+    with transaction(container.session_factory) as s:
+        s.execute(insert(Call), [{"pbx": "lab", "linkedid": f"busy.{n}", "queue_name": "sales",
+                                  "started_at": now - dt.timedelta(hours=1, minutes=n * 3)} for n in range(3000)])
+        for n in range(6):
+            s.add(Call(pbx="lab", linkedid=f"sales.{n}", queue_name="sales", started_at=now - dt.timedelta(minutes=n)))
+    with transaction(container.session_factory) as s:
+        assert watch.watch_calls(s, "sales", now) is None
+    # An hour later the surge is over: the proposal goes by itself.
+    with transaction(container.session_factory) as s:
+        assert watch.watch_calls(s, "support", now + dt.timedelta(hours=1)) is None
+        gone = s.get(Incident, proposal_id)
+        assert gone is not None and gone.status is IncidentStatus.DISMISSED
+    # A new surge, then a supervisor declares an incident for the queue on a ticket: it replaces the proposal.
+    with transaction(container.session_factory) as s:
+        again = watch.watch_calls(s, "support", now)
+        assert again is not None and again.id != proposal_id
+        again_id = again.id
+    problem_id = _problem(container)
+    _declare(container, problem_id, queue="support")
+    with container.session_factory() as s:
+        replaced = s.get(Incident, again_id)
+        assert replaced is not None and replaced.status is IncidentStatus.DISMISSED
+        assert watch.watch_calls(s, "support", now) is None  # callers of the queue hear the declared one
 
 
 def test_each_subscriber_is_called_once_within_calling_hours(container: Container) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from ..db import transaction
-from ..models import NoticeStatus, PhoneNotice, Ticket, TicketStatus
+from ..models import NoticeStatus, PhoneNotice, Queue, Ticket, TicketStatus
 from . import reconcile as sweep
 from . import scheduler as sched
 from .runtime import current
@@ -62,6 +62,17 @@ def watch_surge(ticket_id: int) -> None:
         ticket = session.get(Ticket, ticket_id)
         if ticket is not None:
             rt.incidents.watch(session, ticket, rt.clock())
+
+
+def watch_call_surge(queue_id: int) -> None:
+    """A call joined the queue: with the queue's other recent calls, a surge?  (problems/incidents.py)"""
+    rt = current()
+    if rt.incidents is None:
+        return
+    with transaction(rt.factory) as session:
+        queue = session.scalar(select(Queue.name).where(Queue.id == queue_id))
+        if queue:
+            rt.incidents.watch_calls(session, queue, rt.clock())
 
 
 def check_sla(ticket_id: int) -> None:

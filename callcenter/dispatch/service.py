@@ -14,14 +14,21 @@ import threading
 from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..access.dialling import DiallingPolicy
 from ..bus import Bus, Message, Unsubscribe
 from ..config import Settings
-from ..events import CallbackRequested, CallRecordWritten, IncidentEnded, TicketCreated, TicketEvent
-from ..models import utcnow
+from ..events import (
+    CallbackRequested,
+    CallQueued,
+    CallRecordWritten,
+    IncidentEnded,
+    TicketCreated,
+    TicketEvent,
+)
+from ..models import Queue, utcnow
 from ..problems.incidents import Incidents
 from ..runner import ThreadService
 from . import daily, jobs, leader, runtime
@@ -109,6 +116,7 @@ class DispatcherService(ThreadService):
                 bus.subscribe(TicketEvent, self.on_ticket),
                 bus.subscribe(CallRecordWritten, self.on_call_record_written),
                 bus.subscribe(TicketCreated, self.on_ticket_created),
+                bus.subscribe(CallQueued, self.on_call_queued),
                 bus.subscribe(IncidentEnded, self.on_incident_ended)]
 
     def on_callback_requested(self, message: Message[CallbackRequested]) -> None:
@@ -127,6 +135,16 @@ class DispatcherService(ThreadService):
         tid = message.event.ticket_id
         if self.runtime is not None and self.incidents is not None:
             self.runtime.at(f"surge:{tid}", jobs.watch_surge, utcnow(), tid)
+
+    def on_call_queued(self, message: Message[CallQueued]) -> None:
+        """A caller joined a queue: calls may surge before any ticket is filed (one check per queue at a time)."""
+        event = message.event
+        if self.runtime is None or self.incidents is None or not event.queue:
+            return
+        with self.factory() as session:
+            queue_id = session.scalar(select(Queue.id).where(Queue.name == event.queue))
+        if queue_id is not None:
+            self.runtime.at(f"call-surge:{queue_id}", jobs.watch_call_surge, utcnow(), queue_id)
 
     def on_incident_ended(self, message: Message[IncidentEnded]) -> None:
         """A solved incident: its subscribers are told."""

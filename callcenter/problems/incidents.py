@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from ..db import rowcount
 from ..i18n import N_, say_later
 from ..models import (
     OPEN_STATUSES,
+    Call,
     Incident,
     IncidentStatus,
     NoticeStatus,
@@ -43,6 +44,7 @@ from .similar import SimilarTickets
 CATEGORY = re.compile(r"^[a-z0-9_]{1,80}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 LIVE = (IncidentStatus.PROPOSED, IncidentStatus.OPEN)
+SURGE_WATCH = Actor.system("surge-watch")
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,11 @@ class Incidents:
         elif incident.status is IncidentStatus.OPEN:
             incident.revision += 1  # a new spoken file: nobody hears the old wording
         incident.status, incident.queue_name, incident.category = IncidentStatus.OPEN, scope.queue, scope.category
+        # The call watch's proposals for the callers this incident now speaks to are answered by it.
+        for proposal in session.scalars(select(Incident).where(
+                Incident.status == IncidentStatus.PROPOSED, Incident.problem_id.is_(None),
+                Incident.id != incident.id, true() if scope.queue is None else Incident.queue_name == scope.queue)):
+            proposal.status, proposal.ended_by_id, proposal.ended_at = IncidentStatus.DISMISSED, actor.user_id, now
         incident.message_en, incident.message_zh = message_en, message_zh
         incident.declared_by_id, incident.declared_at = actor.user_id, now
         if not problem.is_problem:
@@ -153,6 +160,42 @@ class Incidents:
             return None
         incident = Incident(status=IncidentStatus.PROPOSED, problem_id=ticket.id, category=scope.category,
                             seen=len(recent) + 1, window_minutes=self.settings.surge_minutes)
+        session.add(incident)
+        session.flush()
+        self.notifier.proposed(session, incident)
+        return incident
+
+    def watch_calls(self, session: Session, queue: str, now: dt.datetime | None = None) -> Incident | None:
+        """A call joined ``queue``: are its calls of the last ``surge_minutes`` a surge against the queue's usual
+        for as long?  Then an incident is proposed for the queue (no problem ticket yet: a supervisor declares one
+        on a ticket, which replaces the proposal).  The proposal's count follows the surge, and it goes by itself
+        once the surge is over.  The queue's proposal, or None."""
+        factor, minutes = self.settings.call_surge_factor, self.settings.surge_minutes
+        if factor <= 0 or self.settings.surge_count <= 0 or not queue:
+            return None
+        now = now or utcnow()
+        since = now - dt.timedelta(minutes=minutes)
+        before = since - dt.timedelta(days=self.settings.call_surge_baseline_days)
+        counted = select(func.count()).select_from(Call).where(Call.queue_name == queue)
+        seen = int(session.scalar(counted.where(Call.started_at >= since, Call.started_at <= now)) or 0)
+        earlier = int(session.scalar(counted.where(Call.started_at >= before, Call.started_at < since)) or 0)
+        usual = earlier * minutes / (self.settings.call_surge_baseline_days * 24 * 60)
+        surging = seen >= self.settings.surge_count and seen >= factor * usual
+        proposal = session.scalar(select(Incident).where(
+            Incident.status == IncidentStatus.PROPOSED, Incident.problem_id.is_(None),
+            Incident.queue_name == queue).with_for_update())
+        if proposal is not None:
+            if surging:
+                proposal.seen = max(proposal.seen, seen)
+                return proposal
+            proposal.status, proposal.ended_at = IncidentStatus.DISMISSED, now  # the surge is over
+            self.notifier.ended(session, proposal, SURGE_WATCH, solved=False)
+            return None
+        declared = select(exists().where(Incident.status.in_(LIVE), or_(Incident.queue_name == queue,
+                                                                        Incident.queue_name.is_(None))))
+        if not surging or session.scalar(declared):
+            return None
+        incident = Incident(status=IncidentStatus.PROPOSED, queue_name=queue, seen=seen, window_minutes=minutes)
         session.add(incident)
         session.flush()
         self.notifier.proposed(session, incident)

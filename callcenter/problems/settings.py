@@ -22,6 +22,11 @@ class ProblemSettings(BaseModel):
     # (the wallboard shows it; a supervisor declares or dismisses it).  0 switches the watch off.
     surge_count: int = Field(default=10, ge=0, le=10_000)
     surge_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Calls surge too, before anyone has filed a ticket: a queue's calls in the last surge_minutes propose an
+    # incident for that queue when they are at least surge_count and call_surge_factor times the queue's usual
+    # for as long (its average over the call_surge_baseline_days before).  0 switches the call watch off.
+    call_surge_factor: float = Field(default=3.0, ge=0, le=100)
+    call_surge_baseline_days: int = Field(default=7, ge=1, le=90)
     # What callers hear before the menu: a declared message is cut at a sentence end within this.
     incident_max_chars: int = Field(default=300, ge=40, le=1000)
     # Telling subscribers it is fixed: an outbound call (calling hours and the dialling policy apply),

@@ -26,8 +26,9 @@
     var inc = document.getElementById("wb-incidents"); inc.innerHTML = "";
     (last.incidents || []).forEach(function (i) {
       var box = el("div", "wb-incident " + i.status); box.dataset.incident = i.id;
+      // A proposal without a ticket is the call watch's: a queue's calls surging before any ticket.
       var text = i.status === "proposed"
-        ? t.tSurge.replace("{n}", i.seen).replace("{m}", i.minutes)
+        ? (i.number ? t.tSurge : t.tCallSurge).replace("{n}", i.seen).replace("{m}", i.minutes)
         : t.tIncident.replace("{n}", i.subscribers);
       box.appendChild(el("strong", null, text + " "));
       var scope = i.queue || i.category;
