@@ -94,3 +94,38 @@ def test_the_api_and_the_desk_publish_the_same_event(client, container, shop) ->
     while not heard and time.monotonic() < deadline:
         time.sleep(0.05)
     assert heard and heard[0].ticket_id == resp.get_json()["id"] and heard[0].source == "api"
+
+
+def test_calls_joining_a_queue_reach_the_call_surge_watch_by_event(container, shop) -> None:
+    """The bridge's call_queued events: the dispatcher has the queue's calls checked, and a surge of them
+    (with no usual to speak of) becomes a proposed incident for the queue."""
+    import datetime as dt
+
+    from callcenter.db import transaction
+    from callcenter.events import CallQueued
+    from callcenter.models import Call, Incident, IncidentStatus, utcnow
+
+    container.settings.problems.surge_count = 5
+    now = utcnow()
+    with transaction(container.session_factory) as s:
+        for n in range(6):
+            s.add(Call(pbx="lab", linkedid=f"outage.{n}", queue_name="support",
+                       started_at=now - dt.timedelta(minutes=n)))
+    service = DispatcherService(container.settings, container.engine, container.session_factory, container.bus,
+                                container.callbacks, dialer_factory=lambda _settings: None,
+                                incidents=container.incidents)
+    service.start()
+    try:
+        assert service.active.wait(WAIT), "the dispatcher did not become active"
+        container.bus.publish(CallQueued(pbx="lab", linkedid="outage.0", queue="support"))
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            with container.session_factory() as s:
+                found = s.scalar(select(Incident).where(Incident.queue_name == "support"))
+                if found is not None:
+                    assert (found.status, found.seen, found.problem_id) == (IncidentStatus.PROPOSED, 6, None)
+                    return
+            time.sleep(0.1)
+        raise AssertionError("no incident was proposed for the surge of calls")
+    finally:
+        service.stop()
