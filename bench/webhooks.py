@@ -100,12 +100,30 @@ def _drain(sender: Sender, until: int) -> float:
         runner.join(30)
 
 
+def _bare_urllib3(container: Container, url: str) -> float:
+    """The same, by one bare urllib3 loop: the client the sender itself uses (a second, stricter baseline)."""
+    import urllib3
+
+    with container.session_factory() as s:
+        rows = s.execute(select(WebhookDelivery.id, WebhookDelivery.endpoint_id, WebhookDelivery.message_id,
+                                WebhookDelivery.body, WebhookDelivery.created_at)).all()
+    claimed = [Claimed(r.id, r.endpoint_id, url, SECRET, r.message_id, r.body, 0, r.created_at, False)
+               for r in rows]
+    with urllib3.PoolManager(retries=False) as pool:
+        started = time.perf_counter()
+        for one in claimed:
+            answer = pool.request("POST", url, body=one.body.encode(), headers=headers(one, dt.datetime.now(dt.UTC)))
+            assert answer.status == 200, answer.status
+        return time.perf_counter() - started
+
+
 def _bare(container: Container, url: str) -> tuple[int, float]:
     """The same bodies, signed the same way, posted by one bare httpx loop (nothing claimed or recorded)."""
     with container.session_factory() as s:
         rows = s.execute(select(WebhookDelivery.id, WebhookDelivery.endpoint_id, WebhookDelivery.message_id,
                                 WebhookDelivery.body, WebhookDelivery.created_at)).all()
-    claimed = [Claimed(r.id, r.endpoint_id, url, SECRET, r.message_id, r.body, 0, r.created_at) for r in rows]
+    claimed = [Claimed(r.id, r.endpoint_id, url, SECRET, r.message_id, r.body, 0, r.created_at, False)
+               for r in rows]
     with httpx.Client() as client:
         started = time.perf_counter()
         for one in claimed:
@@ -125,6 +143,7 @@ def run_on(db_url: str, workdir: Path, changes: int, steady: int, rate: float) -
         _change(container, ids, TicketStatus.PENDING)
         change_s = time.perf_counter() - started
         bare_n, bare_s = _bare(container, url)
+        urllib3_s = _bare_urllib3(container, url)
         sender = container.service("webhooks")
         assert isinstance(sender, Sender)
         ours_s = _drain(sender, bare_n)
@@ -159,7 +178,8 @@ def run_on(db_url: str, workdir: Path, changes: int, steady: int, rate: float) -
         return {"changes": changes, "deliveries": bare_n, "change_s": round(change_s, 2),
                 "ours_s": round(ours_s, 2), "ours_per_s": round(bare_n / ours_s, 1),
                 "bare_s": round(bare_s, 2), "bare_per_s": round(bare_n / bare_s, 1),
-                "ratio": round(bare_s / ours_s, 3), "steady_rate": rate, "steady_deliveries": len(made),
+                "ratio": round(bare_s / ours_s, 3), "bare_urllib3_per_s": round(bare_n / urllib3_s, 1),
+                "ratio_urllib3": round(urllib3_s / ours_s, 3), "steady_rate": rate, "steady_deliveries": len(made),
                 "lag_p50_ms": ms(lags, 0.5), "lag_p99_ms": ms(lags, 0.99), "missing": missing,
                 "all_delivered": delivered == bare_n + len(made)}
     finally:
@@ -181,14 +201,16 @@ def run(changes: int, steady: int, rate: float, workdir: Path) -> dict[str, Any]
 
 def report(r: dict[str, Any], console: Console) -> None:
     t = Table(title="Webhook deliveries (two endpoints, ticket_updated), receiver verifying each")
-    for col in ("engine", "deliveries", "ours /s", "bare httpx /s", "ours / bare", "steady rate",
+    for col in ("engine", "deliveries", "ours /s", "bare httpx /s", "ours / bare", "bare urllib3 /s",
+                "ours / bare urllib3", "steady rate",
                 "lag p50 (ms)", "lag p99 (ms)", "all delivered"):
         t.add_column(col)
     for engine in ("sqlite", "postgresql"):
         if engine in r:
             e = r[engine]
             t.add_row(engine, f"{e['deliveries']:,}", f"{e['ours_per_s']:,.0f}", f"{e['bare_per_s']:,.0f}",
-                      f"{e['ratio']:.2f}x", f"{e['steady_rate']:.0f}/s", f"{e['lag_p50_ms']:.0f}",
+                      f"{e['ratio']:.2f}x", f"{e['bare_urllib3_per_s']:,.0f}", f"{e['ratio_urllib3']:.2f}x",
+                      f"{e['steady_rate']:.0f}/s", f"{e['lag_p50_ms']:.0f}",
                       f"{e['lag_p99_ms']:.0f}", str(e["all_delivered"]))
     console.print(t)
 

@@ -87,7 +87,7 @@ def _sender(container: Container, **settings: float) -> Sender:
 
 
 def _drain(sender: Sender, until: float = 30.0) -> None:
-    with httpx.Client() as client:
+    with sender.client() as client:
         deadline = time.monotonic() + until
         while sender.run_once(client):
             assert time.monotonic() < deadline
@@ -113,7 +113,7 @@ def test_a_delivery_verifies_with_the_reference_library_and_a_tampered_or_stale_
         assert delivery.status is DeliveryStatus.DELIVERED and delivery.message_id == got.message_id
         assert s.scalar(select(WebhookAttempt.status_code)) == 200
         claimed = Claimed(delivery.id, delivery.endpoint_id, receiver.url, receiver.secret, delivery.message_id,
-                          delivery.body, 1, delivery.created_at)
+                          delivery.body, 1, delivery.created_at, False)
     now = dt.datetime.now(dt.UTC)
     tampered = claimed.body.replace(f"{SUBJECT} 0", f"{SUBJECT} 1")
     stale = headers(claimed, now - dt.timedelta(minutes=10))
