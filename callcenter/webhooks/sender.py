@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import cast
 
 import urllib3
-from sqlalchemy import Table, bindparam, exists, insert, or_, select, update
+from sqlalchemy import Engine, Table, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 from standardwebhooks.webhooks import Webhook
 
@@ -44,6 +44,14 @@ SETTLE = (update(_D).where(_D.c.id == bindparam("b_id"), _D.c.status == Delivery
                   last_status=bindparam("b_last_status"), last_error=bindparam("b_last_error"), lease_until=None,
                   next_attempt_at=bindparam("b_next"), delivered_at=bindparam("b_delivered")))
 LOG_ATTEMPT = insert(_A)
+# On PostgreSQL both in one statement (the update a CTE of the insert), sent in autocommit: one round trip
+# per post, atomic as any single statement; it answers how many deliveries it settled (0 or 1).
+_SETTLED = SETTLE.returning(_D.c.id).cte("settled")
+SETTLE_AND_LOG = (insert(_A).values(delivery_id=bindparam("b_id"), at=bindparam("a_at"),
+                                    status_code=bindparam("b_last_status"), response=bindparam("a_response"),
+                                    error=bindparam("b_last_error"), duration_ms=bindparam("a_ms"))
+                  .add_cte(_SETTLED)
+                  .returning(select(func.count()).select_from(_SETTLED).scalar_subquery()))
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,8 @@ class Sender(ThreadService):
                  notifier: WebhookNotifier) -> None:
         super().__init__()
         self.session_factory, self.settings, self.notifier = session_factory, settings, notifier
+        self._engine: Engine = session_factory.kw["bind"]
+        self._postgres = self._engine.dialect.name == "postgresql"
 
     # -- claiming ----------------------------------------------------------------------------------------
     def claim(self, limit: int) -> list[Claimed]:
@@ -149,10 +159,16 @@ class Sender(ThreadService):
             status, dead = DeliveryStatus.DEAD, True
         else:
             next_at = now + self.backoff(attempts)
+        values = {"b_id": claimed.id, "b_status": status, "b_attempts": attempts, "b_last_status": outcome.status_code,
+                  "b_last_error": outcome.error, "b_next": next_at, "b_delivered": now if outcome.ok else None}
+        if self._postgres and not ((outcome.ok and claimed.failing) or dead):
+            with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                if not conn.execute(SETTLE_AND_LOG, values | {"a_at": now, "a_response": outcome.response,
+                                                              "a_ms": outcome.duration_ms}).scalar():
+                    log.info("webhook delivery %s changed while posting", claimed.id)
+            return
         with transaction(self.session_factory) as session:
-            settled = db.rowcount(session.execute(SETTLE, {
-                "b_id": claimed.id, "b_status": status, "b_attempts": attempts, "b_last_status": outcome.status_code,
-                "b_last_error": outcome.error, "b_next": next_at, "b_delivered": now if outcome.ok else None}))
+            settled = db.rowcount(session.execute(SETTLE, values))
             if not settled:  # replayed or settled meanwhile: this attempt is still logged
                 log.info("webhook delivery %s changed while posting", claimed.id)
             session.execute(LOG_ATTEMPT, {"delivery_id": claimed.id, "at": now, "status_code": outcome.status_code,
