@@ -251,8 +251,9 @@ class KnowledgeIndex:
                 if self._built is None or self._built.version[1] != version[1]:
                     text_words.teach(session.scalars(select(DictionaryWord.word)))
                 if self._built is not None and self._built.size > self.settings.rebuild_in_background_over:
+                    answering = self._built  # (the rebuild may finish before this returns: this call keeps the old)
                     self._rebuild_later(version)
-                    return self._built
+                    return answering
                 self._built = build(published(session), version)
             return self._built
 
