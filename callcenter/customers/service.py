@@ -42,23 +42,7 @@ class CustomerService:
                external_ref: str | None = None, call: Call | None = None) -> Customer:
         """A new customer with their numbers; ``call`` (the one they are on) is linked to them."""
         name = name.strip()
-        errors: dict[str, Refusal] = {}
-        if not name or len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
-            errors["name"] = Refusal(N_("a name of 1-%(n)s characters"), field="name", code="bad_name",
-                                     n=MAX_NAME)
-        e164: list[str] = []
-        for i, raw in enumerate(numbers):
-            try:
-                e164.append(to_e164(raw, self.region))
-            except InvalidNumber:
-                errors[f"phones.{i}"] = Refusal(N_("not a phone number"), field=f"phones.{i}", code="bad_number")
-        if errors:
-            raise CustomerError(N_("some fields are not valid"), errors)
-        address = identities.normalise(IdentityKind.EMAIL.value, email, self.region) if email else None
-        if email and address is None:
-            raise CustomerError(N_("some fields are not valid"), {"email": Refusal(
-                N_("not an e-mail address"), field="email", code="bad_email")})
-        e164 = list(dict.fromkeys(e164))
+        e164, address = self.checked(name, numbers, email)
         taken = session.scalar(select(CustomerPhone.number).where(CustomerPhone.number.in_(e164)))
         if taken:
             raise CustomerError(N_("a phone number already belongs to a customer"), {"number": Refusal(
@@ -80,6 +64,26 @@ class CustomerService:
                      call_id=call.id if call is not None else None)
         self.notifier.created(session, customer, actor)
         return customer
+
+    def checked(self, name: str | None, numbers: list[str] | tuple[str, ...],
+                email: str | None) -> tuple[list[str], str | None]:
+        """A customer's name (None: not given), numbers and address as they are stored: the numbers in E.164
+        without repeats, the address normalised; or CustomerError saying, field by field, what is wrong."""
+        errors: dict[str, Refusal] = {}
+        if name is not None and (not name.strip() or len(name) > MAX_NAME or any(ord(c) < 32 for c in name)):
+            errors["name"] = Refusal(N_("a name of 1-%(n)s characters"), field="name", code="bad_name", n=MAX_NAME)
+        e164: list[str] = []
+        for i, raw in enumerate(numbers):
+            try:
+                e164.append(to_e164(raw, self.region))
+            except InvalidNumber:
+                errors[f"phones.{i}"] = Refusal(N_("not a phone number"), field=f"phones.{i}", code="bad_number")
+        address = identities.normalise(IdentityKind.EMAIL.value, email, self.region) if email else None
+        if email and address is None:
+            errors["email"] = Refusal(N_("not an e-mail address"), field="email", code="bad_email")
+        if errors:
+            raise CustomerError(N_("some fields are not valid"), errors)
+        return list(dict.fromkeys(e164)), address
 
     def identify(self, session: Session, actor: Actor, *, kind: str, value: str, name: str = "",
                  verified: bool = False, language: str = "en") -> tuple[Customer, bool] | None:

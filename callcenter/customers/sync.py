@@ -18,12 +18,10 @@ from sqlalchemy.orm import Session
 
 from ..access import audit
 from ..access.audit import Actor
-from ..calls.numbers import InvalidNumber, to_e164
 from ..i18n import N_, Refusal
 from ..models import Customer, CustomerIdentity, CustomerPhone, IdentityKind, VipTier
-from . import identities
 from .notifier import CustomerNotifier
-from .service import MAX_NAME, CustomerError, CustomerService
+from .service import CustomerError, CustomerService
 
 CREATED, UPDATED, UNCHANGED, REFUSED = "created", "updated", "unchanged", "refused"
 # The fields a record may set; None (or left out) leaves the customer's as it is.
@@ -73,7 +71,7 @@ class CustomerSync:
         return outcomes
 
     def _one(self, session: Session, actor: Actor, record: Record) -> Outcome:
-        numbers, address = self._checked(record)
+        numbers, address = self.customers.checked(record.name, record.phones, record.email)
         customer = session.scalar(select(Customer).where(Customer.external_ref == record.external_ref))
         if customer is None:
             customer = self._adoptable(session, record.external_ref, numbers, address)
@@ -91,25 +89,6 @@ class CustomerSync:
                      fields=changed, external_ref=record.external_ref)
         self.notifier.updated(session, customer, changed, actor)
         return Outcome(record.external_ref, UPDATED, customer.id, changed)
-
-    def _checked(self, record: Record) -> tuple[list[str], str | None]:
-        """The record's numbers in E.164 and its address normalised, or CustomerError saying what is wrong."""
-        errors: dict[str, Refusal] = {}
-        if record.name is not None and (not record.name.strip() or len(record.name) > MAX_NAME
-                                        or any(ord(c) < 32 for c in record.name)):
-            errors["name"] = Refusal(N_("a name of 1-%(n)s characters"), field="name", code="bad_name", n=MAX_NAME)
-        numbers = []
-        for i, raw in enumerate(record.phones):
-            try:
-                numbers.append(to_e164(raw, self.region))
-            except InvalidNumber:
-                errors[f"phones.{i}"] = Refusal(N_("not a phone number"), field=f"phones.{i}", code="bad_number")
-        address = identities.normalise(IdentityKind.EMAIL.value, record.email, self.region) if record.email else None
-        if record.email and address is None:
-            errors["email"] = Refusal(N_("not an e-mail address"), field="email", code="bad_email")
-        if errors:
-            raise CustomerError(N_("some fields are not valid"), errors)
-        return list(dict.fromkeys(numbers)), address
 
     @staticmethod
     def _adoptable(session: Session, ref: str, numbers: list[str], address: str | None) -> Customer | None:
