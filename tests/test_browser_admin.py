@@ -23,6 +23,7 @@ def _gutter_bad(page: Any) -> list[int]:
 
 
 def _switch_language(page: Any, lang: str) -> None:
+    page.wait_for_load_state("load")  # the switcher submits itself from app.js, which must have run
     with page.expect_navigation():
         page.select_option("select[name=lang]", lang)
 
@@ -75,7 +76,8 @@ def test_editor_live_preview_errors_by_line_and_save(browser, live_server, live_
         row = s.scalar(select(FormDefinition).where(FormDefinition.slug == "complaints",
                                                     FormDefinition.version == 2))
         assert row is not None and catalog.to_toml(row) == fixed and not row.is_active
-    page.click("text=Activate")
+    with page.expect_navigation():  # version 1's badge is already "on": wait for the page, not a badge
+        page.click("text=Activate")
     page.wait_for_selector(".badge.on")
 
     # The admin's own language: problems and the page in Chinese.
