@@ -558,3 +558,50 @@ class WebhookEndpointRecovered(Event, name="webhook_endpoint_recovered"):
 
     endpoint_id: int
     endpoint: str
+
+
+# -- surveys and automation --------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class SurveyAnswered(Event, name="survey_answered"):
+    """A caller rated the call (1-5) in the IVR; ``ticket_id``: the call's ticket, if it had one."""
+
+    survey_id: int
+    score: int
+    ticket_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutomationFired(TicketEvent, name="automation_fired"):
+    """A rule's webhook action (an ERP's refund): what the receiver acts on, with the ticket as it is."""
+
+    rule_id: int
+    rule: str
+    approval_id: int | None = None
+    approved_by: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutomationRuleChanged(Event, name="automation_rule_changed"):
+    """A rule was added, edited, reordered, switched on or off, or removed: every process reads them again."""
+
+    rule_id: int
+    actor: str = "system"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalRequested(TicketEvent, name="approval_requested"):
+    """A rule's actions wait for someone of ``role``: their approvals queue shows it."""
+
+    approval_id: int
+    role: str
+    rule: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalDecided(TicketEvent, name="approval_decided"):
+    """Someone approved (the waiting actions ran) or rejected a rule's actions; the ticket's assignee is told."""
+
+    approval_id: int
+    approved: bool
+    rule: str
+    assignee_id: int | None = None

@@ -19,6 +19,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .access.dialling import DiallingPolicy
+from .automation.actions import Actions
+from .automation.approvals import ApprovalNotifier, Approvals
+from .automation.engine import Inbox
+from .automation.rules import RuleNotifier, Rules
 from .bus import Bus, make_bus
 from .channels.intake import ChannelIntake
 from .channels.sms import SMSInbox
@@ -33,12 +37,14 @@ from .conversations.templates import Templates
 from .crm.lookup import CrmLookup
 from .customers.merge import CustomerMerge
 from .customers.notifier import CustomerNotifier
+from .customers.segments import Segments
 from .customers.service import CustomerService
 from .customers.sync import CustomerSync
+from .customers.tags import CustomerTags
 from .db import make_engine, make_read_session_factory, make_session_factory
 from .dispatch.callbacks import Callbacks
 from .dispatch.notifier import DispatchNotifier
-from .events import WebhookEndpointChanged
+from .events import AutomationRuleChanged, WebhookEndpointChanged
 from .forms.intake import Intake
 from .governance.erasure import Erasure
 from .governance.notifier import ErasureNotifier
@@ -86,7 +92,7 @@ if TYPE_CHECKING:
 
 # The services ``callcenter run`` starts in one process; each also runs alone (``callcenter ami`` ...).
 BACKEND_SERVICES = ("ami", "agi", "dispatcher", "transcriber", "tagger", "background", "channels", "knowledge",
-                    "webhooks")
+                    "webhooks", "automation")
 
 
 @dataclass
@@ -115,7 +121,10 @@ class Container:
         bus = make_bus(self.engine.url.render_as_string(hide_password=False))
         # Every change's webhook deliveries are written in its own transaction (webhooks/outbox.py).
         bus.record_with(self.webhook_outbox)
+        # ... and the events automation rules want (automation/engine.py).
+        bus.record_with(Inbox(self.session_factory, lambda: self.rules))
         bus.subscribe(WebhookEndpointChanged, lambda _: self.webhook_outbox.forget())
+        bus.subscribe(AutomationRuleChanged, lambda _: self.rules.forget())
         bus.start()
         return bus
 
@@ -227,6 +236,30 @@ class Container:
     @cached_property
     def customers(self) -> CustomerService:
         return CustomerService(CustomerNotifier(self.bus), self.settings.phone.default_region)
+
+    @cached_property
+    def customer_tags(self) -> CustomerTags:
+        """Customers' tags, set by hand, by rules or by the CRM; audited, maybe expiring."""
+        return CustomerTags(CustomerNotifier(self.bus))
+
+    @cached_property
+    def segments(self) -> Segments:
+        """Saved filters on customers' tags: IVR priority, senior agents, a stricter SLA."""
+        return Segments()
+
+    @cached_property
+    def rules(self) -> Rules:
+        """Admins' automation rules (when, if, then), held parsed for the engine."""
+        return Rules(RuleNotifier(self.bus))
+
+    @cached_property
+    def approvals(self) -> Approvals:
+        """Rules' actions waiting for a supervisor's (or another role's) approval."""
+        return Approvals(self.rule_actions, ApprovalNotifier(self.bus))
+
+    @cached_property
+    def rule_actions(self) -> Actions:
+        return Actions(self.tickets, self.customer_tags, self.replies, self.webhook_outbox)
 
     @cached_property
     def customer_sync(self) -> CustomerSync:
@@ -424,6 +457,16 @@ class Container:
         from .webhooks.sender import Sender
 
         return Sender(self.session_factory, self.settings.webhooks, WebhookNotifier(self.bus))
+
+    def automation(self) -> Service:
+        """Runs the rules on the events they want, in order, once each (several may run on PostgreSQL)."""
+        from .automation.engine import AutomationService, Engine
+        from .dispatch.calendar import BusinessCalendar
+
+        sla = self.settings.dispatch.sla
+        engine = Engine(self.rules, self.rule_actions, self.approvals, self.segments, self.settings.timezone,
+                        BusinessCalendar(sla.business_hours, sla.holidays, self.settings.timezone))
+        return AutomationService(self.session_factory, engine, self.bus)
 
     def service(self, name: str) -> Service:
         if name not in BACKEND_SERVICES:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from ..i18n import N_, Refusal
@@ -88,21 +89,35 @@ class Checked:
 
 def check(text: str, *, slug: str | None = None, editor: bool = False) -> Checked:
     """Parse and validate ``text``; ``slug``: the form it must stay; ``editor``: the editor's own rules too."""
+    extra: Extra | None = (lambda data, lines: _editor_rules(data, lines, slug)) if editor else None
+    spec, problems = validate(text, FormSpec, extra)
+    return Checked(spec, problems)
+
+
+M = TypeVar("M", bound=BaseModel)
+Extra = Callable[[dict[str, Any], dict[Path, int]], list["Problem"]]
+
+
+def validate(text: str, model: type[M], extra: Extra | None = None) -> tuple[M | None, list[Problem]]:
+    """Parse TOML ``text`` into ``model``: the object, or every problem on its line (an automation rule's
+    editor uses this too); ``extra``: more checks on the parsed data."""
     if len(text) > MAX_TEXT:
-        return _only(Refusal(N_("The definition is longer than %(n)s characters."), code="too_long", n=MAX_TEXT))
+        return None, _only(Refusal(N_("The definition is longer than %(n)s characters."), code="too_long",
+                                   n=MAX_TEXT)).problems
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return Checked(None, [_syntax(text, str(exc))])
+        return None, [_syntax(text, str(exc))]
     lines = key_lines(text)
-    problems = _editor_rules(data, lines, slug) if editor else []
+    problems = extra(data, lines) if extra is not None else []
+    parsed: M | None
     try:
-        spec = FormSpec.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         problems += [_schema(error, lines) for error in exc.errors()]
-        spec = None
+        parsed = None
     problems.sort(key=lambda p: p.line)
-    return Checked(None if problems else spec, problems)
+    return (None if problems else parsed), problems
 
 
 def _only(refusal: Refusal) -> Checked:

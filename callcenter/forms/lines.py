@@ -160,7 +160,16 @@ def _resolve(keys: tuple[str, ...], arrays: dict[tuple[str, ...], int]) -> Path:
 
 
 def line_of(lines: dict[Path, int], loc: Path) -> int:
-    """The line of ``loc``, or of its nearest enclosing key that the text spells out."""
+    """The line of ``loc``, or of its nearest enclosing key that the text spells out.
+
+    A part the text never spells (the tag pydantic puts in a discriminated union's path:
+    ``("then", 0, "set_priority", "value")``) is passed over."""
+    spelled: Path = ()
+    for part in loc:
+        if (*spelled, part) in lines or not isinstance(part, str) or part == loc[-1]:
+            spelled += (part,)
+    if spelled != loc and spelled in lines:
+        return lines[spelled]
     for n in range(len(loc), -1, -1):
         if loc[:n] in lines:
             return lines[loc[:n]]

@@ -1,5 +1,17 @@
 """Typed SQLAlchemy 2.0 models, one module per step of the call's story."""
 from .audit import AuditLog
+from .automation import (
+    Approval,
+    ApprovalStatus,
+    AutomationEvent,
+    AutomationEventStatus,
+    AutomationRule,
+    AutomationRun,
+    CustomerTag,
+    RunOutcome,
+    Segment,
+    TagSource,
+)
 from .background import BackgroundJob, BulkItem, BulkItemState, JobStatus
 from .base import Base, utcnow
 from .callcontrol import ClickCall, ClickStatus
@@ -81,6 +93,8 @@ __all__ = [
     "AgentQueue",
     "AgentSkill",
     "ApiToken",
+    "Approval",
+    "ApprovalStatus",
     "Article",
     "ArticleRevision",
     "ArticleStatus",
@@ -90,6 +104,10 @@ __all__ = [
     "AutoReply",
     "AutoReplyDecision",
     "AutoReplyState",
+    "AutomationEvent",
+    "AutomationEventStatus",
+    "AutomationRule",
+    "AutomationRun",
     "BackgroundJob",
     "Base",
     "BulkItem",
@@ -110,6 +128,7 @@ __all__ = [
     "Customer",
     "CustomerIdentity",
     "CustomerPhone",
+    "CustomerTag",
     "DeliveryState",
     "DeliveryStatus",
     "DeskPop",
@@ -143,8 +162,10 @@ __all__ = [
     "Recording",
     "ReplyTemplate",
     "Role",
+    "RunOutcome",
     "SchedulerJob",
     "Scorecard",
+    "Segment",
     "SignInFailure",
     "Skill",
     "SubmissionStatus",
@@ -152,6 +173,7 @@ __all__ = [
     "Survey",
     "SurveyChannel",
     "SurveyStatus",
+    "TagSource",
     "Team",
     "TemplateKind",
     "TemplateVariant",

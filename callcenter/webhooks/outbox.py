@@ -13,6 +13,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -77,8 +78,16 @@ class Outbox:
     def _write(self, session: Session, messages: list[Message[Event]]) -> None:
         wanted = self.wanted(session)
         picked = [m for m in messages if m.name in wanted]
-        if not picked:
-            return
+        if picked:
+            self._insert(session, picked, lambda m: wanted[m.name])
+
+    def deliver(self, session: Session, endpoint_id: int, message: Message[Event]) -> None:
+        """One delivery of ``message`` to this endpoint, whatever events it wants (an automation rule's webhook),
+        in ``session``'s transaction."""
+        self._insert(session, [message], lambda _: [endpoint_id])
+
+    def _insert(self, session: Session, picked: list[Message[Event]],
+                endpoints: Callable[[Message[Event]], list[int]]) -> None:
         tickets = _tickets(session, {m.event.payload().get("ticket_id") for m in picked})
         now = utcnow()
         rows = []
@@ -88,7 +97,7 @@ class Outbox:
             text, message_id = body(message, ticket, now), f"msg_{uuid.uuid4().hex}"
             order = f"ticket:{ticket_id}" if isinstance(ticket_id, int) else ""
             rows += [{"endpoint_id": endpoint_id, "message_id": message_id, "event": message.name, "order_key": order,
-                      "body": text, "next_attempt_at": now, "created_at": now} for endpoint_id in wanted[message.name]]
+                      "body": text, "next_attempt_at": now, "created_at": now} for endpoint_id in endpoints(message)]
         session.execute(insert(WebhookDelivery), rows)
 
 
