@@ -384,7 +384,8 @@ class Container:
         from .agi.service import AGIService
 
         return AGIService(self.settings, self.session_factory, knowledge=self.self_service,
-                          incidents=IncidentLine.from_settings(self.settings, self.incidents))
+                          incidents=IncidentLine.from_settings(self.settings, self.incidents),
+                          segments=self.segments, notifier=DispatchNotifier(self.bus))
 
     def dispatcher(self) -> Service:
         from .dispatch.service import DispatcherService
@@ -466,7 +467,7 @@ class Container:
         sla = self.settings.dispatch.sla
         engine = Engine(self.rules, self.rule_actions, self.approvals, self.segments, self.settings.timezone,
                         BusinessCalendar(sla.business_hours, sla.holidays, self.settings.timezone))
-        return AutomationService(self.session_factory, engine, self.bus)
+        return AutomationService(self.session_factory, engine, self.bus, self.customer_tags)
 
     def service(self, name: str) -> Service:
         if name not in BACKEND_SERVICES:

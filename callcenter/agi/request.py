@@ -25,6 +25,8 @@ from . import variables as var
 from .channel import Channel
 
 if TYPE_CHECKING:
+    from ..customers.segments import Segments
+    from ..dispatch.notifier import DispatchNotifier
     from ..knowledge.ivr import SelfService
     from ..problems.ivr import IncidentLine
 
@@ -66,6 +68,10 @@ class Request:
     knowledge: SelfService | None = None
     # Incident mode's message and subscriptions (handlers/incident.py); None: no incidents are told.
     incidents: IncidentLine | None = None
+    # Customers' segments, for the queue priority lookup gives (None: VIP tiers only).
+    segments: Segments | None = None
+    # Publishes what the IVR learnt (a survey's score) with the transaction that stores it.
+    notifier: DispatchNotifier | None = None
 
     def identify(self) -> None:
         """Which PBX and which call: read before any transaction is opened."""

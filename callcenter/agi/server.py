@@ -38,6 +38,8 @@ from .request import DialplanBreak, Request
 from .transcript import Transcript
 
 if TYPE_CHECKING:
+    from ..customers.segments import Segments
+    from ..dispatch.notifier import DispatchNotifier
     from ..knowledge.ivr import SelfService
     from ..problems.ivr import IncidentLine
 
@@ -53,9 +55,12 @@ class FastAGIServer(socketserver.TCPServer):
     def __init__(self, settings: Settings, session_factory: sessionmaker[Session],
                  handlers: dict[str, Handler] | None = None,
                  address: tuple[str, int] | None = None, knowledge: SelfService | None = None,
-                 incidents: IncidentLine | None = None) -> None:
+                 incidents: IncidentLine | None = None, segments: Segments | None = None,
+                 notifier: DispatchNotifier | None = None) -> None:
         self.settings = settings
         self.knowledge, self.incidents = knowledge, incidents
+        # Customers' segments (IVR priority) and the events an IVR answer publishes (a survey's score).
+        self.segments, self.notifier = segments, notifier
         self.session_factory = session_factory
         self.handlers = HANDLERS if handlers is None else handlers
         self.max_sessions = settings.agi.max_sessions
@@ -134,7 +139,8 @@ class Connection:
             return
         with self.server.session_factory() as db:
             request = Request(self.name, self.agi, self.settings, db, args=self._args(),
-                              knowledge=self.server.knowledge, incidents=self.server.incidents)
+                              knowledge=self.server.knowledge, incidents=self.server.incidents,
+                              segments=self.server.segments, notifier=self.server.notifier)
             try:
                 self._handle(handler, request)
             finally:

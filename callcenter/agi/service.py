@@ -12,6 +12,8 @@ from ..runner import Service
 from .server import FastAGIServer, serve_in_thread
 
 if TYPE_CHECKING:
+    from ..customers.segments import Segments
+    from ..dispatch.notifier import DispatchNotifier
     from ..knowledge.ivr import SelfService
     from ..problems.ivr import IncidentLine
 
@@ -22,16 +24,18 @@ class AGIService(Service):
     name = "agi"
 
     def __init__(self, settings: Settings, session_factory: sessionmaker[Session],
-                 knowledge: SelfService | None = None, incidents: IncidentLine | None = None) -> None:
+                 knowledge: SelfService | None = None, incidents: IncidentLine | None = None,
+                 segments: Segments | None = None, notifier: DispatchNotifier | None = None) -> None:
         self.settings = settings
         self.session_factory = session_factory
         self.knowledge, self.incidents = knowledge, incidents
+        self.segments, self.notifier = segments, notifier
         self.server: FastAGIServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         self.server = FastAGIServer(self.settings, self.session_factory, knowledge=self.knowledge,
-                                    incidents=self.incidents)
+                                    incidents=self.incidents, segments=self.segments, notifier=self.notifier)
         self._thread = serve_in_thread(self.server)
         log.info("FastAGI IVR listening on %s:%d", self.settings.agi.host, self.server.port)
 

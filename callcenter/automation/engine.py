@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from .. import db
 from ..access.audit import Actor
 from ..bus import Bus, Message
 from ..customers.segments import Segments
+from ..customers.tags import CustomerTags
 from ..db import transaction
 from ..dispatch.calendar import BusinessCalendar
 from ..events import Event
@@ -99,18 +101,20 @@ class Engine:
         return True
 
     def run_event(self, session: Session, event: AutomationEvent, now: dt.datetime | None = None) -> list[str]:
-        """Each wanting rule, in order, once; the outcomes ("rule: done")."""
+        """Each wanting rule, in order, once, each seeing what the rules before it changed; the outcomes."""
         wanting = [r for r in self.rules.active(session) if WHEN.get(r.when) == event.name]
         if not wanting:
             return []
         ran = set(session.scalars(select(AutomationRun.rule_id).where(AutomationRun.event_id == event.id)))
-        seen = facts.gather(session, event.name, dict(event.payload or {}), self.segments, self.timezone,
-                            self.calendar, now or utcnow())
+        payload, at = dict(event.payload or {}), now or utcnow()
+        seen = facts.gather(session, event.name, payload, self.segments, self.timezone, self.calendar, at)
         outcomes = []
         for rule in wanting:
             if rule.id in ran:
                 continue
             outcome, did, error = self._run_rule(session, rule, seen)
+            if did and outcome is not RunOutcome.FAILED:  # the next rule sees what this one changed
+                seen = facts.gather(session, event.name, payload, self.segments, self.timezone, self.calendar, at)
             session.add(AutomationRun(event_id=event.id, rule_id=rule.id, ticket_id=event.ticket_id,
                                       outcome=outcome, did=did, error=error))
             outcomes.append(f"{rule.name}: {outcome.value}")
@@ -146,10 +150,18 @@ class AutomationService(ThreadService):
     name = "automation"
 
     def __init__(self, session_factory: sessionmaker[Session], engine: Engine, bus: Bus | None,
-                 poll_seconds: float = 1.0) -> None:
+                 tags: CustomerTags | None = None, poll_seconds: float = 1.0, sweep_seconds: float = 60.0) -> None:
         super().__init__()
         self.session_factory, self.engine, self.bus, self.poll_seconds = session_factory, engine, bus, poll_seconds
+        # Customer tags whose time is over are removed here (audited), every ``sweep_seconds``.
+        self.tags, self.sweep_seconds = tags, sweep_seconds
         self._wake = threading.Event()
+
+    def sweep(self) -> int:
+        if self.tags is None:
+            return 0
+        with transaction(self.session_factory) as session:
+            return self.tags.sweep(session, self.engine.actor)
 
     def _woken(self, _message: Any) -> None:
         self._wake.set()
@@ -163,9 +175,13 @@ class AutomationService(ThreadService):
             unsubscribe.append(self.bus.subscribe(CATALOGUE["automation_rule_changed"],
                                                   lambda _m: self.engine.rules.forget()))
         backoff = Backoff(self.poll_seconds, 30.0)
+        next_sweep = 0.0
         try:
             while not stop.is_set():
                 try:
+                    if time.monotonic() >= next_sweep:
+                        self.sweep()
+                        next_sweep = time.monotonic() + self.sweep_seconds
                     while not stop.is_set() and self.engine.run_once(self.session_factory):
                         pass
                     backoff.reset()

@@ -7,6 +7,8 @@ resend after a timeout without asking what arrived.  Each record stands alone: o
 A customer who called before the CRM knew them has no ``external_ref`` yet; a record whose numbers or
 address find exactly that customer adopts them, instead of making a second one.  Numbers and addresses
 given are added; none is taken away (calls and e-mails added them, and a sync does not know of those).
+Tags given become exactly the customer's CRM tags (``CustomerTags.set_from_crm``): tags set by hand or by
+a rule stay, and a record without ``tags`` leaves them all as they are.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from ..i18n import N_, Refusal
 from ..models import Customer, CustomerIdentity, CustomerPhone, IdentityKind, VipTier
 from .notifier import CustomerNotifier
 from .service import CustomerError, CustomerService
+from .tags import MAX_TAGS, CustomerTags, TagError, clean
 
 CREATED, UPDATED, UNCHANGED, REFUSED = "created", "updated", "unchanged", "refused"
 # The fields a record may set; None (or left out) leaves the customer's as it is.
@@ -39,6 +42,7 @@ class Record:
     language: str | None = None
     vip_tier: str | None = None
     phones: tuple[str, ...] = ()
+    tags: tuple[str, ...] | None = None  # the CRM's tags for the customer; None leaves them as they are
 
 
 @dataclass
@@ -52,8 +56,10 @@ class Outcome:
 
 
 class CustomerSync:
-    def __init__(self, customers: CustomerService, notifier: CustomerNotifier, region: str) -> None:
+    def __init__(self, customers: CustomerService, notifier: CustomerNotifier, region: str,
+                 tags: CustomerTags | None = None) -> None:
         self.customers, self.notifier, self.region = customers, notifier, region
+        self.tags = tags or CustomerTags(notifier)
 
     def upsert(self, session: Session, actor: Actor, records: list[Record]) -> list[Outcome]:
         """Each record created, updated or left as it is, in its own savepoint; what became of each."""
@@ -72,6 +78,7 @@ class CustomerSync:
 
     def _one(self, session: Session, actor: Actor, record: Record) -> Outcome:
         numbers, address = self.customers.checked(record.name, record.phones, record.email)
+        wanted = _tags(record.tags)
         customer = session.scalar(select(Customer).where(Customer.external_ref == record.external_ref))
         if customer is None:
             customer = self._adoptable(session, record.external_ref, numbers, address)
@@ -80,14 +87,20 @@ class CustomerSync:
                 session, actor, name=record.name or record.external_ref, numbers=list(numbers),
                 language=record.language or "en", company=record.company, email=address,
                 vip_tier=VipTier(record.vip_tier or VipTier.NONE.value), external_ref=record.external_ref)
+            if wanted:
+                self.tags.set_from_crm(session, made, wanted, actor)
             return Outcome(record.external_ref, CREATED, made.id)
         changed = self._apply(session, actor, customer, record, numbers, address)
+        if changed:
+            session.flush()
+            audit.record(session, "customer_updated", actor, object_type="customer", object_id=customer.id,
+                         fields=changed, external_ref=record.external_ref)
+            self.notifier.updated(session, customer, changed, actor)
+        # The tag service audits and announces each tag it adds or removes itself.
+        if wanted is not None and self.tags.set_from_crm(session, customer, wanted, actor):
+            changed.append("tags")
         if not changed:
             return Outcome(record.external_ref, UNCHANGED, customer.id)
-        session.flush()
-        audit.record(session, "customer_updated", actor, object_type="customer", object_id=customer.id,
-                     fields=changed, external_ref=record.external_ref)
-        self.notifier.updated(session, customer, changed, actor)
         return Outcome(record.external_ref, UPDATED, customer.id, changed)
 
     @staticmethod
@@ -142,3 +155,17 @@ class CustomerSync:
                 N_("this e-mail address already belongs to a customer"), field="email", code="taken")},
                 conflict=True)
         return list(dict.fromkeys("phones" if c.startswith("phones.") else c for c in changed))
+
+
+def _tags(given: tuple[str, ...] | None) -> list[str] | None:
+    """The record's tags checked before anything is written (a bad one refuses the record), or None."""
+    if given is None:
+        return None
+    try:
+        wanted = list(dict.fromkeys(clean(t) for t in given))
+    except TagError as exc:
+        raise CustomerError(N_("a tag is not valid"), {"tags": exc}) from None
+    if len(wanted) > MAX_TAGS:
+        limit = TagError(N_("A customer has at most %(n)s tags."), field="tags", code="too_many", n=MAX_TAGS)
+        raise CustomerError(N_("a tag is not valid"), {"tags": limit})
+    return wanted

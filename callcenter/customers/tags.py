@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..access import audit
 from ..access.audit import Actor
+from ..db import is_postgres
 from ..i18n import N_, Refusal
 from ..models import Customer, CustomerTag, TagSource, utcnow
 from .notifier import CustomerNotifier
@@ -113,9 +114,11 @@ class CustomerTags:
     def sweep(self, session: Session, actor: Actor, now: dt.datetime | None = None) -> int:
         """Remove the tags whose time is over, one audit row each; how many went."""
         now = now or utcnow()
-        gone = session.execute(select(CustomerTag.id, CustomerTag.customer_id, CustomerTag.tag)
-                               .where(CustomerTag.expires_at.is_not(None), CustomerTag.expires_at <= now)
-                               .limit(1000)).all()
+        q = select(CustomerTag.id, CustomerTag.customer_id, CustomerTag.tag) \
+            .where(CustomerTag.expires_at.is_not(None), CustomerTag.expires_at <= now).limit(1000)
+        if is_postgres(session):  # two automation services sweep apart, never the same tag twice
+            q = q.with_for_update(skip_locked=True)
+        gone = session.execute(q).all()
         if not gone:
             return 0
         session.execute(delete(CustomerTag).where(CustomerTag.id.in_([g.id for g in gone])))

@@ -6,12 +6,13 @@ engine's explanation, so the ticket's history says who got it and why.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from ..config import AssignmentRules, PresenceSettings
+from ..customers.segments import Segments
 from ..i18n import N_, Message, clauses, coded, say_later
 from ..models import OPEN_STATUSES, Ticket, TicketChange, TicketNote, TicketStatus
 from ..tickets.service import TicketService
@@ -26,6 +27,8 @@ class Assigner:
     tickets: TicketService
     live: LiveAgents | None = None
     presence: PresenceSettings | None = None
+    # Customers' segments (senior agents for some); each dispatcher process holds its own.
+    segments: Segments = field(default_factory=Segments)
 
     def __post_init__(self) -> None:
         self.engine = Engine(self.rules)
@@ -39,7 +42,7 @@ class Assigner:
         if ticket is None or ticket.status not in OPEN_STATUSES or ticket.status is TicketStatus.PENDING:
             return None
         snap = snapshot or build_snapshot(session, self.rules, self.live, now, self.presence)
-        needs = needs_for(session, ticket, self.rules, exclude)
+        needs = needs_for(session, ticket, self.rules, exclude, self.segments)
         decision = self.engine.decide(snap, needs, now)
         if decision.agent_id is not None and decision.agent_id != ticket.assignee_id:
             self.engine.release(snap, ticket.assignee_id, needs.priority)

@@ -55,6 +55,8 @@ class TicketNeeds:
     skill_names: dict[int, str] = field(default_factory=dict)
     # The supervisor of the ticket's team, when it has one.
     supervisor_id: int | None = None
+    # The customer is in a segment that asks for senior agents (admin › segments).
+    senior: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,8 @@ class Engine:
         return agent.load + on_call - self.rules.skill_level_bonus * extra
 
     def wants_senior(self, needs: TicketNeeds) -> bool:
-        return needs.vip.lower() in self.senior_tiers or needs.priority.lower() in self.senior_priorities
+        return (needs.senior or needs.vip.lower() in self.senior_tiers
+                or needs.priority.lower() in self.senior_priorities)
 
     # -- deciding --------------------------------------------------------------
     def decide(self, snap: Snapshot, needs: TicketNeeds, now: dt.datetime) -> Decision:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..customers.segments import Segments
 from ..i18n import N_, Message, at, coded, say_later
 from ..models import OPEN_STATUSES, Priority, Queue, Ticket, TicketChange, User
 from ..tickets.service import TicketService
@@ -29,7 +30,7 @@ SLA_BREACH = Message(N_("SLA breach"))
 DUE_SLACK = dt.timedelta(seconds=60)
 
 
-def ticket_times(session: Session, ticket: Ticket) -> TicketTimes:
+def ticket_times(session: Session, ticket: Ticket, segments: Segments | None = None) -> TicketTimes:
     history = session.execute(
         select(TicketChange.old_value, TicketChange.new_value, TicketChange.created_at)
         .where(TicketChange.ticket_id == ticket.id, TicketChange.field == "status")
@@ -39,7 +40,9 @@ def ticket_times(session: Session, ticket: Ticket) -> TicketTimes:
                        category=ticket.category, status=ticket.status.value,
                        first_responded_at=ticket.first_responded_at, resolved_at=ticket.resolved_at,
                        pauses=pauses_from_history(history, ticket.sla_paused_at),
-                       hours=tuple(sorted((hours or {}).items())))
+                       hours=tuple(sorted((hours or {}).items())),
+                       stricter=segments.of_customer(session, ticket.customer_id).sla_minutes
+                       if segments is not None else (None, None))
 
 
 @dataclass
@@ -56,7 +59,7 @@ class Escalator:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None or ticket.status not in OPEN_STATUSES:
             return None
-        times = ticket_times(session, ticket)
+        times = ticket_times(session, ticket, self.assigner.segments)
         self._keep_due_dates(session, ticket, times, now)
         wake: list[dt.datetime] = []
         for clock in self.sla.clocks(times, now):
@@ -138,7 +141,7 @@ class Escalator:
         return say_later(N_("unknown escalation step %(step)s ignored"), step=repr(step))
 
     def _to_supervisor(self, session: Session, ticket: Ticket) -> Message:
-        needs = needs_for(session, ticket, self.assigner.rules)
+        needs = needs_for(session, ticket, self.assigner.rules, segments=self.assigner.segments)
         chief = needs.supervisor_id or default_supervisor(session, self.assigner.rules)
         if chief is None:
             return Message(N_("no supervisor to escalate to"))

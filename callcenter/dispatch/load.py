@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..bus import Bus, Message, Unsubscribe
 from ..config import AssignmentRules, PresenceSettings
+from ..customers.segments import Segments
 from ..events import AgentStateChanged, CallAnswered, CallEnded
 from ..models import (
     OPEN_STATUSES,
@@ -155,7 +156,7 @@ def default_supervisor(session: Session, rules: AssignmentRules) -> int | None:
 
 
 def needs_for(session: Session, ticket: Ticket, rules: AssignmentRules,
-              exclude: frozenset[int] = frozenset()) -> TicketNeeds:
+              exclude: frozenset[int] = frozenset(), segments: Segments | None = None) -> TicketNeeds:
     """What a ticket asks of its agent: skills (ticket, queue, category, channel), language, VIP."""
     skills: dict[int, int] = {}
     if ticket.needed_skill_id:
@@ -177,6 +178,7 @@ def needs_for(session: Session, ticket: Ticket, rules: AssignmentRules,
     supervisor = None
     if ticket.team_id:
         supervisor = session.scalar(select(Team.supervisor_id).where(Team.id == ticket.team_id))
+    senior = segments is not None and segments.of_customer(session, ticket.customer_id).senior
     return TicketNeeds(ticket_id=ticket.id, skills=skills, language=ticket.language,
                        priority=ticket.priority.value, vip=vip, exclude=exclude,
-                       skill_names=names, supervisor_id=supervisor)
+                       skill_names=names, supervisor_id=supervisor, senior=senior)

@@ -5,8 +5,8 @@ from sqlalchemy.orm import Session
 
 from ..access.audit import Actor
 from ..bus import Notifier
-from ..events import CallbackOutcome, CallbackRequested, SLABreach, SLAEscalated, SLAWarning
-from ..models import Callback, Ticket
+from ..events import CallbackOutcome, CallbackRequested, SLABreach, SLAEscalated, SLAWarning, SurveyAnswered
+from ..models import Callback, Survey, Ticket
 
 # Ticket changes, notes and audit rows the dispatcher makes are by this actor; its own
 # ticket events carry the name, so it does not review a ticket again because of them.
@@ -14,6 +14,10 @@ DISPATCHER = Actor.system("dispatcher")
 
 
 class DispatchNotifier(Notifier):
+    def survey_answered(self, session: Session, survey: Survey) -> None:
+        self._publish(SurveyAnswered(survey_id=survey.id, score=int(survey.score or 0), ticket_id=survey.ticket_id),
+                      session)
+
     def callback_requested(self, session: Session, callback: Callback) -> None:
         self._publish(CallbackRequested(callback_id=callback.id), session)
 

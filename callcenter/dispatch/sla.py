@@ -36,6 +36,8 @@ class TicketTimes:
     pauses: tuple[tuple[dt.datetime, dt.datetime | None], ...] = ()
     # The ticket's queue's own opening hours (admin › queues); empty: the centre's.
     hours: tuple[tuple[str, str], ...] = ()
+    # A customer's segment may promise faster (first response, resolution minutes; None: the policy's).
+    stricter: tuple[int | None, int | None] = (None, None)
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ class SLA:
 
     def clock(self, t: TicketTimes, kind: str, now: dt.datetime) -> Clock:
         first, resolution = self.minutes(t.category, t.priority)
+        first = min(first, t.stricter[0] or first)
+        resolution = min(resolution, t.stricter[1] or resolution)
         allowed = 60.0 * (first if kind == "first_response" else resolution)
         met_at = t.first_responded_at if kind == "first_response" else t.resolved_at
         if met_at is not None:

@@ -1,6 +1,11 @@
 """lookup: who is calling?  Caller ID -> E.164 -> customer; language, VIP
 tier, queue priority and open-ticket count go onto the channel.
 
+The queue priority is the higher of the VIP tier's and the customer's
+segments' (tags an agent, a rule or the CRM set); it is kept in the call's
+record (``ivr.queue_priority``, ``ivr.segments``) so a supervisor sees why a
+caller went ahead.
+
 Only reads happen while the caller waits; the call's row (with the
 untrusted caller ID stored inert) is written once the AGI has returned.
 ``ensure_call`` makes it harmless that the AMI bridge or the menu may have
@@ -16,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ...calls.numbers import try_e164
 from ...calls.records import merge_call
+from ...customers.segments import NOBODY
 from ...models import OPEN_STATUSES, Customer, CustomerPhone, Ticket, VipTier
 from ...pbx.values import inert
 from ...queues import routing
@@ -32,17 +38,20 @@ def handle(req: Request) -> None:
     with req.reading():
         customer = find_customer(req.db, number)
         direct = routing.by_did(req.db, did)
+        member = req.segments.of_customer(req.db, customer.id) if customer and req.segments else NOBODY
     open_tickets = customer.open_tickets if customer else 0
     customer_id = customer.id if customer else None
     # The customer's language, else the language of the queue their number dialled.
     language = _language(req, customer.language if customer else (direct.language if direct else None))
     tier = VipTier(customer.vip_tier) if customer else VipTier.NONE
+    priority = max(int(req.ivr.vip_priority.get(tier.value, 0)), member.queue_priority)
     req.later.append(functools.partial(store_call, pbx=req.pbx, linkedid=req.linkedid, raw_number=raw_number,
                                        raw_name=raw_name, did=did, number=number, customer_id=customer_id,
-                                       language=language))
+                                       language=language, ivr={"queue_priority": priority,
+                                                               "segments": member.names}))
     req.agi.set(var.CUSTOMER_ID, customer_id or "")
     req.agi.set(var.VIP, tier.value)
-    req.agi.set(var.QUEUE_PRIO, req.ivr.vip_priority.get(tier.value, 0))
+    req.agi.set(var.QUEUE_PRIO, priority)
     req.agi.set(var.OPEN_TICKETS, open_tickets)
     req.agi.set(var.LANG, language)
     req.agi.set(var.CHANNEL_LANGUAGE, language)
@@ -65,7 +74,8 @@ def route_direct(req: Request, direct: routing.Direct) -> None:
 
 
 def store_call(db: Session, *, pbx: str, linkedid: str, raw_number: str, raw_name: str, did: str,
-               number: str | None, customer_id: int | None, language: str) -> None:
+               number: str | None, customer_id: int | None, language: str,
+               ivr: dict[str, Any] | None = None) -> None:
     """The call's row with what lookup learnt; the menu or the AMI bridge may
     have created it already, so fill what they left empty."""
     fill = {"caller_number": number, "caller_raw": inert(raw_number, 80),
@@ -73,7 +83,7 @@ def store_call(db: Session, *, pbx: str, linkedid: str, raw_number: str, raw_nam
     overwrite: dict[str, object] = {"language": language}
     if customer_id is not None:
         overwrite["customer_id"] = fill.pop("customer_id")
-    merge_call(db, pbx, linkedid, fill=fill, overwrite=overwrite)
+    merge_call(db, pbx, linkedid, fill=fill, overwrite=overwrite, ivr=ivr)
 
 
 def find_customer(db: Session, number: str | None) -> Row[Any] | None:

@@ -34,6 +34,8 @@ def handle(req: Request) -> None:
         survey.status = SurveyStatus.COMPLETED if score else SurveyStatus.DECLINED
         survey.completed_at = utcnow()
         survey_row = survey.id
+        if score and req.notifier is not None:
+            req.notifier.survey_answered(req.db, survey)
     if score is None:
         req.agi.play("goodbye")
         return
