@@ -13,9 +13,19 @@ import pytest
 from sqlalchemy import select
 
 from callcenter import migrations
+from callcenter.access.audit import Actor
 from callcenter.config import Settings
 from callcenter.db import transaction
-from callcenter.models import Call, Callback, CallbackSource, CallbackStatus, Survey, SurveyStatus
+from callcenter.models import (
+    Call,
+    Callback,
+    CallbackSource,
+    CallbackStatus,
+    Customer,
+    CustomerPhone,
+    Survey,
+    SurveyStatus,
+)
 from callcenter.pbx.lab import LabPBX
 from callcenter.wiring import Container
 from tests.support.agi_peer import running_server, settled, wait_until
@@ -39,7 +49,7 @@ def ivr(lab_pbx: LabPBX, tmp_path: Path) -> Iterator[tuple[Container, World, Lab
     migrations.upgrade(container.engine)
     world = seed(container.session_factory)
     try:
-        with running_server(settings, container.session_factory, port=4573) as server:
+        with running_server(settings, container.session_factory, port=4573, segments=container.segments) as server:
             yield container, world, lab_pbx, server
     finally:
         container.close()
@@ -96,6 +106,50 @@ def test_a_known_customer_is_recognised_and_jumps_the_queue(ivr: Any, tmp_path: 
     rows = {c.caller_number: c for c in calls(container, server)}
     assert rows[VIP_NUMBER].customer_id == world.vip_id and rows[VIP_NUMBER].queue_name == "support"
     assert rows["+15551230001"].customer_id is None
+
+
+TAGGED_NUMBER = "+15551230002"
+VIP_BY_TAG = '''name = "A complaint makes the caller a VIP"
+when = "ticket_created"
+[[if]]
+field = "ticket.category"
+value = "complaint"
+[[then]]
+do = "tag_customer"
+value = "VIP"
+days = 30
+'''
+
+
+def test_a_vip_tag_set_by_a_rule_makes_the_next_call_jump_the_queue(ivr: Any, tmp_path: Path) -> None:
+    container, _, lab, server = ivr
+    container.settings.ivr.survey_offer = False
+    admin = Actor.system("test")
+    with transaction(container.session_factory) as s:
+        customer = Customer(name="Ada Byron", phones=[CustomerPhone(number=TAGGED_NUMBER)])
+        s.add(customer)
+        container.segments.save(s, admin, {"name": "VIP by tag", "tags_all": "VIP", "queue_priority": "7"})
+        container.rules.save(s, admin, VIP_BY_TAG)
+    with transaction(container.session_factory) as s:
+        container.tickets.create(s, admin, subject="wrong parcel", category="complaint", customer_id=customer.id)
+    automation = container.service("automation")
+    assert automation.engine.run_once(container.session_factory)  # type: ignore[attr-defined]  # the rules' engine
+    with paused(lab, "support", "PJSIP/agent1001", SHARED_MEMBER):
+        plain = Caller(tmp_path / "plain", "100", caller_id="15551230001", dtmf=[(1500, "1")],
+                       hangup_after_ms=14000)
+        tagged = second_caller(Caller(tmp_path / "tagged", "100", caller_id="15551230002",
+                                      dtmf=[(1500, "1")], hangup_after_ms=6000))
+        plain._start(plain.args)
+        assert wait_until(lambda: len(queue_callers(lab, "support")) == 1, 20)
+        tagged._start(tagged.args)
+        assert wait_until(lambda: len(queue_callers(lab, "support")) == 2, 20)
+        waiting = queue_callers(lab, "support")
+        assert [prio for _, prio in waiting] == ["7", "0"], waiting  # the tagged caller is first in line
+        assert tagged.wait(30).ok and plain.wait(30).ok
+    rows = {c.caller_number: c for c in calls(container, server)}
+    assert rows[TAGGED_NUMBER].customer_id == customer.id
+    assert rows[TAGGED_NUMBER].ivr["queue_priority"] == 7 and rows[TAGGED_NUMBER].ivr["segments"] == ["VIP by tag"]
+    assert rows["+15551230001"].ivr["queue_priority"] == 0
 
 
 @pytest.mark.parametrize("digit,queue", [("1", "support"), ("2", "sales"), ("3", "billing")])

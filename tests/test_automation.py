@@ -218,7 +218,8 @@ text = "按规则升级"
         assert runs[broken].outcome is RunOutcome.FAILED and "amy" in runs[broken].error
         # The third saw what the first did: rules run in order on one ticket.
         assert runs[last].outcome is RunOutcome.DONE
-        assert [n.body for n in s.scalars(select(TicketNote).where(TicketNote.ticket_id == ticket_id))] == ["按规则升级"]
+        notes = s.scalars(select(TicketNote).where(TicketNote.ticket_id == ticket_id))
+        assert [n.body for n in notes] == ["按规则升级"]
         # The rules' own changes start no rules: one event only.
         assert s.scalar(select(func.count()).select_from(AutomationEvent)) == 1
         event = s.scalar(select(AutomationEvent))

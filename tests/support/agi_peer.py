@@ -224,9 +224,9 @@ def _normal(line: str) -> str:
 
 @contextlib.contextmanager
 def running_server(settings: Any, session_factory: Any, port: int = 0,
-                   knowledge: Any = None, incidents: Any = None) -> Iterator[FastAGIServer]:
+                   knowledge: Any = None, incidents: Any = None, segments: Any = None) -> Iterator[FastAGIServer]:
     server = FastAGIServer(settings, session_factory, address=("127.0.0.1", port), knowledge=knowledge,
-                           incidents=incidents)
+                           incidents=incidents, segments=segments)
     thread = serve_in_thread(server)
     try:
         yield server
