@@ -295,6 +295,11 @@ def test_the_service_runs_events_as_they_commit(container: Container, people: di
     assert service.error is None
 
 
+def _waiting(container: Container) -> int:
+    with transaction(container.session_factory) as s:
+        return s.scalar(select(func.count()).select_from(AutomationEvent).where(AutomationEvent.status != "done")) or 0
+
+
 def _tags(container: Container, ticket_id: int) -> list[str]:
     with transaction(container.session_factory) as s:
         return list(s.get(Ticket, ticket_id).tags or [])
@@ -305,3 +310,22 @@ def _wait(ok, seconds: float = 15.0) -> None:  # type: ignore[no-untyped-def]  #
     while not ok():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def test_two_services_share_the_events_and_run_each_rule_once(container: Container, people: dict[str, Actor]) -> None:
+    """Two automation services at once (SKIP LOCKED on PostgreSQL; SQLite takes turns): every event runs once."""
+    _rule(container, people["ada"], RETURNS.split("[[then]]")[0] + '[[then]]\ndo = "add_tag"\nvalue = "退货"\n')
+    ids = [_ticket(container, "return", subject=f"退货 {n}") for n in range(40)]
+    services = [container.service("automation") for _ in range(2)]
+    for service in services:
+        service.start()
+    try:
+        _wait(lambda: all(_tags(container, i) == ["退货"] for i in ids), 60)
+        _wait(lambda: _waiting(container) == 0, 30)
+    finally:
+        for service in services:
+            service.stop()
+    assert all(service.error is None for service in services)
+    with transaction(container.session_factory) as s:
+        assert s.scalar(select(func.count()).select_from(AutomationRun)) == 40
+        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "ticket_changed")) == 40

@@ -80,6 +80,14 @@ ACTIONS = {
     "template_variant_saved": _l("Reply template text saved"),
     "template_variant_removed": _l("Reply template text removed"),
     "template_deactivated": _l("Reply template deactivated"), "template_reactivated": _l("Reply template restored"),
+    # Automation rules, approvals, customer tags and segments (callcenter/automation/, customers/).
+    "automation_rule_created": _l("Automation rule added"), "automation_rule_changed": _l("Automation rule changed"),
+    "automation_rule_deleted": _l("Automation rule removed"), "approval_requested": _l("Approval asked for"),
+    "approval_approved": _l("Approval given"), "approval_rejected": _l("Approval refused"),
+    "customer_tag_added": _l("Customer tag added"), "customer_tag_changed": _l("Customer tag changed"),
+    "customer_tag_removed": _l("Customer tag removed"), "customer_tag_expired": _l("Customer tag expired"),
+    "segment_created": _l("Customer segment added"), "segment_changed": _l("Customer segment changed"),
+    "segment_deleted": _l("Customer segment removed"),
 }
 OBJECT_TYPES = {"api": _l("API"), "api_token": _l("API token"), "background_job": _l("Background job"),
                 "call": _l("Call"), "callback": _l("Callback"), "click_call": _l("Click-to-call"),
@@ -89,12 +97,13 @@ OBJECT_TYPES = {"api": _l("API"), "api_token": _l("API token"), "background_job"
                 "summary": _l("Daily summary"), "ticket": _l("Ticket"), "user": _l("User"), "agent": _l("Agent"),
                 "team": _l("Team"), "skill": _l("Skill"), "wrapup_code": _l("Wrap-up code"),
                 "import": _l("Import"), "attachment": _l("Attachment"), "reply_template": _l("Reply template"),
-                "calibration": _l("Calibration")}
+                "calibration": _l("Calibration"), "automation_rule": _l("Automation rule"),
+                "segment": _l("Customer segment")}
 # Who acted, when it was no person (``Actor.system``); "cli:<user>" is someone at the command line.
 SYSTEM_ACTORS = {"system": _l("system"), "dispatcher": _l("dispatcher"), "setup": _l("setup"),
                  "form-files": _l("form files"), "keyword-rules": _l("keyword rules"),
                  "background": _l("background worker"), "preview": _l("preview"), "ivr": _l("IVR"),
-                 "auto-reply": _l("auto-reply"), "customer": _l("the customer")}
+                 "auto-reply": _l("auto-reply"), "customer": _l("the customer"), "automation": _l("automation")}
 RUN_OUTCOMES = {"done": _l("Done"), "failed": _l("Failed"), "skipped": _l("Skipped"), "running": _l("Running")}
 
 
