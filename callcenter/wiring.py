@@ -264,7 +264,8 @@ class Container:
     @cached_property
     def customer_sync(self) -> CustomerSync:
         """A CRM's or ERP's customers created or updated in bulk by their own ids (the inbound API)."""
-        return CustomerSync(self.customers, CustomerNotifier(self.bus), self.settings.phone.default_region)
+        return CustomerSync(self.customers, CustomerNotifier(self.bus), self.settings.phone.default_region,
+                            self.customer_tags)
 
     @cached_property
     def customer_merge(self) -> CustomerMerge:

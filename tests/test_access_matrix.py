@@ -172,6 +172,11 @@ PAGES = [
     Row("POST", "/admin/skills", "/admin/skills", ADMINS, 400),  # no code
     Row("POST", "/admin/skills/<int:skill_id>", "/admin/skills/999", ADMINS, 404),
     Row("POST", "/admin/skills/<int:skill_id>/active", "/admin/skills/999/active", ADMINS, 404),
+    Row("GET", "/admin/segments", "/admin/segments", MANAGERS, 200),
+    Row("POST", "/admin/segments", "/admin/segments", MANAGERS, 400),  # no name, nothing to match
+    Row("GET", "/admin/segments/<int:segment_id>", "/admin/segments/999", MANAGERS, 404),
+    Row("POST", "/admin/segments/<int:segment_id>", "/admin/segments/999", MANAGERS, 404),
+    Row("POST", "/admin/segments/<int:segment_id>/delete", "/admin/segments/999/delete", MANAGERS, 404),
     Row("GET", "/admin/webhooks", "/admin/webhooks", ADMINS, 200),
     Row("POST", "/admin/webhooks", "/admin/webhooks", ADMINS, 400),  # no name, no address
     Row("GET", "/admin/webhooks/<int:endpoint_id>", "/admin/webhooks/999", ADMINS, 404),
@@ -231,6 +236,9 @@ PAGES = [
     Row("GET", "/customers/<int:customer_id>", "/customers/{cu}", DESK, 200),
     Row("GET", "/customers/<int:customer_id>/merge", "/customers/{cu}/merge?q=wang", MANAGERS, 200),
     Row("POST", "/customers/<int:customer_id>/merge", "/customers/{cu}/merge", MANAGERS, 400),
+    # No tag typed: the refusal is flashed on the customer's page.
+    Row("POST", "/customers/<int:customer_id>/tags", "/customers/{cu}/tags", DESK, 303),
+    Row("POST", "/customers/<int:customer_id>/tags/remove", "/customers/{cu}/tags/remove", DESK, 303),
     # -- replies
     # A reply needs a channel (the matrix's post names none: 422); template 999 does not exist (404).
     Row("POST", "/tickets/<number>/replies", "/tickets/{t1}/replies", {"ann", "sue", "ada"}, 422),
@@ -290,6 +298,20 @@ PAGES = [
     Row("GET", "/reports/knowledge", "/reports/knowledge", REVIEWERS, 200),
     Row("GET", "/reports/knowledge/export/<name>.csv", "/reports/knowledge/export/gaps.csv", REVIEWERS, 200),
     Row("GET", "/reports/knowledge/export/<name>.csv", "/reports/knowledge/export/nothing.csv", REVIEWERS, 404),
+
+    # -- automation rules (admins) and the approvals queue (reviewers; the shop has neither: 999 is a 404)
+    # The matrix's posts carry no text (refused with its problems: 400) and no decision.
+    Row("GET", "/admin/rules", "/admin/rules", ADMINS, 200),
+    Row("GET", "/admin/rules/new", "/admin/rules/new", ADMINS, 200),
+    Row("POST", "/admin/rules/new", "/admin/rules/new", ADMINS, 400),
+    Row("GET", "/admin/rules/<int:rule_id>", "/admin/rules/999", ADMINS, 404),
+    Row("POST", "/admin/rules/<int:rule_id>", "/admin/rules/999", ADMINS, 404),
+    Row("POST", "/admin/rules/preview", "/admin/rules/preview", ADMINS, 200),  # checked: not valid
+    Row("POST", "/admin/rules/<int:rule_id>/active", "/admin/rules/999/active", ADMINS, 404),
+    Row("POST", "/admin/rules/<int:rule_id>/move", "/admin/rules/999/move", ADMINS, 404),
+    Row("POST", "/admin/rules/<int:rule_id>/delete", "/admin/rules/999/delete", ADMINS, 404),
+    Row("GET", "/approvals/", "/approvals/", REVIEWERS, 200),
+    Row("POST", "/approvals/<int:approval_id>", "/approvals/999", REVIEWERS, 404),
 
     # Last: it ends the session.
     Row("POST", "/auth/logout", "/auth/logout", EVERYONE, 302),

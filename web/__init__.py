@@ -15,6 +15,7 @@ from . import (
     admin,
     answers,
     api,
+    approvals,
     auth,
     channels,
     contact,
@@ -41,7 +42,7 @@ from .extensions import babel, csrf, limiter, login_manager
 
 # Each registers its blueprint(s) and whatever it runs beside them (the desk's pop hub ...).
 PACKAGES = (auth, main, desk, tickets, customers, review, reports, wallboard, recordings, admin, qa, jobs, api,
-            contact, channels, knowledge, answers, problems)
+            contact, channels, knowledge, answers, problems, approvals)
 
 
 def _secret_key(instance: Path) -> str:

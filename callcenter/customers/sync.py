@@ -57,9 +57,8 @@ class Outcome:
 
 class CustomerSync:
     def __init__(self, customers: CustomerService, notifier: CustomerNotifier, region: str,
-                 tags: CustomerTags | None = None) -> None:
-        self.customers, self.notifier, self.region = customers, notifier, region
-        self.tags = tags or CustomerTags(notifier)
+                 tags: CustomerTags) -> None:
+        self.customers, self.notifier, self.region, self.tags = customers, notifier, region, tags
 
     def upsert(self, session: Session, actor: Actor, records: list[Record]) -> list[Outcome]:
         """Each record created, updated or left as it is, in its own savepoint; what became of each."""

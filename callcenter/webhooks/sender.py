@@ -167,6 +167,14 @@ class Sender(ThreadService):
                                                               "a_ms": outcome.duration_ms}).scalar():
                     log.info("webhook delivery %s changed while posting", claimed.id)
             return
+        if not ((outcome.ok and claimed.failing) or dead):  # the usual case: two statements, no ORM session
+            with self._engine.begin() as conn:
+                if not db.rowcount(conn.execute(SETTLE, values)):
+                    log.info("webhook delivery %s changed while posting", claimed.id)
+                conn.execute(LOG_ATTEMPT, {"delivery_id": claimed.id, "at": now, "status_code": outcome.status_code,
+                                           "response": outcome.response, "error": outcome.error,
+                                           "duration_ms": outcome.duration_ms})
+            return
         with transaction(self.session_factory) as session:
             settled = db.rowcount(session.execute(SETTLE, values))
             if not settled:  # replayed or settled meanwhile: this attempt is still logged

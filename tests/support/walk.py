@@ -46,6 +46,7 @@ from callcenter.models import (
     Call,
     CallTag,
     Customer,
+    CustomerTag,
     FormDefinition,
     KeywordRule,
     KnowledgeCategory,
@@ -54,6 +55,7 @@ from callcenter.models import (
     Queue,
     ReplyTemplate,
     Scorecard,
+    Segment,
     Skill,
     Team,
     TemplateKind,
@@ -130,6 +132,7 @@ class World:
     answer_token: str = ""  # an auto-reply on the shop's ticket, waiting for the customer's yes or no
     endpoint_id: int = 0  # a webhook endpoint, and one of its deliveries
     delivery_id: int = 0
+    segment_id: int = 0  # a segment the shop's customer is in, by a tag of theirs
     typed: frozenset[str] = field(default_factory=frozenset)
 
     def arguments(self, role: str) -> dict[str, Any]:
@@ -141,7 +144,8 @@ class World:
                 "slug": self.scorecard, "name": "summary", "token_id": 1,
                 "attachment_id": self.attachment_id, "template_id": self.template_id,
                 "article_id": self.article_id, "token": self.answer_token, "answer": "yes",
-                "endpoint_id": self.endpoint_id, "delivery_id": self.delivery_id}
+                "endpoint_id": self.endpoint_id, "delivery_id": self.delivery_id,
+                "segment_id": self.segment_id}
 
 
 # Where one argument name means different things on different routes: (endpoint, argument) -> value.
@@ -178,6 +182,7 @@ def build(container: Container) -> World:
     world.article_id = knowledge_article(container)
     world.answer_token = auto_reply(container, shop, world.article_id)
     world.endpoint_id, world.delivery_id = webhook(container, shop)
+    world.segment_id = segment(container, shop)
     with factory() as s:
         world.typed = typed_words(s)
     return world
@@ -238,6 +243,22 @@ def webhook(container: Container, shop: deskdata.Shop) -> tuple[int, int]:
         return endpoint_id, delivery
 
 
+def segment(container: Container, shop: deskdata.Shop) -> int:
+    """The shop's customer tagged by hand (one tag until a day) and by the CRM, in a segment named in both languages."""
+    with transaction(container.session_factory) as s:
+        customer = s.get(Customer, shop.customer_id)
+        assert customer is not None
+        ada = _as(s, "ada")
+        container.customer_tags.add(s, customer, "complaint", ada)
+        container.customer_tags.add(s, customer, "售后投诉", ada, expires_at=utcnow() + dt.timedelta(days=30))
+        container.customer_tags.set_from_crm(s, customer, ["VIP"], ada)
+        made = container.segments.save(s, ada, {"name": "Gold complaints", "name_zh": "金卡投诉",
+                                                "tags_all": "complaint", "vip_tiers": ["gold"], "languages": ["zh"],
+                                                "queue_priority": "80", "senior": True,
+                                                "first_response_minutes": "30", "note": "Complaints of gold VIPs"})
+        return made.id
+
+
 def _as(s: Any, username: str) -> Actor:
     user = s.scalar(select(User).where(User.username == username))
     return Actor.of(user)
@@ -287,7 +308,7 @@ def typed_words(s: Any) -> frozenset[str]:
                    KeywordRule.tag, CallTag.tag, Skill.name, ReplyTemplate.name, Queue.display_name,
                    FormDefinition.title, ArticleVersion.title, ArticleVersion.body, ArticleVersion.short,
                    ArticleRevision.note, Article.product, QuestionVariant.text, KnowledgeCategory.name_en,
-                   WebhookEndpoint.name, WebhookEndpoint.url):
+                   WebhookEndpoint.name, WebhookEndpoint.url, CustomerTag.tag, Segment.name, Segment.note):
         texts += [t for t in s.scalars(select(column)) if t]
     texts += list(s.scalars(select(TicketNote.body).where(TicketNote.template.is_(None))))
     texts += [c.reason for c in s.scalars(select(TicketChange).where(TicketChange.reason_template.is_(None)))]

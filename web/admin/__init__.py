@@ -13,6 +13,8 @@ from . import (
     index,
     queues,
     routes,
+    rules,
+    segments,
     teams,
     templates,
     tokens,
@@ -21,7 +23,7 @@ from . import (
 )
 
 # Imported for the pages they add to ``routes.bp`` (all ``admin.*``); listed so a reader sees them all.
-PAGES = (index, users, teams, codes, imports, forms, queues, templates, calibration, webhooks)
+PAGES = (index, users, teams, codes, imports, forms, queues, templates, calibration, webhooks, segments, rules)
 
 
 def init_app(app: Flask) -> None:

@@ -62,13 +62,15 @@ def create_customer() -> ResponseReturnValue:
 
 
 @endpoint("POST", "/customers/sync", roles=roles.MANAGERS, scope="customers:write",
-          summary=N_("Create or update many customers by their CRM id (idempotent; each record stands alone)"),
+          summary=N_("Create or update many customers and their CRM tags by their CRM id (idempotent; each record "
+                     "stands alone)"),
           request_model=CustomerSyncIn, response=CustomerSyncOut)
 def sync_customers() -> ResponseReturnValue:
     db = get_db()
     data = body(CustomerSyncIn)
     records = [Record(external_ref=c.external_ref, name=c.name, company=c.company, email=c.email,
-                      language=c.language, vip_tier=c.vip_tier, phones=tuple(c.phones)) for c in data.customers]
+                      language=c.language, vip_tier=c.vip_tier, phones=tuple(c.phones),
+                      tags=tuple(c.tags) if c.tags is not None else None) for c in data.customers]
     outcomes = container().customer_sync.upsert(db, api_actor(), records)
     db.commit()
     results = [SyncedOut(external_ref=o.external_ref, outcome=o.outcome,

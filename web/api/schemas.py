@@ -178,6 +178,9 @@ class CustomerRecordIn(BaseModel):
     vip_tier: Literal["none", "silver", "gold", "platinum"] | None = None
     phones: list[Text] = Field(default_factory=list, max_length=10,
                                description=N_("Numbers added to the customer's (none is taken away)"))
+    tags: list[Text] | None = Field(default=None, max_length=50, description=N_(
+        "The customer's tags in the CRM: they replace the tags the CRM set before; tags set by hand or by rules "
+        "stay (left out: unchanged)"))
 
 
 class CustomerSyncIn(BaseModel):

@@ -1,22 +1,30 @@
 """The customer page (desk roles) and the merge flow (supervisors and admins): find, preview, confirm.
 
 The page lists identifiers as the customer has them (phones, e-mail addresses, WeChat
-OpenIDs, with their verified and bounced marks) and the history the viewer may see.  A
+OpenIDs, with their verified and bounced marks), their tags (added and removed here by the
+desk, through ``customers.tags``) and segments, and the history the viewer may see.  A
 merge is previewed with the real counts of what will move, then confirmed by a form post
 (CSRF); ``customers.merge`` does the work, the audit row and the event.
 """
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from callcenter import days
 from callcenter.access import roles
-from callcenter.customers import lookup
+from callcenter.customers import lookup, tags
 from callcenter.customers.history import customer_history
 from callcenter.customers.merge import CHOOSABLE, CustomerMerge, MergeError, Moved, merged_into
+from callcenter.customers.segments import Segments
+from callcenter.customers.tags import CustomerTags, TagError
+from callcenter.i18n import N_
 from callcenter.inputs.parsers import Args
-from callcenter.models import Customer
+from callcenter.models import Customer, utcnow
 
 from ..auth.access import actor, roles_required, user
 from ..db import get_db
@@ -31,6 +39,35 @@ SHOWN_FIELDS = ("name", "company", "email", "vip_tier", "notes")
 def _merge() -> CustomerMerge:
     service: CustomerMerge = current_app.extensions["container"].customer_merge
     return service
+
+
+def _tags() -> CustomerTags:
+    service: CustomerTags = current_app.extensions["container"].customer_tags
+    return service
+
+
+def _segments() -> Segments:
+    service: Segments = current_app.extensions["container"].segments
+    return service
+
+
+@dataclass(frozen=True)
+class Chip:
+    """A tag as the page shows it: who set it, the last day it counts, whether that day is past."""
+
+    tag: str
+    source: str
+    until: dt.date | None
+    expired: bool
+
+
+def _chips(customer_id: int) -> list[Chip]:
+    zone, now = current_app.extensions["container"].settings.timezone, utcnow()
+    # A tag "until 31 December" expires at the start of 1 January (the form's day is the last one it counts).
+    return [Chip(r.tag, r.source.value,
+                 days.local_date(r.expires_at - dt.timedelta(microseconds=1), zone) if r.expires_at else None,
+                 r.expires_at is not None and r.expires_at <= now)
+            for r in tags.rows(get_db(), customer_id)]
 
 
 def _customer(customer_id: int) -> Customer:
@@ -52,8 +89,48 @@ def show(customer_id: int) -> ResponseReturnValue:
             return redirect(url_for("customers.show", customer_id=kept), 301)
     customer = _customer(customer_id)
     history = customer_history(db, customer.id, user())
+    segments = _segments().of_customer(db, customer.id).segments
     return render_template("customers/show.html", customer=customer, history=history,
-                           can_merge=user().role in roles.MANAGERS)
+                           can_merge=user().role in roles.MANAGERS, chips=_chips(customer.id), segments=segments)
+
+
+@bp.route("/<int:customer_id>/tags", methods=["POST"])
+@roles_required(roles.DESK)
+def add_tag(customer_id: int) -> ResponseReturnValue:
+    customer = _customer(customer_id)
+    tag = request.form.get("tag", "")[:100]
+    day_text = request.form.get("expires_on", "").strip()
+    day = days.parse(day_text)
+    db = get_db()
+    try:
+        if day_text and day is None:
+            raise TagError(N_("The expiry is a day such as 2026-12-31."), field="expires_on", code="bad_day")
+        zone = current_app.extensions["container"].settings.timezone
+        expires_at = days.midnight(day + dt.timedelta(days=1), zone) if day is not None else None
+        changed = _tags().add(db, customer, tag, actor(), expires_at=expires_at)
+    except TagError as exc:
+        db.rollback()
+        flash(refusal(exc), "error")
+        return redirect(url_for("customers.show", customer_id=customer.id, _anchor="tags"), 303)
+    db.commit()
+    if changed:
+        flash(_("Tag %(tag)s set.", tag=tag.strip()), "success")
+    return redirect(url_for("customers.show", customer_id=customer.id, _anchor="tags"), 303)
+
+
+@bp.route("/<int:customer_id>/tags/remove", methods=["POST"])
+@roles_required(roles.DESK)
+def remove_tag(customer_id: int) -> ResponseReturnValue:
+    customer = _customer(customer_id)
+    tag = request.form.get("tag", "")[:100].strip()
+    db = get_db()
+    if _tags().remove(db, customer, tag, actor()):
+        db.commit()
+        flash(_("Tag %(tag)s removed.", tag=tag), "success")
+    else:
+        db.rollback()
+        flash(_("This customer has no tag %(tag)s.", tag=tag), "error")
+    return redirect(url_for("customers.show", customer_id=customer.id, _anchor="tags"), 303)
 
 
 def _differences(keep: Customer, other: Customer) -> list[tuple[str, object, object]]:

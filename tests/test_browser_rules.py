@@ -1,0 +1,80 @@
+"""The automation rules editor in Chromium: an error beside its line as the admin types, fixed, saved and
+said in words; then the same pages in Chinese."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from callcenter.automation.rules import STARTER
+from callcenter.models import AutomationRule
+
+from .deskdata import PASSWORD, build
+from .support.browser import screenshot, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def _gutter_bad(page: Any) -> list[int]:
+    marked: list[int] = page.eval_on_selector_all(".gutter li.bad", "els => els.map(e => Number(e.textContent))")
+    return marked
+
+
+def test_a_rule_with_an_error_is_fixed_and_saved_then_read_in_chinese(browser, live_server, live_container) -> None:
+    build(live_container.session_factory, live_container.settings.recordings_dir())
+    page = browser.new_page(locale="en-US", viewport={"width": 1400, "height": 900})
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(f"{m.text} {m.location}") if m.type == "error" else None)
+    page.on("response", lambda r: blocked.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("pageerror", lambda e: blocked.append(str(e)))
+    sign_in(page, live_server, "ada", PASSWORD)
+    page.goto(f"{live_server}/admin/")
+    with page.expect_navigation():
+        page.click("#card-rules")
+    assert page.is_visible("#no-rules")
+    with page.expect_navigation():
+        page.click("#new-rule")
+    assert page.input_value("#definition") == STARTER.rstrip("\n") or page.input_value("#definition") == STARTER
+    assert "When a ticket is created" in page.inner_text("#preview")
+
+    # An error: an operator conditions do not have, beside its line.
+    broken = STARTER.replace('op = "is"', 'op = "equals"')
+    line = broken.split("\n").index('op = "equals"') + 1
+    page.fill("#definition", broken)
+    page.wait_for_selector(f".gutter li.bad >> text='{line}'")
+    assert _gutter_bad(page) == [line]
+    assert page.inner_text(f".backdrop div:nth-child({line}) .why").startswith("op")
+    assert page.is_disabled("#form-editor button[type=submit]") and f"Line {line}" in page.inner_text("#problems")
+    screenshot(page, "rules-editor-error-en")
+
+    # Fixed, and a tag added: the words follow, the rule saves.
+    fixed = STARTER.replace('op = "is"', 'op = "in"').replace('value = "return"', 'value = ["return", "refund"]')
+    fixed += '\n[[then]]\ndo = "add_tag"\nvalue = "refund"\n'
+    page.fill("#definition", fixed)
+    page.wait_for_selector("#preview li:has-text('tag the ticket')")
+    assert _gutter_bad(page) == [] and page.inner_text("#problems") == ""
+    assert "is one of" in page.inner_text("#preview") and page.is_enabled("#form-editor button[type=submit]")
+    with page.expect_navigation():
+        page.click("#form-editor button[type=submit]")
+    assert "Rule saved." in page.inner_text("main")
+    with live_container.session_factory() as s:
+        [rule] = s.scalars(select(AutomationRule)).all()
+        assert rule.definition.replace("\r\n", "\n") == fixed and rule.active
+    screenshot(page, "rules-editor-saved-en")
+
+    # The admin's own language: the page, the words and the problems in Chinese.
+    page.wait_for_load_state("load")  # the switcher submits itself from app.js
+    with page.expect_navigation():
+        page.select_option("select[name=lang]", "zh")
+    assert "工单创建时" in page.inner_text("#preview") and "规则说明" in page.inner_text("main")
+    assert "审批通过后" in page.inner_text("#preview")
+    page.fill("#definition", broken)
+    page.wait_for_selector(".gutter li.bad")
+    assert f"第 {line} 行" in page.inner_text("#problems") or "第" in page.inner_text("#problems")
+    screenshot(page, "rules-editor-error-zh")
+    page.goto(f"{live_server}/admin/rules")
+    assert "自动化规则" in page.inner_text("h1") and page.is_visible("#no-runs")
+    screenshot(page, "rules-list-zh")
+    assert blocked == [], blocked
+    page.close()
