@@ -78,3 +78,52 @@ def test_a_rule_with_an_error_is_fixed_and_saved_then_read_in_chinese(browser, l
     screenshot(page, "rules-list-zh")
     assert blocked == [], blocked
     page.close()
+
+
+def test_a_supervisor_rejects_in_the_queue_and_the_assignees_desk_hears_of_it(browser, live_server,
+                                                                               live_container) -> None:
+    """A return ticket of ann's waits for approval; sue rejects it with a reason on /approvals/; ann's open desk
+    says so at once, with the ticket; the ticket's note and the audit log keep the reason."""
+    from callcenter.access.audit import Actor
+    from callcenter.db import transaction
+    from callcenter.models import AuditLog, Ticket, TicketNote, User
+
+    shop = build(live_container.session_factory, live_container.settings.recordings_dir())
+    with transaction(live_container.session_factory) as s:
+        live_container.rules.save(s, Actor.of(s.get(User, shop.users["ada"])), STARTER)
+    with transaction(live_container.session_factory) as s:
+        ticket = live_container.tickets.create(s, Actor.system("desk"), subject="退货：尺码不对", category="return",
+                                               assignee_id=shop.users["ann"])
+        number = ticket.number
+    assert live_container.service("automation").engine.run_once(live_container.session_factory)
+    desk = browser.new_page(locale="zh-CN", viewport={"width": 1400, "height": 900})
+    sign_in(desk, live_server, "ann", PASSWORD)
+    desk.goto(f"{live_server}/desk/")
+    desk.wait_for_selector("#link-state.on")
+    queue = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 900}).new_page()
+    sign_in(queue, live_server, "sue", PASSWORD)
+    queue.goto(f"{live_server}/approvals/")
+    card = queue.locator("section.approval").filter(has_text=number)
+    assert "A refund goes to the ERP only when a supervisor agrees." in card.inner_text()
+    with queue.expect_navigation():
+        card.locator("button[value=reject]").click()
+    assert queue.locator("section.approval [role=alert]").count() == 1  # a rejection needs a reason
+    card = queue.locator("section.approval").filter(has_text=number)
+    card.locator("textarea[name=comment]").fill("客户已超过退货期限")
+    with queue.expect_navigation():
+        card.locator("button[value=reject]").click()
+    assert queue.is_visible("#no-approvals")
+    screenshot(queue, "approvals-decided-en")
+    desk.wait_for_selector("#notices .notice.bad")
+    said = desk.inner_text("#notices")
+    assert "sue" in said and "驳回" in said and number in said
+    assert desk.get_attribute("#notices a", "href").endswith(f"/tickets/{number}")
+    screenshot(desk, "desk-approval-rejected-zh")
+    with transaction(live_container.session_factory) as s:
+        row = s.scalar(select(Ticket).where(Ticket.number == number))
+        assert any("客户已超过退货期限" in n.body for n in
+                   s.scalars(select(TicketNote).where(TicketNote.ticket_id == row.id, TicketNote.internal)))
+        assert s.scalar(select(AuditLog.detail).where(AuditLog.action == "approval_rejected"))["comment"] == \
+            "客户已超过退货期限"
+    desk.close()
+    queue.close()

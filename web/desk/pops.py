@@ -27,6 +27,7 @@ from callcenter.calls.agents import interfaces_by_agent
 from callcenter.db import transaction
 from callcenter.events import (
     AgentCallEvent,
+    ApprovalDecided,
     CallAnswered,
     CallEnded,
     CallRingingAgent,
@@ -80,6 +81,7 @@ class PopHub:
         CallEnded: "ended",
         CallRingStopped: "ring_stopped",
         PopHandled: "handled",
+        ApprovalDecided: "approval",
     }
 
     def start(self) -> None:
@@ -279,9 +281,21 @@ class PopHub:
         self._push(p.user_id, {"type": "handled", "data": {"key": p.key, "outcome": p.outcome,
                                                            "ticket_id": p.ticket_id}})
 
+    def _prepare_approval(self, ev: Message[ApprovalDecided]) -> None:
+        return None
+
+    def _apply_approval(self, ev: Message[ApprovalDecided], _prepared: None) -> None:
+        """The assignee's desk hears that a rule's approval on their ticket was given or refused."""
+        e = ev.event
+        if e.assignee_id is not None:
+            self._push(e.assignee_id, {"type": "approval", "data": {"number": e.number or "", "rule": e.rule,
+                                                                    "approved": e.approved, "by": e.actor}})
+
 
 def _key(event: Event) -> str:
     if isinstance(event, PopHandled):
         return event.key
+    if isinstance(event, ApprovalDecided):
+        return ""  # in no call's order
     assert isinstance(event, AgentCallEvent)
     return key_of(event.pbx, event.linkedid)

@@ -211,6 +211,21 @@
     if (i >= 0) show(pops[i]);
   });
 
+  // A rule's approval on one of this agent's tickets was given or refused: said at the top, with the ticket.
+  function notice(d) {
+    var item = document.createElement("li"), a = document.createElement("a");
+    var words = (d.approved ? t.tApproved : t.tRejected).replace("__BY__", d.by).replace("__RULE__", d.rule);
+    var parts = words.split("__N__");
+    item.className = d.approved ? "notice ok" : "notice bad";
+    item.appendChild(document.createTextNode(parts[0]));
+    a.href = t.ticketUrl.replace("/0", "/" + encodeURIComponent(d.number));
+    text(a, d.number);
+    a.setAttribute("translate", "no");
+    item.appendChild(a);
+    item.appendChild(document.createTextNode(parts.slice(1).join(d.number)));
+    el("notices").prepend(item);
+  }
+
   function connect() {
     var source = new EventSource(t.events);
     function on(name, handle) { source.addEventListener(name, function (e) { handle(JSON.parse(e.data)); }); }
@@ -221,6 +236,7 @@
     on("handled", onGone);
     on("answered", function (d) { setState(d.key, "answered"); });
     on("ended", function (d) { setState(d.key, "ended"); });
+    on("approval", notice);
     // The user opened one stream too many: this, the oldest, stops (reconnecting would end the newest).
     on("replaced", function () {
       source.close();
