@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..i18n import N_, Refusal
 from ..models import Priority, Role, TicketStatus
 
-# When a rule runs, and the catalogue event that starts it (callcenter/events.py).
+# When a rule runs, and the catalogue event that starts it (callcenter/events/).
 WHEN = {"ticket_created": "ticket_created", "ticket_changed": "ticket_updated", "call_ended": "call_ended",
         "survey_answered": "survey_answered", "sla_warning": "sla_warning"}
 # Fields a condition reads (``form.<name>``: an answer on the ticket's intake form).

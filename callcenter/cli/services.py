@@ -34,7 +34,8 @@ def serve(container: Container, names: tuple[str, ...]) -> None:
 @click.option("--no-pbx", is_flag=True, help="Do not start the lab PBX.")
 @click.pass_obj
 def run(container: Container, no_pbx: bool) -> None:
-    """Everything in one process: web, AMI bridge, FastAGI, dispatcher, transcriber, QA tagger, background worker."""
+    """Everything in one process: web, AMI bridge, FastAGI, dispatcher, transcriber, QA tagger, background worker,
+    channels, knowledge, webhook sender and automation."""
     if not no_pbx:
         lab_up(container)
     upgrade(container)

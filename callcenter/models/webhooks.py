@@ -22,7 +22,7 @@ class WebhookEndpoint(Base):
     id: Mapped[intpk]
     name: Mapped[str80] = mapped_column(unique=True)
     url: Mapped[str] = mapped_column(String(2000))
-    # Event names from the catalogue (callcenter/events.py); none: no deliveries.
+    # Event names from the catalogue (callcenter/events/); none: no deliveries.
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     # "whsec_" and base64 (Standard Webhooks): shown whole to admins, never logged.
     secret: Mapped[str200]
