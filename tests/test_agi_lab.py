@@ -133,7 +133,7 @@ def test_a_vip_tag_set_by_a_rule_makes_the_next_call_jump_the_queue(ivr: Any, tm
     with transaction(container.session_factory) as s:
         container.tickets.create(s, admin, subject="wrong parcel", category="complaint", customer_id=customer.id)
     automation = container.service("automation")
-    assert automation.engine.run_once(container.session_factory)  # type: ignore[attr-defined]  # the rules' engine
+    assert automation.engine.run_once(container.session_factory)
     with paused(lab, "support", "PJSIP/agent1001", SHARED_MEMBER):
         plain = Caller(tmp_path / "plain", "100", caller_id="15551230001", dtmf=[(1500, "1")],
                        hangup_after_ms=14000)

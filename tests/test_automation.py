@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from callcenter.access.audit import Actor
 from callcenter.automation.approvals import ApprovalError
@@ -92,6 +94,15 @@ def service(container: Container) -> Iterator[AutomationService]:
     yield built
 
 
+T = TypeVar("T")
+
+
+def _get(s: Session, model: type[T], key: int | None) -> T:
+    row = s.get(model, key)
+    assert row is not None
+    return row
+
+
 def _rule(container: Container, admin: Actor, text: str) -> int:
     with transaction(container.session_factory) as s:
         return container.rules.save(s, admin, text).id
@@ -133,24 +144,25 @@ def test_a_return_needs_a_supervisors_approval_before_the_erp_hears_of_it(
                                               _ticket(container, "billing"))
         assert _drain(container, service) == 3
         with transaction(container.session_factory) as s:
-            assert s.get(Ticket, approved_id).priority is Priority.HIGH
-            assert s.get(Ticket, other_id).priority is Priority.NORMAL
+            assert _get(s, Ticket, approved_id).priority is Priority.HIGH
+            assert _get(s, Ticket, other_id).priority is Priority.NORMAL
             outcomes = dict(s.execute(select(AutomationRun.ticket_id, AutomationRun.outcome)).tuples().all())
             assert outcomes == {approved_id: RunOutcome.WAITING, rejected_id: RunOutcome.WAITING,
                                 other_id: RunOutcome.NOT_MET}
             assert s.scalar(select(func.count()).select_from(WebhookDelivery)) == 0  # nothing before approval
-            pending = container.approvals.queue(s, s.get(User, people["sam"].user_id))
+            pending = container.approvals.queue(s, _get(s, User, people["sam"].user_id))
             assert [a.ticket_id for a in pending] == [approved_id, rejected_id]
             assert pending[0].reason == "退款需要主管同意"
             # An agent may not decide; a rejection needs a reason.
             with pytest.raises(ApprovalError):
-                container.approvals.decide(s, pending[0], Actor.of(s.get(User, people["amy"].user_id)), approve=True)
+                container.approvals.decide(s, pending[0], Actor.of(_get(s, User, people["amy"].user_id)), approve=True)
             with pytest.raises(ApprovalError):
-                container.approvals.decide(s, pending[1], Actor.of(s.get(User, people["sam"].user_id)),
+                container.approvals.decide(s, pending[1], Actor.of(_get(s, User, people["sam"].user_id)),
                                            approve=False)
         with transaction(container.session_factory) as s:
-            sam = Actor.of(s.get(User, people["sam"].user_id))
-            [first, second] = container.approvals.queue(s, sam.user)
+            sam_user = _get(s, User, people["sam"].user_id)
+            sam = Actor.of(sam_user)
+            [first, second] = container.approvals.queue(s, sam_user)
             assert container.approvals.decide(s, first, sam, approve=True) == ["webhook ERP"]
             container.approvals.decide(s, second, sam, approve=False, comment="没有收到退货")
         sender = container.service("webhooks")
@@ -207,22 +219,22 @@ do = "add_note"
 text = "按规则升级"
 ''')
     with transaction(container.session_factory) as s:  # amy leaves after the rule was saved
-        s.get(User, people["amy"].user_id).is_active = False
+        _get(s, User, people["amy"].user_id).is_active = False
     ticket_id = _ticket(container, "billing")
     assert _drain(container, service) == 1
     with transaction(container.session_factory) as s:
-        ticket = s.get(Ticket, ticket_id)
+        ticket = _get(s, Ticket, ticket_id)
         assert ticket.priority is Priority.URGENT and ticket.tags == ["billing-rule"]  # no "half-done": rolled back
         runs = {r.rule_id: r for r in s.scalars(select(AutomationRun))}
         assert runs[first].outcome is RunOutcome.DONE and runs[first].did == ["priority urgent", "tag billing-rule"]
-        assert runs[broken].outcome is RunOutcome.FAILED and "amy" in runs[broken].error
+        assert runs[broken].outcome is RunOutcome.FAILED and "amy" in (runs[broken].error or "")
         # The third saw what the first did: rules run in order on one ticket.
         assert runs[last].outcome is RunOutcome.DONE
         notes = s.scalars(select(TicketNote).where(TicketNote.ticket_id == ticket_id))
         assert [n.body for n in notes] == ["按规则升级"]
         # The rules' own changes start no rules: one event only.
         assert s.scalar(select(func.count()).select_from(AutomationEvent)) == 1
-        event = s.scalar(select(AutomationEvent))
+        event = s.scalars(select(AutomationEvent)).one()
         # Run again (a worker that died after its work and before... the unique run): nothing happens twice.
         event.status = event.status.__class__.QUEUED
     assert _drain(container, service) == 1
@@ -265,9 +277,9 @@ def test_three_complaints_tag_the_customer_whose_segment_gets_priority_seniors_a
     with transaction(container.session_factory) as s:
         member = container.segments.of_customer(s, customer_id)
         assert member.names == ["Complainers"] and member.queue_priority == 8 and member.senior
-        tag = s.scalar(select(AuditLog).where(AuditLog.action == "customer_tag_added"))
+        tag = s.scalars(select(AuditLog).where(AuditLog.action == "customer_tag_added")).one()
         assert tag.detail["tag"] == "售后投诉" and tag.detail["source"] == "rule" and tag.actor_name == "automation"
-        ticket = s.get(Ticket, third)
+        ticket = _get(s, Ticket, third)
         assert needs_for(s, ticket, container.settings.dispatch.assignment, segments=container.segments).senior
         times = ticket_times(s, ticket, container.segments)
         sla = SLA(container.settings.dispatch.sla, container.settings.timezone)
@@ -292,7 +304,7 @@ def test_the_service_runs_events_as_they_commit(container: Container, people: di
         _wait(lambda: _tags(container, ticket_id) == ["退货"])
     finally:
         service.stop()
-    assert service.error is None
+    assert service.error is None  # the service's thread ended without an error
 
 
 def _waiting(container: Container) -> int:
@@ -302,10 +314,10 @@ def _waiting(container: Container) -> int:
 
 def _tags(container: Container, ticket_id: int) -> list[str]:
     with transaction(container.session_factory) as s:
-        return list(s.get(Ticket, ticket_id).tags or [])
+        return list(_get(s, Ticket, ticket_id).tags or [])
 
 
-def _wait(ok, seconds: float = 15.0) -> None:  # type: ignore[no-untyped-def]  # any predicate
+def _wait(ok: Callable[[], bool], seconds: float = 15.0) -> None:
     deadline = time.monotonic() + seconds
     while not ok():
         assert time.monotonic() < deadline, "timed out"
@@ -325,7 +337,7 @@ def test_two_services_share_the_events_and_run_each_rule_once(container: Contain
     finally:
         for service in services:
             service.stop()
-    assert all(service.error is None for service in services)
+    assert all(isinstance(service, AutomationService) and service.error is None for service in services)
     with transaction(container.session_factory) as s:
         assert s.scalar(select(func.count()).select_from(AutomationRun)) == 40
         assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "ticket_changed")) == 40

@@ -130,7 +130,7 @@ def _status(session_factory: Any, approval_id: int) -> ApprovalStatus:
     with session_factory() as s:
         found = s.get(Approval, approval_id)
         assert found is not None
-        return found.status
+        return ApprovalStatus(found.status)
 
 
 def test_a_supervisor_approves_and_the_waiting_actions_run(app, shop, session_factory) -> None:

@@ -90,7 +90,9 @@ def test_a_supervisor_rejects_in_the_queue_and_the_assignees_desk_hears_of_it(br
 
     shop = build(live_container.session_factory, live_container.settings.recordings_dir())
     with transaction(live_container.session_factory) as s:
-        live_container.rules.save(s, Actor.of(s.get(User, shop.users["ada"])), STARTER)
+        ada = s.get(User, shop.users["ada"])
+        assert ada is not None
+        live_container.rules.save(s, Actor.of(ada), STARTER)
     with transaction(live_container.session_factory) as s:
         ticket = live_container.tickets.create(s, Actor.system("desk"), subject="退货：尺码不对", category="return",
                                                assignee_id=shop.users["ann"])
@@ -120,10 +122,10 @@ def test_a_supervisor_rejects_in_the_queue_and_the_assignees_desk_hears_of_it(br
     assert desk.get_attribute("#notices a", "href").endswith(f"/tickets/{number}")
     screenshot(desk, "desk-approval-rejected-zh")
     with transaction(live_container.session_factory) as s:
-        row = s.scalar(select(Ticket).where(Ticket.number == number))
-        assert any("客户已超过退货期限" in n.body for n in
-                   s.scalars(select(TicketNote).where(TicketNote.ticket_id == row.id, TicketNote.internal)))
-        assert s.scalar(select(AuditLog.detail).where(AuditLog.action == "approval_rejected"))["comment"] == \
-            "客户已超过退货期限"
+        row = s.scalars(select(Ticket).where(Ticket.number == number)).one()
+        notes = s.scalars(select(TicketNote).where(TicketNote.ticket_id == row.id, TicketNote.internal.is_(True)))
+        assert any("客户已超过退货期限" in n.body for n in notes)
+        audited = s.scalars(select(AuditLog).where(AuditLog.action == "approval_rejected")).one()
+        assert audited.detail["comment"] == "客户已超过退货期限"
     desk.close()
     queue.close()
