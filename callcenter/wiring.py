@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .access.dialling import DiallingPolicy
 from .automation.actions import Actions
-from .automation.approvals import ApprovalNotifier, Approvals
+from .automation.approvals import Approvals
 from .automation.engine import Inbox
-from .automation.rules import RuleNotifier, Rules
+from .automation.notifier import ApprovalNotifier, RuleNotifier
+from .automation.rules import Rules
 from .bus import Bus, make_bus
 from .channels.intake import ChannelIntake
 from .channels.sms import SMSInbox

@@ -76,6 +76,10 @@ def test_every_page_sends_the_security_headers(app, shop) -> None:
     values["attachment_id"] = add_conversation(app.extensions["container"], shop.ticket_number)["photo"]
     # A webhook endpoint and a delivery of it (its pages show the signing secret: no-store).
     values["endpoint_id"], values["delivery_id"] = walk.webhook(app.extensions["container"], shop)
+    # An automation rule (its editor), whose approval waits in the queue.
+    values["rule_id"] = walk.automation_rule(app.extensions["container"], shop)
+    # A segment the shop's customer is in, by their tags.
+    values["segment_id"] = walk.segment(app.extensions["container"], shop)
     # A reply macro, so its admin page and the reply form's fill-in are walked too.
     values["template_id"] = walk.reply_macro(app.extensions["container"])
     # An article and an auto-reply waiting for the customer, so the knowledge pages and the answer link are walked.

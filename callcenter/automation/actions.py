@@ -35,8 +35,6 @@ from ..tickets.service import TicketService
 from ..webhooks.outbox import Outbox
 from . import schema
 
-ACTOR_NAME = "automation"
-
 
 class ActionError(Refusal):
     """An action that cannot be done on this ticket."""

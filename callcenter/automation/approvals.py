@@ -12,27 +12,15 @@ from sqlalchemy.orm import Session
 
 from ..access import audit
 from ..access.audit import Actor
-from ..bus import Notifier
-from ..events import ApprovalDecided, ApprovalRequested
 from ..i18n import N_, Refusal, say_later
 from ..models import Approval, ApprovalStatus, Customer, Role, Ticket, User, utcnow
 from . import schema
-from .actions import ACTOR_NAME, Actions, Context
+from .actions import Actions, Context
+from .notifier import ACTOR_NAME, ApprovalNotifier
 
 
 class ApprovalError(Refusal):
     """A decision the service refuses."""
-
-
-class ApprovalNotifier(Notifier):
-    def requested(self, session: Session, approval: Approval, ticket: Ticket) -> None:
-        self._publish(ApprovalRequested(ticket_id=ticket.id, number=ticket.number, actor=ACTOR_NAME,
-                                        approval_id=approval.id, role=approval.role, rule=approval.rule_name), session)
-
-    def decided(self, session: Session, approval: Approval, ticket: Ticket, actor: Actor) -> None:
-        self._publish(ApprovalDecided(ticket_id=ticket.id, number=ticket.number, actor=actor.name,
-                                      approval_id=approval.id, approved=approval.status is ApprovalStatus.APPROVED,
-                                      rule=approval.rule_name, assignee_id=ticket.assignee_id), session)
 
 
 def may_decide(user: User, approval: Approval) -> bool:

@@ -35,8 +35,9 @@ from ..models import AutomationEvent, AutomationEventStatus, AutomationRun, RunO
 from ..retry import Backoff
 from ..runner import ThreadService
 from . import facts
-from .actions import ACTOR_NAME, Actions, Context
+from .actions import Actions, Context
 from .approvals import Approvals
+from .notifier import ACTOR_NAME
 from .rules import Loaded, Rules
 from .schema import WHEN
 

@@ -16,13 +16,12 @@ from sqlalchemy.orm import Session
 
 from ..access import audit
 from ..access.audit import Actor
-from ..bus import Notifier
-from ..events import AutomationRuleChanged
 from ..forms.checks import Problem, validate
 from ..forms.lines import key_lines, line_of
 from ..i18n import N_, Refusal
 from ..models import AutomationRule, ReplyTemplate, Team, User, WebhookEndpoint
 from . import schema
+from .notifier import RuleNotifier
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +96,6 @@ def _missing(session: Session, action: object) -> tuple[str, Refusal] | None:
         return "endpoint", Refusal(N_("There is no webhook endpoint %(name)s."), code="no_endpoint",
                                    name=action.endpoint)
     return None
-
-
-class RuleNotifier(Notifier):
-    def changed(self, session: Session, rule_id: int, actor: Actor) -> None:
-        self._publish(AutomationRuleChanged(rule_id=rule_id, actor=actor.name), session)
 
 
 class Rules:

@@ -133,6 +133,7 @@ class World:
     endpoint_id: int = 0  # a webhook endpoint, and one of its deliveries
     delivery_id: int = 0
     segment_id: int = 0  # a segment the shop's customer is in, by a tag of theirs
+    automation_rule_id: int = 0  # an automation rule whose approval waits for a supervisor
     typed: frozenset[str] = field(default_factory=frozenset)
 
     def arguments(self, role: str) -> dict[str, Any]:
@@ -183,6 +184,7 @@ def build(container: Container) -> World:
     world.answer_token = auto_reply(container, shop, world.article_id)
     world.endpoint_id, world.delivery_id = webhook(container, shop)
     world.segment_id = segment(container, shop)
+    world.automation_rule_id = automation_rule(container, shop)
     with factory() as s:
         world.typed = typed_words(s)
     return world
@@ -257,6 +259,20 @@ def segment(container: Container, shop: deskdata.Shop) -> int:
                                                 "queue_priority": "80", "senior": True,
                                                 "first_response_minutes": "30", "note": "Complaints of gold VIPs"})
         return made.id
+
+
+def automation_rule(container: Container, shop: deskdata.Shop) -> int:
+    """The editor's starter rule, run on a return of the shop's customer: its approval waits for a supervisor."""
+    from callcenter.automation.rules import STARTER
+
+    with transaction(container.session_factory) as s:
+        rule = container.rules.save(s, _as(s, "ada"), STARTER)
+        container.tickets.create(s, _as(s, "ann"), subject="Return: wrong size", category="return",
+                                 customer_id=shop.customer_id)
+    engine = container.service("automation").engine  # type: ignore[attr-defined]  # the rules' engine
+    while engine.run_once(container.session_factory):
+        pass
+    return rule.id
 
 
 def _as(s: Any, username: str) -> Actor:
@@ -340,6 +356,8 @@ def routes(app: Flask, world: World, role: str) -> tuple[list[Route], list[str]]
         args: dict[str, Any] = {}
         for name in rule.arguments:
             value = BY_ENDPOINT.get((rule.endpoint, name), values.get(name))
+            if (rule.endpoint, name) == ("admin.edit_rule", "rule_id"):  # an automation rule, not a keyword rule
+                value = world.automation_rule_id
             if value is None:
                 unknown.append(f"{rule.rule} ({name})")
                 break

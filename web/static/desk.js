@@ -214,7 +214,7 @@
   // A rule's approval on one of this agent's tickets was given or refused: said at the top, with the ticket.
   function notice(d) {
     var item = document.createElement("li"), a = document.createElement("a");
-    var words = (d.approved ? t.tApproved : t.tRejected).replace("__BY__", d.by).replace("__RULE__", d.rule);
+    var words = (d.approved ? t.tApproved : t.tRejected).replace("__P__", d.by).replace("__R__", d.rule);
     var parts = words.split("__N__");
     item.className = d.approved ? "notice ok" : "notice bad";
     item.appendChild(document.createTextNode(parts[0]));
