@@ -53,12 +53,16 @@ class Inbox:
         self.session_factory, self._rules = session_factory, rules
 
     def record(self, session: Session | None, messages: list[Message[Event]]) -> None:
-        if session is None:
-            with self.session_factory() as probe:
-                if not self._picked(probe, messages):
-                    return
-            with transaction(self.session_factory) as own:
-                self._write(own, messages)
+        if session is None:  # an observation (the AMI bridge's): never let a database away stop its publisher
+            try:
+                with self.session_factory() as probe:
+                    if not self._picked(probe, messages):
+                        return
+                with transaction(self.session_factory) as own:
+                    self._write(own, messages)
+            except DB_AWAY as exc:
+                log.warning("automation: %s not recorded, the database is away (%s)",
+                            ", ".join(m.name for m in messages), type(exc.orig or exc).__name__)
             return
         self._write(session, messages)
 
