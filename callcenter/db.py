@@ -8,6 +8,8 @@ few other questions (row locks, advisory locks, ``SKIP LOCKED``).
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import time
 from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -78,18 +80,46 @@ def _sqlite_pragmas(engine: Engine, busy_ms: int) -> None:
         # read-decide-write code (job claims) stays safe without FOR UPDATE.
         writes = not conn.get_execution_options().get("sqlite_read") or _writes(statement, context)
         if state == "pending":
-            cursor.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
+            if writes:
+                _begin_immediate(cursor, busy_ms)
+            else:
+                cursor.execute("BEGIN")
         elif writes:
             # A read that turns into a write: end the read snapshot and wait for the
             # write lock (busy_timeout), as PostgreSQL's read committed would see it.
             cursor.execute("COMMIT")
-            cursor.execute("BEGIN IMMEDIATE")
+            _begin_immediate(cursor, busy_ms)
         conn.info["sqlite_txn"] = "write" if writes else "read"
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def _on_end(conn: Connection) -> None:
         conn.info.pop("sqlite_txn", None)
+
+
+def _begin_immediate(cursor: Any, busy_ms: int) -> None:
+    """Take the write lock, trying again every few milliseconds until busy_timeout.
+
+    SQLite's own busy handler sleeps longer and longer between tries (up to
+    100 ms each), so a writer that has waited a little keeps missing the short
+    gaps between another process's transactions: under a steady stream of
+    writes it waited seconds for a lock that was free most of each 20 ms.
+    """
+    deadline = time.monotonic() + busy_ms / 1000
+    cursor.execute("PRAGMA busy_timeout=0")
+    try:
+        pause = 0.0005
+        while True:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.004)
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
 
 
 READ_STATEMENTS = ("SELECT", "PRAGMA", "EXPLAIN", "VALUES")

@@ -125,3 +125,24 @@ def test_a_writers_session_still_begins_with_the_lock(sqlite_db: str) -> None:
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             other.execute("BEGIN IMMEDIATE")
         other.close()
+
+
+def test_a_writer_takes_the_lock_as_soon_as_it_is_free_and_gives_up_after_busy_timeout(sqlite_db: str) -> None:
+    """The write lock is tried again every few milliseconds until busy_timeout (not SQLite's growing sleeps);
+    a lock never freed ends in SQLite's own 'database is locked', and the connection keeps its busy_timeout."""
+    from callcenter.config import DatabaseSettings
+
+    engine = make_engine(DatabaseSettings(url=sqlite_db, sqlite_busy_timeout_ms=300))
+    holder = _lock_holder(sqlite_db.removeprefix("sqlite:///"))
+    with pytest.raises(Exception, match="database is locked"), engine.begin() as conn:
+        conn.execute(text("INSERT INTO scratch (name) VALUES ('never')"))
+    timer = threading.Timer(0.1, holder.commit)
+    timer.start()
+    with engine.begin() as conn:  # freed while it waits: it gets the lock
+        conn.execute(text("INSERT INTO scratch (name) VALUES ('after')"))
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 300
+    timer.join()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM scratch")).scalars().all() == ["after"]
+    holder.close()
+    engine.dispose()

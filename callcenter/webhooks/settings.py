@@ -14,7 +14,8 @@ class WebhookSettings(BaseModel):
     first_retry_seconds: float = Field(default=5.0, gt=0, le=3600)
     max_retry_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
     give_up_hours: float = Field(default=24.0, gt=0, le=24 * 14)
-    # Posts at once per sender process (each a thread with its own claims), and deliveries claimed per go.
+    # Posts at once per sender process (PostgreSQL: each a thread with its own claims of up to ``batch``;
+    # SQLite: one round of ``workers`` claimed, posted at once and settled together).
     workers: int = Field(default=8, ge=1, le=64)
     batch: int = Field(default=20, ge=1, le=1000)
     # A claimed delivery is left to its sender this long (a sender killed mid-post frees it after).
