@@ -400,8 +400,16 @@ class TranscribeSettings(BaseModel):
     queue_models: dict[str, str] = Field(default_factory=dict)
     # Used when the call has no language.
     default_language: str = "en"
-    # Worker processes per transcriber service; each loads its model(s) once.
-    workers: int = Field(default=2, ge=1, le=64)
+    # Worker processes per transcriber service (0: one per core); each loads its model(s) once.
+    workers: int = Field(default=0, ge=0, le=64)
+    # Decode only where each party speaks (webrtcvad), not their whole file: in a two-party call each side is
+    # silent while the other talks.  vad_aggressiveness 0 keeps the most audio, 3 the least; vad_padding
+    # seconds are kept either side of each stretch of speech so that words at its edges are whole.
+    speech_only: bool = True
+    vad_aggressiveness: int = Field(default=3, ge=0, le=3)
+    vad_padding: float = Field(default=0.3, ge=0.0, le=2.0)
+    # The wallboard warns when the oldest call waiting for its transcript has waited this long.
+    behind_alert_minutes: float = Field(default=10.0, gt=0)
     # Seconds between queue polls (the fallback when a recording_ready event was missed).
     poll_interval: float = 5.0
     # Transient failures (file not there or not complete yet) are retried this often...
@@ -423,6 +431,9 @@ class TranscribeSettings(BaseModel):
     redact_padding: float = 0.25
     # Where the redacted QA copies of recordings go (empty: <instance_dir>/qa-audio).
     qa_audio_dir: Path | None = None
+
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1
 
 
 class AssignmentRules(BaseModel):

@@ -90,7 +90,8 @@ def _run_files(container: Container, choice: models.ModelChoice, files: tuple[Pa
             bar.update(task, description=path.name)
             job = CallAudio((Source(path, party_from_name(path)),), choice.path, choice.language,
                             rules=sources.rules(settings), limits=limits,
-                            stereo_channels=tuple(settings.transcribe.stereo_channels))
+                            stereo_channels=tuple(settings.transcribe.stereo_channels),
+                            speech_only=sources.speech_only(settings))
             try:
                 results.append((path, transcribe_call(job, lambda s: bar.advance(task, s))))
             except audio.AudioError as exc:

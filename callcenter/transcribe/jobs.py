@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import db
@@ -115,3 +115,15 @@ def requeue_failed(session: Session) -> int:
     for job in jobs:
         _reset(job)
     return len(jobs)
+
+
+def backlog(session: Session, now: dt.datetime | None = None) -> dict[str, float | int | None]:
+    """What the wallboard shows of the queue: jobs waiting (due now) and running, and since when the oldest
+    has waited (``behind``, in seconds: how far transcription is behind the calls)."""
+    now = now or utcnow()
+    due = (Transcript.status == S.QUEUED) & or_(Transcript.not_before.is_(None), Transcript.not_before <= now)
+    queued = session.scalar(select(func.count()).select_from(Transcript).where(due)) or 0
+    running = session.scalar(select(func.count()).select_from(Transcript).where(Transcript.status == S.RUNNING)) or 0
+    oldest = session.scalar(select(func.min(Transcript.updated_at)).where(due))
+    return {"queued": queued, "running": running,
+            "behind": round((now - oldest).total_seconds()) if oldest is not None else 0}

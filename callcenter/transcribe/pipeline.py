@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import audio, models, redact
+from . import audio, models, redact, vad
 from .recognize import Word, load_model, recognize_file
 from .speakers import Turn, merge, text_of
 
@@ -43,6 +43,7 @@ class CallAudio:
     stereo_channels: tuple[str, ...] = ("caller", "agent")
     qa_path: Path | None = None
     padding: float = 0.25
+    speech_only: vad.VadSettings | None = field(default_factory=vad.VadSettings)  # None: every second decoded
 
 
 @dataclass
@@ -85,7 +86,8 @@ def transcribe_call(job: CallAudio, progress: Progress | None = None) -> Result:
     streams: dict[str, list[Word]] = {}
     for src, info in _to_recognise(infos):
         names = _speakers(src, info, job.stereo_channels)
-        for name, words in zip(names, recognize_file(model, info, rate, src.offset, progress), strict=True):
+        for name, words in zip(names, recognize_file(model, info, rate, src.offset, progress, job.speech_only),
+                               strict=True):
             streams.setdefault(name, []).extend(words)
     muted = sorted((src.offset + a, src.offset + b) for src, _ in infos for a, b in src.muted)
     turns, spans = redact.redact(merge(streams), job.language, job.rules, muted)

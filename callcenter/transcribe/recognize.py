@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import audio, models
+from . import audio, models, vad
 
 CHUNK_SECONDS = 0.125
 Word = dict[str, Any]  # {"w": str, "start": s, "end": s, "conf": 0..1}
@@ -73,18 +73,43 @@ class StreamRecognizer:
 
 
 def recognize_file(model: Any, info: audio.AudioInfo, rate: int, offset: float = 0.0,
-                   progress: Callable[[float], None] | None = None) -> list[list[Word]]:
-    """Every channel of a recording transcribed on its own: one word list per channel."""
+                   progress: Callable[[float], None] | None = None,
+                   speech_only: vad.VadSettings | None = None) -> list[list[Word]]:
+    """Every channel of a recording transcribed on its own: one word list per channel.  With
+    ``speech_only``, only the stretches with speech in them are decoded (see ``vad``)."""
     out: list[list[Word]] = []
     for ch in range(info.channels):
         rec = StreamRecognizer(model, rate, offset)
         words: list[Word] = []
+        if speech_only is not None:
+            samples = np.concatenate([np.zeros(0, dtype=np.int16), *audio.channel_blocks(info, rate, ch)])
+            out.append(_speech(rec, samples, rate, offset, speech_only))
+            if progress:
+                progress(len(samples) / rate / info.channels)
+            continue
         for block in audio.channel_blocks(info, rate, ch):
             words += rec.feed(block)
             if progress:
                 progress(len(block) / rate / info.channels)
         out.append(words + rec.finish())
     return out
+
+
+def _speech(rec: StreamRecognizer, samples: np.ndarray, rate: int, offset: float,
+            settings: vad.VadSettings) -> list[Word]:
+    """The speech spans fed back to back, each ended as an utterance of its own (Vosk's times run on
+    across them), every word's time mapped back to the file's."""
+    cuts = [(round(a * rate), round(b * rate)) for a, b in vad.speech_spans(samples, rate, settings)]
+    line = vad.Timeline([(a / rate, b / rate) for a, b in cuts])
+    rec.offset = 0.0
+    words: list[Word] = []
+    for a, b in cuts:
+        words += rec.feed(samples[a:b])
+        words += rec.finish()
+    for w in words:
+        start = line.to_file(w["start"])
+        w["start"], w["end"] = round(start + offset, 3), round(max(start, line.to_file(w["end"])) + offset, 3)
+    return words
 
 
 # -- reproducible dither -------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..models import Call, Party, Recording
+from . import vad
 from .audio import AudioCorrupt, AudioMissing, Limits
 from .models import ModelRegistry
 from .pipeline import CallAudio, Source
@@ -46,7 +47,14 @@ def call_audio(session: Session, call_id: int, settings: Settings,
                      rules=rules(settings), limits=limits(settings),
                      stereo_channels=tuple(cfg.stereo_channels),
                      qa_path=settings.qa_audio_dir() / f"call-{call_id}.wav",
-                     padding=cfg.redact_padding)
+                     padding=cfg.redact_padding, speech_only=speech_only(settings))
+
+
+def speech_only(settings: Settings) -> vad.VadSettings | None:
+    """The voice-activity settings, or None when every second is to be decoded."""
+    cfg = settings.transcribe
+    return vad.VadSettings(aggressiveness=cfg.vad_aggressiveness, padding=cfg.vad_padding) if cfg.speech_only \
+        else None
 
 
 def _source(rec: Recording, base: Path, t0: Any) -> Source:

@@ -97,7 +97,7 @@ class TranscriberService(ThreadService):
         with transaction(self.session_factory) as session:
             jobs.requeue_lost(session, self.cfg.job_timeout)
             jobs.enqueue_missed(session)
-        while len(self.running) < self.cfg.workers and self._start_one():
+        while len(self.running) < self.cfg.worker_count() and self._start_one():
             pass
 
     def _start_one(self) -> bool:
@@ -164,7 +164,7 @@ class TranscriberService(ThreadService):
             except ModelMissing as exc:
                 log.warning("%s", exc)
             self._pool = ProcessPoolExecutor(
-                max_workers=self.cfg.workers, mp_context=LeanSpawnContext(),
+                max_workers=self.cfg.worker_count(), mp_context=LeanSpawnContext(),
                 initializer=start_worker_process, initargs=(preload,))
         return self._pool
 

@@ -39,6 +39,20 @@
       }
       inc.appendChild(box);
     });
+    // Transcription: its queue's depth, how far it is behind the calls (a gauge against the alert), an alert.
+    var tx = last.transcription;
+    if (tx) {
+      document.getElementById("wb-tx-queued").textContent = tx.queued;
+      document.getElementById("wb-tx-running").textContent = tx.running;
+      document.getElementById("wb-tx-behind-text").textContent = tx.behind ? dur(tx.behind) : "–";
+      var gauge = document.getElementById("wb-tx-behind");
+      gauge.max = tx.alert_after * 2; gauge.low = tx.alert_after / 2; gauge.high = tx.alert_after; gauge.value = Math.min(tx.behind, tx.alert_after * 2);
+      if (tx.behind >= tx.alert_after) {
+        var late = el("div", "wb-incident proposed wb-behind");
+        late.appendChild(el("strong", null, t.tBehind.replace("{n}", dur(tx.behind))));
+        inc.appendChild(late);
+      }
+    }
     var qs = document.getElementById("wb-queues"); qs.innerHTML = "";
     last.queues.forEach(function (q) {
       var card = el("div", "wb-queue" + (q.waiting > 0 ? " busy" : ""));

@@ -38,14 +38,17 @@ from callcenter.models import (
 )
 from callcenter.problems.incidents import LIVE
 from callcenter.tickets.deadlines import sla_clause, sla_state
+from callcenter.transcribe import jobs
 
 TTL = 2.0
 
 
 class Wallboard:
-    def __init__(self, bus: Bus, session_factory: sessionmaker[Session], timezone: str = "UTC") -> None:
+    def __init__(self, bus: Bus, session_factory: sessionmaker[Session], timezone: str = "UTC",
+                 behind_alert_minutes: float = 10.0) -> None:
         self.session_factory = session_factory
         self.timezone = timezone
+        self.behind_alert = behind_alert_minutes * 60
         self._agents: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._cache: tuple[float, dict[str, Any]] | None = None
@@ -134,6 +137,8 @@ class Wallboard:
             "channels": backlog.waiting(s),
             # Incident mode: open incidents and the surge watch's proposals, as alerts across the top.
             "incidents": incidents(s),
+            # The transcription queue's depth, and an alert when it falls behind the calls.
+            "transcription": jobs.backlog(s, now) | {"alert_after": self.behind_alert},
         }
 
 
