@@ -131,11 +131,32 @@ class LabSettings(_HidesUrls):
     # The lab's customer endpoint answers these numbers (fictional +1 555 123 ...);
     # the dialling policy allows them while the lab is enabled.
     customer_prefix: str = "+1555123"
+    # More lab Asterisks from the same chroot, each with its own configuration and ports: the n-th
+    # (from 1) listens on SIP 5060+100n, AMI 5038+100n and HTTP 8088+100n ("b": 5160, 5138, 8188).
+    instances: list[str] = []
 
     @field_validator("dir", mode="after")
     @classmethod
     def _expand(cls, v: Path) -> Path:
         return v.expanduser()
+
+    @field_validator("instances")
+    @classmethod
+    def _plain_names(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if name == "lab" or not name.isascii() or not name.isalnum() or not name.islower() or len(name) > 20:
+                raise ValueError(f"lab instance {name!r}: lower-case letters and digits, not 'lab'")
+        if len(set(v)) != len(v):
+            raise ValueError("lab instances must differ")
+        return v
+
+    def port_offset(self, name: str) -> int:
+        """How far this instance's ports sit from the first lab's (0 for "lab")."""
+        if name == "lab":
+            return 0
+        if name not in self.instances:
+            raise ValueError(f"no lab instance {name!r}: add it to [lab] instances")
+        return 100 * (self.instances.index(name) + 1)
 
 
 class AGISettings(BaseModel):
@@ -714,6 +735,8 @@ class Settings(BaseSettings):
         if self.lab.enabled and not any(p.name == "lab" for p in found):
             secret = read_lab_secret(self.lab_secret_file)
             found.insert(0, PBXSettings(name="lab", secret=SecretStr(secret)))
+            found += [PBXSettings(name=name, port=5038 + self.lab.port_offset(name), secret=SecretStr(secret))
+                      for name in self.lab.instances if not any(p.name == name for p in found)]
         return found
 
     @field_validator("instance_dir", mode="after")

@@ -18,7 +18,7 @@ from callcenter import migrations
 from callcenter.config import Settings
 from callcenter.wiring import Container
 from tests.support.browser import browser, live_container, live_server, phone_browser  # noqa: F401
-from tests.support.lab_fixtures import lab_pbx  # noqa: F401
+from tests.support.lab_fixtures import lab_pbx, lab_pbx_b  # noqa: F401
 from tests.support.templates import FRESH_PG, Templates
 
 if TYPE_CHECKING:

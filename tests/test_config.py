@@ -87,3 +87,33 @@ def test_example_config_lists_every_setting_and_loads(monkeypatch: pytest.Monkey
     expected = keys(Settings(_env_file=None))
     assert expected - {"pbx"} <= documented
     assert "pbx" in data
+
+
+def test_a_second_lab_asterisk_gets_its_own_ports_and_is_followed(tmp_path: Path) -> None:
+    from callcenter.pbx.lab import LabPBX
+
+    settings = Settings(lab={"dir": tmp_path / "lab", "instances": ["b", "c"]})
+    assert [(p.name, p.port) for p in settings.pbxes()] == [("lab", 5038), ("b", 5138), ("c", 5238)]
+    b = LabPBX(settings, "b")
+    assert (b.ami_port, b.sip_port, b.etc, b.run_dir) == (5138, 5160, "/etc/asterisk-b", "/var/run/asterisk-b")
+    with pytest.raises(ValueError, match="add it to"):
+        LabPBX(settings, "d")
+    for bad in (["lab"], ["B"], ["b", "b"], ["b;x"]):
+        with pytest.raises(ValidationError):
+            Settings(lab={"instances": bad})
+
+
+def test_a_second_lab_asterisks_configuration_moves_every_port(tmp_path: Path) -> None:
+    from callcenter.pbx.lab import LabPBX
+
+    settings = Settings(lab={"dir": tmp_path / "lab", "instances": ["b"]})
+    b = LabPBX(settings, "b")
+    etc = b.path(b.etc)
+    b.refresh_config()
+    assert "bind = 127.0.0.1:5160" in (etc / "pjsip.conf").read_text()
+    assert "port = 5138" in (etc / "manager.conf").read_text()
+    assert "bindport = 8188" in (etc / "http.conf").read_text()
+    assert "CC_PBX = b" in (etc / "extensions.conf").read_text()
+    conf = (etc / "asterisk.conf").read_text()
+    assert "systemname = b" in conf and "astrundir => /var/run/asterisk-b" in conf
+    assert (etc / "manager_secret.conf").read_text() == settings.lab_secret_file.read_text()

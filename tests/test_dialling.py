@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import select
 
 from callcenter.access.dialling import DiallingPolicy
+from callcenter.ami.link import LinkDown
 from callcenter.config import AssignmentRules, CallbackSettings, PBXSettings, Settings, SurveySettings
 from callcenter.db import transaction
-from callcenter.dispatch.ami_dialer import AMIDialer
+from callcenter.dispatch.ami_dialer import AMIDialer, RoutedDialer
 from callcenter.dispatch.assigner import Assigner
 from callcenter.dispatch.calendar import DailyWindow
 from callcenter.dispatch.dialer import DialRequest, DialResult, Outcome
@@ -212,3 +213,27 @@ def test_the_ivr_sends_a_number_over_its_daily_allowance_to_an_agent(container) 
     with container.session_factory() as s:
         assert s.scalar(select(Callback.id).where(Callback.status == CallbackStatus.PENDING)) is None
     assert [r.detail["reason"] for r in _refusals(container.session_factory)] == ["daily_limit"]
+
+
+def test_a_request_goes_through_the_pbx_it_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A callback goes back through the PBX its call came in on; with that link down it takes one that is up."""
+    ami = Settings().ami.model_copy(update={"backoff_base": 5.0})
+    dialers = {name: AMIDialer(PBXSettings(name=name, host="127.0.0.1", port=9), ami, services.policy())
+               for name in ("lab", "b")}
+    routed = RoutedDialer(dialers, "lab")
+    try:
+        request = DialRequest(key="callback:7:attempt:1", channel="PJSIP/+12025550123@customer", context="cc-queue",
+                              pbx="b")
+        monkeypatch.setattr(dialers["b"], "wait_ready", _down)
+        monkeypatch.setattr(dialers["lab"], "wait_ready", _down)
+        assert "AMI link to b is down" in routed.dial(request).detail  # both down: the one it names
+        monkeypatch.setattr(dialers["lab"], "connected", lambda: True)
+        assert "AMI link to lab is down" in routed.dial(request).detail  # b down, lab up: through the lab
+        unnamed = DialRequest(key="survey:1", channel="PJSIP/+12025550123@customer", context="cc-survey-outbound")
+        assert "AMI link to lab is down" in routed.dial(unnamed).detail  # the default
+    finally:
+        routed.close()
+
+
+async def _down(seconds: float = 0.0) -> None:
+    raise LinkDown("down")

@@ -15,13 +15,24 @@ from ..softphone.endpoints import write_conf
 from ..wiring import Container
 
 
-def lab_up(container: Container) -> None:
+def lab_up(container: Container, name: str | None = None) -> None:
+    """Every lab Asterisk ([lab] instances after the first), or the one named."""
     if not container.settings.lab.enabled:
         click.echo("lab PBX disabled; following the configured Asterisk server(s)")
         return
+    conf = _queues_conf(container)
     try:
-        LabPBX(container.settings).up(progress=lambda m: click.echo(f"[pbx] {m}"), queues_conf=_queues_conf(container))
+        for lab in _labs(container, name):
+            lab.up(progress=lambda m: click.echo(f"[pbx] {m}"), queues_conf=conf)
     except LabUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _labs(container: Container, name: str | None) -> list[LabPBX]:
+    names = ["lab", *container.settings.lab.instances] if name is None else [name]
+    try:
+        return [LabPBX(container.settings, n) for n in names]
+    except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -39,28 +50,36 @@ def pbx_group() -> None:
     """The lab PBX: a real Asterisk 22 in a chroot on this machine."""
 
 
+NAME = click.option("--name", default=None, help="One lab Asterisk: lab, or one of [lab] instances (default: all).")
+
+
 @pbx_group.command("up")
+@NAME
 @click.pass_obj
-def pbx_up(container: Container) -> None:
+def pbx_up(container: Container, name: str | None) -> None:
     """Provision once, refresh config from asterisk-conf/, start, wait for FullyBooted."""
-    lab_up(container)
+    lab_up(container, name)
     click.echo("lab PBX is up")
 
 
 @pbx_group.command("down")
+@NAME
 @click.pass_obj
-def pbx_down(container: Container) -> None:
+def pbx_down(container: Container, name: str | None) -> None:
     """Stop the lab PBX."""
-    LabPBX(container.settings).down()
+    for lab in _labs(container, name):
+        lab.down()
     click.echo("lab PBX is down")
 
 
 @pbx_group.command("status")
+@NAME
 @click.pass_obj
-def pbx_status(container: Container) -> None:
+def pbx_status(container: Container, name: str | None) -> None:
     """Show whether the lab PBX is provisioned and running."""
-    for key, value in LabPBX(container.settings).status().items():
-        click.echo(f"{key:>12}: {value}")
+    for lab in _labs(container, name):
+        for key, value in lab.status().items():
+            click.echo(f"{key:>12}: {value}")
 
 
 @pbx_group.command("webrtc-conf")

@@ -127,9 +127,29 @@ class AMIDialer(ThreadedLink):
                 hung, wait = event, 5.0  # the OriginateResponse with its reason follows
 
 
-def for_settings(pbxes: list[PBXSettings], name: str, ami: AMISettings, policy: DiallingPolicy) -> AMIDialer:
-    chosen = [p for p in pbxes if p.name == name] if name else pbxes[:1]
-    if not chosen:
+class RoutedDialer:
+    """One AMI dialer per PBX: a request goes through the PBX it names (a callback through the one its call
+    came in on), else the default; a PBX whose link is down gives way to one that is up, since a callback
+    placed elsewhere beats none."""
+
+    def __init__(self, dialers: dict[str, AMIDialer], default: str) -> None:
+        self.dialers, self.default = dialers, default
+
+    def dial(self, request: DialRequest) -> DialResult:
+        first = request.pbx if request.pbx in self.dialers else self.default
+        order = [first, *(name for name in self.dialers if name != first)]
+        chosen = next((name for name in order if self.dialers[name].connected()), first)
+        if chosen != first:
+            log.warning("%s: the AMI link to %s is down; placing it through %s", request.key, first, chosen)
+        return self.dialers[chosen].dial(request)
+
+    def close(self) -> None:
+        for dialer in self.dialers.values():
+            dialer.close()
+
+
+def for_settings(pbxes: list[PBXSettings], name: str, ami: AMISettings, policy: DiallingPolicy) -> RoutedDialer:
+    if name and not any(p.name == name for p in pbxes):
         raise ValueError(f"dispatch.pbx = {name!r}: no such PBX (known: {[p.name for p in pbxes]})")
-    return AMIDialer(chosen[0], ami, policy)
+    return RoutedDialer({p.name: AMIDialer(p, ami, policy) for p in pbxes}, name or pbxes[0].name)
 

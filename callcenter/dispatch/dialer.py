@@ -58,6 +58,8 @@ class DialRequest:
     follow_dial: bool = False
     # How long to wait for the second leg after the first answered.
     second_leg_seconds: int = 60
+    # The PBX to place it through (a callback: the one its call came in on); "" the dispatcher's default.
+    pbx: str = ""
 
     def outside_numbers(self) -> list[str]:
         """Every number outside the centre this Originate would ring, directly or through the dialplan."""

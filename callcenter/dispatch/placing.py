@@ -9,6 +9,7 @@ link dropped) leaves the callback DIALING until ``close_stale`` fails it.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -22,7 +23,7 @@ from ..access.dialling import DiallingPolicy, NumberRefused, record_refusal
 from ..config import CallbackSettings
 from ..db import rowcount, transaction
 from ..i18n import N_, Message, at, coded, phone, say_later
-from ..models import Callback, CallbackAttempt, CallbackStatus, Queue, Ticket, utcnow
+from ..models import Call, Callback, CallbackAttempt, CallbackStatus, Queue, Ticket, utcnow
 from ..tickets.service import TicketService
 from . import runs
 from .assignment import Engine, TicketNeeds
@@ -113,6 +114,9 @@ class CallbackPlacer:
             self._unreserve(agent_id)
             return None
         request = self._request(cb, key, agent_id, interface)
+        if cb.call_id is not None:  # back through the PBX the call came in on
+            request = dataclasses.replace(request, pbx=session.scalar(select(Call.pbx).where(Call.id == cb.call_id))
+                                          or "")
         session.add(CallbackAttempt(callback_id=cb.id, attempt=attempt, agent_id=agent_id,
                                     action_id=f"cc-orig-{request.originate_key}"))
         return request

@@ -35,7 +35,16 @@ OWNED_DIRS = ("/etc/asterisk", "/var/lib/asterisk", "/var/spool/asterisk",
 RX_TIMEOUT = 15.0
 # The queues defined in callcenter (callcenter.queues.asterisk writes it); queues.conf #tryincludes it.
 QUEUES_CONF = "queues_callcenter.conf"
-AMI_ADDR = ("127.0.0.1", 5038)
+AMI_HOST, AMI_PORT = "127.0.0.1", 5038
+# What a second instance changes in the copied configuration: (file, line as shipped, with {port}/{name}).
+INSTANCE_EDITS = (
+    ("pjsip.conf", "bind = 127.0.0.1:5060", "bind = 127.0.0.1:{sip}"),
+    ("manager.conf", "port = 5038", "port = {ami}"),
+    ("http.conf", "bindport = 8088", "bindport = {http}"),
+    ("rtp.conf", "rtpstart = 10000", "rtpstart = {rtp_start}"),
+    ("rtp.conf", "rtpend = 10999", "rtpend = {rtp_end}"),
+    ("extensions.conf", "CC_PBX = lab", "CC_PBX = {name}"),
+)
 
 
 class LabUnavailable(RuntimeError):
@@ -77,10 +86,22 @@ def chroot_path(root: Path, path: str) -> Path:
 
 
 class LabPBX:
-    def __init__(self, settings: Settings):
+    """One lab Asterisk.  ``name`` "lab" is the first; another (``[lab] instances``) runs from the same
+    chroot with its own /etc/asterisk-<name>, run, log and database directories, its ports moved by
+    ``LabSettings.port_offset`` and its own ``systemname``, so its call ids never meet the first's.
+    All of them record into the same spool, where the recordings service reads."""
+
+    def __init__(self, settings: Settings, name: str = "lab"):
         self.settings = settings
+        self.name = name
+        self.offset = settings.lab.port_offset(name)
         self.dir = Path(settings.lab.dir)
         self.partial = self.dir.with_name(self.dir.name + ".partial")
+        suffix = "" if name == "lab" else f"-{name}"
+        self.etc, self.run_dir = f"/etc/asterisk{suffix}", f"/var/run/asterisk{suffix}"
+        self.ami_port, self.sip_port = AMI_PORT + self.offset, 5060 + self.offset
+        # asterisk -C: where a second instance finds its asterisk.conf (the first uses the default)
+        self._conf_args = [] if name == "lab" else ["-C", f"{self.etc}/asterisk.conf"]
 
     # -- paths ---------------------------------------------------------
     def path(self, inside: str) -> Path:
@@ -92,7 +113,7 @@ class LabPBX:
 
     @property
     def pid_file(self) -> Path:
-        return self.path("/var/run/asterisk/asterisk.pid")
+        return self.path(f"{self.run_dir}/asterisk.pid")
 
     def is_provisioned(self) -> bool:
         return (self.dir / MARKER).exists()
@@ -151,7 +172,8 @@ class LabPBX:
     def refresh_config(self, queues_conf: str | None = None) -> None:
         """Copy asterisk-conf/ in and create the AMI secret include once; ``queues_conf`` is the text of
         the queues defined in callcenter (None: the file stays as the AMI service last wrote it)."""
-        etc = self.path("/etc/asterisk")
+        etc = self.path(self.etc)
+        etc.mkdir(parents=True, exist_ok=True)
         for src in sorted(CONF_SOURCE.glob("*.conf")):
             shutil.copyfile(src, etc / src.name)
         if queues_conf is not None:
@@ -160,9 +182,40 @@ class LabPBX:
         (etc / "users.conf").unlink(missing_ok=True)
         for secret_file in (self.settings.lab_secret_file, self.settings.lab_softphone_secret_file):
             if not secret_file.exists():
+                secret_file.parent.mkdir(parents=True, exist_ok=True)
                 webrtc.write_private(secret_file, f"secret = {secrets.token_urlsafe(32)}\n")
+            if self.name != "lab":  # every lab instance takes the same secrets
+                webrtc.write_private(etc / secret_file.name, secret_file.read_text())
+        if self.name != "lab":
+            self._instance_config(etc)
         self._softphones(etc)
         self.recordings_dir.mkdir(parents=True, exist_ok=True)
+
+    def _instance_config(self, etc: Path) -> None:
+        """A second instance's own ports, name and directories in the copied files."""
+        values = {"sip": self.sip_port, "ami": self.ami_port, "http": 8088 + self.offset,
+                  "rtp_start": 10000 + 10 * self.offset, "rtp_end": 10999 + 10 * self.offset, "name": self.name}
+        for file, shipped, wanted in INSTANCE_EDITS:
+            text = (etc / file).read_text(encoding="utf-8")
+            lines = text.splitlines()
+            hits = [i for i, line in enumerate(lines) if line.split(";")[0].strip() == shipped]
+            if len(hits) != 1:
+                raise LabUnavailable(f"asterisk-conf/{file} no longer has the line {shipped!r} once; "
+                                     f"the lab cannot move instance {self.name!r} off the first one's")
+            lines[hits[0]] = wanted.format(**values)
+            (etc / file).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        dirs = {"astetcdir": self.etc, "astrundir": self.run_dir, "astlogdir": f"/var/log/asterisk-{self.name}",
+                "astdbdir": f"/var/lib/asterisk-{self.name}"}
+        for inside in dirs.values():
+            self.path(inside).mkdir(parents=True, exist_ok=True)
+        conf = (etc / "asterisk.conf").read_text(encoding="utf-8")
+        if "\n[options]\n" not in conf:
+            raise LabUnavailable("asterisk-conf/asterisk.conf has no [options] section")
+        conf = conf.replace("\n[options]\n", f"\n[options]\n; lab instance {self.name}: call ids start "
+                            f"'{self.name}-'\nsystemname = {self.name}\n", 1)
+        (etc / "asterisk.conf").write_text(conf + "\n[directories]\n"
+                                           + "".join(f"{key} => {value}\n" for key, value in dirs.items()),
+                                           encoding="utf-8")
 
     def _softphones(self, etc: Path) -> None:
         """The browser softphones' endpoints and the DTLS certificate they use."""
@@ -211,7 +264,7 @@ class LabPBX:
 
     def rx(self, command: str, timeout: float = RX_TIMEOUT) -> str:
         """Run one CLI command in the running Asterisk (``asterisk -rx``)."""
-        done = subprocess.run(["chroot", str(self.dir), "asterisk", "-rx", command],
+        done = subprocess.run(["chroot", str(self.dir), "asterisk", *self._conf_args, "-rx", command],
                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=timeout, env=_CHROOT_ENV)
         if done.returncode != 0:
@@ -228,13 +281,14 @@ class LabPBX:
         self.make_prompts(progress)
         if self.is_running():
             self._reload()
-            progress(f"Lab PBX reloaded (pid {self.pid()})")
+            progress(f"Lab PBX {self.name} reloaded (pid {self.pid()})")
             return
-        subprocess.run(["chroot", str(self.dir), "asterisk"], stdin=subprocess.DEVNULL,
+        subprocess.run(["chroot", str(self.dir), "asterisk", *self._conf_args], stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        start_new_session=True, check=True, timeout=30, env=_CHROOT_ENV)
         self._wait_booted()
-        progress(f"Lab PBX running (pid {self.pid()}), AMI on 127.0.0.1:5038, SIP on 127.0.0.1:5060")
+        progress(f"Lab PBX {self.name} running (pid {self.pid()}), AMI on 127.0.0.1:{self.ami_port}, "
+                 f"SIP on 127.0.0.1:{self.sip_port}")
 
     def _reload(self) -> None:
         """Load modules newly listed in modules.conf, then reload every config."""
@@ -251,13 +305,13 @@ class LabPBX:
         while time.monotonic() < deadline:
             try:
                 if self.is_running() and "fully booted" in self.rx("core waitfullybooted", 10).lower() \
-                        and _ami_banner():
+                        and _ami_banner(self.ami_port):
                     return
             except (RuntimeError, subprocess.TimeoutExpired):
                 pass
             time.sleep(0.3)
         raise LabUnavailable(f"Asterisk did not boot within {self.settings.lab.boot_timeout} s; "
-                             f"see {self.path('/var/log/asterisk/messages.log')}")
+                             f"see {self.path(self.etc.replace('/etc/', '/var/log/') + '/messages.log')}")
 
     def down(self) -> None:
         """Stop Asterisk; harmless when it is not running."""
@@ -274,7 +328,8 @@ class LabPBX:
 
     def status(self) -> dict[str, Any]:
         pid = self.pid()
-        info: dict[str, Any] = {"dir": str(self.dir), "provisioned": self.is_provisioned(),
+        info: dict[str, Any] = {"name": self.name, "dir": str(self.dir), "provisioned": self.is_provisioned(),
+                                "ami_port": self.ami_port, "sip_port": self.sip_port,
                       "running": pid is not None, "pid": pid, "version": None, "uptime_s": None}
         if pid is not None:
             try:
@@ -300,10 +355,10 @@ def speak_to_wav(text: str, target: Path, voice: str = "en-us", encoding: str = 
                        check=True, capture_output=True, timeout=60)
 
 
-def _ami_banner() -> bool:
+def _ami_banner(port: int = AMI_PORT) -> bool:
     """AMI answers on its port with its greeting line."""
     try:
-        with socket.create_connection(AMI_ADDR, timeout=2) as sock:
+        with socket.create_connection((AMI_HOST, port), timeout=2) as sock:
             return sock.recv(64).startswith(b"Asterisk Call Manager")
     except OSError:
         return False

@@ -38,8 +38,9 @@ def conf_path(settings: Settings, pbx: PBXSettings) -> Path | None:
     """Where this process writes the PBX's generated file, if it can reach it."""
     if pbx.queues_conf:
         return Path(pbx.queues_conf).expanduser()
-    if pbx.name == "lab" and settings.lab.enabled:
-        return LabPBX(settings).path("/etc/asterisk") / asterisk.CONF_NAME
+    if settings.lab.enabled and (pbx.name == "lab" or pbx.name in settings.lab.instances):
+        lab = LabPBX(settings, pbx.name)
+        return lab.path(lab.etc) / asterisk.CONF_NAME
     return None
 
 

@@ -51,6 +51,20 @@ def lab_pbx() -> Iterator[LabPBX]:
         lock.close()
 
 
+@pytest.fixture(scope="session")
+def lab_pbx_b(lab_pbx: LabPBX) -> Iterator[LabPBX]:
+    """A second lab Asterisk ("b": SIP 5160, AMI 5138) from the same chroot, for the tests of several PBXs;
+    stopped at the end of the session, so the rest of the suite runs beside one Asterisk as before."""
+    settings = lab_pbx.settings.model_copy(deep=True)
+    settings.lab.instances = ["b"]
+    second = LabPBX(settings, "b")
+    second.up(progress=lambda message: None)
+    try:
+        yield second
+    finally:
+        second.down()
+
+
 def follow_lab(container: Container, lab: LabPBX) -> None:
     """Point a test's container at the real lab: its AMI secret, softphone secret and recordings."""
     container.settings.lab.enabled = True

@@ -134,13 +134,13 @@ class Caller(_Sipp):
                  text: str = "Hello, my internet connection is broken, can you help me please?",
                  dtmf: Iterable[tuple[int, str]] = (), hangup_after_ms: int | None = None,
                  voice: str = "en-us", count_rtp: bool = False, port: int = CALLER_PORT,
-                 media_port: int = CALLER_MEDIA):
+                 media_port: int = CALLER_MEDIA, pbx: str = PBX):
         super().__init__(workdir, "caller")
         make_speech_wav(text, self.workdir / "caller.wav", voice)
         name = "caller.xml" if hangup_after_ms is None else "caller-hangup.xml"
         scenario = render_scenario(name, self.workdir, dtmf)
         self.scenario_name = scenario.stem
-        self.args = ["-sf", str(scenario), "-s", number, PBX, "-i", "127.0.0.1",
+        self.args = ["-sf", str(scenario), "-s", number, pbx, "-i", "127.0.0.1",
                      "-p", str(port), "-mi", "127.0.0.1", "-mp", str(media_port),
                      "-m", "1", "-key", "caller", caller_id, "-timeout", "120s"]
         if hangup_after_ms is not None:
