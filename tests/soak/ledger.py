@@ -26,7 +26,7 @@ def ms(value: float | None) -> float | None:
 def calls(session_factory: sessionmaker[Session], placed: set[str]) -> dict[str, Any]:
     """Rows per placed number: none (missing), one, several (duplicates)."""
     with session_factory() as s:
-        rows = s.execute(select(Call.caller_number, Call.status, Call.ended_at)
+        rows = s.execute(select(Call.caller_number, Call.status, Call.ended_at, Call.pbx)
                          .where(Call.direction == "inbound")).all()
     per_number = Counter(r.caller_number for r in rows)
     ours = [r for r in rows if r.caller_number in placed]
@@ -41,6 +41,7 @@ def calls(session_factory: sessionmaker[Session], placed: set[str]) -> dict[str,
         "missing": sorted(n for n in placed if per_number[n] == 0),
         "duplicates": sum(c - 1 for n, c in per_number.items() if n in placed and c > 1),
         "records_total_inbound": len(rows),
+        "records_by_pbx": dict(sorted(Counter(r.pbx for r in ours).items())),
     }
 
 

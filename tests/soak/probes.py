@@ -29,8 +29,10 @@ class Probes:
         self.web_port, self.agents = web_port, agents
         self.agi_first: list[float] = []
         self.agi_command: list[float] = []
+        self.agi_command_at: list[float] = []  # when each of agi_command was answered (epoch seconds)
         self.agi_sessions = 0
         self.pops: list[float] = []
+        self.pop_rung_at: list[float] = []  # the ring's time (epoch seconds) of each of pops
         self.stages: list[dict[str, Any]] = []
         self.desk_reconnects = 0
         self._loop = asyncio.new_event_loop()
@@ -97,6 +99,8 @@ class Probes:
                 if since is not None:
                     took = time.perf_counter() - since
                     (self.agi_first if first else self.agi_command).append(took)
+                    if not first:
+                        self.agi_command_at.append(time.time())
                     since, first = None, False
                 pbx_w.write(data)
                 await pbx_w.drain()
@@ -138,6 +142,7 @@ class Probes:
                 if fields.get("event") == "pop":
                     data = json.loads(fields["data"])
                     self.pops.append(arrived - data["event_at"])
+                    self.pop_rung_at.append(data["event_at"])
                     self.stages.append({**(data.get("stages") or {}), "desk": arrived})
         except asyncio.IncompleteReadError:
             pass  # the server closed the stream: _desk opens it again

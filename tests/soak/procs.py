@@ -6,6 +6,7 @@ resident size of a process and its children (the transcriber's workers).
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,7 +18,8 @@ from pathlib import Path
 CLI = Path(sys.executable).with_name("callcenter")
 
 
-def write_config(workdir: Path, db_url: str, lab_dir: Path, web_port: int, agi_port: int) -> Path:
+def write_config(workdir: Path, db_url: str, lab_dir: Path, web_port: int, agi_port: int,
+                 instances: list[str] | None = None) -> Path:
     """The services' settings: the soak's database, the lab, the IVR's "1" and the
     default queue lead to the soak queue, callbacks far in the future (placing them
     is not this test's business), the Korean Vosk model standing in for English."""
@@ -34,6 +36,7 @@ pool_size = 20
 [lab]
 enabled = true
 dir = "{lab_dir}"
+instances = {json.dumps(instances or [])}
 [agi]
 port = {agi_port}
 capture_dir = "{workdir / 'agi-captures'}"

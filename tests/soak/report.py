@@ -10,6 +10,11 @@ def _mark(ok: bool) -> str:
     return "[green]ok[/]" if ok else "[red]FAIL[/]"
 
 
+def _goal(value: float | None, limit: float) -> str:
+    """Whether a figure meets the issue's goal (under ``limit`` ms); blank when it was not measured."""
+    return "" if value is None else f"{_mark(value < limit)} < {limit:g}"
+
+
 def render(r: dict[str, Any]) -> Table:
     table = Table(title=f"Soak: {r['plan']['calls']} calls at {r['plan']['rate']}/s, "
                         f"faults: {', '.join(r['plan']['faults']) or 'none'}")
@@ -18,6 +23,7 @@ def render(r: dict[str, Any]) -> Table:
     table.add_column("", justify="center")
     placed, closed = r["placed"], r["records_closed"]
     table.add_row("calls placed (answered by Asterisk)", str(placed), "")
+    table.add_row("call records by PBX", ", ".join(f"{k}: {v}" for k, v in r.get("records_by_pbx", {}).items()), "")
     table.add_row("closed call records (complete + interrupted)",
                   f"{closed} ({r['records_complete']} + {r['records_interrupted']})", _mark(closed == placed))
     table.add_row("records still active / missing", f"{r['records_still_active']} / {len(r['missing'])}",
@@ -31,8 +37,26 @@ def render(r: dict[str, Any]) -> Table:
                   _mark(not r["callbacks_lost"] and r["callback_duplicates"] == 0))
     agi, pop = r["agi"], r["pop"]
     table.add_row("AGI first command p50 / p99 (ms)", f"{agi['first_p50_ms']} / {agi['first_p99_ms']}", "")
-    table.add_row("AGI per command p50 / p99 (ms)", f"{agi['command_p50_ms']} / {agi['command_p99_ms']}", "")
-    table.add_row("ring-to-pop p50 / p99 (ms)", f"{pop['p50_ms']} / {pop['p99_ms']} ({pop['pops']} pops)", "")
+    table.add_row("AGI per command p50 / p99 (ms)", f"{agi['command_p50_ms']} / {agi['command_p99_ms']}",
+                  _goal(agi["command_p99_ms"], 20))
+    table.add_row("ring-to-pop p50 / p99 (ms)", f"{pop['p50_ms']} / {pop['p99_ms']} ({pop['pops']} pops)",
+                  _goal(pop["p99_ms"], 300))
+    behind = r.get("writer_behind", {})
+    table.add_row("AMI writer behind the events p50 / p99 / max (ms)",
+                  f"{behind.get('p50_ms')} / {behind.get('p99_ms')} / {behind.get('max_ms')}",
+                  _goal(behind.get("max_ms"), 1000))
+    calm = r.get("steady")
+    if calm:
+        table.add_row(f"outside the faults ({calm['fault_windows_s']} s of windows left out):", "", "")
+        table.add_row("  AGI per command p50 / p99 (ms)",
+                      f"{calm['agi_command_p50_ms']} / {calm['agi_command_p99_ms']}",
+                      _goal(calm["agi_command_p99_ms"], 20))
+        table.add_row("  ring-to-pop p50 / p99 (ms)",
+                      f"{calm['pop_p50_ms']} / {calm['pop_p99_ms']} ({calm['pops']} pops)",
+                      _goal(calm["pop_p99_ms"], 300))
+        table.add_row("  AMI writer behind p99 / max (ms)",
+                      f"{calm['writer_behind_p99_ms']} / {calm['writer_behind_max_ms']}",
+                      _goal(calm["writer_behind_max_ms"], 1000))
     for hop, figures in pop.get("stages", {}).items():
         table.add_row(f"  pop stage {hop} p50 / p99 (ms)", f"{figures['p50_ms']} / {figures['p99_ms']}", "")
     t = r["transcripts"]

@@ -4,7 +4,11 @@ kill -9 of Asterisk, the AMI bridge and the dispatcher and a stopped
 database while the calls keep coming.  It ends with a table and one JSON
 line; it exits 1 if anything was lost or doubled.
 
-    .venv/bin/python -m tests.soak.run [--minutes 10] [--rate 5] [--concurrent 60] [--calls N]
+    .venv/bin/python -m tests.soak.run [--minutes 10] [--rate 5] [--concurrent 60] [--calls N] [--pbxes 2]
+
+With two PBXs (the default: the lab and its second instance "b"), half the
+callers ring each, the agents' phones answer both, and the Asterisk killed
+is b: the lab's calls must go on untouched.
 
 (`make soak`; tests/test_soak_short.py runs a two-minute version.)
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -91,12 +96,23 @@ class Soak:
     asterisk_rss: list[float] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     died: list[str] = field(default_factory=list)   # services that exited on their own
+    others: list[LabPBX] = field(default_factory=list)  # more lab Asterisks taking half the callers
+
+    @property
+    def labs(self) -> list[LabPBX]:
+        return [self.lab, *self.others]
+
+    @property
+    def victim(self) -> LabPBX:
+        """The Asterisk the "asterisk" fault kills: the last, so with two the lab's calls must go on."""
+        return self.labs[-1]
 
     # -- setting up ----------------------------------------------------------
     def boot(self) -> tuple[Container, str, int]:
         """Migrate, seed, start every service as its own process, point the lab at the soak queue."""
         web_port, agi_port = free_port(58080), free_port(4574)
-        config = write_config(self.workdir, self.pg.url, self.lab.dir, web_port, agi_port)
+        config = write_config(self.workdir, self.pg.url, self.lab.dir, web_port, agi_port,
+                              [lab.name for lab in self.others])
         env = {**os.environ, "CALLCENTER_CONFIG": str(config)}
         with mock.patch.dict(os.environ, {"CALLCENTER_CONFIG": str(config)}):
             container = Container(Settings())  # the same settings the services read
@@ -108,10 +124,11 @@ class Soak:
         for name in SERVICE_NAMES:
             self.services[name] = ServiceProcess(name, env, logs)
             self.services[name].start()
-        self.lab.rx("dialplan set global CC_DEFAULT_QUEUE soak")  # the lab's own queues ring in turn
+        for lab in self.labs:
+            lab.rx("dialplan set global CC_DEFAULT_QUEUE soak")  # the lab's own queues ring in turn
         _wait(lambda: _http_ok(f"http://127.0.0.1:{web_port}/healthz"), 60, "the web service")
-        _wait(lambda: self.lab.rx("manager show connected").count("callcenter") >= 2, 60,
-              "the bridge and the dispatcher on AMI")
+        for lab in self.labs:
+            _wait(functools.partial(_both_linked, lab), 60, f"the bridge and the dispatcher on {lab.name}'s AMI")
         return container, token, web_port
 
     @property
@@ -129,9 +146,9 @@ class Soak:
         fault.started_utc = utcnow()
         self.say(f"fault: {fault.name}")
         if fault.name == "asterisk":
-            pid = self.lab.pid()
+            pid = self.victim.pid()
             if pid is None:
-                raise RuntimeError("the lab PBX is not running: no Asterisk to kill")
+                raise RuntimeError(f"lab PBX {self.victim.name} is not running: no Asterisk to kill")
             os.kill(pid, signal.SIGKILL)
             fault.restore_at = now + 2
         elif fault.name == "postgres":
@@ -145,8 +162,8 @@ class Soak:
         from callcenter.models import utcnow
 
         if fault.name == "asterisk":
-            self.lab.up(progress=lambda _m: None)
-            self.lab.rx("dialplan set global CC_DEFAULT_QUEUE soak")
+            self.victim.up(progress=lambda _m: None)
+            self.victim.rx("dialplan set global CC_DEFAULT_QUEUE soak")
         elif fault.name == "postgres":
             self.pg.start()
         else:
@@ -175,25 +192,15 @@ class Soak:
         tree = _children()
         for svc in self.services.values():
             svc.sample(tree)
-        pid = self.lab.pid()
-        if pid:
-            self.asterisk_rss.append(rss_mb(pid, tree))
+        pids = [lab.pid() for lab in self.labs]
+        if all(pids):  # every Asterisk together (one is missing for a moment after its kill)
+            self.asterisk_rss.append(sum(rss_mb(pid, tree) for pid in pids if pid))
 
     # -- the run -------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         plan = self.plan
         phones = self.workdir / "phones"
-        cb_limit = max(2, round(plan.concurrent * plan.callback_share))
-        callers = [
-            SoakCaller(phones, "callers", numbers("+1202555", self.queue_calls), dtmf=[(1500, "1")],
-                       rate=plan.rate * (1 - plan.callback_share), limit=plan.concurrent - cb_limit,
-                       port=5080, media=16000),
-            # "1" comes 5.5 s after "9": the lab often hands the menu's "9" to the callback
-            # prompt too (AGI captures), which then plays pm-invalid-option and asks again.
-            SoakCaller(phones, "callbacks", numbers("+1312555", self.callback_calls),
-                       dtmf=[(1500, "9"), (5500, "1")], rate=plan.rate * plan.callback_share,
-                       limit=cb_limit, port=5081, media=20000),
-        ]
+        callers = self.callers(phones)
         agents = [SoakAgent(phones, n, talk_ms=plan.talk_ms, media=22000 + 2000 * i)
                   for i, n in enumerate(AGENTS)]
         self.faults = [Fault(name, FAULT_AT[name] * plan.placing_seconds) for name in plan.faults]
@@ -222,6 +229,28 @@ class Soak:
         (self.workdir / "result.json").write_text(json.dumps(result, indent=1, default=str))
         return result
 
+    def callers(self, phones: Path) -> list[SoakCaller]:
+        """Two SIPp callers per PBX (the queue's, the callback bookers'), each PBX an equal share of the calls,
+        of the rate and of the calls up at once; every caller its own numbers and ports."""
+        plan, count = self.plan, len(self.labs)
+        cb_limit = max(2, round(plan.concurrent * plan.callback_share))
+        callers = []
+        for i, lab in enumerate(self.labs):
+            pbx = f"127.0.0.1:{lab.sip_port}"
+            queue_n, cb_n = _share(self.queue_calls, count, i), _share(self.callback_calls, count, i)
+            callers.append(SoakCaller(
+                phones, f"callers-{lab.name}", numbers(f"+1{202 + i}555", queue_n), dtmf=[(1500, "1")],
+                rate=plan.rate * (1 - plan.callback_share) / count, limit=max(1, (plan.concurrent - cb_limit) // count),
+                port=5080 + 2 * i, media=16000 + 2000 * i, pbx=pbx))
+            # "1" comes 5.5 s after "9": the lab often hands the menu's "9" to the callback
+            # prompt too (AGI captures), which then plays pm-invalid-option and asks again.
+            callers.append(SoakCaller(
+                phones, f"callbacks-{lab.name}", numbers(f"+1{312 + i}555", cb_n),
+                dtmf=[(1500, "9"), (5500, "1")], rate=plan.rate * plan.callback_share / count,
+                limit=max(1, cb_limit // count), port=5081 + 2 * i, media=20000 + 500 * i, pbx=pbx,
+                books_callbacks=True))
+        return callers
+
     def shutdown(self, phones: list[Any], crm: TicketClient | None, probes: Probes | None) -> None:
         """Stop everything the soak started and leave the lab as shipped."""
         for phone in phones:
@@ -236,9 +265,10 @@ class Soak:
             self.pg.start()
         # Calls whose phone we stopped (the lab is ours: we hold its lock); then a
         # reload, or a start after a kill, brings back the dialplan's own globals.
-        with contextlib.suppress(RuntimeError, OSError):
-            self.lab.rx("channel request hangup all")
-        self.lab.up(progress=lambda _m: None)
+        for lab in self.labs:
+            with contextlib.suppress(RuntimeError, OSError):
+                lab.rx("channel request hangup all")
+            lab.up(progress=lambda _m: None)
 
     def load(self, started: float, callers: list[SoakCaller], probes: Probes, crm: TicketClient) -> None:
         plan = self.plan
@@ -277,6 +307,15 @@ class Soak:
         time.sleep(12)  # the bridge's last recordings ([ami] recording_wait) and writes
 
 
+def _both_linked(lab: LabPBX) -> bool:
+    return lab.rx("manager show connected").count("callcenter") >= 2
+
+
+def _share(total: int, parts: int, i: int) -> int:
+    """Part ``i`` of ``total`` split as evenly as whole calls allow."""
+    return total // parts + (i < total % parts)
+
+
 def _http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as resp:
@@ -297,15 +336,16 @@ def _wait(check: Callable[[], bool], timeout: float, what: str) -> None:
     raise RuntimeError(f"timed out waiting for {what}")
 
 
-def run_soak(plan: Plan, lab: LabPBX, workdir: Path, say: Callable[[str], None] = print) -> dict[str, Any]:
-    """One soak on a fresh private PostgreSQL; the lab PBX must be up and locked by the caller."""
+def run_soak(plan: Plan, lab: LabPBX, workdir: Path, say: Callable[[str], None] = print,
+             others: list[LabPBX] | None = None) -> dict[str, Any]:
+    """One soak on a fresh private PostgreSQL; the lab PBX (and ``others``) must be up, locked by the caller."""
     reason = PrivatePostgres.available()
     if reason:
         raise RuntimeError(reason)
     pg = PrivatePostgres()
     pg.init()
     try:
-        return Soak(plan, lab, Path(workdir), pg, say).run()
+        return Soak(plan, lab, Path(workdir), pg, say, others=list(others or [])).run()
     finally:
         pg.destroy()
 
@@ -320,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", default="asterisk,bridge,dispatcher,postgres",
                         help="comma-separated, from: " + ",".join(FAULT_AT))
     parser.add_argument("--pg-outage", type=float, default=60.0)
+    parser.add_argument("--pbxes", type=int, default=2, choices=(1, 2, 3),
+                        help="lab Asterisks taking the calls (2: the lab and its instance b)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, SIPp traces)")
     args = parser.parse_args(argv)
     faults = tuple(f for f in args.faults.split(",") if f)
@@ -337,14 +379,20 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):  # SIGINT is ignored in a background job
         signal.signal(sig, interrupted)
     console = Console(stderr=True)
-    lab = LabPBX(load_settings())
+    settings = load_settings()
+    settings.lab.instances = ["b", "c"][:args.pbxes - 1]
+    lab = LabPBX(settings)
+    others = [LabPBX(settings, name) for name in settings.lab.instances]
     lab.dir.parent.mkdir(parents=True, exist_ok=True)
     lock = _exclusive(str(lab.dir.with_name(lab.dir.name + ".session.lock")))
     workdir = Path(tempfile.mkdtemp(prefix="callcenter-soak-"))
     try:
-        lab.up(progress=lambda m: console.log(f"[pbx] {m}"))
-        result = run_soak(plan, lab, workdir, say=console.log)
+        for each in (lab, *others):
+            each.up(progress=lambda m: console.log(f"[pbx] {m}"))
+        result = run_soak(plan, lab, workdir, say=console.log, others=others)
     finally:
+        for each in others:
+            each.down()
         lock.close()
         if not args.keep:
             import shutil

@@ -30,14 +30,15 @@ class SoakCaller(_Sipp):
     """Places ``len(numbers)`` calls at ``rate``/s, at most ``limit`` at once."""
 
     def __init__(self, workdir: Path, name: str, numbers: list[str], *, dtmf: list[tuple[int, str]],
-                 rate: float, limit: int, port: int, media: int) -> None:
+                 rate: float, limit: int, port: int, media: int, pbx: str = PBX,
+                 books_callbacks: bool = False) -> None:
         super().__init__(workdir, name)
-        self.numbers = numbers
+        self.numbers, self.books_callbacks = numbers, books_callbacks
         (self.workdir / "numbers.csv").write_text("SEQUENTIAL\n" + "".join(f"{n};\n" for n in numbers))
         make_speech_wav("Hello, my internet connection keeps dropping, can you help me please?",
                         self.workdir / "caller.wav")
         scenario = render_scenario("soak-caller.xml", self.workdir, dtmf)
-        self.args = ["-sf", str(scenario), "-s", "100", PBX, "-i", "127.0.0.1", "-p", str(port),
+        self.args = ["-sf", str(scenario), "-s", "100", pbx, "-i", "127.0.0.1", "-p", str(port),
                      "-mi", "127.0.0.1", "-mp", str(media), "-m", str(len(numbers)),
                      *_rate_args(rate), "-l", str(limit), "-inf", "numbers.csv",
                      "-trace_logs", "-log_file", "calls.log", "-recv_timeout", "60000"]

@@ -30,10 +30,11 @@ def verdict(soak: Soak, container: Container, callers: list[SoakCaller], agents:
     placed = set().union(*(c.answered() for c in callers))
     reached_agent = set().union(*(a.rung_by() for a in agents))
     # A callback is booked when the PBX itself ended the call and no agent was rung for it.
-    booked = callers[1].ended() - reached_agent
+    booked = set().union(*(c.ended() for c in callers if c.books_callbacks)) - reached_agent
     plan = soak.plan
     result: dict[str, Any] = {"plan": {"calls": plan.total, "rate": plan.rate, "concurrent": plan.concurrent,
-                                       "talk_ms": plan.talk_ms, "faults": list(plan.faults)}}
+                                       "talk_ms": plan.talk_ms, "faults": list(plan.faults),
+                                       "pbxes": [lab.name for lab in soak.labs]}}
     result |= ledger.calls(sf, placed)
     result["calls_reached_agent"] = len(reached_agent & placed)
     result |= ledger.tickets(sf, crm.acked)
@@ -44,18 +45,48 @@ def verdict(soak: Soak, container: Container, callers: list[SoakCaller], agents:
                      **_percentiles("first", probes.agi_first), **_percentiles("command", probes.agi_command)}
     result["pop"] = {"pops": len(probes.pops), "desk_reconnects": probes.desk_reconnects,
                      **_percentiles("", probes.pops), "stages": stage_breakdown(probes.stages)}
+    # How far the AMI bridge's writer ran behind the events it stored: from Asterisk's ring to its publish.
+    behind = [s["published"] - s["source"] for s in probes.stages
+              if s.get("source") is not None and s.get("published") is not None]
+    result["writer_behind"] = {**_percentiles("", behind), "max_ms": ledger.ms(max(behind, default=None))}
+    result["goals"] = {"pop_p99_ms": 300, "agi_command_p99_ms": 20, "writer_behind_max_ms": 1000}
+    result["faults"] = [{"name": f.name, "at_s": round(f.at), "recovered_s": _recovery(container, f)}
+                        for f in soak.faults]
+    result["steady"] = steady(soak, result["faults"], probes)
     result["rss_mb"] = {name: _memory([v for _, v in svc.history], svc.restarts)
                         for name, svc in soak.services.items()}
     if soak.asterisk_rss:
         result["rss_mb"]["asterisk"] = _memory(soak.asterisk_rss, int("asterisk" in plan.faults))
     result["services_died"] = soak.died
-    result["faults"] = [{"name": f.name, "at_s": round(f.at), "recovered_s": _recovery(container, f)}
-                        for f in soak.faults]
     result["ok"] = (bool(placed) and result["records_closed"] == len(placed) and not result["missing"]
                     and result["duplicates"] == 0 and not result["tickets_lost"]
                     and result["ticket_duplicates"] == 0 and not result["callbacks_lost"]
                     and result["callback_duplicates"] == 0 and not soak.died)
     return result
+
+
+SETTLE_S = 15.0  # after records close again, the backlog a fault left is still draining
+
+
+def steady(soak: Soak, faults: list[dict[str, Any]], probes: Probes) -> dict[str, Any]:
+    """The latency figures outside the faults: each fault's window runs from its strike until SETTLE_S after
+    call records were closing again (what a fault costs is in the totals and the recovery times)."""
+    windows = []
+    for fault, seen in zip(soak.faults, faults, strict=True):
+        if fault.started_utc is not None:
+            start = fault.started_utc.timestamp()
+            windows.append((start, start + (seen["recovered_s"] or 120.0) + SETTLE_S))
+
+    def calm(at: float) -> bool:
+        return not any(a <= at <= b for a, b in windows)
+
+    pops = [v for v, at in zip(probes.pops, probes.pop_rung_at, strict=True) if calm(at)]
+    commands = [v for v, at in zip(probes.agi_command, probes.agi_command_at, strict=True) if calm(at)]
+    behind = [s["published"] - s["source"] for s in probes.stages
+              if s.get("source") is not None and s.get("published") is not None and calm(s["source"])]
+    return {"fault_windows_s": round(sum(b - a for a, b in windows), 1), "pops": len(pops),
+            **_percentiles("pop", pops), **_percentiles("agi_command", commands),
+            **_percentiles("writer_behind", behind), "writer_behind_max_ms": ledger.ms(max(behind, default=None))}
 
 
 STAGES = ("source", "published", "received", "started", "pushed", "desk")
