@@ -166,12 +166,19 @@ def test_kill_9_of_one_pbx_leaves_the_calls_on_the_other_alone(
     try:
         with only(lab_pbx, LAB_AGENT), only(lab_pbx_b, B_AGENT), \
                 Agent(tmp_path, 1001, talk_ms=9000) as lab_phone, \
-                Agent(tmp_path / "b", 1002, hangs_up=False) as b_phone:
+                Agent(tmp_path / "b", 1002, talk_ms=60000) as b_phone:  # b dies long before it hangs up
             lab_call = Caller(tmp_path, "100", caller_id="15551230033")
             other = b_caller(tmp_path, "15551230044")
             lab_call.start()
             other.start()
-            wait_for(lambda: answered(bridge) == {"lab", "b"}, 30, "both calls answered")
+            try:
+                wait_for(lambda: answered(bridge) == {"lab", "b"}, 60, "both calls answered")
+            except AssertionError:
+                raise AssertionError(f"answered on {answered(bridge)}; up: "
+                                     f"{ {n: list(b.accumulator.calls) for n, b in bridge.bridges.items()} }; "
+                                     f"phones: {[str(p.wait(0.1)) for p in (lab_call, other, lab_phone, b_phone)]}; "
+                                     f"lab queue: {lab_pbx.rx('queue show support')}; "
+                                     f"b queue: {lab_pbx_b.rx('queue show support')}") from None
             os.kill(lab_pbx_b.pid(), 9)
             lab_result, lab_agent = lab_call.wait(60), lab_phone.wait(30)
             other.stop()
