@@ -99,6 +99,7 @@ class LabPBX:
         self.partial = self.dir.with_name(self.dir.name + ".partial")
         suffix = "" if name == "lab" else f"-{name}"
         self.etc, self.run_dir = f"/etc/asterisk{suffix}", f"/var/run/asterisk{suffix}"
+        self.log_dir = f"/var/log/asterisk{suffix}"
         self.ami_port, self.sip_port = AMI_PORT + self.offset, 5060 + self.offset
         # asterisk -C: where a second instance finds its asterisk.conf (the first uses the default)
         self._conf_args = [] if name == "lab" else ["-C", f"{self.etc}/asterisk.conf"]
@@ -204,7 +205,7 @@ class LabPBX:
                                      f"the lab cannot move instance {self.name!r} off the first one's")
             lines[hits[0]] = wanted.format(**values)
             (etc / file).write_text("\n".join(lines) + "\n", encoding="utf-8")
-        dirs = {"astetcdir": self.etc, "astrundir": self.run_dir, "astlogdir": f"/var/log/asterisk-{self.name}",
+        dirs = {"astetcdir": self.etc, "astrundir": self.run_dir, "astlogdir": self.log_dir,
                 "astdbdir": f"/var/lib/asterisk-{self.name}"}
         for inside in dirs.values():
             self.path(inside).mkdir(parents=True, exist_ok=True)
@@ -311,7 +312,7 @@ class LabPBX:
                 pass
             time.sleep(0.3)
         raise LabUnavailable(f"Asterisk did not boot within {self.settings.lab.boot_timeout} s; "
-                             f"see {self.path(self.etc.replace('/etc/', '/var/log/') + '/messages.log')}")
+                             f"see {self.path(self.log_dir + '/messages.log')}")
 
     def down(self) -> None:
         """Stop Asterisk; harmless when it is not running."""
